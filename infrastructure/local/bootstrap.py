@@ -1,0 +1,56 @@
+"""Creates the table and bucket from template.yaml's definitions and seeds demo data."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from carbonneutral.domain.scenes import Scene, SceneKind, default_calculator
+from carbonneutral.store.scenes import DynamoSceneRepository
+
+from infrastructure import template
+from infrastructure.template import ROOT
+
+SEED = ROOT / "infrastructure" / "seed"
+
+
+def ensure_table(client: Any, name: str) -> bool:
+    """Creates the table if it is missing; True when it was created."""
+    if name in client.list_tables()["TableNames"]:
+        return False
+    client.create_table(TableName=name, **template.table_definition())
+    client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
+    ttl = template.table_ttl_attribute()
+    if ttl:
+        client.update_time_to_live(
+            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl}
+        )
+    return True
+
+
+def ensure_bucket(client: Any, name: str) -> None:
+    existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
+    if name not in existing:
+        client.create_bucket(Bucket=name)
+
+
+def demo_scenes() -> list[Scene]:
+    scenes = []
+    for raw in json.loads((SEED / "scenes.json").read_text(encoding="utf-8")):
+        scene = Scene.model_validate(raw)
+        if not scene.calculator:
+            scene.calculator = default_calculator(
+                SceneKind(scene.kind), airport=scene.airport, country=scene.country,
+                starts_on=scene.starts_on, ends_on=scene.ends_on,
+            )  # fmt: skip
+        scenes.append(scene)
+    return scenes
+
+
+def seed(table_name: str, client: Any) -> dict[str, int]:
+    """Idempotent: demo data is put again on every start, leaving other data alone."""
+    repo = DynamoSceneRepository(table_name, client)
+    scenes = demo_scenes()
+    for scene in scenes:
+        repo.put(scene)
+    return {"scenes": len(scenes)}

@@ -1,0 +1,209 @@
+"""Footprints: a calculation stored with everything needed to reproduce it."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+
+from carbonneutral.domain import calculator
+from carbonneutral.domain.activities import LIFE_ACTIVITY_TYPES, Activity
+from carbonneutral.domain.factors import FactorSet
+from carbonneutral.domain.ports import FootprintRepository, SceneRepository
+from carbonneutral.domain.scenes import SCENE_ID_PATTERN
+from carbonneutral.errors import InvalidInput, NotFound
+
+FOOTPRINT_ID_PATTERN = r"^fp_[A-Za-z0-9_-]{16,40}$"
+
+
+def is_footprint_id(value: str) -> bool:
+    return re.fullmatch(FOOTPRINT_ID_PATTERN, value) is not None
+
+
+class FootprintRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["scene", "life"]
+    scene_id: str | None = Field(default=None, pattern=SCENE_ID_PATTERN)
+    period: Literal["month", "year"] | None = Field(
+        default=None, description="Life footprints: month or year"
+    )
+    activities: list[Activity] = Field(min_length=1, max_length=50)
+    radiative_forcing: bool | None = Field(
+        default=None, description="Defaults to the scene's choice, else true"
+    )
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> FootprintRequest:
+        if self.kind == "scene":
+            if not self.scene_id:
+                raise ValueError("scene_id is required when kind is 'scene'")
+            if self.period:
+                raise ValueError("period applies to life footprints only")
+        else:
+            if not self.period:
+                raise ValueError("period is required when kind is 'life'")
+            if self.scene_id:
+                raise ValueError("scene_id applies to scene footprints only")
+        return self
+
+
+class FactorUsed(BaseModel):
+    key: str
+    value: float
+    unit: str
+    source: str
+    table: str
+    licence: str
+    note: str | None = None
+
+
+class BreakdownItem(BaseModel):
+    type: str
+    label: str
+    quantity: float
+    quantity_unit: str
+    g: int = Field(description="Grams CO2e")
+    factor: FactorUsed
+    details: dict[str, Any]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def kg(self) -> float:
+        return self.g / 1000
+
+
+class Equivalent(BaseModel):
+    car_km: float = Field(description="Kilometres an average petrol car drives for the same emissions")
+
+
+class Footprint(BaseModel):
+    footprint_id: str
+    kind: Literal["scene", "life"]
+    scene_id: str | None = None
+    period: Literal["month", "year"] | None = None
+    factor_set: str
+    radiative_forcing: bool
+    activities: list[Activity]
+    breakdown: list[BreakdownItem]
+    total_g: int = Field(description="Grams CO2e: the sum of the breakdown")
+    equivalent: Equivalent
+    created_at: datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def total_kg(self) -> float:
+        return self.total_g / 1000
+
+
+def new_footprint_id() -> str:
+    return "fp_" + secrets.token_urlsafe(16)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _factor_used(line: calculator.Line, factors: FactorSet) -> FactorUsed:
+    source = factors.source_of(line.factor)
+    return FactorUsed(
+        key=line.factor_key,
+        value=float(line.factor.value),
+        unit=line.factor.unit,
+        source=f"{source.publisher}: {source.title} ({source.year})",
+        table=line.factor.table,
+        licence=source.licence,
+        note=line.factor.note,
+    )
+
+
+def compute(
+    request: FootprintRequest,
+    factors: FactorSet,
+    *,
+    radiative_forcing: bool,
+    footprint_id: str,
+    created_at: datetime,
+) -> Footprint:
+    ctx = calculator.Context(
+        factors=factors,
+        radiative_forcing=radiative_forcing,
+        period_days=calculator.PERIOD_DAYS.get(request.period or ""),
+    )
+    lines = calculator.calculate(list(request.activities), ctx)
+    total_g = sum(line.g for line in lines)
+    return Footprint(
+        footprint_id=footprint_id,
+        kind=request.kind,
+        scene_id=request.scene_id,
+        period=request.period,
+        factor_set=factors.version,
+        radiative_forcing=radiative_forcing,
+        activities=request.activities,
+        breakdown=[
+            BreakdownItem(
+                type=line.type,
+                label=line.label,
+                quantity=float(line.quantity),
+                quantity_unit=line.quantity_unit,
+                g=line.g,
+                factor=_factor_used(line, factors),
+                details=dict(line.details),
+            )
+            for line in lines
+        ],
+        total_g=total_g,
+        equivalent=Equivalent(car_km=float(calculator.car_km_equivalent(total_g, factors))),
+        created_at=created_at,
+    )
+
+
+class FootprintService:
+    def __init__(
+        self,
+        scenes: SceneRepository,
+        footprints: FootprintRepository,
+        factors: FactorSet,
+        *,
+        clock: Callable[[], datetime] = _now,
+        new_id: Callable[[], str] = new_footprint_id,
+    ) -> None:
+        self._scenes, self._footprints, self._factors = scenes, footprints, factors
+        self._clock, self._new_id = clock, new_id
+
+    def create(self, request: FootprintRequest) -> Footprint:
+        radiative_forcing = True if request.radiative_forcing is None else request.radiative_forcing
+        if request.kind == "scene":
+            assert request.scene_id
+            scene = self._scenes.get(request.scene_id)
+            if scene is None:
+                raise InvalidInput(f"no scene {request.scene_id!r}", field="scene_id")
+            if scene.status != "open":
+                raise InvalidInput(f"scene {request.scene_id!r} is closed", field="scene_id")
+            allowed = scene.allowed_activities()
+            if request.radiative_forcing is None:
+                radiative_forcing = scene.radiative_forcing
+        else:
+            allowed = LIFE_ACTIVITY_TYPES
+        for index, activity in enumerate(request.activities):
+            if activity.type not in allowed:
+                raise InvalidInput(
+                    f"activity type {activity.type!r} is not part of this calculator; allowed: {sorted(allowed)}",
+                    field=f"activities[{index}].type",
+                )
+        footprint = compute(
+            request, self._factors, radiative_forcing=radiative_forcing,
+            footprint_id=self._new_id(), created_at=self._clock(),
+        )  # fmt: skip
+        self._footprints.add(footprint)
+        return footprint
+
+    def get(self, footprint_id: str) -> Footprint:
+        footprint = self._footprints.get(footprint_id)
+        if footprint is None:
+            raise NotFound(f"no footprint {footprint_id!r}")
+        return footprint

@@ -1,0 +1,50 @@
+"""Airports and great-circle distances."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+EARTH_MEAN_RADIUS_KM = 6371.0088  # IUGG mean radius
+
+
+@dataclass(frozen=True)
+class Airport:
+    iata: str
+    name: str
+    city: str
+    country: str
+    lat: float
+    lon: float
+
+
+@cache
+def _airports() -> dict[str, Any]:
+    # Loaded on first use only: calculating a footprint without a flight never pays for it.
+    import airportsdata
+
+    return dict(airportsdata.load("IATA"))
+
+
+def find_airport(code: str) -> Airport | None:
+    row = _airports().get(code.upper())
+    if row is None:
+        return None
+    return Airport(
+        iata=str(row["iata"]),
+        name=str(row["name"]),
+        city=str(row["city"]),
+        country=str(row["country"]),
+        lat=float(row["lat"]),
+        lon=float(row["lon"]),
+    )
+
+
+def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Haversine distance on a sphere of the Earth's mean radius."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_MEAN_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))

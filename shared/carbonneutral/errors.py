@@ -1,0 +1,61 @@
+"""Domain exceptions. The web layer maps each class to one problem+json answer."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base class: ``status`` and ``slug`` say how the web layer answers."""
+
+    status = 400
+    slug = "bad-request"
+    title = "Bad request"
+
+    def __init__(self, detail: str, *, field: str | None = None, location: str = "body") -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+        self.location = location
+
+
+class InvalidInput(DomainError):
+    status = 422
+    slug = "validation-error"
+    title = "The request is not valid"
+
+
+class NotFound(DomainError):
+    status = 404
+    slug = "not-found"
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    status = 409
+    slug = "conflict"
+    title = "Conflict"
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    slug = "payload-too-large"
+    title = "The request body is too large"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    slug = "unauthorized"
+    title = "Authentication required"
+
+
+class Forbidden(DomainError):
+    status = 403
+    slug = "forbidden"
+    title = "Not allowed"
+
+
+class ServiceUnavailable(DomainError):
+    """A dependency is throttled or down after retries; the client may try again."""
+
+    status = 503
+    slug = "service-unavailable"
+    title = "Temporarily unavailable"

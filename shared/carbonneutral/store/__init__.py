@@ -1,0 +1,1 @@
+"""Storage adapters: DynamoDB (the source of truth) and S3 (rendered artefacts)."""

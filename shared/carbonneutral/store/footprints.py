@@ -1,0 +1,56 @@
+"""Footprints in DynamoDB: written once, never changed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from carbonneutral.domain.footprints import Footprint
+from carbonneutral.errors import Conflict
+from carbonneutral.store import aws
+from carbonneutral.store.items import SCHEMA_VERSION, n, s
+
+
+def footprint_key(footprint_id: str) -> dict[str, Any]:
+    return {"PK": s(f"FOOTPRINT#{footprint_id}"), "SK": s("FOOTPRINT")}
+
+
+class DynamoFootprintRepository:
+    def __init__(self, table_name: str, client: Any | None = None) -> None:
+        self._table = table_name
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        return self._client or aws.dynamodb()
+
+    def add(self, footprint: Footprint) -> None:
+        from botocore.exceptions import ClientError
+
+        item = {
+            **footprint_key(footprint.footprint_id),
+            "type": s("footprint"),
+            "v": n(SCHEMA_VERSION),
+            "kind": s(footprint.kind),
+            "total_g": n(footprint.total_g),
+            "factor_set": s(footprint.factor_set),
+            "created_at": s(footprint.created_at.isoformat()),
+            "body": s(footprint.model_dump_json(by_alias=True)),
+        }
+        if footprint.scene_id:
+            item["scene_id"] = s(footprint.scene_id)
+        try:
+            aws.call(
+                "footprints", self.client.put_item, TableName=self._table, Item=item,
+                ConditionExpression="attribute_not_exists(PK)",
+            )  # fmt: skip
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise Conflict(f"footprint {footprint.footprint_id} exists already") from exc
+            raise
+
+    def get(self, footprint_id: str) -> Footprint | None:
+        answer = aws.call(
+            "footprints", self.client.get_item, TableName=self._table, Key=footprint_key(footprint_id)
+        )
+        item = answer.get("Item")
+        return Footprint.model_validate_json(item["body"]["S"]) if item else None

@@ -1,0 +1,43 @@
+"""Rendered artefacts in S3. DynamoDB is the source of truth: a missing render is made again."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from carbonneutral.store import aws
+
+
+class RenderStore:
+    def __init__(self, bucket: str, client: Any | None = None) -> None:
+        self._bucket = bucket
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        return self._client or aws.s3()
+
+    def get(self, key: str) -> bytes | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            answer = aws.call("renders", self.client.get_object, Bucket=self._bucket, Key=key)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in {"NoSuchKey", "404"}:
+                return None
+            raise
+        return answer["Body"].read()  # type: ignore[no-any-return]
+
+    def put(self, key: str, content: bytes, content_type: str) -> None:
+        aws.call(
+            "renders", self.client.put_object, Bucket=self._bucket, Key=key, Body=content,
+            ContentType=content_type, ServerSideEncryption="AES256",
+        )  # fmt: skip
+
+    def get_or_render(self, key: str, content_type: str, render: Callable[[], bytes]) -> bytes:
+        cached = self.get(key)
+        if cached is not None:
+            return cached
+        content = render()
+        self.put(key, content, content_type)
+        return content

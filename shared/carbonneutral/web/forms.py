@@ -1,0 +1,158 @@
+"""The calculator as an HTML form: which inputs each activity shows, and back to a request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from carbonneutral.domain.activities import Cabin, Diet
+from carbonneutral.domain.footprints import FootprintRequest
+from carbonneutral.web.problems import field_errors
+
+
+def _(message: str) -> str:
+    """Marks a message for extraction; templates translate it when they show it."""
+    return message
+
+
+@dataclass(frozen=True)
+class Input:
+    name: str
+    label: str
+    kind: str = "number"  # number, text, select, checkbox
+    options: tuple[tuple[str, str], ...] = ()
+    attrs: dict[str, str] = field(default_factory=dict)
+
+
+_CABINS = ((Cabin.economy, _("Economy")), (Cabin.premium_economy, _("Premium economy")),
+           (Cabin.business, _("Business")), (Cabin.first, _("First")))  # fmt: skip
+_DIETS = ((Diet.meat_heavy, _("Lots of meat")), (Diet.meat, _("Some meat")), (Diet.low_meat, _("Little meat")),
+          (Diet.pescatarian, _("Fish, no meat")), (Diet.vegetarian, _("Vegetarian")), (Diet.vegan, _("Vegan")))  # fmt: skip
+_KM = {"min": "0.1", "max": "50000", "step": "0.1", "inputmode": "decimal"}
+_TRIP = Input("round_trip", _("Return trip"), "checkbox")
+
+# The first input of each activity is the one that says whether the visitor used it.
+INPUTS: dict[str, tuple[Input, ...]] = {
+    "flight": (
+        Input("from", _("From airport (IATA code)"), "text", attrs={"maxlength": "3", "pattern": "[A-Za-z]{3}", "autocapitalize": "characters"}),
+        Input("to", _("To airport (IATA code)"), "text", attrs={"maxlength": "3", "pattern": "[A-Za-z]{3}", "autocapitalize": "characters"}),
+        Input("cabin", _("Cabin"), "select", tuple((c.value, label) for c, label in _CABINS)),
+        _TRIP,
+    ),
+    "rail": (
+        Input("km", _("Train distance (km)"), attrs=_KM),
+        Input("service", _("Train"), "select", (("high_speed", _("High-speed")), ("national", _("Conventional")),
+                                                ("international", _("International")), ("light_rail", _("Light rail or tram")))),
+    ),
+    "car": (
+        Input("km", _("Car distance, one way (km)"), attrs=_KM),
+        Input("fuel", _("Fuel"), "select", (("petrol", _("Petrol")), ("diesel", _("Diesel")), ("hybrid", _("Hybrid")),
+                                            ("plug_in_hybrid", _("Plug-in hybrid")), ("electric", _("Electric")),
+                                            ("unknown", _("Not sure")))),
+        Input("passengers", _("People in the car"), attrs={"min": "1", "max": "9"}),
+        _TRIP,
+    ),
+    "bus": (
+        Input("km", _("Bus or coach distance (km)"), attrs=_KM),
+        Input("service", _("Service"), "select", (("local", _("City bus")), ("coach", _("Coach")))),
+        _TRIP,
+    ),
+    "taxi": (Input("km", _("Taxi distance (km)"), attrs=_KM), Input("passengers", _("People sharing"), attrs={"min": "1", "max": "8"}), _TRIP),
+    "metro": (Input("km", _("Metro distance (km)"), attrs=_KM), _TRIP),
+    "motorcycle": (Input("km", _("Motorcycle distance (km)"), attrs=_KM), _TRIP),
+    "hotel": (Input("nights", _("Hotel nights"), attrs={"min": "1", "max": "366"}), Input("country", _("Country (ISO code)"), "text", attrs={"maxlength": "2"})),
+    "meal": (Input("count", _("Meals"), attrs={"min": "1", "max": "10000"}), Input("diet", _("Meals were mostly"), "select", tuple((d.value, label) for d, label in _DIETS))),
+    "electricity": (Input("kwh", _("Electricity (kWh)"), attrs={"min": "0.1", "step": "0.1"}), Input("grid", _("Grid"), "text", attrs={"maxlength": "8"})),
+    "gas": (
+        Input("amount", _("Gas used"), attrs={"min": "0.1", "step": "0.1"}),
+        Input("unit", _("Unit"), "select", (("m3", _("cubic metres")), ("kwh", "kWh"), ("kg", _("kg (LPG)")), ("litre", _("litres (LPG)")))),
+        Input("fuel", _("Gas"), "select", (("natural_gas", _("Natural gas")), ("lpg", _("LPG")))),
+    ),
+    "diet": (Input("diet", _("Your diet"), "select", (("", _("Leave out")), *((d.value, label) for d, label in _DIETS))),),
+    "shopping": (Input("spend_cny", _("Spending (CNY)"), attrs={"min": "0.01", "step": "0.01"}),),
+}  # fmt: skip
+
+TITLES = {
+    "flight": _("Flight"), "rail": _("Train"), "car": _("Car"), "bus": _("Bus or coach"), "taxi": _("Taxi"),
+    "metro": _("Metro"), "motorcycle": _("Motorcycle"), "hotel": _("Hotel"), "meal": _("Meals"),
+    "electricity": _("Electricity"), "gas": _("Gas"), "diet": _("Food"), "shopping": _("Shopping"),
+}  # fmt: skip
+
+KIND_NAMES = {
+    "conference": _("Conference"), "scenic_spot": _("Scenic spot"), "supermarket": _("Supermarket"),
+    "restaurant": _("Restaurant"), "hotel": _("Hotel"), "other": _("Place or event"),
+}  # fmt: skip
+
+LIFE_TYPES = ("electricity", "gas", "car", "metro", "bus", "rail", "flight", "diet", "shopping")
+
+
+def activities_from_form(form: dict[str, str], types: list[str]) -> list[dict[str, Any]]:
+    """Only activities whose first input is filled in count; empty inputs keep their defaults."""
+    activities = []
+    for activity_type in types:
+        inputs = INPUTS[activity_type]
+        if not form.get(f"{activity_type}.{inputs[0].name}", "").strip():
+            continue
+        activity: dict[str, Any] = {"type": activity_type}
+        for spec in inputs:
+            raw = form.get(f"{activity_type}.{spec.name}", "").strip()
+            if spec.kind == "checkbox":
+                activity[spec.name] = raw in {"on", "true", "1"}
+            elif raw:
+                activity[spec.name] = raw.upper() if spec.name in {"from", "to", "country"} else raw
+        activities.append(activity)
+    return activities
+
+
+def request_from_form(
+    form: dict[str, str], types: list[str], **fixed: Any
+) -> tuple[FootprintRequest | None, dict[str, str]]:
+    """A footprint request, or the messages to show beside each input that is wrong."""
+    activities = activities_from_form(form, types)
+    if not activities:
+        return None, {"activities": _("Fill in at least one activity.")}
+    try:
+        return FootprintRequest.model_validate({**fixed, "activities": activities}), {}
+    except ValidationError as exc:
+        return None, form_errors(exc.errors(), activities)
+
+
+def form_errors(errors: Any, activities: list[dict[str, Any]]) -> dict[str, str]:
+    """Maps 'activities[1].km' to the form input 'rail.km'."""
+    out: dict[str, str] = {}
+    for error in field_errors(list(errors)):
+        name = error.field
+        if name.startswith("activities["):
+            index = int(name[len("activities[") : name.index("]")])
+            rest = name[name.index("]") + 1 :].lstrip(".")
+            activity_type = activities[index]["type"] if index < len(activities) else "activities"
+            name = f"{activity_type}.{rest}" if rest else activity_type
+        out.setdefault(name, error.message)
+    return out
+
+
+def defaults_as_values(calculator: list[Any]) -> dict[str, str]:
+    """A scene's calculator defaults as form values ('flight.to' -> 'CTU')."""
+    values = {}
+    for spec in calculator:
+        for name, value in spec.defaults.items():
+            if value is not None:
+                values[f"{spec.type}.{name}"] = (
+                    "on" if value is True else "" if value is False else str(value)
+                )
+    return values
+
+
+def page_context(types: list[str]) -> dict[str, Any]:
+    return {"types": types, "inputs": INPUTS, "titles": TITLES, "kinds": KIND_NAMES}
+
+
+def domain_error_to_form(field_name: str | None, message: str, activities: list[Any]) -> dict[str, str]:
+    if field_name and field_name.startswith("activities["):
+        index = int(field_name[len("activities[") : field_name.index("]")])
+        rest = field_name[field_name.index("]") + 1 :].lstrip(".")
+        activity_type = activities[index].type
+        return {f"{activity_type}.{rest}" if rest else activity_type: message}
+    return {"activities": message}

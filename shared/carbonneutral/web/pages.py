@@ -1,0 +1,94 @@
+"""Server-rendered pages: jinja2 with autoescape, gettext, and strict security headers."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+from urllib.parse import parse_qs
+
+import jinja2
+
+from carbonneutral.web.i18n import LANGUAGES, negotiate, translations
+
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+
+
+def _(message: str) -> str:
+    """Marks a message for extraction; templates translate it when they show it."""
+    return message
+
+
+PAGE_NOT_FOUND = _("Page not found")
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+@cache
+def environment(lang: str) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("carbonneutral.web", "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(languages=LANGUAGES)
+    env.filters["kg"] = format_kg
+    return env
+
+
+def format_kg(value: float) -> str:
+    return f"{value:,.1f}" if value >= 10 else f"{value:,.2f}"
+
+
+def render(name: str, lang: str, **context: Any) -> str:
+    return environment(lang).get_template(name).render(lang=lang, **context)
+
+
+def language_of(event: Any) -> str:
+    """The page language from ?lang=, the lang cookie, or Accept-Language."""
+    query = (event.query_string_parameters or {}).get("lang")
+    cookies = dict(c.split("=", 1) for c in (event.get("cookies") or []) if "=" in c)
+    return negotiate(query, cookies.get("lang"), event.headers.get("accept-language"))
+
+
+def read_form(event: Any) -> dict[str, str]:
+    """A urlencoded form as single values (the last one wins for repeated names)."""
+    body = event.decoded_body or ""
+    return {
+        key: values[-1] for key, values in parse_qs(body, keep_blank_values=True, max_num_fields=200).items()
+    }
+
+
+def html(
+    body: str, *, status: int = 200, lang: str | None = None, headers: dict[str, str] | None = None
+) -> Any:
+    from aws_lambda_powertools.event_handler import Response
+
+    cookies = []
+    if lang:
+        cookies.append(f"lang={lang}; Path=/; Max-Age=31536000; SameSite=Lax")
+    return Response(
+        status_code=status,
+        content_type="text/html; charset=utf-8",
+        body=body,
+        headers={**SECURITY_HEADERS, "Cache-Control": "no-store", **(headers or {})},
+        cookies=cookies,  # type: ignore[arg-type]
+    )
+
+
+def redirect(location: str) -> Any:
+    from aws_lambda_powertools.event_handler import Response
+
+    return Response(status_code=303, body="", headers={"Location": location, **SECURITY_HEADERS})

@@ -1,0 +1,127 @@
+"""Shared fixtures. Services start on free loopback ports and stop when the session ends."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from infrastructure.local.services import free_port
+from infrastructure.local.stack import LocalStack
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[LocalStack]:
+    """DynamoDB Local (in memory), moto's S3, the table, bucket and demo data, and the gateway."""
+    with pytest.MonkeyPatch.context() as mp:
+        local = LocalStack(port=free_port(), data_dir=None, quiet=True)
+        local.start()
+        for key, value in local.environ.items():
+            mp.setenv(key, value)  # undone when the session ends
+        try:
+            yield local
+        finally:
+            local.stop()
+
+
+@dataclass
+class HttpAnswer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "")
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # tests look at redirects themselves
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
+class Http:
+    """A tiny HTTP client for the gateway (urllib: no extra dependency); redirects are not followed."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+
+    def request(self, method: str, path: str, *, json_body: Any = None, data: bytes | None = None,
+                headers: dict[str, str] | None = None) -> HttpAnswer:  # fmt: skip
+        headers = dict(headers or {})
+        if json_body is not None:
+            data = json.dumps(json_body).encode()
+            headers.setdefault("Content-Type", "application/json")
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
+        try:
+            with _OPENER.open(req, timeout=30) as resp:
+                return HttpAnswer(resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read())
+        except urllib.error.HTTPError as err:
+            return HttpAnswer(err.code, {k.lower(): v for k, v in err.headers.items()}, err.read())
+
+    def get(self, path: str, **kw: Any) -> HttpAnswer:
+        return self.request("GET", path, **kw)
+
+    def post(self, path: str, **kw: Any) -> HttpAnswer:
+        return self.request("POST", path, **kw)
+
+
+@pytest.fixture(scope="session")
+def http(stack: LocalStack) -> Http:
+    return Http(stack.url)
+
+
+DEMO_FOOTPRINT = {
+    "scene_id": "cdcnf-2021",
+    "kind": "scene",
+    "activities": [
+        {
+            "type": "flight",
+            "from": "PEK",
+            "to": "CTU",
+            "cabin": "economy",
+            "round_trip": True,
+            "passengers": 1,
+        },
+        {"type": "rail", "km": 120, "service": "high_speed"},
+        {"type": "car", "km": 30, "fuel": "petrol", "passengers": 1},
+        {"type": "hotel", "nights": 2, "country": "CN"},
+        {"type": "meal", "count": 3, "diet": "meat"},
+    ],
+}
+
+
+class Lambda:
+    """Invokes a function's real lambda_handler with the event API Gateway would send."""
+
+    def __call__(self, method: str, target: str, *, json_body: Any = None, body: bytes = b"",
+                 headers: dict[str, str] | None = None) -> HttpAnswer:  # fmt: skip
+        import importlib
+
+        from infrastructure.local.gateway import LambdaContext, event_for, parse_result
+
+        headers = {k.lower(): v for k, v in (headers or {}).items()}
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+            headers.setdefault("content-type", "application/json")
+        route, event = event_for(method, target, body=body, headers=headers)
+        module_name, attr = route.handler.rsplit(".", 1)
+        handler = getattr(importlib.import_module(module_name), attr)
+        status, out_headers, _cookies, out_body = parse_result(handler(event, LambdaContext(route.function)))
+        return HttpAnswer(status, {k.lower(): v for k, v in out_headers.items()}, out_body)
+
+
+@pytest.fixture(scope="session")
+def invoke(stack: LocalStack) -> Lambda:
+    return Lambda()

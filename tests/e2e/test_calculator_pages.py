@@ -1,0 +1,102 @@
+"""The calculator pages over HTTP: server-rendered, bilingual, safe, and working without JavaScript."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlencode
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+FORM = {
+    "flight.from": "PEK", "flight.to": "CTU", "flight.cabin": "economy", "flight.round_trip": "on",
+    "hotel.nights": "2", "hotel.country": "CN", "meal.count": "3", "meal.diet": "meat",
+}  # fmt: skip
+
+
+def post_form(http, path: str, form: dict[str, str], lang: str = "en"):
+    return http.post(f"{path}?lang={lang}", data=urlencode(form).encode(),
+                     headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+
+
+def test_home_page_speaks_chinese_by_default_and_english_on_request(http) -> None:
+    zh = http.get("/").body.decode()
+    assert '<html lang="zh-CN">' in zh and "首届中国数字碳中和高峰论坛" in zh and "会议" in zh
+    en = http.get("/", headers={"Accept-Language": "en-GB,en;q=0.9,zh;q=0.5"}).body.decode()
+    assert '<html lang="en">' in en and "First China Digital Carbon Neutrality Forum" in en
+
+
+def test_language_choice_is_remembered_in_a_cookie(http) -> None:
+    answer = http.get("/?lang=en")
+    assert "lang=en" in answer.headers["set-cookie"]
+    assert '<html lang="en">' in http.get("/", headers={"Cookie": "lang=en"}).body.decode()
+
+
+def test_scene_page_prefills_the_scene_defaults(http) -> None:
+    page = http.get("/s/cdcnf-2021?lang=en").body.decode()
+    assert re.search(r'name="flight.to"[^>]*value="CTU"', page)
+    assert re.search(r'name="hotel.country"[^>]*value="CN"', page)
+    assert 'method="post"' in page
+
+
+def test_submitting_the_form_shows_the_result_with_its_breakdown(http) -> None:
+    answer = post_form(http, "/s/cdcnf-2021", FORM)
+    assert answer.status == 303
+    location = answer.headers["location"]
+    assert location.startswith("/f/fp_")
+    page = http.get(location).body.decode()
+    # 339.728 (flight) + 107 (hotel) + 5.63 (meals) = 452.358 kg
+    assert "452.4" in page and "kg CO₂e" in page
+    assert "0.10916" in page and "Open Government Licence" in page
+
+
+def test_a_wrong_input_is_shown_beside_it_and_values_are_kept(http) -> None:
+    answer = post_form(http, "/s/cdcnf-2021", {**FORM, "flight.from": "QQQ", "hotel.nights": "-1"})
+    assert answer.status == 422
+    page = answer.body.decode()
+    assert "unknown IATA airport code" in page
+    assert 'aria-invalid="true"' in page
+    assert re.search(r'name="flight.from"[^>]*value="QQQ"', page)
+
+
+def test_markup_typed_into_a_field_is_shown_as_text(http) -> None:
+    page = post_form(
+        http, "/s/cdcnf-2021", {**FORM, "hotel.country": '"><script>alert(1)</script>'}
+    ).body.decode()
+    assert "<script>alert(1)</script>" not in page
+    assert "&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_empty_form_asks_for_at_least_one_activity(http) -> None:
+    answer = post_form(http, "/life", {"period": "month"}, lang="zh-CN")
+    assert answer.status == 422
+    assert "请至少填写一项活动" in answer.body.decode()
+
+
+def test_life_footprint_for_a_year(http) -> None:
+    answer = post_form(http, "/life", {"period": "year", "electricity.kwh": "2400", "electricity.grid": "CN",
+                                       "diet.diet": "vegan"})  # fmt: skip
+    assert answer.status == 303
+    page = http.get(answer.headers["location"]).body.decode()
+    # 2400 x 0.5306 = 1273.44; 365 x 2.89 = 1054.85; total 2328.29 kg
+    assert "2,328.3" in page
+
+
+def test_unknown_scene_and_footprint_pages_are_404(http) -> None:
+    assert http.get("/s/no-such-scene").status == 404
+    assert http.get("/s/" + "x" * 3000).status == 404
+    assert http.get("/f/fp_AAAAAAAAAAAAAAAAAAAAAA").status == 404
+
+
+def test_pages_send_security_headers(http) -> None:
+    headers = http.get("/s/cdcnf-2021").headers
+    assert "default-src 'self'" in headers["content-security-policy"]
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["x-frame-options"] == "DENY"
+
+
+def test_stylesheet_is_served_and_unknown_assets_are_not(http) -> None:
+    css = http.get("/static/app.css")
+    assert css.status == 200 and css.content_type.startswith("text/css")
+    assert http.get("/static/..%2Fpages.py").status == 404

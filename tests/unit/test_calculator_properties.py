@@ -1,0 +1,99 @@
+"""Properties every footprint has, whatever the input: hypothesis explores the space."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+import pytest
+from carbonneutral.domain import activities as a
+from carbonneutral.domain import calculator, geo
+from carbonneutral.domain.factors import load_factor_set
+from carbonneutral.domain.footprints import FootprintRequest, compute
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+FACTORS = load_factor_set()
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+AIRPORTS = ["PEK", "CTU", "PVG", "CAN", "SZX", "HKG", "NRT", "SIN", "LHR", "JFK", "CDG", "EDI", "SYD", "DXB"]
+km = st.floats(min_value=0.1, max_value=20_000, allow_nan=False, allow_infinity=False)
+
+activity = st.one_of(
+    st.fixed_dictionaries({"from": st.sampled_from(AIRPORTS), "to": st.sampled_from(AIRPORTS),
+                           "cabin": st.sampled_from(list(a.Cabin)), "round_trip": st.booleans(),
+                           "passengers": st.integers(1, 5)})
+    .filter(lambda f: f["from"] != f["to"]).map(a.Flight.model_validate),
+    st.builds(a.Rail, km=km, service=st.sampled_from(["high_speed", "national", "international", "light_rail"]),
+              country=st.sampled_from(["CN", "GB"])),
+    st.builds(a.Car, km=km, fuel=st.sampled_from(["petrol", "diesel", "hybrid", "electric", "unknown"]),
+              passengers=st.integers(1, 9), round_trip=st.booleans()),
+    st.builds(a.Bus, km=km, service=st.sampled_from(["local", "coach"])),
+    st.builds(a.Taxi, km=km, passengers=st.integers(1, 8)),
+    st.builds(a.Metro, km=km),
+    st.builds(a.Hotel, nights=st.integers(1, 366), rooms=st.integers(1, 20), country=st.sampled_from(["CN", "JP", "GB"])),
+    st.builds(a.Meal, count=st.integers(1, 100), diet=st.sampled_from(list(a.Diet))),
+    st.builds(a.Electricity, kwh=st.floats(0.1, 1e6), grid=st.sampled_from(["CN", "CN-SW", "CN-N"])),
+    st.builds(a.Gas, fuel=st.just("natural_gas"), amount=st.floats(0.1, 1e5), unit=st.sampled_from(["m3", "kwh"])),
+)  # fmt: skip
+
+
+def total_g(acts: list) -> int:
+    request = FootprintRequest.model_construct(kind="life", period="month", scene_id=None, activities=acts,
+                                               radiative_forcing=None)  # fmt: skip
+    return compute(request, FACTORS, radiative_forcing=True, footprint_id="fp_x", created_at=NOW).total_g
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(activity, min_size=1, max_size=8))
+def test_footprint_is_never_negative(acts: list) -> None:
+    assert total_g(acts) >= 0
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(activity, min_size=1, max_size=6), st.lists(activity, min_size=1, max_size=6))
+def test_footprint_is_additive_over_activities(first: list, second: list) -> None:
+    assert total_g(first + second) == total_g(first) + total_g(second)
+
+
+@settings(max_examples=150, deadline=None)
+@given(km, km, st.sampled_from(["rail", "car", "bus", "taxi", "metro", "motorcycle"]))
+def test_ground_travel_is_monotone_in_distance(d1: float, d2: float, kind: str) -> None:
+    short, long_ = sorted((d1, d2))
+    make = {
+        "rail": a.Rail,
+        "car": a.Car,
+        "bus": a.Bus,
+        "taxi": a.Taxi,
+        "metro": a.Metro,
+        "motorcycle": a.Motorcycle,
+    }
+    ctx = calculator.Context(FACTORS)
+    assert (
+        calculator.calculate_line(make[kind](km=short), ctx).g
+        <= calculator.calculate_line(make[kind](km=long_), ctx).g
+    )
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.floats(50, 15_000), st.floats(50, 15_000), st.sampled_from(list(a.Cabin)), st.booleans(),
+       st.sampled_from([("GB", "US"), ("CN", "JP"), ("GB", "GB")]))  # fmt: skip
+def test_flights_are_monotone_in_distance_across_haul_bands(
+    monkeypatch: pytest.MonkeyPatch,
+    d1: float,
+    d2: float,
+    cabin: a.Cabin,
+    rf: bool,
+    countries: tuple[str, str],
+) -> None:
+    short, long_ = sorted((d1, d2))
+    ctx = calculator.Context(FACTORS, radiative_forcing=rf)
+    results = []
+    for distance in (short, long_):
+        table = {"AAA": geo.Airport("AAA", "A", "A", countries[0], 0.0, 0.0),
+                 "BBB": geo.Airport("BBB", "B", "B", countries[1], 0.0, math.degrees(distance / geo.EARTH_MEAN_RADIUS_KM))}  # fmt: skip
+        monkeypatch.setattr(calculator, "find_airport", table.get)
+        flight = a.Flight.model_construct(
+            origin="AAA", destination="BBB", cabin=cabin, round_trip=False, passengers=1
+        )
+        results.append(calculator.calculate_line(flight, ctx).g)
+    assert results[0] <= results[1]
