@@ -1,0 +1,12 @@
+"""`make bench`: every benchmark, printing figures (never pass/fail)."""
+
+from __future__ import annotations
+
+import runpy
+from pathlib import Path
+
+HERE = Path(__file__).parent
+
+for name in ("bench_calculate", "bench_imports"):
+    print(f"== {name}")
+    runpy.run_path(str(HERE / f"{name}.py"), run_name="__main__")
