@@ -70,8 +70,8 @@ messages: $(VENV)/.installed
 	$(VENV)/bin/pybabel update -i shared/carbonneutral/web/locale/messages.pot -d shared/carbonneutral/web/locale -D messages --no-fuzzy-matching
 	$(VENV)/bin/pybabel compile -d shared/carbonneutral/web/locale -D messages --statistics
 
-audit: setup
-	$(PY) -m infrastructure.local.admin audit
+audit: $(VENV)/.installed
+	$(PY) -m infrastructure.admin --local audit
 
 clean:
 	rm -rf $(VENV) $(LOCAL) .aws-sam .pytest_cache .hypothesis .mypy_cache .ruff_cache

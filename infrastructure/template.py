@@ -128,7 +128,10 @@ def _resolve(value: Any, refs: dict[str, str], template: dict[str, Any]) -> Any:
         return _resolve(if_true if _condition(condition, refs, template) else if_false, refs, template)
     if name == "Fn::Sub":
         text = arg if isinstance(arg, str) else arg[0]
-        return re.sub(r"\$\{([^}]+)\}", lambda m: str(refs.get(m.group(1), m.group(0))), text)
+        params = {k: str(v.get("Default", "")) for k, v in template.get("Parameters", {}).items()}
+        return re.sub(
+            r"\$\{([^}]+)\}", lambda m: str(refs.get(m.group(1), params.get(m.group(1), m.group(0)))), text
+        )
     raise KeyError(f"intrinsic {name} is not supported locally")
 
 

@@ -43,6 +43,15 @@ class HttpAnswer:
         return self.headers.get("content-type", "")
 
 
+def _headers(message: Any) -> dict[str, str]:
+    """Header names lowercased; repeated headers (Set-Cookie) joined by newlines."""
+    joined: dict[str, str] = {}
+    for name, value in message.items():
+        key = name.lower()
+        joined[key] = f"{joined[key]}\n{value}" if key in joined else value
+    return joined
+
+
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: Any, **kwargs: Any) -> None:
         return None  # tests look at redirects themselves
@@ -66,9 +75,9 @@ class Http:
         req = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
         try:
             with _OPENER.open(req, timeout=30) as resp:
-                return HttpAnswer(resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read())
+                return HttpAnswer(resp.status, _headers(resp.headers), resp.read())
         except urllib.error.HTTPError as err:
-            return HttpAnswer(err.code, {k.lower(): v for k, v in err.headers.items()}, err.read())
+            return HttpAnswer(err.code, _headers(err.headers), err.read())
 
     def get(self, path: str, **kw: Any) -> HttpAnswer:
         return self.request("GET", path, **kw)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from carbonneutral.domain.projects import Project, SerialRange
 from carbonneutral.domain.scenes import Scene, SceneKind, default_calculator
+from carbonneutral.store.ledger import CreditLedger
 from carbonneutral.store.scenes import DynamoSceneRepository
 
 from infrastructure import template
@@ -47,10 +49,25 @@ def demo_scenes() -> list[Scene]:
     return scenes
 
 
+def import_issuance(ledger: CreditLedger, raw: dict[str, Any], *, only_if_new: bool = False) -> int:
+    """Registers a project and issues its blocks; returns the kg issued."""
+    project = Project.model_validate(raw["project"])
+    existing = ledger.project(project.project_id)
+    if only_if_new and existing and existing[1].issued_kg > 0:
+        return 0
+    ledger.put_project(project)
+    return ledger.issue(project.project_id, [SerialRange.model_validate(b) for b in raw["blocks"]])
+
+
 def seed(table_name: str, client: Any) -> dict[str, int]:
-    """Idempotent: demo data is put again on every start, leaving other data alone."""
+    """Idempotent: demo scenes are put again on every start; demo projects are issued once."""
     repo = DynamoSceneRepository(table_name, client)
     scenes = demo_scenes()
     for scene in scenes:
         repo.put(scene)
-    return {"scenes": len(scenes)}
+    ledger = CreditLedger(table_name, client)
+    issued = sum(
+        import_issuance(ledger, raw, only_if_new=True)
+        for raw in json.loads((SEED / "projects.json").read_text(encoding="utf-8"))
+    )
+    return {"scenes": len(scenes), "issued_kg": issued}

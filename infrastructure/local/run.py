@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -26,6 +27,9 @@ def main() -> int:
         stack.stop()
         return 1
     url = stack.url
+    # Lets `python -m infrastructure.admin --local …` find this stack while it runs.
+    stack_file = data_dir.parent / "stack.json"
+    stack_file.write_text(json.dumps({k: v for k, v in stack.environ.items() if not k.endswith("_PARAM")}))
     print(
         f"\nCarbon-neutral platform running locally (Ctrl-C stops everything)\n"
         f"  Home page           {url}/\n"
@@ -40,6 +44,7 @@ def main() -> int:
         stop.wait()
     finally:
         print("stopping…", flush=True)
+        stack_file.unlink(missing_ok=True)
         stack.stop()
     return 0
 

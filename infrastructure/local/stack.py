@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,21 @@ from infrastructure.local.services import (
 
 TABLE_NAME = "carbon-neutral-local"
 BUCKET_NAME = "carbon-neutral-local-renders"
+
+
+def local_secrets(data_dir: Path | None) -> dict[str, str]:
+    """Secrets the functions read; made once and kept beside the local data (git-ignored)."""
+    names = ("ORDER_TOKEN_SECRET", "SANDBOX_WEBHOOK_SECRET")
+    path = data_dir.parent / "secrets.json" if data_dir else None
+    if path and path.exists():
+        return dict(json.loads(path.read_text()))
+    made = {name: secrets.token_urlsafe(32) for name in names}
+    made |= {"STRIPE_API_KEY": "", "STRIPE_WEBHOOK_SECRET": ""}  # Stripe is not used locally
+    if path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(made))
+        path.chmod(0o600)
+    return made
 
 
 def function_environment(base_url: str, table: str = TABLE_NAME, bucket: str = BUCKET_NAME) -> dict[str, str]:
@@ -60,6 +77,7 @@ class LocalStack:
             self.environ = {
                 **aws_environment(self.dynamodb.endpoint, self.s3.endpoint),
                 **function_environment(self.gateway.url, self.table, self.bucket),
+                **local_secrets(self.data_dir),
             }
             os.environ.update(self.environ)
             self._reset_cached_wiring()

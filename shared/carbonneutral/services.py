@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cache
+from typing import TYPE_CHECKING
 
 from carbonneutral.domain.factors import load_factor_set
 from carbonneutral.domain.footprints import FootprintService
@@ -10,6 +12,11 @@ from carbonneutral.settings import get_settings
 from carbonneutral.store.footprints import DynamoFootprintRepository
 from carbonneutral.store.renders import RenderStore
 from carbonneutral.store.scenes import DynamoSceneRepository
+
+if TYPE_CHECKING:
+    from carbonneutral.domain.payments import PaymentProvider
+    from carbonneutral.domain.purchase import PurchaseService
+    from carbonneutral.store.ledger import CreditLedger
 
 
 @cache
@@ -32,7 +39,52 @@ def render_store() -> RenderStore:
     return RenderStore(get_settings().bucket_name)
 
 
+@cache
+def footprint_repository() -> DynamoFootprintRepository:
+    return DynamoFootprintRepository(get_settings().table_name)
+
+
+@cache
+def ledger() -> CreditLedger:
+    from carbonneutral.store.ledger import CreditLedger
+
+    return CreditLedger(get_settings().table_name)
+
+
+@cache
+def payment_providers() -> dict[str, PaymentProvider]:
+    """Every provider that is configured; the sandbox only where its secret is set."""
+    settings = get_settings()
+    providers: dict[str, PaymentProvider] = {}
+    if settings.sandbox_webhook_secret:
+        from carbonneutral.payments.sandbox import SandboxProvider
+
+        providers["sandbox"] = SandboxProvider(settings.sandbox_webhook_secret)
+    if settings.stripe_api_key and settings.stripe_webhook_secret:
+        from carbonneutral.payments.stripe_provider import StripeProvider
+
+        providers["stripe"] = StripeProvider(settings.stripe_api_key, settings.stripe_webhook_secret,
+                                             payment_methods=settings.stripe_payment_methods,
+                                             api_base=settings.stripe_api_base)  # fmt: skip
+    if settings.payment_provider not in providers:
+        raise RuntimeError(f"payment provider {settings.payment_provider!r} is not configured")
+    return providers
+
+
+@cache
+def purchase_service() -> PurchaseService:
+    from carbonneutral.domain.purchase import PurchaseService
+
+    settings = get_settings()
+    return PurchaseService(
+        ledger(), footprint_repository(), scene_repository(), payment_providers(),
+        default_provider=settings.payment_provider, token_secret=settings.order_token_secret,
+        base_url=settings.public_base_url, reservation=timedelta(minutes=settings.reservation_minutes),
+    )  # fmt: skip
+
+
 def reset() -> None:
     """Forget cached wiring (tests that change the environment call this)."""
-    for fn in (scene_repository, footprint_service, render_store, get_settings):
+    for fn in (scene_repository, footprint_service, render_store, footprint_repository, ledger,
+               payment_providers, purchase_service, get_settings):  # fmt: skip
         fn.cache_clear()

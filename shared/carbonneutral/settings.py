@@ -14,6 +14,14 @@ class Settings(BaseModel):
     public_base_url: str = "http://127.0.0.1:3000"
     max_body_bytes: int = 64 * 1024
     factor_set: str | None = None  # None: the newest shipped set
+    order_token_secret: str = ""
+    payment_provider: str = "sandbox"
+    sandbox_webhook_secret: str = ""
+    stripe_api_key: str = ""
+    stripe_webhook_secret: str = ""
+    stripe_payment_methods: tuple[str, ...] = ("card",)
+    stripe_api_base: str | None = None
+    reservation_minutes: int = Field(default=30, ge=1, le=24 * 60)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -24,7 +32,41 @@ class Settings(BaseModel):
             public_base_url=env.get("PUBLIC_BASE_URL", "http://127.0.0.1:3000").rstrip("/"),
             max_body_bytes=int(env.get("MAX_BODY_BYTES", str(64 * 1024))),
             factor_set=env.get("FACTOR_SET") or None,
+            order_token_secret=_secret("ORDER_TOKEN_SECRET"),
+            payment_provider=env.get("PAYMENT_PROVIDER", "sandbox"),
+            sandbox_webhook_secret=_secret("SANDBOX_WEBHOOK_SECRET"),
+            stripe_api_key=_secret("STRIPE_API_KEY"),
+            stripe_webhook_secret=_secret("STRIPE_WEBHOOK_SECRET"),
+            stripe_payment_methods=tuple(
+                m for m in env.get("STRIPE_PAYMENT_METHODS", "card").split(",") if m
+            ),
+            stripe_api_base=env.get("STRIPE_API_BASE") or None,
+            reservation_minutes=int(env.get("RESERVATION_MINUTES", "30")),
         )
+
+
+def _secret(name: str) -> str:
+    """A secret's value: NAME itself (local runs), else the SSM SecureString named by NAME_PARAM."""
+    if name in os.environ:  # set, even empty: no lookup
+        return os.environ[name]
+    parameter = os.environ.get(f"{name}_PARAM")
+    if not parameter:
+        return ""
+    return _ssm_parameter(parameter)
+
+
+@cache
+def _ssm_parameter(name: str) -> str:
+    import boto3
+    from botocore.exceptions import ClientError
+
+    try:
+        answer = boto3.client("ssm").get_parameter(Name=name, WithDecryption=True)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ParameterNotFound":
+            return ""  # an optional secret (e.g. Stripe's) that this stack does not use
+        raise
+    return str(answer["Parameter"]["Value"])
 
 
 @cache

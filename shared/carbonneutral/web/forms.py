@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from carbonneutral.domain.activities import Cabin, Diet
 from carbonneutral.domain.footprints import FootprintRequest
+from carbonneutral.domain.orders import OrderRequest
 from carbonneutral.web.problems import field_errors
 
 
@@ -156,3 +157,28 @@ def domain_error_to_form(field_name: str | None, message: str, activities: list[
         activity_type = activities[index].type
         return {f"{activity_type}.{rest}" if rest else activity_type: message}
     return {"activities": message}
+
+
+FORM_EXPIRED = _("The form expired; please send it again.")
+
+ORDER_STATUSES = {
+    "pending_payment": _("Waiting for payment"), "paid": _("Paid"), "retired": _("Credits retired"),
+    "expired": _("Expired"), "failed": _("Failed; refund due"),
+}  # fmt: skip
+
+
+def order_request_from_form(
+    form: dict[str, str], footprint_id: str
+) -> tuple[OrderRequest | None, dict[str, str]]:
+    """The neutralize form as an order request, or the messages to show beside its inputs."""
+    raw = {
+        "footprint_id": footprint_id,
+        "project_id": form.get("project_id", ""),
+        "beneficiary": {"name": form.get("name", "").strip(), "kind": form.get("kind", "individual"),
+                        "hidden": form.get("hidden") == "on"},
+        "role": form.get("role", "participant"),
+    }  # fmt: skip
+    try:
+        return OrderRequest.model_validate(raw), {}
+    except ValidationError as exc:
+        return None, {e.field: e.message for e in field_errors([dict(e) for e in exc.errors()])}

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
+from carbonneutral.domain.money import Money
+from carbonneutral.domain.orders import Beneficiary, Order, OrderStatus, Refund
+from carbonneutral.domain.projects import Inventory, Project
 from carbonneutral.domain.scenes import CalculatorField, LocalizedText, Scene, SceneKind
 
 
@@ -48,3 +54,79 @@ class SceneOut(BaseModel):
 class SceneList(BaseModel):
     items: list[SceneOut]
     cursor: str | None = Field(default=None, description="Pass as ?cursor= to get the next page")
+
+
+class ProjectOut(BaseModel):
+    project_id: str
+    name: LocalizedText
+    developer: LocalizedText
+    developer_id: str
+    kind: str
+    standard: str
+    location: LocalizedText
+    vintage: int
+    price_per_tonne: Money
+    available_kg: int
+    description: LocalizedText
+    demo: bool
+
+    @classmethod
+    def of(cls, project: Project, inventory: Inventory) -> ProjectOut:
+        return cls(
+            project_id=project.project_id, name=project.name, developer=project.developer.name,
+            developer_id=project.developer.company_id, kind=project.kind, standard=project.standard.value,
+            location=project.location, vintage=project.vintage,
+            price_per_tonne=Money(amount=project.price_per_tonne, currency=project.currency),
+            available_kg=inventory.available_kg, description=project.description, demo=project.demo,
+        )  # fmt: skip
+
+
+class ProjectList(BaseModel):
+    items: list[ProjectOut]
+
+
+class PaymentOut(BaseModel):
+    provider: str
+    checkout_url: str | None
+
+
+class OrderOut(BaseModel):
+    order_id: str
+    status: OrderStatus
+    order_token: str | None = Field(
+        default=None, description="Returned to the buyer; needed to read the order"
+    )
+    project_id: str
+    quantity_kg: int
+    amount: Money
+    beneficiary: Beneficiary
+    role: Literal["participant", "organizer"]
+    footprint_id: str | None
+    scene_id: str | None
+    reserved_until: datetime
+    created_at: datetime
+    payment: PaymentOut
+    serials: list[str] = Field(default_factory=list, description="Retired serial ranges, once retired")
+    retired_at: datetime | None = None
+    reason: str
+    certificate_id: str | None = None
+    refund: Refund | None = None
+
+    @classmethod
+    def of(cls, order: Order, token: str | None = None) -> OrderOut:
+        return cls(
+            order_id=order.order_id, status=order.status, order_token=token, project_id=order.project_id,
+            quantity_kg=order.quantity_kg, amount=order.amount, beneficiary=order.beneficiary, role=order.role,
+            footprint_id=order.footprint_id, scene_id=order.scene_id, reserved_until=order.reserved_until,
+            created_at=order.created_at,
+            payment=PaymentOut(provider=order.provider,
+                               checkout_url=order.checkout_url if order.status is OrderStatus.pending_payment else None),
+            serials=order.retirement.labels if order.retirement else [],
+            retired_at=order.retirement.retired_at if order.retirement else None,
+            reason=order.reason, certificate_id=order.certificate_id, refund=order.refund,
+        )  # fmt: skip
+
+
+class WebhookAnswer(BaseModel):
+    received: bool = True
+    outcome: str

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from functools import cache
 from typing import Any
 from urllib.parse import parse_qs
@@ -59,8 +61,7 @@ def render(name: str, lang: str, **context: Any) -> str:
 def language_of(event: Any) -> str:
     """The page language from ?lang=, the lang cookie, or Accept-Language."""
     query = (event.query_string_parameters or {}).get("lang")
-    cookies = dict(c.split("=", 1) for c in (event.get("cookies") or []) if "=" in c)
-    return negotiate(query, cookies.get("lang"), event.headers.get("accept-language"))
+    return negotiate(query, cookies_of(event).get("lang"), event.headers.get("accept-language"))
 
 
 def read_form(event: Any) -> dict[str, str]:
@@ -71,12 +72,35 @@ def read_form(event: Any) -> dict[str, str]:
     }
 
 
+def cookies_of(event: Any) -> dict[str, str]:
+    return dict(c.strip().split("=", 1) for c in (event.get("cookies") or []) if "=" in c)
+
+
+def csrf_token(event: Any) -> tuple[str, str | None]:
+    """(token, Set-Cookie or None): the double-submit token a form carries beside its cookie."""
+    existing = cookies_of(event).get("csrf", "")
+    if len(existing) == 43 and existing.replace("-", "").replace("_", "").isalnum():
+        return existing, None
+    token = secrets.token_urlsafe(32)
+    return token, f"csrf={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=86400"
+
+
+def csrf_ok(event: Any, form: dict[str, str]) -> bool:
+    cookie, sent = cookies_of(event).get("csrf", ""), form.get("csrf", "")
+    return bool(cookie) and hmac.compare_digest(cookie, sent)
+
+
 def html(
-    body: str, *, status: int = 200, lang: str | None = None, headers: dict[str, str] | None = None
+    body: str,
+    *,
+    status: int = 200,
+    lang: str | None = None,
+    headers: dict[str, str] | None = None,
+    cookies: list[str] | None = None,
 ) -> Any:
     from aws_lambda_powertools.event_handler import Response
 
-    cookies = []
+    cookies = list(cookies or [])
     if lang:
         cookies.append(f"lang={lang}; Path=/; Max-Age=31536000; SameSite=Lax")
     return Response(

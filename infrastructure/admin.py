@@ -1,0 +1,108 @@
+"""Admin commands, locally (`--local` uses the running `make run`) or against a deployed stack.
+
+  python -m infrastructure.admin [--local] import-issuance FILE   # JSON like seed/projects.json, or CSV
+  python -m infrastructure.admin [--local] audit                  # exit 1 when any invariant is broken
+  python -m infrastructure.admin [--local] payouts
+
+Against AWS, set TABLE_NAME (the stack's TableName output) and the usual AWS credentials.
+
+CSV columns: project_id, name_zh, name_en, developer_id, developer_zh, developer_en, kind, standard,
+location_zh, location_en, vintage, price_per_tonne, description_zh, description_en, demo, first, last
+(one row per issued block; the project columns repeat).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from infrastructure.template import ROOT
+
+STACK_FILE = ROOT / ".local" / "data" / "stack.json"
+
+
+def read_issuance(path: Path) -> list[dict[str, Any]]:
+    if path.suffix.lower() == ".json":
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return data if isinstance(data, list) else [data]
+    projects: dict[str, dict[str, Any]] = {}
+    with path.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            entry = projects.setdefault(row["project_id"], {"project": {
+                "project_id": row["project_id"],
+                "name": {"zh-CN": row["name_zh"], "en": row["name_en"]},
+                "developer": {"company_id": row["developer_id"],
+                              "name": {"zh-CN": row["developer_zh"], "en": row["developer_en"]}},
+                "kind": row["kind"], "standard": row["standard"],
+                "location": {"zh-CN": row["location_zh"], "en": row["location_en"]},
+                "vintage": int(row["vintage"]), "price_per_tonne": row["price_per_tonne"],
+                "description": {"zh-CN": row["description_zh"], "en": row["description_en"]},
+                "demo": row.get("demo", "").strip().lower() in {"1", "true", "yes"},
+            }, "blocks": []})  # fmt: skip
+            entry["blocks"].append({"first": int(row["first"]), "last": int(row["last"])})
+    return list(projects.values())
+
+
+def use_local_stack() -> None:
+    if not STACK_FILE.exists():
+        raise SystemExit("no running `make run` found (start it first, or drop --local to use AWS)")
+    os.environ.update(json.loads(STACK_FILE.read_text()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="admin", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--local", action="store_true", help="use the stack `make run` started")
+    commands = parser.add_subparsers(dest="command", required=True)
+    importer = commands.add_parser("import-issuance", help="register projects and issue credit blocks")
+    importer.add_argument("file", type=Path)
+    commands.add_parser("audit", help="check the credit invariants of every project")
+    commands.add_parser("payouts", help="money owed to each project developer")
+    args = parser.parse_args(argv)
+    if args.local:
+        use_local_stack()
+    from carbonneutral import services
+    from carbonneutral.errors import DomainError
+
+    from infrastructure.local.bootstrap import import_issuance
+
+    ledger = services.ledger()
+    if args.command == "import-issuance":
+        try:
+            for raw in read_issuance(args.file):
+                kg = import_issuance(ledger, raw)
+                print(f"{raw['project']['project_id']}: issued {kg} kg")
+        except (DomainError, KeyError, ValueError) as exc:
+            print(f"refused: {getattr(exc, 'detail', exc)}", file=sys.stderr)
+            return 1
+        return 0
+    if args.command == "audit":
+        breaches = ledger.audit()
+        for project, inventory in ledger.projects():
+            print(f"{project.project_id}: issued {inventory.issued_kg} = available {inventory.available_kg} "
+                  f"+ reserved {inventory.reserved_kg} + retired {inventory.retired_kg}")  # fmt: skip
+        for breach in breaches:
+            print(f"BREACH {breach.project_id}: {breach.problem}", file=sys.stderr)
+        print("audit: " + ("no breaches" if not breaches else f"{len(breaches)} breaches"))
+        return 1 if breaches else 0
+    seen = set()
+    for project, _ in ledger.projects():
+        developer = project.developer
+        if developer.company_id in seen:
+            continue
+        seen.add(developer.company_id)
+        owed, kg = ledger.payout(developer.company_id)
+        print(
+            f"{developer.company_id} ({developer.name.en}): owed {owed} {project.currency} for {kg} kg retired"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""Orders: a quantity of credits reserved for a beneficiary, paid, then retired in their name."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import math
+import secrets
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from carbonneutral.domain.footprints import FOOTPRINT_ID_PATTERN
+from carbonneutral.domain.money import Money
+from carbonneutral.domain.projects import PROJECT_ID_PATTERN, SerialRange
+
+IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9_.:-]{8,128}$"
+ORDER_ID_PATTERN = r"^ord_[A-Za-z0-9_-]{16,40}$"
+MAX_QUANTITY_KG = 1_000_000  # 1,000 t in one order
+
+
+def is_order_id(value: str) -> bool:
+    import re
+
+    return re.fullmatch(ORDER_ID_PATTERN, value) is not None
+
+
+class OrderStatus(StrEnum):
+    pending_payment = "pending_payment"
+    paid = "paid"
+    retired = "retired"
+    expired = "expired"
+    failed = "failed"
+
+
+class Beneficiary(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1, max_length=80, description="Display name shown on the certificate")
+    kind: Literal["individual", "organization"] = "individual"
+    hidden: bool = Field(default=False, description="Hide the name on public leaderboards")
+
+    @model_validator(mode="after")
+    def _printable(self) -> Beneficiary:
+        if not self.name.strip() or any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in self.name):
+            raise ValueError("name must be printable text")
+        return self
+
+
+class OrderRequest(BaseModel):
+    """POST /v1/orders: a footprint to neutralize, or an explicit quantity."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    footprint_id: str | None = Field(default=None, pattern=FOOTPRINT_ID_PATTERN)
+    quantity_kg: int | None = Field(default=None, ge=1, le=MAX_QUANTITY_KG)
+    project_id: str = Field(pattern=PROJECT_ID_PATTERN)
+    beneficiary: Beneficiary
+    role: Literal["participant", "organizer"] = "participant"
+    scene_id: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{2,63}$",
+                                 description="For an explicit quantity: the scene it neutralizes")  # fmt: skip
+
+    @model_validator(mode="after")
+    def _one_quantity(self) -> OrderRequest:
+        if (self.footprint_id is None) == (self.quantity_kg is None):
+            raise ValueError("give either footprint_id or quantity_kg")
+        return self
+
+    def fingerprint(self) -> str:
+        """What an idempotency key is bound to: the same key with another body is refused."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class Retirement(BaseModel):
+    """What was retired, for whom and why: everything a certificate needs."""
+
+    serials: list[SerialRange]
+    labels: list[str]
+    beneficiary: Beneficiary
+    reason: str
+    retired_at: datetime
+    payment_event_id: str
+
+
+class Refund(BaseModel):
+    status: Literal["due", "refunded"] = "due"
+    amount: Money
+    reason: str
+    event_id: str
+
+
+class Order(BaseModel):
+    order_id: str
+    status: OrderStatus
+    project_id: str
+    developer_id: str
+    quantity_kg: int
+    amount: Money
+    beneficiary: Beneficiary
+    role: Literal["participant", "organizer"]
+    footprint_id: str | None = None
+    scene_id: str | None = None
+    factor_set: str | None = None
+    reason: str
+    reserved: list[SerialRange]
+    reserved_until: datetime
+    created_at: datetime
+    token_hash: str
+    provider: str
+    checkout_url: str | None = None
+    checkout_reference: str | None = None
+    retirement: Retirement | None = None
+    refund: Refund | None = None
+    certificate_id: str | None = None
+
+    def token_matches(self, token: str | None) -> bool:
+        return bool(token) and hmac.compare_digest(self.token_hash, hash_token(token or ""))
+
+
+def new_order_id() -> str:
+    return "ord_" + secrets.token_urlsafe(16)
+
+
+def order_token(secret: str, order_id: str) -> str:
+    """The buyer's capability to read an order: derived, so an idempotent replay can return it again."""
+    mac = hmac.new(secret.encode(), f"order-token:{order_id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def kg_to_neutralize(total_g: int) -> int:
+    """Whole credits: a footprint is rounded up to the next kilogram (at least one)."""
+    return max(1, math.ceil(total_g / 1000))

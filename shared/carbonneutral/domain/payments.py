@@ -1,0 +1,43 @@
+"""Payment events and the interface every payment provider implements."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from carbonneutral.domain.money import Money
+from carbonneutral.domain.orders import Order
+from carbonneutral.errors import DomainError
+
+
+class InvalidSignature(DomainError):
+    status = 400
+    slug = "invalid-signature"
+    title = "The webhook signature is not valid"
+
+
+@dataclass(frozen=True)
+class PaymentEvent:
+    """A verified event from a provider, reduced to what the ledger needs."""
+
+    provider: str
+    event_id: str
+    outcome: Literal["succeeded", "failed", "expired", "ignored"]
+    order_id: str | None
+    amount: Money | None
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckoutStart:
+    url: str
+    reference: str
+
+
+class PaymentProvider(Protocol):
+    name: str
+
+    def start_checkout(self, order: Order, token: str, base_url: str) -> CheckoutStart: ...
+
+    def parse_event(self, body: str, headers: Mapping[str, str]) -> PaymentEvent: ...

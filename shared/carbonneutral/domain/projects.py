@@ -1,0 +1,110 @@
+"""Offset projects and their credits: serial-numbered kilograms in issued blocks."""
+
+from __future__ import annotations
+
+import itertools
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from carbonneutral.domain.scenes import LocalizedText
+
+PROJECT_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,63}$"
+
+
+class Standard(StrEnum):
+    CDCER = "CDCER"  # Chengdu carbon-inclusion scheme
+    CCER = "CCER"
+    VCS = "VCS"
+
+
+class Developer(BaseModel):
+    """The company that cut the emissions: the payee of every sale."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    company_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{2,63}$")
+    name: LocalizedText
+
+
+class Project(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    project_id: str = Field(pattern=PROJECT_ID_PATTERN)
+    name: LocalizedText
+    developer: Developer
+    kind: str = Field(
+        min_length=2, max_length=40, description="forestry, solar, biogas, low_carbon_commuting, …"
+    )
+    standard: Standard
+    location: LocalizedText
+    vintage: int = Field(ge=2000, le=2100)
+    price_per_tonne: Decimal = Field(gt=0, max_digits=10, decimal_places=2, description="CNY per tonne CO2e")
+    currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
+    description: LocalizedText
+    demo: bool = Field(default=False, description="Demo data, not real credits")
+
+
+class Inventory(BaseModel):
+    """A project's credit counters, in kg; issued = available + reserved + retired always."""
+
+    issued_kg: int = 0
+    available_kg: int = 0
+    reserved_kg: int = 0
+    retired_kg: int = 0
+
+    @property
+    def balanced(self) -> bool:
+        return self.issued_kg == self.available_kg + self.reserved_kg + self.retired_kg
+
+
+class SerialRange(BaseModel):
+    """Serials first..last inclusive: last - first + 1 credits of 1 kg each."""
+
+    model_config = ConfigDict(frozen=True)
+
+    first: int = Field(ge=1, le=10**11)
+    last: int = Field(ge=1, le=10**11)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SerialRange:
+        if self.last < self.first:
+            raise ValueError("last serial is before the first")
+        return self
+
+    @property
+    def size(self) -> int:
+        return self.last - self.first + 1
+
+    def overlaps(self, other: SerialRange) -> bool:
+        return self.first <= other.last and other.first <= self.last
+
+
+def serial_label(standard: str, project_id: str, vintage: int, serials: SerialRange) -> str:
+    """The registry-style name of a retired range, e.g. CDCER-chengdu-bus-2023-1-120."""
+    return f"{standard}-{project_id}-{vintage}-{serials.first}-{serials.last}"
+
+
+def overlapping(new: list[SerialRange], existing: list[SerialRange]) -> list[tuple[SerialRange, SerialRange]]:
+    """Every clash between new blocks and existing ones, and among the new blocks themselves."""
+    clashes = []
+    ordered = sorted(new, key=lambda r: r.first)
+    for a, b in itertools.pairwise(ordered):
+        if a.overlaps(b):
+            clashes.append((a, b))
+    for block in new:
+        clashes.extend((block, old) for old in existing if block.overlaps(old))
+    return clashes
+
+
+def take(available: list[SerialRange], quantity: int) -> list[tuple[SerialRange, SerialRange]]:
+    """Which serials to take, lowest first: (the block, the part of it taken)."""
+    picked, needed = [], quantity
+    for block in sorted(available, key=lambda r: r.first):
+        if needed == 0:
+            break
+        part = SerialRange(first=block.first, last=block.first + min(needed, block.size) - 1)
+        picked.append((block, part))
+        needed -= part.size
+    return picked if needed == 0 else []

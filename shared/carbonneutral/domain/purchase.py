@@ -1,0 +1,181 @@
+"""Purchasing: an order reserves credits, a verified payment retires them, expiry releases them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from carbonneutral.domain.money import price_of
+from carbonneutral.domain.orders import (
+    IDEMPOTENCY_KEY_PATTERN,
+    Order,
+    OrderRequest,
+    OrderStatus,
+    hash_token,
+    kg_to_neutralize,
+    new_order_id,
+    order_token,
+)
+from carbonneutral.domain.payments import PaymentProvider
+from carbonneutral.domain.ports import FootprintRepository, SceneRepository
+from carbonneutral.errors import Forbidden, InvalidInput, NotFound, Unauthorized
+
+
+class Ledger(Protocol):
+    """What purchasing needs of the credit ledger (implemented in store.ledger)."""
+
+    def project(self, project_id: str) -> Any: ...
+    def order(self, order_id: str) -> Order | None: ...
+    def find_idempotent(self, key: str) -> tuple[str, str] | None: ...
+    def reserve(self, order: Order, idempotency_key: str, fingerprint: str, now: datetime) -> Order: ...
+    def apply_payment(self, event: Any, now: datetime, reason_for: Callable[[Order], str]) -> Any: ...
+    def expired_reservations(self, now: datetime, limit: int = 100) -> list[str]: ...
+    def expire(self, order_id: str) -> bool: ...
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+class PurchaseService:
+    def __init__(
+        self,
+        ledger: Ledger,
+        footprints: FootprintRepository,
+        scenes: SceneRepository,
+        providers: dict[str, PaymentProvider],
+        *,
+        default_provider: str,
+        token_secret: str,
+        base_url: str,
+        reservation: timedelta,
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
+        if len(token_secret) < 16:
+            raise ValueError("ORDER_TOKEN_SECRET must be set (at least 16 characters)")
+        self._ledger, self._footprints, self._scenes = ledger, footprints, scenes
+        self._providers, self._default = providers, default_provider
+        self._secret, self._base, self._reservation, self._clock = token_secret, base_url, reservation, clock
+
+    def token_for(self, order: Order) -> str:
+        return order_token(self._secret, order.order_id)
+
+    def place(self, request: OrderRequest, idempotency_key: str | None) -> tuple[Order, bool]:
+        """(order, created): the same key and body give the same order, once."""
+        import re
+
+        from carbonneutral.store.ledger import IdempotencyKeyReused, IdempotencyRace
+
+        if not idempotency_key:
+            raise InvalidInput(
+                "the Idempotency-Key header is required", field="Idempotency-Key", location="header"
+            )
+        if not re.fullmatch(IDEMPOTENCY_KEY_PATTERN, idempotency_key):
+            raise InvalidInput("Idempotency-Key must be 8 to 128 letters, digits or _.:-", field="Idempotency-Key",
+                               location="header")  # fmt: skip
+        fingerprint = request.fingerprint()
+        earlier = self._replay(idempotency_key, fingerprint)
+        if earlier:
+            return earlier, False
+        order = self._new_order(request)
+        try:
+            return self._ledger.reserve(order, idempotency_key, fingerprint, self._clock()), True
+        except IdempotencyRace:
+            earlier = self._replay(idempotency_key, fingerprint)
+            if earlier is None:  # pragma: no cover - the winner's record is there by construction
+                raise
+            return earlier, False
+        except IdempotencyKeyReused:
+            raise
+
+    def _replay(self, key: str, fingerprint: str) -> Order | None:
+        from carbonneutral.store.ledger import IdempotencyKeyReused
+
+        found = self._ledger.find_idempotent(key)
+        if found is None:
+            return None
+        if found[0] != fingerprint:
+            raise IdempotencyKeyReused("this Idempotency-Key was used with a different request",
+                                       field="Idempotency-Key", location="header")  # fmt: skip
+        order = self._ledger.order(found[1])
+        assert order is not None
+        return order
+
+    def _new_order(self, request: OrderRequest) -> Order:
+        now = self._clock()
+        scene_id, factor_set = request.scene_id, None
+        if request.footprint_id:
+            footprint = self._footprints.get(request.footprint_id)
+            if footprint is None:
+                raise InvalidInput(f"no footprint {request.footprint_id!r}", field="footprint_id")
+            quantity, scene_id, factor_set = (
+                kg_to_neutralize(footprint.total_g),
+                footprint.scene_id,
+                footprint.factor_set,
+            )
+        else:
+            assert request.quantity_kg is not None
+            quantity = request.quantity_kg
+            if scene_id and self._scenes.get(scene_id) is None:
+                raise InvalidInput(f"no scene {scene_id!r}", field="scene_id")
+        found = self._ledger.project(request.project_id)
+        if found is None:
+            raise InvalidInput(f"no project {request.project_id!r}", field="project_id")
+        project, _ = found
+        provider = self._providers[self._default]
+        order = Order(
+            order_id=new_order_id(), status=OrderStatus.pending_payment, project_id=project.project_id,
+            developer_id=project.developer.company_id, quantity_kg=quantity,
+            amount=price_of(quantity, project.price_per_tonne, project.currency), beneficiary=request.beneficiary,
+            role=request.role, footprint_id=request.footprint_id, scene_id=scene_id, factor_set=factor_set,
+            reason=self.reason_for(scene_id, request.footprint_id is None), reserved=[],
+            reserved_until=now + self._reservation, created_at=now, token_hash="", provider=provider.name,
+        )  # fmt: skip
+        token = self.token_for(order)
+        checkout = provider.start_checkout(order, token, self._base)
+        return order.model_copy(update={"token_hash": hash_token(token), "checkout_url": checkout.url,
+                                        "checkout_reference": checkout.reference})  # fmt: skip
+
+    def reason_for(self, scene_id: str | None, explicit_quantity: bool = False) -> str:
+        if scene_id:
+            scene = self._scenes.get(scene_id)
+            name = scene.name.en if scene else scene_id
+            return f"Carbon neutrality for {name}"
+        return "Carbon neutrality" if explicit_quantity else "Carbon neutrality for everyday life"
+
+    def get(self, order_id: str, token: str | None) -> Order:
+        order = self._ledger.order(order_id)
+        if order is None:
+            raise NotFound(f"no order {order_id!r}")
+        if not token:
+            raise Unauthorized("this order needs its order token (Authorization: Bearer …)")
+        if not order.token_matches(token):
+            raise Forbidden("the order token does not match")
+        return order
+
+    def receive_webhook(self, provider_name: str, body: str, headers: dict[str, str]) -> Any:
+        provider = self._providers.get(provider_name)
+        if provider is None:
+            raise NotFound(f"no payment provider {provider_name!r}")
+        event = provider.parse_event(body, headers)
+        return self._ledger.apply_payment(event, self._clock(), lambda order: order.reason)
+
+    def pay_in_sandbox(self, order_id: str, token: str | None) -> Any:
+        """The sandbox 'bank': signs a payment event and sends it down the webhook path."""
+        order = self.get(order_id, token)
+        sandbox = self._providers.get("sandbox")
+        if sandbox is None or order.provider != "sandbox":
+            raise Forbidden("test payments are only for sandbox orders")
+        body, headers = sandbox.event_for(order)  # type: ignore[attr-defined]
+        return self.receive_webhook("sandbox", body, headers)
+
+    def projects(self) -> list[Any]:
+        return self._ledger.projects()  # type: ignore[attr-defined,no-any-return]
+
+    def sweep(self, limit: int = 100) -> int:
+        """Releases reservations that ran out; returns how many were released."""
+        return sum(
+            self._ledger.expire(order_id)
+            for order_id in self._ledger.expired_reservations(self._clock(), limit)
+        )

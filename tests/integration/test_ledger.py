@@ -1,0 +1,374 @@
+"""Credits are never oversold, never retired twice, and money is never kept for nothing.
+
+Every test gets a project of its own, issued fresh in DynamoDB Local.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from botocore.exceptions import ClientError
+from carbonneutral.domain.money import Money
+from carbonneutral.domain.orders import Beneficiary, OrderRequest, OrderStatus
+from carbonneutral.domain.projects import Developer, Project, SerialRange, Standard
+from carbonneutral.domain.purchase import PurchaseService
+from carbonneutral.domain.scenes import LocalizedText
+from carbonneutral.errors import Conflict, ServiceUnavailable
+from carbonneutral.payments.sandbox import SandboxProvider
+from carbonneutral.store.footprints import DynamoFootprintRepository
+from carbonneutral.store.ledger import CreditLedger, IdempotencyKeyReused, InsufficientCredits
+from carbonneutral.store.scenes import DynamoSceneRepository
+
+pytestmark = pytest.mark.integration
+
+SECRET = "sandbox-secret-for-tests-0123456789"
+TEXT = LocalizedText.model_validate({"zh-CN": "测试", "en": "Test"})
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def ledger(stack) -> CreditLedger:
+    return CreditLedger(stack.table, stack.dynamodb_client())
+
+
+@pytest.fixture
+def sandbox() -> SandboxProvider:
+    return SandboxProvider(SECRET)
+
+
+@pytest.fixture
+def service(stack, ledger, sandbox, clock) -> PurchaseService:
+    client = stack.dynamodb_client()
+    return PurchaseService(
+        ledger, DynamoFootprintRepository(stack.table, client), DynamoSceneRepository(stack.table, client),
+        {"sandbox": sandbox}, default_provider="sandbox", token_secret="token-secret-for-tests-0123",
+        base_url="http://127.0.0.1", reservation=timedelta(minutes=30), clock=clock,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def project(ledger) -> Callable[..., str]:
+    def make(*blocks: tuple[int, int], price: str = "60.00") -> str:
+        project_id = "test-" + secrets.token_hex(6)
+        ledger.put_project(Project(
+            project_id=project_id, name=TEXT, developer=Developer(company_id=f"dev-{project_id}", name=TEXT),
+            kind="forestry", standard=Standard.CDCER, location=TEXT, vintage=2024,
+            price_per_tonne=Decimal(price), description=TEXT, demo=True,
+        ))  # fmt: skip
+        ledger.issue(project_id, [SerialRange(first=a, last=b) for a, b in blocks or [(1, 100)]])
+        return project_id
+
+    return make
+
+
+def order_for(project_id: str, kg: int, name: str = "李雷") -> OrderRequest:
+    return OrderRequest(quantity_kg=kg, project_id=project_id, beneficiary=Beneficiary(name=name))
+
+
+def key() -> str:
+    return "k-" + secrets.token_hex(8)
+
+
+def pay(service: PurchaseService, sandbox: SandboxProvider, order, **kw):
+    body, headers = sandbox.event_for(order, **kw)
+    return service.receive_webhook("sandbox", body, headers)
+
+
+def inventory(ledger: CreditLedger, project_id: str):
+    return ledger.project(project_id)[1]
+
+
+def test_reserving_splits_a_block_lowest_serials_first(service, ledger, project) -> None:
+    pid = project((1, 100))
+    order, created = service.place(order_for(pid, 10), key())
+    assert created and order.status is OrderStatus.pending_payment
+    assert order.reserved == [SerialRange(first=1, last=10)]
+    assert ledger.blocks(pid, "RESERVED") == [SerialRange(first=1, last=10)]
+    assert ledger.blocks(pid, "AVAILABLE") == [SerialRange(first=11, last=100)]
+    inv = inventory(ledger, pid)
+    assert (inv.issued_kg, inv.available_kg, inv.reserved_kg, inv.retired_kg) == (100, 90, 10, 0)
+    assert order.amount == Money(amount=Decimal("0.60"))  # 10 kg at 60 CNY/t
+
+
+def test_an_order_can_span_several_blocks(service, ledger, project) -> None:
+    pid = project((1, 5), (11, 20))
+    order, _ = service.place(order_for(pid, 8), key())
+    assert order.reserved == [SerialRange(first=1, last=5), SerialRange(first=11, last=13)]
+    assert ledger.blocks(pid, "AVAILABLE") == [SerialRange(first=14, last=20)]
+
+
+def test_payment_retires_the_reserved_serials_in_the_beneficiarys_name(
+    service, ledger, sandbox, project
+) -> None:
+    pid = project((1, 100), price="85.00")
+    order, _ = service.place(order_for(pid, 40), key())
+    applied = pay(service, sandbox, order)
+    assert applied.outcome == "retired"
+    retired = ledger.order(order.order_id)
+    assert retired.status is OrderStatus.retired
+    assert retired.retirement.labels == [f"CDCER-{pid}-2024-1-40"]
+    assert retired.retirement.beneficiary.name == "李雷"
+    assert ledger.blocks(pid, "RETIRED") == [SerialRange(first=1, last=40)]
+    assert ledger.blocks(pid, "RESERVED") == []
+    inv = inventory(ledger, pid)
+    assert (inv.available_kg, inv.reserved_kg, inv.retired_kg) == (60, 0, 40)
+    assert ledger.payout(f"dev-{pid}") == (Decimal("3.40"), 40)  # 40 kg at 85 CNY/t goes to the developer
+
+
+def test_the_same_event_twice_is_applied_once(service, ledger, sandbox, project) -> None:
+    pid = project()
+    order, _ = service.place(order_for(pid, 10), key())
+    body, headers = sandbox.event_for(order, event_id="evt_once")
+    assert service.receive_webhook("sandbox", body, headers).outcome == "retired"
+    assert service.receive_webhook("sandbox", body, headers).outcome == "duplicate"
+    assert ledger.payout(f"dev-{pid}") == (Decimal("0.60"), 10)
+    assert inventory(ledger, pid).retired_kg == 10
+
+
+def test_events_in_any_order_end_the_same(service, ledger, sandbox, project) -> None:
+    pid = project()
+    order, _ = service.place(order_for(pid, 10), key())
+    assert pay(service, sandbox, order, outcome="payment.failed").outcome == "ignored"
+    assert pay(service, sandbox, order).outcome == "retired"
+    assert pay(service, sandbox, order, outcome="checkout.expired").outcome == "ignored"
+    assert ledger.order(order.order_id).status is OrderStatus.retired
+    assert inventory(ledger, pid).retired_kg == 10
+
+
+def test_unpaid_orders_expire_and_release_their_credits(service, ledger, project, clock) -> None:
+    pid = project()
+    order, _ = service.place(order_for(pid, 30), key())
+    assert service.sweep() == 0  # not yet due
+    clock.now += timedelta(minutes=31)
+    assert service.sweep() >= 1
+    assert ledger.order(order.order_id).status is OrderStatus.expired
+    inv = inventory(ledger, pid)
+    assert (inv.available_kg, inv.reserved_kg) == (100, 0)
+    assert sorted(b.first for b in ledger.blocks(pid, "AVAILABLE")) == [1, 31]
+
+
+def test_a_payment_after_expiry_is_marked_for_refund_not_kept(
+    service, ledger, sandbox, project, clock
+) -> None:
+    pid = project()
+    order, _ = service.place(order_for(pid, 30), key())
+    clock.now += timedelta(minutes=31)
+    service.sweep()
+    applied = pay(service, sandbox, order)
+    assert applied.outcome == "refund_due"
+    failed = ledger.order(order.order_id)
+    assert failed.status is OrderStatus.failed
+    assert failed.refund.amount == order.amount and "expired" in failed.refund.reason
+    assert inventory(ledger, pid).retired_kg == 0
+    assert ledger.payout(f"dev-{pid}") == (Decimal(0), 0)
+
+
+def test_a_wrong_amount_fails_the_order_with_a_refund_and_frees_the_credits(
+    service, ledger, sandbox, project
+) -> None:
+    pid = project()
+    order, _ = service.place(order_for(pid, 10), key())
+    applied = pay(service, sandbox, order, amount=Money(amount=Decimal("0.01")))
+    assert applied.outcome == "refund_due"
+    assert ledger.order(order.order_id).status is OrderStatus.failed
+    assert inventory(ledger, pid).available_kg == 100
+
+
+def test_forged_and_stale_signatures_are_refused(service, sandbox, project) -> None:
+    from carbonneutral.domain.payments import InvalidSignature
+
+    pid = project()
+    order, _ = service.place(order_for(pid, 1), key())
+    forged_body, _ = SandboxProvider("another-secret-0123456789").event_for(order)
+    _, headers = sandbox.event_for(order)
+    with pytest.raises(InvalidSignature):
+        service.receive_webhook("sandbox", forged_body, headers)
+    stale_body, stale_headers = sandbox.event_for(order, timestamp=int(datetime.now(UTC).timestamp()) - 301)
+    with pytest.raises(InvalidSignature):
+        service.receive_webhook("sandbox", stale_body, stale_headers)
+
+
+def test_ordering_more_than_is_available_is_a_conflict(service, project) -> None:
+    pid = project((1, 100))
+    with pytest.raises(InsufficientCredits):
+        service.place(order_for(pid, 101), key())
+
+
+def test_same_key_same_body_gives_the_same_order_and_another_body_is_refused(service, project) -> None:
+    pid = project()
+    k = key()
+    first, created = service.place(order_for(pid, 5), k)
+    again, created_again = service.place(order_for(pid, 5), k)
+    assert created and not created_again and again.order_id == first.order_id
+    with pytest.raises(IdempotencyKeyReused):
+        service.place(order_for(pid, 6), k)
+
+
+def test_issuance_refuses_overlapping_serials(ledger, project) -> None:
+    pid = project((1, 100))
+    with pytest.raises(Conflict):
+        ledger.issue(pid, [SerialRange(first=100, last=150)])
+    with pytest.raises(Conflict):
+        ledger.issue(pid, [SerialRange(first=200, last=300), SerialRange(first=250, last=260)])
+    assert ledger.issue(pid, [SerialRange(first=101, last=150)]) == 50
+    assert inventory(ledger, pid).issued_kg == 150
+
+
+def test_sixty_four_buyers_never_oversell_a_hundred_kilograms(service, ledger, sandbox, project) -> None:
+    pid = project((1, 100))
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def buy(i: int) -> None:
+        try:
+            order, _ = service.place(order_for(pid, 1 + i % 3, name=f"buyer {i}"), key())
+            if i % 2 == 0:
+                pay(service, sandbox, order)
+            result = "ok"
+        except InsufficientCredits:
+            result = "sold out"
+        except Conflict:
+            result = "busy"
+        with lock:
+            outcomes.append(result)
+
+    with ThreadPoolExecutor(max_workers=64) as pool:
+        list(pool.map(buy, range(500)))
+    assert len(outcomes) == 500
+    inv = inventory(ledger, pid)
+    assert inv.reserved_kg + inv.retired_kg == 100 and inv.available_kg == 0
+    assert inv.issued_kg == inv.available_kg + inv.reserved_kg + inv.retired_kg
+    taken = sorted(ledger.blocks(pid, "RESERVED") + ledger.blocks(pid, "RETIRED"), key=lambda r: r.first)
+    serials = [n for block in taken for n in range(block.first, block.last + 1)]
+    assert serials == list(range(1, 101))  # every serial once, none twice
+    assert [b for b in ledger.audit() if b.project_id == pid] == []
+
+
+def test_one_key_sent_fifty_times_at_once_makes_one_order(service, ledger, project) -> None:
+    pid = project()
+    k = key()
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        results = list(pool.map(lambda _: service.place(order_for(pid, 7), k), range(50)))
+    assert len({order.order_id for order, _ in results}) == 1
+    assert sum(created for _, created in results) == 1
+    assert inventory(ledger, pid).reserved_kg == 7
+
+
+def test_a_transaction_conflict_is_retried_to_success(stack, service, ledger, project) -> None:
+    pid = project()
+    client = stack.dynamodb_client()
+    real = client.transact_write_items
+    calls = {"n": 0}
+
+    def conflicting(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ClientError({"Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+                               "CancellationReasons": [{"Code": "None"}, {"Code": "TransactionConflict"}]},
+                              "TransactWriteItems")  # fmt: skip
+        return real(**kwargs)
+
+    client.transact_write_items = conflicting
+    flaky = CreditLedger(stack.table, client, sleep=lambda _: None)
+    svc = PurchaseService(flaky, service._footprints, service._scenes, service._providers, default_provider="sandbox",
+                          token_secret="token-secret-for-tests-0123", base_url="http://x", reservation=timedelta(minutes=30))  # fmt: skip
+    _, created = svc.place(order_for(pid, 3), key())
+    assert created and calls["n"] == 2
+    assert inventory(ledger, pid).reserved_kg == 3
+
+
+def test_throttling_past_retries_is_a_clean_503_and_writes_nothing(stack, service, ledger, project) -> None:
+    pid = project()
+    client = stack.dynamodb_client()
+
+    def throttled(**kwargs):  # what botocore raises once its own retries are spent
+        raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
+                          "TransactWriteItems")  # fmt: skip
+
+    client.transact_write_items = throttled
+    svc = PurchaseService(CreditLedger(stack.table, client), service._footprints, service._scenes, service._providers,
+                          default_provider="sandbox", token_secret="token-secret-for-tests-0123", base_url="http://x",
+                          reservation=timedelta(minutes=30))  # fmt: skip
+    k = key()
+    with pytest.raises(ServiceUnavailable):
+        svc.place(order_for(pid, 3), k)
+    assert inventory(ledger, pid).reserved_kg == 0
+    assert ledger.find_idempotent(k) is None  # the client may retry with the same key
+
+
+def test_a_crash_between_payment_and_retirement_loses_nothing(
+    stack, service, ledger, sandbox, project
+) -> None:
+    pid = project()
+    order, _ = service.place(order_for(pid, 12), key())
+    body, headers = sandbox.event_for(order, event_id="evt_crash")
+    client = stack.dynamodb_client()
+
+    def crash(**kwargs):
+        raise ConnectionError("the process died before the transaction reached DynamoDB")
+
+    client.transact_write_items = crash
+    crashing = PurchaseService(CreditLedger(stack.table, client), service._footprints, service._scenes,
+                               service._providers, default_provider="sandbox", token_secret="token-secret-for-tests-0123",
+                               base_url="http://x", reservation=timedelta(minutes=30))  # fmt: skip
+    with pytest.raises(ConnectionError):
+        crashing.receive_webhook("sandbox", body, headers)
+    assert ledger.order(order.order_id).status is OrderStatus.pending_payment  # nothing half-written
+    assert service.receive_webhook("sandbox", body, headers).outcome == "retired"  # the provider's retry
+    assert service.receive_webhook("sandbox", body, headers).outcome == "duplicate"
+    assert inventory(ledger, pid).retired_kg == 12
+
+
+def test_expiry_racing_a_late_payment_ends_one_way_only(service, ledger, sandbox, project, clock) -> None:
+    pid = project()
+    for _ in range(10):
+        order, _ = service.place(order_for(pid, 2), key())
+        clock.now += timedelta(minutes=31)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            paid = pool.submit(pay, service, sandbox, order)
+            pool.submit(service.sweep).result()
+            outcome = paid.result().outcome
+        final = ledger.order(order.order_id)
+        assert (outcome, final.status) in {
+            ("retired", OrderStatus.retired),
+            ("refund_due", OrderStatus.failed),
+        }
+    inv = inventory(ledger, pid)
+    assert inv.balanced and inv.reserved_kg == 0
+    assert [b for b in ledger.audit() if b.project_id == pid] == []
+
+
+def test_audit_reports_a_counter_that_does_not_match_the_blocks(stack, ledger, project) -> None:
+    pid = project()
+
+    def nudge(by: int) -> None:
+        stack.dynamodb_client().update_item(
+            TableName=stack.table, Key={"PK": {"S": f"PROJECT#{pid}"}, "SK": {"S": "PROJECT"}},
+            UpdateExpression="ADD available_kg :by", ExpressionAttributeValues={":by": {"N": str(by)}},
+        )  # fmt: skip
+
+    nudge(+1)
+    try:
+        breaches = [b.problem for b in ledger.audit() if b.project_id == pid]
+    finally:
+        nudge(-1)  # the session's other tests audit the whole table
+    assert any("issued 100 != available + reserved + retired" in p for p in breaches)
+    assert any("available blocks hold 100 kg, counter says 101" in p for p in breaches)

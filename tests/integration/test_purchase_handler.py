@@ -1,0 +1,175 @@
+"""The purchase and sweeper functions driven by API Gateway events; the admin command."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.conftest import DEMO_FOOTPRINT
+
+pytestmark = pytest.mark.integration
+
+
+def new_key() -> str:
+    return "key-" + secrets.token_hex(8)
+
+
+@pytest.fixture
+def footprint_id(invoke) -> str:
+    return invoke("POST", "/v1/footprints", json_body=DEMO_FOOTPRINT).json()["footprint_id"]
+
+
+def place(invoke, body: dict, key: str | None = None):
+    headers = {"Idempotency-Key": key} if key else {}
+    return invoke("POST", "/v1/orders", json_body=body, headers=headers)
+
+
+def order_body(footprint_id: str, **extra) -> dict:
+    return {"footprint_id": footprint_id, "project_id": "cdcer-chengdu-green-commute",
+            "beneficiary": {"name": "李雷", "kind": "individual"}, "role": "participant", **extra}  # fmt: skip
+
+
+def test_projects_are_listed_with_credits_and_price(invoke) -> None:
+    items = invoke("GET", "/v1/projects").json()["items"]
+    forest = next(p for p in items if p["project_id"] == "cdcer-longquan-forest")
+    assert forest["standard"] == "CDCER" and forest["vintage"] == 2023
+    assert forest["price_per_tonne"] == {"amount": "85.00", "currency": "CNY"}
+    assert forest["available_kg"] > 0 and forest["demo"] is True
+    assert forest["developer"]["en"] == "Longquan Forestry Development (demo)"
+
+
+def test_an_order_for_a_footprint_rounds_up_to_whole_kilograms(invoke, footprint_id) -> None:
+    answer = place(invoke, order_body(footprint_id), new_key())
+    assert answer.status == 201, answer.body
+    order = answer.json()
+    assert order["quantity_kg"] == 461  # 460.898 kg rounded up
+    assert order["amount"] == {"amount": "27.66", "currency": "CNY"}  # 461 kg at 60 CNY/t = 27.66
+    assert order["status"] == "pending_payment" and order["scene_id"] == "cdcnf-2021"
+    assert order["payment"]["provider"] == "sandbox"
+    assert order["payment"]["checkout_url"].endswith(
+        f"/checkout/{order['order_id']}?token={order['order_token']}"
+    )
+
+
+def test_the_idempotency_key_is_required_and_named(invoke, footprint_id) -> None:
+    answer = place(invoke, order_body(footprint_id))
+    assert answer.status == 422
+    assert answer.json()["errors"][0]["field"] == "Idempotency-Key"
+
+
+def test_replaying_a_key_returns_the_same_order_and_another_body_is_refused(invoke, footprint_id) -> None:
+    key = new_key()
+    first = place(invoke, order_body(footprint_id), key)
+    again = place(invoke, order_body(footprint_id), key)
+    assert (first.status, again.status) == (201, 200)
+    assert again.json()["order_id"] == first.json()["order_id"]
+    assert again.json()["order_token"] == first.json()["order_token"]
+    other = place(invoke, order_body(footprint_id, role="organizer"), key)
+    assert other.status == 422 and other.json()["type"] == "/problems/idempotency-key-reused"
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"project_id": "no-such-project"}, "project_id"),
+        ({"footprint_id": "fp_doesnotexist0000000000"}, "footprint_id"),
+        ({"beneficiary": {"name": "", "kind": "individual"}}, "beneficiary.name"),
+        ({"beneficiary": {"name": "x", "kind": "robot"}}, "beneficiary.kind"),
+        ({"quantity_kg": 5}, "body"),
+    ],
+)
+def test_bad_orders_name_the_field(invoke, footprint_id, change: dict, field: str) -> None:
+    answer = place(invoke, {**order_body(footprint_id), **change}, new_key())
+    assert answer.status == 422, answer.body
+    assert field in [e["field"] for e in answer.json()["errors"]]
+
+
+def test_a_huge_quantity_is_refused_and_one_beyond_stock_is_a_conflict(invoke) -> None:
+    body = {"quantity_kg": 10**9, "project_id": "cdcer-longquan-forest", "beneficiary": {"name": "Big"}}
+    assert place(invoke, body, new_key()).status == 422
+    answer = place(invoke, {**body, "quantity_kg": 1_000_000}, new_key())
+    assert answer.status == 409 and answer.json()["type"] == "/problems/insufficient-credits"
+
+
+def test_an_order_is_read_only_with_its_token(invoke, footprint_id) -> None:
+    order = place(invoke, order_body(footprint_id), new_key()).json()
+    path = f"/v1/orders/{order['order_id']}"
+    assert invoke("GET", path).status == 401
+    assert invoke("GET", path, headers={"Authorization": "Bearer wrong-token"}).status == 403
+    mine = invoke("GET", path, headers={"Authorization": f"Bearer {order['order_token']}"})
+    assert mine.status == 200 and mine.json()["order_token"] is None  # the token is not echoed back
+    assert invoke("GET", f"{path}?token={order['order_token']}").status == 200
+
+
+def test_a_signed_webhook_retires_the_credits(invoke, footprint_id, stack) -> None:
+    from carbonneutral.payments.sandbox import SandboxProvider
+    from carbonneutral.services import ledger
+
+    order = place(invoke, order_body(footprint_id), new_key()).json()
+    stored = ledger().order(order["order_id"])
+    body, headers = SandboxProvider(stack.environ["SANDBOX_WEBHOOK_SECRET"]).event_for(stored)
+    answer = invoke("POST", "/v1/payments/sandbox/webhook", body=body.encode(),
+                    headers={**headers, "Content-Type": "application/json"})  # fmt: skip
+    assert answer.status == 200 and answer.json()["outcome"] == "retired"
+    retired = invoke("GET", f"/v1/orders/{order['order_id']}?token={order['order_token']}").json()
+    assert retired["status"] == "retired"
+    assert retired["serials"] and retired["serials"][0].startswith("CDCER-cdcer-chengdu-green-commute-2024-")
+    assert retired["payment"]["checkout_url"] is None
+
+
+def test_a_forged_webhook_is_refused_with_400(invoke) -> None:
+    body = json.dumps({"id": "evt_x", "type": "payment.succeeded", "data": {"order_id": "ord_x"}})
+    answer = invoke("POST", "/v1/payments/sandbox/webhook", body=body.encode(),
+                    headers={"Content-Type": "application/json", "Sandbox-Signature": "t=1,v1=00"})  # fmt: skip
+    assert answer.status == 400 and answer.json()["type"] == "/problems/invalid-signature"
+    assert (
+        invoke(
+            "POST", "/v1/payments/paypal/webhook", body=b"{}", headers={"Content-Type": "application/json"}
+        ).status
+        == 404
+    )
+
+
+def test_the_sweeper_releases_expired_reservations(invoke, stack, monkeypatch) -> None:
+    from carbonneutral import services
+    from sweeper.app import lambda_handler
+
+    from infrastructure.local.gateway import LambdaContext
+
+    order = place(invoke, {"quantity_kg": 3, "project_id": "cdcer-sichuan-biogas", "beneficiary": {"name": "A"}},
+                  new_key()).json()  # fmt: skip
+    later = datetime.now(UTC) + timedelta(hours=2)
+    monkeypatch.setattr(services.purchase_service(), "_clock", lambda: later)
+    result = lambda_handler({"source": "aws.scheduler"}, LambdaContext("SweeperFunction"))
+    assert result["released"] >= 1
+    assert services.ledger().order(order["order_id"]).status.value == "expired"
+
+
+def test_admin_imports_issuance_from_csv_and_refuses_overlaps(stack, tmp_path, capsys) -> None:
+    from infrastructure.admin import main
+
+    header = ("project_id,name_zh,name_en,developer_id,developer_zh,developer_en,kind,standard,location_zh,"
+              "location_en,vintage,price_per_tonne,description_zh,description_en,demo,first,last\n")  # fmt: skip
+    row = "csv-solar-{n},光伏,Solar,dev-csv,开发商,Developer,solar,CCER,四川,Sichuan,2024,66.00,描述,About,true,{a},{b}\n"
+    good = tmp_path / "issuance.csv"
+    good.write_text(header + row.format(n=1, a=1, b=500) + row.format(n=1, a=1001, b=1500), encoding="utf-8")
+    assert main(["import-issuance", str(good)]) == 0
+    assert "csv-solar-1: issued 1000 kg" in capsys.readouterr().out
+    overlapping = tmp_path / "overlap.csv"
+    overlapping.write_text(header + row.format(n=1, a=1400, b=1600), encoding="utf-8")
+    assert main(["import-issuance", str(overlapping)]) == 1
+    assert "overlap" in capsys.readouterr().err
+
+
+def test_admin_audit_passes_on_a_consistent_ledger(stack, capsys) -> None:
+    from infrastructure.admin import main
+
+    code = main(["audit"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert "audit: no breaches" in out.out
+    assert os.environ["TABLE_NAME"] == stack.table

@@ -1,0 +1,131 @@
+"""Stripe, offline: Checkout Session creation against a fake API on loopback, and webhook
+signatures computed here with the signing secret."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from urllib.parse import parse_qs
+
+import pytest
+from carbonneutral.domain.money import Money
+from carbonneutral.domain.orders import Beneficiary, Order, OrderStatus
+from carbonneutral.domain.payments import InvalidSignature
+from carbonneutral.payments.signing import sign
+from carbonneutral.payments.stripe_provider import StripeProvider
+
+SECRET = "whsec_test_0123456789abcdef"
+
+
+@pytest.fixture
+def fake_stripe() -> Iterator[tuple[str, list[dict]]]:
+    requests: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+            requests.append(
+                {"path": self.path, "form": parse_qs(body), "auth": self.headers["Authorization"]}
+            )
+            answer = json.dumps({"id": "cs_test_123", "object": "checkout.session",
+                                 "url": "https://checkout.stripe.com/c/pay/cs_test_123"}).encode()  # fmt: skip
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", requests
+    server.shutdown()
+    server.server_close()
+
+
+def an_order() -> Order:
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    return Order(order_id="ord_abcdefghijklmnopqrstuv", status=OrderStatus.pending_payment, project_id="p-1",
+                 developer_id="dev-1", quantity_kg=340, amount=Money(amount=Decimal("28.90")),
+                 beneficiary=Beneficiary(name="李雷"), role="participant", reason="Carbon neutrality for a forum",
+                 reserved=[], reserved_until=now + timedelta(minutes=30), created_at=now, token_hash="x",
+                 provider="stripe")  # fmt: skip
+
+
+def test_checkout_session_asks_for_the_order_amount_in_fen(fake_stripe) -> None:
+    base, requests = fake_stripe
+    provider = StripeProvider(
+        "sk_test_123", SECRET, payment_methods=("card", "alipay", "wechat_pay"), api_base=base
+    )
+    start = provider.start_checkout(an_order(), "tok", "https://neutral.example")
+    assert start.url == "https://checkout.stripe.com/c/pay/cs_test_123" and start.reference == "cs_test_123"
+    (request,) = requests
+    form = {k: v[0] for k, v in request["form"].items()}
+    assert request["path"] == "/v1/checkout/sessions" and request["auth"] == "Bearer sk_test_123"
+    assert form["line_items[0][price_data][unit_amount]"] == "2890"
+    assert form["line_items[0][price_data][currency]"] == "cny"
+    assert form["client_reference_id"] == "ord_abcdefghijklmnopqrstuv"
+    assert [form[f"payment_method_types[{i}]"] for i in range(3)] == ["card", "alipay", "wechat_pay"]
+    assert form["payment_method_options[wechat_pay][client]"] == "web"
+    assert form["expires_at"] == str(int(an_order().reserved_until.timestamp()))
+
+
+def stripe_event(kind: str, **session: object) -> str:
+    obj = {"id": "cs_test_123", "object": "checkout.session", "client_reference_id": "ord_abcdefghijklmnopqrstuv",
+           "amount_total": 2890, "currency": "cny", "payment_status": "paid", **session}  # fmt: skip
+    return json.dumps({"id": "evt_1", "object": "event", "type": kind, "data": {"object": obj}})
+
+
+def test_completed_and_paid_session_is_a_successful_payment() -> None:
+    body = stripe_event("checkout.session.completed")
+    event = StripeProvider("sk", SECRET).parse_event(body, {"stripe-signature": sign(SECRET, body)})
+    assert (event.outcome, event.order_id, event.event_id) == (
+        "succeeded",
+        "ord_abcdefghijklmnopqrstuv",
+        "evt_1",
+    )
+    assert event.amount == Money(amount=Decimal("28.90"), currency="CNY")
+
+
+def test_completed_but_unpaid_session_waits_for_the_async_outcome() -> None:
+    body = stripe_event("checkout.session.completed", payment_status="unpaid")
+    assert (
+        StripeProvider("sk", SECRET).parse_event(body, {"stripe-signature": sign(SECRET, body)}).outcome
+        == "ignored"
+    )
+    body = stripe_event("checkout.session.async_payment_succeeded")
+    assert (
+        StripeProvider("sk", SECRET).parse_event(body, {"stripe-signature": sign(SECRET, body)}).outcome
+        == "succeeded"
+    )
+
+
+def test_expired_session_releases() -> None:
+    body = stripe_event("checkout.session.expired", payment_status="unpaid")
+    assert (
+        StripeProvider("sk", SECRET).parse_event(body, {"stripe-signature": sign(SECRET, body)}).outcome
+        == "expired"
+    )
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        lambda body: sign("whsec_wrong_secret_000000", body),  # forged
+        lambda body: sign(SECRET, body, int(time.time()) - 301),  # older than the 300 s tolerance
+        lambda body: sign(SECRET, body + " "),  # body changed after signing
+        lambda body: "",  # missing
+    ],
+)
+def test_bad_signatures_are_refused(header) -> None:
+    body = stripe_event("checkout.session.completed")
+    with pytest.raises(InvalidSignature):
+        StripeProvider("sk", SECRET).parse_event(body, {"stripe-signature": header(body)})
