@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import random
 from decimal import Decimal
 from enum import StrEnum
 
@@ -108,3 +109,16 @@ def take(available: list[SerialRange], quantity: int) -> list[tuple[SerialRange,
         picked.append((block, part))
         needed -= part.size
     return picked if needed == 0 else []
+
+
+def take_spread(
+    available: list[SerialRange], quantity: int, rng: random.Random
+) -> list[tuple[SerialRange, SerialRange]]:
+    """Under contention: a random stretch inside a random block big enough, so that buyers
+    competing for the same project touch different items. Falls back to lowest-first."""
+    candidates = [block for block in available if block.size >= quantity]
+    if not candidates:
+        return take(available, quantity)
+    block = rng.choice(candidates)
+    start = rng.randint(block.first, block.last - quantity + 1)
+    return [(block, SerialRange(first=start, last=start + quantity - 1))]

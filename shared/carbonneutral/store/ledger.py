@@ -31,7 +31,15 @@ from typing import Any
 from carbonneutral.domain.money import Money
 from carbonneutral.domain.orders import Order, OrderStatus, Refund, Retirement
 from carbonneutral.domain.payments import PaymentEvent
-from carbonneutral.domain.projects import Inventory, Project, SerialRange, overlapping, serial_label, take
+from carbonneutral.domain.projects import (
+    Inventory,
+    Project,
+    SerialRange,
+    overlapping,
+    serial_label,
+    take,
+    take_spread,
+)
 from carbonneutral.errors import Conflict, InvalidInput
 from carbonneutral.observability import logger
 from carbonneutral.store import aws
@@ -41,6 +49,7 @@ RESERVATION_SHARDS = 8
 MAX_BLOCKS_PER_ORDER = 40  # 2 items per block in a transaction of at most 100
 IDEMPOTENCY_TTL = timedelta(hours=24)
 _STATES = ("AVAILABLE", "RESERVED", "RETIRED")
+_rng = random.Random()  # noqa: S311 - spreads load, not a secret
 
 
 class InsufficientCredits(Conflict):
@@ -248,7 +257,12 @@ class CreditLedger:
                     f"{order.project_id} has {inventory.available_kg} kg available; the order needs {order.quantity_kg} kg"
                 )
             available = self.blocks(order.project_id, "AVAILABLE", limit=MAX_BLOCKS_PER_ORDER)
-            picked = take(available, order.quantity_kg)
+            # Lowest serials first; once buyers collide, spread out over the available blocks.
+            picked = (
+                take(available, order.quantity_kg)
+                if attempt == 0
+                else take_spread(available, order.quantity_kg, _rng)
+            )
             if not picked:
                 if len(available) >= MAX_BLOCKS_PER_ORDER:
                     raise Conflict("the available credits are too fragmented for one order; order less",
@@ -288,11 +302,18 @@ class CreditLedger:
             }},
         ]  # fmt: skip
         for block, part in picked:
-            items.append({"Delete": {
-                "TableName": self._table, "Key": _block_key(order.project_id, "AVAILABLE", block.first),
-                "ConditionExpression": "#last = :last", "ExpressionAttributeNames": {"#last": "last"},
-                "ExpressionAttributeValues": {":last": n(block.last)},
-            }})  # fmt: skip
+            unchanged = {
+                "ConditionExpression": "#last = :last",
+                "ExpressionAttributeNames": {"#last": "last"},
+            }
+            key = _block_key(order.project_id, "AVAILABLE", block.first)
+            if part.first == block.first:
+                items.append({"Delete": {"TableName": self._table, "Key": key, **unchanged,
+                                         "ExpressionAttributeValues": {":last": n(block.last)}}})  # fmt: skip
+            else:  # the serials before the part stay available under the block's own key
+                items.append({"Update": {"TableName": self._table, "Key": key, **unchanged,
+                                         "UpdateExpression": "SET #last = :left",
+                                         "ExpressionAttributeValues": {":last": n(block.last), ":left": n(part.first - 1)}}})  # fmt: skip
             items.append(self._put_block(order.project_id, "RESERVED", part, order_id=order.order_id))
             if part.last < block.last:
                 rest = SerialRange(first=part.last + 1, last=block.last)
