@@ -306,12 +306,12 @@ class CreditLedger:
                 "ConditionExpression": "#last = :last",
                 "ExpressionAttributeNames": {"#last": "last"},
             }
-            key = _block_key(order.project_id, "AVAILABLE", block.first)
+            block_key = _block_key(order.project_id, "AVAILABLE", block.first)
             if part.first == block.first:
-                items.append({"Delete": {"TableName": self._table, "Key": key, **unchanged,
+                items.append({"Delete": {"TableName": self._table, "Key": block_key, **unchanged,
                                          "ExpressionAttributeValues": {":last": n(block.last)}}})  # fmt: skip
             else:  # the serials before the part stay available under the block's own key
-                items.append({"Update": {"TableName": self._table, "Key": key, **unchanged,
+                items.append({"Update": {"TableName": self._table, "Key": block_key, **unchanged,
                                          "UpdateExpression": "SET #last = :left",
                                          "ExpressionAttributeValues": {":last": n(block.last), ":left": n(part.first - 1)}}})  # fmt: skip
             items.append(self._put_block(order.project_id, "RESERVED", part, order_id=order.order_id))
