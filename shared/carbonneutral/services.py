@@ -14,6 +14,8 @@ from carbonneutral.store.renders import RenderStore
 from carbonneutral.store.scenes import DynamoSceneRepository
 
 if TYPE_CHECKING:
+    from carbonneutral.certify.keys import SigningKey
+    from carbonneutral.certify.service import CertificateService
     from carbonneutral.domain.payments import PaymentProvider
     from carbonneutral.domain.purchase import PurchaseService
     from carbonneutral.store.ledger import CreditLedger
@@ -72,19 +74,42 @@ def payment_providers() -> dict[str, PaymentProvider]:
 
 
 @cache
+def signing_key() -> SigningKey:
+    from carbonneutral.certify.keys import SigningKey
+
+    settings = get_settings()
+    if not settings.cert_signing_key:
+        raise RuntimeError("CERT_SIGNING_KEY (or CERT_SIGNING_KEY_PARAM) is not set")
+    return SigningKey.from_secret(settings.cert_key_id, settings.cert_signing_key)
+
+
+@cache
 def purchase_service() -> PurchaseService:
+    from carbonneutral.domain.certificates import CertificateIssuer
     from carbonneutral.domain.purchase import PurchaseService
 
     settings = get_settings()
+    issuer = CertificateIssuer(scene_repository(), signing_key(), issuer=settings.public_base_url)
     return PurchaseService(
         ledger(), footprint_repository(), scene_repository(), payment_providers(),
         default_provider=settings.payment_provider, token_secret=settings.order_token_secret,
         base_url=settings.public_base_url, reservation=timedelta(minutes=settings.reservation_minutes),
+        certify=issuer,
     )  # fmt: skip
+
+
+@cache
+def certificate_service() -> CertificateService:
+    from carbonneutral.certify.service import CertificateService, public_key_set
+
+    settings = get_settings()
+    key = signing_key() if settings.cert_signing_key and not settings.cert_public_keys else None
+    keys = public_key_set(settings.cert_public_keys, key, settings.cert_retired_keys)
+    return CertificateService(ledger(), render_store(), keys, settings.public_base_url)
 
 
 def reset() -> None:
     """Forget cached wiring (tests that change the environment call this)."""
     for fn in (scene_repository, footprint_service, render_store, footprint_repository, ledger,
-               payment_providers, purchase_service, get_settings):  # fmt: skip
+               payment_providers, purchase_service, signing_key, certificate_service, get_settings):  # fmt: skip
         fn.cache_clear()

@@ -22,6 +22,10 @@ class Settings(BaseModel):
     stripe_payment_methods: tuple[str, ...] = ("card",)
     stripe_api_base: str | None = None
     reservation_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    cert_signing_key: str = ""
+    cert_key_id: str = "cert-1"
+    cert_retired_keys: str = ""
+    cert_public_keys: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -42,6 +46,10 @@ class Settings(BaseModel):
             ),
             stripe_api_base=env.get("STRIPE_API_BASE") or None,
             reservation_minutes=int(env.get("RESERVATION_MINUTES", "30")),
+            cert_signing_key=_secret("CERT_SIGNING_KEY"),
+            cert_key_id=env.get("CERT_KEY_ID", "cert-1"),
+            cert_retired_keys=_secret("CERT_RETIRED_KEYS"),
+            cert_public_keys=_secret("CERT_PUBLIC_KEYS"),
         )
 
 

@@ -29,7 +29,9 @@ class Ledger(Protocol):
     def order(self, order_id: str) -> Order | None: ...
     def find_idempotent(self, key: str) -> tuple[str, str] | None: ...
     def reserve(self, order: Order, idempotency_key: str, fingerprint: str, now: datetime) -> Order: ...
-    def apply_payment(self, event: Any, now: datetime, reason_for: Callable[[Order], str]) -> Any: ...
+    def apply_payment(
+        self, event: Any, now: datetime, reason_for: Callable[[Order], str], certify: Any = None
+    ) -> Any: ...
     def expired_reservations(self, now: datetime, limit: int = 100) -> list[str]: ...
     def expire(self, order_id: str) -> bool: ...
 
@@ -51,12 +53,14 @@ class PurchaseService:
         base_url: str,
         reservation: timedelta,
         clock: Callable[[], datetime] = _now,
+        certify: Callable[[Order, Any], tuple[str, dict[str, Any]]] | None = None,
     ) -> None:
         if len(token_secret) < 16:
             raise ValueError("ORDER_TOKEN_SECRET must be set (at least 16 characters)")
         self._ledger, self._footprints, self._scenes = ledger, footprints, scenes
         self._providers, self._default = providers, default_provider
         self._secret, self._base, self._reservation, self._clock = token_secret, base_url, reservation, clock
+        self._certify = certify
 
     def token_for(self, order: Order) -> str:
         return order_token(self._secret, order.order_id)
@@ -159,7 +163,7 @@ class PurchaseService:
         if provider is None:
             raise NotFound(f"no payment provider {provider_name!r}")
         event = provider.parse_event(body, headers)
-        return self._ledger.apply_payment(event, self._clock(), lambda order: order.reason)
+        return self._ledger.apply_payment(event, self._clock(), lambda order: order.reason, self._certify)
 
     def pay_in_sandbox(self, order_id: str, token: str | None) -> Any:
         """The sandbox 'bank': signs a payment event and sends it down the webhook path."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import random
 import time
 import zlib
@@ -49,6 +50,8 @@ RESERVATION_SHARDS = 8
 MAX_BLOCKS_PER_ORDER = 40  # 2 items per block in a transaction of at most 100
 IDEMPOTENCY_TTL = timedelta(hours=24)
 _STATES = ("AVAILABLE", "RESERVED", "RETIRED")
+# Given the retired order and its project: (certificate id, signed certificate document).
+Certify = Callable[[Order, Project], tuple[str, dict[str, Any]]]
 _rng = random.Random()  # noqa: S311 - spreads load, not a secret
 
 
@@ -349,7 +352,11 @@ class CreditLedger:
     # ---- payment, retirement, release ----
 
     def apply_payment(
-        self, event: PaymentEvent, now: datetime, reason_for: Callable[[Order], str]
+        self,
+        event: PaymentEvent,
+        now: datetime,
+        reason_for: Callable[[Order], str],
+        certify: Certify | None = None,
     ) -> Applied:
         """Applies a verified payment event exactly once, whatever order events arrive in."""
         for attempt in range(self._max_attempts):
@@ -361,7 +368,7 @@ class CreditLedger:
             if event.outcome == "succeeded":
                 paid = event.amount or order.amount
                 if order.status is OrderStatus.pending_payment and paid == order.amount:
-                    items, updated = self._retirement_items(order, event, now, reason_for)
+                    items, updated = self._retirement_items(order, event, now, reason_for, certify)
                     outcome = "retired"
                 else:
                     why = ("the reservation had expired before the payment arrived" if order.status is OrderStatus.expired
@@ -404,8 +411,8 @@ class CreditLedger:
         except _Cancelled:
             return False
 
-    def _retirement_items(self, order: Order, event: PaymentEvent, now: datetime,
-                          reason_for: Callable[[Order], str]) -> tuple[list[dict[str, Any]], Order]:  # fmt: skip
+    def _retirement_items(self, order: Order, event: PaymentEvent, now: datetime, reason_for: Callable[[Order], str],
+                          certify: Certify | None) -> tuple[list[dict[str, Any]], Order]:  # fmt: skip
         project, _ = self.project(order.project_id) or (None, None)
         assert project is not None
         labels = [
@@ -415,6 +422,18 @@ class CreditLedger:
         retirement = Retirement(serials=order.reserved, labels=labels, beneficiary=order.beneficiary,
                                 reason=reason_for(order), retired_at=now, payment_event_id=event.event_id)  # fmt: skip
         retired = order.model_copy(update={"status": OrderStatus.retired, "retirement": retirement})
+        certificate_item = None
+        if certify is not None:
+            # The certificate is issued in the retirement's own transaction: both exist, or neither.
+            certificate_id, signed = certify(retired, project)
+            retired = retired.model_copy(update={"certificate_id": certificate_id})
+            certificate_item = {"Put": {
+                "TableName": self._table,
+                "Item": {"PK": s(f"CERT#{certificate_id}"), "SK": s("CERT"), "type": s("certificate"), "v": n(1),
+                         "order_id": s(order.order_id), "project_id": s(order.project_id),
+                         "body": s(json.dumps(signed, ensure_ascii=False, separators=(",", ":")))},
+                "ConditionExpression": "attribute_not_exists(PK)",
+            }}  # fmt: skip
         q, amount = order.quantity_kg, order.amount.amount
         items = [
             self._event_item(event, now, order.order_id),
@@ -448,6 +467,8 @@ class CreditLedger:
             items.append(self._put_block(order.project_id, "RETIRED", serials, order_id=order.order_id,
                                          beneficiary=order.beneficiary.name, reason=retirement.reason,
                                          retired_at=_iso(now)))  # fmt: skip
+        if certificate_item:
+            items.append(certificate_item)
         return items, retired
 
     def _refund_items(self, order: Order, event: PaymentEvent, paid: Money, why: str,
@@ -518,6 +539,29 @@ class CreditLedger:
                 if len(found) >= limit:
                     return found
         return found
+
+    def certificate(self, certificate_id: str) -> tuple[dict[str, Any], str, str] | None:
+        """(signed document, order id, project id) of an issued certificate."""
+        item = aws.call("ledger", self.client.get_item, TableName=self._table,
+                        Key={"PK": s(f"CERT#{certificate_id}"), "SK": s("CERT")}).get("Item")  # fmt: skip
+        if not item:
+            return None
+        return json.loads(item["body"]["S"]), item["order_id"]["S"], item["project_id"]["S"]
+
+    def serials_retired_for(self, project_id: str, order_id: str, ranges: list[SerialRange]) -> bool:
+        """Whether every range is a retired block of this order in the ledger."""
+        if not ranges:
+            return False
+        keys = [_block_key(project_id, "RETIRED", r.first) for r in ranges]
+        answer = aws.call("ledger", self.client.batch_get_item,
+                          RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}})  # fmt: skip
+        found = {int(i["first"]["N"]): i for i in answer.get("Responses", {}).get(self._table, [])}
+        return all(
+            r.first in found
+            and int(found[r.first]["last"]["N"]) == r.last
+            and found[r.first]["order_id"]["S"] == order_id
+            for r in ranges
+        )
 
     def payout(self, developer_id: str) -> tuple[Decimal, int]:
         item = aws.call("ledger", self.client.get_item, TableName=self._table,

@@ -1,0 +1,132 @@
+"""Carbon-neutral honour certificates: immutable, signed, verifiable by anyone offline.
+
+The signed document holds only strings, integers, booleans, lists and objects, so its
+RFC 8785 (JCS) form is sorted keys, no spaces and UTF-8: `canonical_json` below.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from carbonneutral.domain.orders import Order
+from carbonneutral.domain.projects import Project
+from carbonneutral.domain.scenes import Scene
+
+CERTIFICATE_ID_PATTERN = r"^cert_[A-Za-z0-9_-]{20,40}$"
+SCHEMA = "carbon-neutral-certificate/1"
+
+
+def is_certificate_id(value: str) -> bool:
+    return re.fullmatch(CERTIFICATE_ID_PATTERN, value) is not None
+
+
+def new_certificate_id() -> str:
+    return "cert_" + secrets.token_urlsafe(18)
+
+
+class Names(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, frozen=True)
+
+    zh_cn: str
+    en: str
+
+    def get(self, lang: str) -> str:
+        return self.zh_cn if lang.lower().startswith("zh") else self.en
+
+
+class Certificate(BaseModel):
+    """The signed content. Every field is a string, an integer, a boolean, a list or an object."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_: str = SCHEMA
+    certificate_id: str
+    beneficiary: str
+    beneficiary_kind: str
+    quantity_kg: int
+    reason: str
+    scene_id: str | None
+    scene: Names | None
+    project_id: str
+    project: Names
+    standard: str
+    vintage: int
+    developer: Names
+    serials: list[str]
+    retired_at: str
+    factor_set: str | None
+    issuer: str
+    kid: str
+
+    def document(self) -> dict[str, Any]:
+        doc = self.model_dump()
+        doc["schema"] = doc.pop("schema_")
+        return doc
+
+
+def canonical_json(document: dict[str, Any]) -> bytes:
+    """RFC 8785 for documents without floats: sorted keys, no whitespace, UTF-8."""
+    _check_jcs_safe(document)
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _check_jcs_safe(value: Any) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError("certificate keys must be strings")
+            _check_jcs_safe(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_jcs_safe(item)
+    elif isinstance(value, bool) or value is None or isinstance(value, str):
+        return
+    elif isinstance(value, int):
+        if abs(value) > 2**53:
+            raise TypeError("integers beyond 2**53 have no exact JSON number")
+    else:
+        raise TypeError(f"{type(value).__name__} has no canonical form here; use a string")
+
+
+def certificate_for(order: Order, project: Project, scene: Scene | None, *, certificate_id: str, issuer: str,
+                    kid: str) -> Certificate:  # fmt: skip
+    """What a retired order's certificate says."""
+    assert order.retirement is not None, "only a retired order has a certificate"
+    return Certificate(
+        certificate_id=certificate_id,
+        beneficiary=order.beneficiary.name,
+        beneficiary_kind=order.beneficiary.kind,
+        quantity_kg=order.quantity_kg,
+        reason=order.retirement.reason,
+        scene_id=order.scene_id,
+        scene=Names(zh_cn=scene.name.zh_cn, en=scene.name.en) if scene else None,
+        project_id=project.project_id,
+        project=Names(zh_cn=project.name.zh_cn, en=project.name.en),
+        standard=project.standard.value,
+        vintage=project.vintage,
+        developer=Names(zh_cn=project.developer.name.zh_cn, en=project.developer.name.en),
+        serials=order.retirement.labels,
+        retired_at=order.retirement.retired_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        factor_set=order.factor_set,
+        issuer=issuer,
+        kid=kid,
+    )
+
+
+class CertificateIssuer:
+    """Builds and signs the certificate of a retired order (called inside the retirement)."""
+
+    def __init__(self, scenes: Any, key: Any, *, issuer: str) -> None:
+        self._scenes, self._key, self._issuer = scenes, key, issuer
+
+    def __call__(self, order: Order, project: Project) -> tuple[str, dict[str, Any]]:
+        scene = self._scenes.get(order.scene_id) if order.scene_id else None
+        certificate = certificate_for(order, project, scene, certificate_id=new_certificate_id(),
+                                      issuer=self._issuer, kid=self._key.kid)  # fmt: skip
+        document = certificate.document()
+        return certificate.certificate_id, {**document, "signature": self._key.sign(document)}

@@ -1,0 +1,128 @@
+"""Certificates issued at retirement, read, verified online and offline, rendered and re-rendered."""
+
+from __future__ import annotations
+
+import io
+import json
+import secrets
+import subprocess
+import sys
+
+import pytest
+from PIL import Image
+
+from infrastructure.template import ROOT
+
+pytestmark = pytest.mark.integration
+
+
+def retire(invoke, stack, name: str = "李雷 Li Lei", kg: int = 461) -> dict:
+    from carbonneutral.payments.sandbox import SandboxProvider
+    from carbonneutral.services import ledger
+
+    footprint_id = invoke("POST", "/v1/footprints", json_body={
+        "scene_id": "cdcnf-2021", "kind": "scene",
+        "activities": [{"type": "hotel", "nights": 1}, {"type": "meal", "count": 2}]}).json()["footprint_id"]  # fmt: skip
+    order = invoke("POST", "/v1/orders", json_body={"footprint_id": footprint_id, "project_id": "cdcer-longquan-forest",
+                   "beneficiary": {"name": name}}, headers={"Idempotency-Key": "cert-" + secrets.token_hex(8)}).json()  # fmt: skip
+    body, headers = SandboxProvider(stack.environ["SANDBOX_WEBHOOK_SECRET"]).event_for(
+        ledger().order(order["order_id"])
+    )
+    assert invoke("POST", "/v1/payments/sandbox/webhook", body=body.encode(),
+                  headers={**headers, "content-type": "application/json"}).json()["outcome"] == "retired"  # fmt: skip
+    return invoke("GET", f"/v1/orders/{order['order_id']}?token={order['order_token']}").json()
+
+
+@pytest.fixture(scope="module")
+def retired(invoke, stack) -> dict:
+    return retire(invoke, stack)
+
+
+def test_retirement_issues_a_signed_certificate_with_everything_it_certifies(invoke, retired) -> None:
+    assert retired["certificate_id"].startswith("cert_")
+    cert = invoke("GET", f"/v1/certificates/{retired['certificate_id']}").json()
+    assert cert["beneficiary"] == "李雷 Li Lei" and cert["beneficiary_kind"] == "individual"
+    assert cert["quantity_kg"] == retired["quantity_kg"] == 58  # 53.5 + 2 x 1.87667 = 57.253 kg, rounded up
+    assert cert["scene"] == {
+        "zh_cn": "首届中国数字碳中和高峰论坛",
+        "en": "First China Digital Carbon Neutrality Forum",
+    }
+    assert cert["project"]["en"] == "Longquan Mountain urban forest carbon sink (demo)"
+    assert cert["developer"]["en"] == "Longquan Forestry Development (demo)"
+    assert cert["serials"] == retired["serials"] and cert["factor_set"] == "2025.1"
+    assert cert["retired_at"].endswith("Z") and cert["kid"] == "local-1" and cert["signature"]
+
+
+def test_the_verify_route_checks_signature_and_ledger(invoke, retired) -> None:
+    result = invoke("GET", f"/v1/certificates/{retired['certificate_id']}/verify").json()
+    assert result["valid"] is True and result["retired_in_ledger"] is True
+
+
+def test_a_certificate_verifies_offline_with_only_the_published_key_set(invoke, retired, tmp_path) -> None:
+    cert = invoke("GET", f"/v1/certificates/{retired['certificate_id']}").json()
+    keys = invoke("GET", "/.well-known/certificate-keys.json").json()
+    assert keys["keys"][0]["kty"] == "OKP" and "d" not in keys["keys"][0]  # public only
+    (tmp_path / "cert.json").write_text(json.dumps(cert, ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "keys.json").write_text(json.dumps(keys), encoding="utf-8")
+    command = [
+        sys.executable,
+        "-m",
+        "carbonneutral.certify.verify",
+        str(tmp_path / "cert.json"),
+        str(tmp_path / "keys.json"),
+    ]
+    env = {
+        "PYTHONPATH": str(ROOT / "shared"),
+        "PATH": "/usr/bin:/bin",
+    }  # no AWS, no network, no project settings
+    genuine = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    assert genuine.returncode == 0 and genuine.stdout.startswith("GENUINE")
+    (tmp_path / "cert.json").write_text(json.dumps({**cert, "quantity_kg": 5900}), encoding="utf-8")
+    forged = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    assert forged.returncode == 1 and forged.stdout.startswith("NOT VALID")
+
+
+def test_the_image_is_a_1200_by_630_png_stored_in_s3_and_rendered_again_identically(
+    invoke, stack, retired
+) -> None:
+    path = f"/v1/certificates/{retired['certificate_id']}/image.png"
+    first = invoke("GET", path)
+    assert first.status == 200 and first.content_type == "image/png"
+    assert Image.open(io.BytesIO(first.body)).size == (1200, 630)
+    key = f"certificates/{retired['certificate_id']}/image.png"
+    assert stack.s3_client().get_object(Bucket=stack.bucket, Key=key)["Body"].read() == first.body
+    stack.s3_client().delete_object(Bucket=stack.bucket, Key=key)
+    assert invoke("GET", path).body == first.body
+
+
+def test_the_page_has_open_graph_tags_and_a_qr_and_is_rendered_again_identically(
+    invoke, stack, retired
+) -> None:
+    cid = retired["certificate_id"]
+    page = invoke("GET", f"/c/{cid}?lang=en")
+    text = page.body.decode()
+    assert page.status == 200
+    assert f'<meta property="og:image" content="{stack.url}/v1/certificates/{cid}/image.png">' in text
+    assert 'property="og:title" content="李雷 Li Lei neutralized 58 kg CO₂e"' in text
+    assert "data:image/svg+xml;base64," in text and f'href="/c/{cid}/verify?lang=en"' in text
+    stack.s3_client().delete_object(Bucket=stack.bucket, Key=f"certificates/{cid}/page.en.html")
+    assert invoke("GET", f"/c/{cid}?lang=en").body == page.body
+
+
+def test_names_with_markup_show_as_text(invoke, stack) -> None:
+    retired = retire(invoke, stack, name='<img src=x onerror="alert(1)">')
+    page = invoke("GET", f"/c/{retired['certificate_id']}?lang=zh-CN").body.decode()
+    assert '<img src=x onerror="alert(1)">' not in page
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in page
+
+
+def test_the_verification_page_says_genuine(invoke, retired) -> None:
+    page = invoke("GET", f"/c/{retired['certificate_id']}/verify?lang=en").body.decode()
+    assert "Genuine certificate" in page
+
+
+def test_unknown_certificates_are_404(invoke) -> None:
+    assert invoke("GET", "/v1/certificates/cert_AAAAAAAAAAAAAAAAAAAAAAAA").status == 404
+    assert invoke("GET", "/v1/certificates/cert_AAAAAAAAAAAAAAAAAAAAAAAA/image.png").status == 404
+    assert invoke("GET", "/c/cert_AAAAAAAAAAAAAAAAAAAAAAAA").status == 404
+    assert invoke("GET", "/c/nonsense").status == 404

@@ -1,0 +1,55 @@
+"""Signatures over the canonical form: tampering, wrong keys and rotation."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from carbonneutral.certify.keys import SigningKey, key_set, verify
+from carbonneutral.domain.certificates import canonical_json
+
+DOC = {"certificate_id": "cert_x", "beneficiary": "李雷", "quantity_kg": 461, "serials": ["A-1-461"], "kid": "k1",
+       "scene": {"zh_cn": "论坛", "en": "Forum"}, "factor_set": None}  # fmt: skip
+
+
+def signed(key: SigningKey, doc: dict) -> dict:
+    return {**doc, "kid": key.kid, "signature": key.sign({**doc, "kid": key.kid})}
+
+
+def test_canonical_form_sorts_keys_without_spaces_in_utf8() -> None:
+    assert canonical_json({"b": 1, "a": ["é", True, None]}) == '{"a":["é",true,null],"b":1}'.encode()
+
+
+def test_floats_have_no_canonical_form_here() -> None:
+    with pytest.raises(TypeError):
+        canonical_json({"kg": 1.5})
+
+
+def test_a_signed_certificate_verifies_with_the_published_key_set() -> None:
+    key, _ = SigningKey.generate("k1")
+    assert verify(signed(key, DOC), key_set(key)) == (True, "the signature is valid")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("beneficiary", "韩梅梅"), ("quantity_kg", 4610), ("serials", ["A-1-462"])]
+)
+def test_a_tampered_field_fails(field: str, value: object) -> None:
+    key, _ = SigningKey.generate("k1")
+    cert = signed(key, DOC)
+    assert verify({**cert, field: value}, key_set(key))[0] is False
+
+
+def test_a_certificate_signed_with_another_key_fails() -> None:
+    key, _ = SigningKey.generate("k1")
+    impostor, _ = SigningKey.generate("k1")  # same kid, different key
+    assert verify(signed(impostor, DOC), key_set(key))[0] is False
+
+
+def test_old_certificates_still_verify_after_key_rotation() -> None:
+    old, _ = SigningKey.generate("2025-1")
+    new, _ = SigningKey.generate("2026-1")
+    before = signed(old, DOC)
+    published = key_set(new, retired_keys_json=json.dumps({"keys": [old.public_jwk()]}))
+    assert verify(before, published)[0] is True
+    assert verify(signed(new, DOC), published)[0] is True
+    assert [k["kid"] for k in published["keys"]] == ["2026-1", "2025-1"]
