@@ -103,6 +103,7 @@ def scene_page(scene_id: str) -> Response[str]:
         return _not_found_page(lang)
     types = [f.type for f in scene.calculator]
     body = render("scene.html", lang, scene=scene, values=forms.defaults_as_values(scene.calculator), errors={},
+                  rating=services.leaderboards().rating(scene_id), levels=forms.RATING_LEVELS,
                   **forms.page_context(types))  # fmt: skip
     return html(body, lang=lang)
 
@@ -115,9 +116,11 @@ def scene_submit(scene_id: str) -> Response[str]:
         return _not_found_page(lang)
     types = [f.type for f in scene.calculator]
     form = read_form(app.current_event)
+    rating = services.leaderboards().rating(scene_id)
     return _calculate_from_form(
-        form, types, lang, "scene.html", {"kind": "scene", "scene_id": scene_id}, scene=scene
-    )
+        form, types, lang, "scene.html", {"kind": "scene", "scene_id": scene_id},
+        scene=scene, rating=rating, levels=forms.RATING_LEVELS,
+    )  # fmt: skip
 
 
 @app.get("/life", include_in_schema=False)

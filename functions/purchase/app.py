@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Annotated, Any
 
@@ -12,6 +13,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from carbonneutral import services
 from carbonneutral.domain.footprints import is_footprint_id
 from carbonneutral.domain.orders import ORDER_ID_PATTERN, OrderRequest, is_order_id, kg_to_neutralize
+from carbonneutral.domain.ranking import PARTICIPANT_ID_PATTERN
 from carbonneutral.errors import DomainError
 from carbonneutral.observability import logger, metrics
 from carbonneutral.web import forms
@@ -19,6 +21,7 @@ from carbonneutral.web.api import create_app
 from carbonneutral.web.models import OrderOut, ProjectList, ProjectOut, WebhookAnswer
 from carbonneutral.web.pages import (
     PAGE_NOT_FOUND,
+    cookies_of,
     csrf_ok,
     csrf_token,
     html,
@@ -95,10 +98,18 @@ def _neutralize_page(footprint_id: str, lang: str, values: dict[str, str], error
     if footprint is None:
         return _not_found_page(lang)
     csrf, cookie = csrf_token(app.current_event)
+    cookies = [c for c in (cookie, _participant_cookie()) if c]
     body = render("neutralize.html", lang, footprint=footprint, quantity_kg=kg_to_neutralize(footprint.total_g),
                   projects=services.ledger().projects(), values=values, errors=errors, csrf=csrf,
                   idempotency_key=values.get("idempotency_key") or secrets.token_urlsafe(18))  # fmt: skip
-    return html(body, status=status, lang=lang, cookies=[cookie] if cookie else None)
+    return html(body, status=status, lang=lang, cookies=cookies)
+
+
+def _participant_cookie() -> str | None:
+    """A random participant id kept by the browser: one person's repeat purchases add up on boards."""
+    if re.fullmatch(PARTICIPANT_ID_PATTERN, cookies_of(app.current_event).get("pid", "")):
+        return None
+    return f"pid={secrets.token_urlsafe(24)}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000"
 
 
 @app.get("/neutralize/<footprint_id>", include_in_schema=False)
@@ -112,7 +123,9 @@ def neutralize_submit(footprint_id: str) -> Response[str]:
     form = read_form(app.current_event)
     if not csrf_ok(app.current_event, form):
         return _neutralize_page(footprint_id, lang, form, {"form": forms.FORM_EXPIRED}, 403)
-    request, errors = forms.order_request_from_form(form, footprint_id)
+    pid = cookies_of(app.current_event).get("pid")
+    participant = pid if pid and re.fullmatch(PARTICIPANT_ID_PATTERN, pid) else None
+    request, errors = forms.order_request_from_form(form, footprint_id, participant)
     if request is not None:
         try:
             order, _ = services.purchase_service().place(request, form.get("idempotency_key"))

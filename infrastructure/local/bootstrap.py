@@ -19,6 +19,7 @@ SEED = ROOT / "infrastructure" / "seed"
 def ensure_table(client: Any, name: str) -> bool:
     """Creates the table if it is missing; True when it was created."""
     if name in client.list_tables()["TableNames"]:
+        _add_missing_indexes(client, name)
         return False
     client.create_table(TableName=name, **template.table_definition())
     client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
@@ -28,6 +29,19 @@ def ensure_table(client: Any, name: str) -> bool:
             TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl}
         )
     return True
+
+
+def _add_missing_indexes(client: Any, name: str) -> None:
+    """Local data kept from an older template gets the indexes added since."""
+    definition = template.table_definition()
+    existing = {
+        i["IndexName"]
+        for i in client.describe_table(TableName=name)["Table"].get("GlobalSecondaryIndexes", [])
+    }
+    for index in definition.get("GlobalSecondaryIndexes", []):
+        if index["IndexName"] not in existing:
+            client.update_table(TableName=name, AttributeDefinitions=definition["AttributeDefinitions"],
+                                GlobalSecondaryIndexUpdates=[{"Create": index}])  # fmt: skip
 
 
 def ensure_bucket(client: Any, name: str) -> None:

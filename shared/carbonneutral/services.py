@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from carbonneutral.certify.service import CertificateService
     from carbonneutral.domain.payments import PaymentProvider
     from carbonneutral.domain.purchase import PurchaseService
+    from carbonneutral.store.leaderboards import Leaderboards
     from carbonneutral.store.ledger import CreditLedger
 
 
@@ -39,6 +40,13 @@ def footprint_service() -> FootprintService:
 @cache
 def render_store() -> RenderStore:
     return RenderStore(get_settings().bucket_name)
+
+
+@cache
+def leaderboards() -> Leaderboards:
+    from carbonneutral.store.leaderboards import Leaderboards
+
+    return Leaderboards(get_settings().table_name)
 
 
 @cache
@@ -94,7 +102,7 @@ def purchase_service() -> PurchaseService:
         ledger(), footprint_repository(), scene_repository(), payment_providers(),
         default_provider=settings.payment_provider, token_secret=settings.order_token_secret,
         base_url=settings.public_base_url, reservation=timedelta(minutes=settings.reservation_minutes),
-        certify=issuer,
+        certify=issuer, contribute=leaderboards().contributions,
     )  # fmt: skip
 
 
@@ -111,5 +119,6 @@ def certificate_service() -> CertificateService:
 def reset() -> None:
     """Forget cached wiring (tests that change the environment call this)."""
     for fn in (scene_repository, footprint_service, render_store, footprint_repository, ledger,
-               payment_providers, purchase_service, signing_key, certificate_service, get_settings):  # fmt: skip
+               payment_providers, purchase_service, signing_key, certificate_service, leaderboards,
+               get_settings):  # fmt: skip
         fn.cache_clear()

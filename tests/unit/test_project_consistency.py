@@ -54,4 +54,4 @@ def test_layer_requirements_come_from_pyproject() -> None:
 def test_table_definition_comes_from_the_template() -> None:
     definition = template.table_definition()
     assert {k["AttributeName"] for k in definition["KeySchema"]} == {"PK", "SK"}
-    assert [i["IndexName"] for i in definition["GlobalSecondaryIndexes"]] == ["GSI1"]
+    assert [i["IndexName"] for i in definition["GlobalSecondaryIndexes"]] == ["GSI1", "GSI2"]

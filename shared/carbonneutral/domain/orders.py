@@ -61,6 +61,11 @@ class OrderRequest(BaseModel):
     project_id: str = Field(pattern=PROJECT_ID_PATTERN)
     beneficiary: Beneficiary
     role: Literal["participant", "organizer"] = "participant"
+    participant_id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]{16,64}$",
+        description="The buyer's own identity (the pages' cookie): repeat purchases add up",
+    )
     scene_id: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{2,63}$",
                                  description="For an explicit quantity: the scene it neutralizes")  # fmt: skip
 
@@ -106,6 +111,7 @@ class Order(BaseModel):
     footprint_id: str | None = None
     scene_id: str | None = None
     factor_set: str | None = None
+    participant_id: str | None = None
     reason: str
     reserved: list[SerialRange]
     reserved_until: datetime

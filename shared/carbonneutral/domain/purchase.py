@@ -30,7 +30,12 @@ class Ledger(Protocol):
     def find_idempotent(self, key: str) -> tuple[str, str] | None: ...
     def reserve(self, order: Order, idempotency_key: str, fingerprint: str, now: datetime) -> Order: ...
     def apply_payment(
-        self, event: Any, now: datetime, reason_for: Callable[[Order], str], certify: Any = None
+        self,
+        event: Any,
+        now: datetime,
+        reason_for: Callable[[Order], str],
+        certify: Any = None,
+        contribute: Any = None,
     ) -> Any: ...
     def expired_reservations(self, now: datetime, limit: int = 100) -> list[str]: ...
     def expire(self, order_id: str) -> bool: ...
@@ -54,13 +59,14 @@ class PurchaseService:
         reservation: timedelta,
         clock: Callable[[], datetime] = _now,
         certify: Callable[[Order, Any], tuple[str, dict[str, Any]]] | None = None,
+        contribute: Callable[[Order], list[dict[str, Any]]] | None = None,
     ) -> None:
         if len(token_secret) < 16:
             raise ValueError("ORDER_TOKEN_SECRET must be set (at least 16 characters)")
         self._ledger, self._footprints, self._scenes = ledger, footprints, scenes
         self._providers, self._default = providers, default_provider
         self._secret, self._base, self._reservation, self._clock = token_secret, base_url, reservation, clock
-        self._certify = certify
+        self._certify, self._contribute = certify, contribute
 
     def token_for(self, order: Order) -> str:
         return order_token(self._secret, order.order_id)
@@ -133,6 +139,7 @@ class PurchaseService:
             developer_id=project.developer.company_id, quantity_kg=quantity,
             amount=price_of(quantity, project.price_per_tonne, project.currency), beneficiary=request.beneficiary,
             role=request.role, footprint_id=request.footprint_id, scene_id=scene_id, factor_set=factor_set,
+            participant_id=request.participant_id,
             reason=self.reason_for(scene_id, request.footprint_id is None), reserved=[],
             reserved_until=now + self._reservation, created_at=now, token_hash="", provider=provider.name,
         )  # fmt: skip
@@ -163,7 +170,8 @@ class PurchaseService:
         if provider is None:
             raise NotFound(f"no payment provider {provider_name!r}")
         event = provider.parse_event(body, headers)
-        return self._ledger.apply_payment(event, self._clock(), lambda order: order.reason, self._certify)
+        return self._ledger.apply_payment(event, self._clock(), lambda order: order.reason, self._certify,
+                                          self._contribute)  # fmt: skip
 
     def pay_in_sandbox(self, order_id: str, token: str | None) -> Any:
         """The sandbox 'bank': signs a payment event and sends it down the webhook path."""

@@ -8,6 +8,7 @@ from carbonneutral.domain.footprints import Footprint
 from carbonneutral.errors import Conflict
 from carbonneutral.store import aws
 from carbonneutral.store.items import SCHEMA_VERSION, n, s
+from carbonneutral.store.leaderboards import Leaderboards
 
 
 def footprint_key(footprint_id: str) -> dict[str, Any]:
@@ -36,15 +37,26 @@ class DynamoFootprintRepository:
             "created_at": s(footprint.created_at.isoformat()),
             "body": s(footprint.model_dump_json(by_alias=True)),
         }
-        if footprint.scene_id:
-            item["scene_id"] = s(footprint.scene_id)
+        put = {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(PK)"}
+        if not footprint.scene_id:
+            try:
+                aws.call("footprints", self.client.put_item, **put)
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                    raise Conflict(f"footprint {footprint.footprint_id} exists already") from exc
+                raise
+            return
+        # A scene's footprint counts towards its rating in the same transaction.
+        item["scene_id"] = s(footprint.scene_id)
+        rating_item = Leaderboards(self._table, self._client).add_footprint(
+            footprint.scene_id, footprint.footprint_id, footprint.total_g
+        )
         try:
             aws.call(
-                "footprints", self.client.put_item, TableName=self._table, Item=item,
-                ConditionExpression="attribute_not_exists(PK)",
-            )  # fmt: skip
+                "footprints", self.client.transact_write_items, TransactItems=[{"Put": put}, rating_item]
+            )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            if exc.response["Error"]["Code"] == "TransactionCanceledException":
                 raise Conflict(f"footprint {footprint.footprint_id} exists already") from exc
             raise
 

@@ -47,7 +47,9 @@ from carbonneutral.store import aws
 from carbonneutral.store.items import n, s
 
 RESERVATION_SHARDS = 8
-MAX_BLOCKS_PER_ORDER = 40  # 2 items per block in a transaction of at most 100
+# 2 items per block, in a transaction of at most 100 items that also holds the order, event,
+# counters, payout, certificate and up to 17 leaderboard and rating updates.
+MAX_BLOCKS_PER_ORDER = 35
 IDEMPOTENCY_TTL = timedelta(hours=24)
 _STATES = ("AVAILABLE", "RESERVED", "RETIRED")
 # Given the retired order and its project: (certificate id, signed certificate document).
@@ -357,6 +359,7 @@ class CreditLedger:
         now: datetime,
         reason_for: Callable[[Order], str],
         certify: Certify | None = None,
+        contribute: Callable[[Order], list[dict[str, Any]]] | None = None,
     ) -> Applied:
         """Applies a verified payment event exactly once, whatever order events arrive in."""
         for attempt in range(self._max_attempts):
@@ -368,7 +371,9 @@ class CreditLedger:
             if event.outcome == "succeeded":
                 paid = event.amount or order.amount
                 if order.status is OrderStatus.pending_payment and paid == order.amount:
-                    items, updated = self._retirement_items(order, event, now, reason_for, certify)
+                    items, updated = self._retirement_items(
+                        order, event, now, reason_for, certify, contribute
+                    )
                     outcome = "retired"
                 else:
                     why = ("the reservation had expired before the payment arrived" if order.status is OrderStatus.expired
@@ -411,8 +416,15 @@ class CreditLedger:
         except _Cancelled:
             return False
 
-    def _retirement_items(self, order: Order, event: PaymentEvent, now: datetime, reason_for: Callable[[Order], str],
-                          certify: Certify | None) -> tuple[list[dict[str, Any]], Order]:  # fmt: skip
+    def _retirement_items(
+        self,
+        order: Order,
+        event: PaymentEvent,
+        now: datetime,
+        reason_for: Callable[[Order], str],
+        certify: Certify | None,
+        contribute: Callable[[Order], list[dict[str, Any]]] | None = None,
+    ) -> tuple[list[dict[str, Any]], Order]:
         project, _ = self.project(order.project_id) or (None, None)
         assert project is not None
         labels = [
@@ -469,6 +481,8 @@ class CreditLedger:
                                          retired_at=_iso(now)))  # fmt: skip
         if certificate_item:
             items.append(certificate_item)
+        if contribute is not None:  # leaderboards and the scene's rating move with the retirement
+            items.extend(contribute(retired))
         return items, retired
 
     def _refund_items(self, order: Order, event: PaymentEvent, paid: Money, why: str,

@@ -159,6 +159,11 @@ def domain_error_to_form(field_name: str | None, message: str, activities: list[
     return {"activities": message}
 
 
+RATING_LEVELS = {
+    "none": _("Not rated yet"), "bronze": _("Bronze"), "silver": _("Silver"), "gold": _("Gold"),
+    "carbon_neutral": _("Carbon neutral"),
+}  # fmt: skip
+
 FORM_EXPIRED = _("The form expired; please send it again.")
 
 ORDER_STATUSES = {
@@ -168,7 +173,7 @@ ORDER_STATUSES = {
 
 
 def order_request_from_form(
-    form: dict[str, str], footprint_id: str
+    form: dict[str, str], footprint_id: str, participant_id: str | None = None
 ) -> tuple[OrderRequest | None, dict[str, str]]:
     """The neutralize form as an order request, or the messages to show beside its inputs."""
     raw = {
@@ -177,6 +182,7 @@ def order_request_from_form(
         "beneficiary": {"name": form.get("name", "").strip(), "kind": form.get("kind", "individual"),
                         "hidden": form.get("hidden") == "on"},
         "role": form.get("role", "participant"),
+        "participant_id": participant_id,
     }  # fmt: skip
     try:
         return OrderRequest.model_validate(raw), {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -130,3 +130,33 @@ class OrderOut(BaseModel):
 class WebhookAnswer(BaseModel):
     received: bool = True
     outcome: str
+
+
+class EntryOut(BaseModel):
+    rank: int | None
+    entry_id: str
+    name: str | None = Field(description="Null when the person chose to stay anonymous")
+    hidden: bool
+    kg: int
+
+    @classmethod
+    def of(cls, entry: Any) -> EntryOut:
+        return cls(
+            rank=entry.rank, entry_id=entry.entry_id, name=entry.name, hidden=entry.name is None, kg=entry.kg
+        )
+
+
+class LeaderboardOut(BaseModel):
+    board: str
+    entity: Literal["individual", "organization"]
+    period: str
+    entries: list[EntryOut]
+
+
+class RankedEntryOut(BaseModel):
+    board: str
+    entity: Literal["individual", "organization"]
+    period: str
+    entry: EntryOut
+    above: EntryOut | None
+    below: EntryOut | None

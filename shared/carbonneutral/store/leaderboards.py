@@ -1,0 +1,247 @@
+"""Leaderboards in DynamoDB, updated in the retirement's own transaction.
+
+  LB#{board}#{entity}#{period}#{shard} / E#{entry_id}   an entry; GSI2 sorts a board by score
+  LBH#{board}#{entity}#{period}#{shard} / C             coarse histogram: b{bucket} = count
+  LBH#{board}#{entity}#{period}#{shard} / F#{bucket}    fine histogram: s{score} = count
+  SCENESTATS#{scene_id}#{shard} / STATS                 footprint and neutralized totals
+
+Entries and histogram counters are spread over SHARDS partition keys by entry, so no item
+or partition key takes every write of a board. Top-N is one Query on GSI2; an entry's exact
+rank is one GetItem and one BatchGetItem of 2 x SHARDS small items, whatever the board's size.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+from carbonneutral.domain.orders import Order
+from carbonneutral.domain.ranking import (
+    SHARDS,
+    Rating,
+    boards_for,
+    bucket_of,
+    entry_id_for,
+    rank_from_histograms,
+    rating,
+    shard_of,
+)
+from carbonneutral.store import aws
+from carbonneutral.store.items import n, s
+
+
+@dataclass(frozen=True)
+class Entry:
+    entry_id: str
+    name: str | None  # None when hidden
+    kg: int
+    rank: int | None = None
+
+
+def board_key(board: str, entity: str, period: str) -> str:
+    return f"{board}#{entity}#{period}"
+
+
+def _entry_key(board: str, entity: str, period: str, entry_id: str) -> dict[str, Any]:
+    return {"PK": s(f"LB#{board_key(board, entity, period)}#{shard_of(entry_id)}"), "SK": s(f"E#{entry_id}")}
+
+
+def _hist_pk(board: str, entity: str, period: str, shard: int) -> dict[str, Any]:
+    return s(f"LBH#{board_key(board, entity, period)}#{shard}")
+
+
+def _sort_key(kg: int, entry_id: str) -> str:
+    return f"{kg:015d}#{entry_id}"
+
+
+def _entry(item: dict[str, Any]) -> Entry:
+    hidden = item.get("hidden", {}).get("BOOL", False)
+    return Entry(
+        entry_id=item["entry_id"]["S"], name=None if hidden else item["name"]["S"], kg=int(item["kg"]["N"])
+    )
+
+
+def _counts(item: dict[str, Any] | None, prefix: str) -> dict[int, int]:
+    if not item:
+        return {}
+    return {int(k[1:]): int(v["N"]) for k, v in item.items() if k.startswith(prefix) and k[1:].isdigit()}
+
+
+class Leaderboards:
+    def __init__(self, table_name: str, client: Any | None = None) -> None:
+        self._table, self._client = table_name, client
+
+    @property
+    def client(self) -> Any:
+        return self._client or aws.dynamodb()
+
+    # ---- writes, inside the retirement transaction ----
+
+    def contributions(self, order: Order) -> list[dict[str, Any]]:
+        """Transaction items that add a retired order to its boards and its scene's rating."""
+        assert order.retirement is not None
+        entity = order.beneficiary.kind
+        entry_id = entry_id_for(entity, order.beneficiary.name, order.participant_id, order.order_id)
+        month = order.retirement.retired_at.strftime("%Y-%m")
+        slots = [(board, period) for board in boards_for(order.scene_id) for period in ("all", month)]
+        keys = [_entry_key(board, entity, period, entry_id) for board, period in slots]
+        answer = aws.call("leaderboards", self.client.batch_get_item,
+                          RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}})  # fmt: skip
+        current = {
+            (i["PK"]["S"], i["SK"]["S"]): int(i["kg"]["N"]) for i in answer["Responses"].get(self._table, [])
+        }
+        items: list[dict[str, Any]] = []
+        for (board, period), key in zip(slots, keys, strict=True):
+            old = current.get((key["PK"]["S"], key["SK"]["S"]))
+            new = (old or 0) + order.quantity_kg
+            items += self._entry_items(board, entity, period, entry_id, order, old, new)
+        if order.scene_id:
+            column = "organizer_kg" if order.role == "organizer" else "participants_kg"
+            items.append({"Update": {
+                "TableName": self._table,
+                "Key": {"PK": s(f"SCENESTATS#{order.scene_id}#{zlib.crc32(order.order_id.encode()) % SHARDS}"),
+                        "SK": s("STATS")},
+                "UpdateExpression": f"ADD {column} :q SET #type = :type",
+                "ExpressionAttributeNames": {"#type": "type"},
+                "ExpressionAttributeValues": {":q": n(order.quantity_kg), ":type": s("scene_stats")},
+            }})  # fmt: skip
+        return items
+
+    def _entry_items(self, board: str, entity: str, period: str, entry_id: str, order: Order, old: int | None,
+                     new: int) -> list[dict[str, Any]]:  # fmt: skip
+        key = _entry_key(board, entity, period, entry_id)
+        shard = shard_of(entry_id)
+        condition = ("attribute_not_exists(PK)", {}) if old is None else ("kg = :old", {":old": n(old)})
+        items: list[dict[str, Any]] = [{"Update": {
+            "TableName": self._table, "Key": key,
+            "UpdateExpression": ("SET kg = :new, #name = :name, #hidden = :hidden, entry_id = :id, #type = :type, "
+                                 "GSI2PK = :board, GSI2SK = :sort"),
+            "ConditionExpression": condition[0],
+            "ExpressionAttributeNames": {"#name": "name", "#type": "type", "#hidden": "hidden"},
+            "ExpressionAttributeValues": {
+                ":new": n(new), ":name": s(order.beneficiary.name), ":hidden": {"BOOL": order.beneficiary.hidden},
+                ":id": s(entry_id), ":type": s("leaderboard_entry"), ":board": s(board_key(board, entity, period)),
+                ":sort": s(_sort_key(new, entry_id)), **condition[1],
+            },
+        }}]  # fmt: skip
+        pk = _hist_pk(board, entity, period, shard)
+        b_old, b_new = (bucket_of(old) if old is not None else None), bucket_of(new)
+        if b_old != b_new:
+            coarse = {f"b{b_new}": 1, **({f"b{b_old}": -1} if b_old is not None else {})}
+            items.append(self._counter_update(pk, "C", coarse))
+        if b_old == b_new:
+            items.append(self._counter_update(pk, f"F#{b_new}", {f"s{new}": 1, f"s{old}": -1}))
+        else:
+            items.append(self._counter_update(pk, f"F#{b_new}", {f"s{new}": 1}))
+            if old is not None:
+                items.append(self._counter_update(pk, f"F#{b_old}", {f"s{old}": -1}))
+        return items
+
+    def _counter_update(self, pk: dict[str, Any], sk: str, deltas: dict[str, int]) -> dict[str, Any]:
+        names = {f"#c{i}": name for i, name in enumerate(deltas)}
+        values = {f":d{i}": n(delta) for i, delta in enumerate(deltas.values())}
+        adds = ", ".join(f"#c{i} :d{i}" for i in range(len(deltas)))
+        return {"Update": {"TableName": self._table, "Key": {"PK": pk, "SK": s(sk)}, "UpdateExpression": f"ADD {adds}",
+                           "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}}  # fmt: skip
+
+    def add_footprint(self, scene_id: str, footprint_id: str, total_g: int) -> dict[str, Any]:
+        """The transaction item that counts a scene footprint towards the scene's rating."""
+        return {"Update": {
+            "TableName": self._table,
+            "Key": {"PK": s(f"SCENESTATS#{scene_id}#{zlib.crc32(footprint_id.encode()) % SHARDS}"), "SK": s("STATS")},
+            "UpdateExpression": "ADD footprint_g :g SET #type = :type",
+            "ExpressionAttributeNames": {"#type": "type"},
+            "ExpressionAttributeValues": {":g": n(total_g), ":type": s("scene_stats")},
+        }}  # fmt: skip
+
+    # ---- reads ----
+
+    def top(self, board: str, entity: str, period: str, limit: int) -> list[Entry]:
+        """The top entries: one Query on GSI2, ranks from the order itself."""
+        from carbonneutral.domain.ranking import competition_ranks
+
+        answer = aws.call("leaderboards", self.client.query, TableName=self._table, IndexName="GSI2",
+                          KeyConditionExpression="GSI2PK = :pk", ScanIndexForward=False, Limit=limit,
+                          ExpressionAttributeValues={":pk": s(board_key(board, entity, period))})  # fmt: skip
+        entries = [_entry(item) for item in answer.get("Items", [])]
+        ranks = competition_ranks([e.kg for e in entries])
+        return [Entry(e.entry_id, e.name, e.kg, r) for e, r in zip(entries, ranks, strict=True)]
+
+    def entry(self, board: str, entity: str, period: str, entry_id: str) -> Entry | None:
+        item = aws.call("leaderboards", self.client.get_item, TableName=self._table,
+                        Key=_entry_key(board, entity, period, entry_id), ConsistentRead=True).get("Item")  # fmt: skip
+        return _entry(item) if item else None
+
+    def histograms(
+        self, board: str, entity: str, period: str, buckets: set[int]
+    ) -> tuple[list[dict[int, int]], dict[int, list[dict[int, int]]]]:
+        """(coarse shards, fine shards per bucket) in one BatchGetItem."""
+        keys = []
+        for shard in range(SHARDS):
+            pk = _hist_pk(board, entity, period, shard)
+            keys.append({"PK": pk, "SK": s("C")})
+            keys += [{"PK": pk, "SK": s(f"F#{b}")} for b in sorted(buckets)]
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        request: dict[str, Any] = {self._table: {"Keys": keys}}
+        while request:  # unprocessed keys come back under load; ask again for just those
+            answer = aws.call("leaderboards", self.client.batch_get_item, RequestItems=request)
+            for item in answer["Responses"].get(self._table, []):
+                found[(item["PK"]["S"], item["SK"]["S"])] = item
+            request = answer.get("UnprocessedKeys") or {}
+        coarse: list[dict[int, int]] = []
+        fine: dict[int, list[dict[int, int]]] = {b: [] for b in buckets}
+        for shard in range(SHARDS):
+            pk = _hist_pk(board, entity, period, shard)["S"]
+            coarse.append(_counts(found.get((pk, "C")), "b"))
+            for b in buckets:
+                fine[b].append(_counts(found.get((pk, f"F#{b}")), "s"))
+        return coarse, fine
+
+    def rank(self, board: str, entity: str, period: str, entry: Entry) -> int:
+        coarse, fine = self.histograms(board, entity, period, {bucket_of(entry.kg)})
+        return rank_from_histograms(entry.kg, coarse, fine[bucket_of(entry.kg)])
+
+    def neighbours(
+        self, board: str, entity: str, period: str, entry: Entry
+    ) -> tuple[Entry | None, Entry | None]:
+        def one(condition: str, forward: bool) -> Entry | None:
+            answer = aws.call("leaderboards", self.client.query, TableName=self._table, IndexName="GSI2",
+                              KeyConditionExpression=f"GSI2PK = :pk AND GSI2SK {condition} :me", Limit=1,
+                              ScanIndexForward=forward,
+                              ExpressionAttributeValues={":pk": s(board_key(board, entity, period)),
+                                                         ":me": s(_sort_key(entry.kg, entry.entry_id))})  # fmt: skip
+            items = answer.get("Items", [])
+            return _entry(items[0]) if items else None
+
+        return one(">", True), one("<", False)
+
+    def ranked_with_neighbours(
+        self, board: str, entity: str, period: str, entry_id: str
+    ) -> tuple[Entry, Entry | None, Entry | None] | None:
+        """An entry with its exact rank, and the entries just above and below with theirs."""
+        entry = self.entry(board, entity, period, entry_id)
+        if entry is None:
+            return None
+        above, below = self.neighbours(board, entity, period, entry)
+        buckets = {bucket_of(entry.kg)} | ({bucket_of(above.kg)} if above else set())
+        coarse, fine = self.histograms(board, entity, period, buckets)
+        rank = rank_from_histograms(entry.kg, coarse, fine[bucket_of(entry.kg)])
+        ties = sum(shard.get(entry.kg, 0) for shard in fine[bucket_of(entry.kg)])
+        if above:
+            same = sum(shard.get(above.kg, 0) for shard in fine[bucket_of(above.kg)])
+            above = Entry(above.entry_id, above.name, above.kg, rank if above.kg == entry.kg else rank - same)
+        if below:
+            below = Entry(below.entry_id, below.name, below.kg, rank if below.kg == entry.kg else rank + ties)
+        return Entry(entry.entry_id, entry.name, entry.kg, rank), above, below
+
+    def rating(self, scene_id: str) -> Rating:
+        keys = [{"PK": s(f"SCENESTATS#{scene_id}#{shard}"), "SK": s("STATS")} for shard in range(SHARDS)]
+        answer = aws.call(
+            "leaderboards", self.client.batch_get_item, RequestItems={self._table: {"Keys": keys}}
+        )
+        totals = {"footprint_g": 0, "participants_kg": 0, "organizer_kg": 0}
+        for item in answer["Responses"].get(self._table, []):
+            for name in totals:
+                totals[name] += int(item.get(name, {"N": "0"})["N"])
+        return rating(scene_id, totals["footprint_g"], totals["participants_kg"], totals["organizer_kg"])

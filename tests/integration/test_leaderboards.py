@@ -1,0 +1,162 @@
+"""Leaderboards against DynamoDB Local: ranks agree with a brute-force ranking, whatever the data."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from carbonneutral.domain.money import Money
+from carbonneutral.domain.orders import Beneficiary, Order, OrderStatus, Retirement
+from carbonneutral.domain.projects import SerialRange
+from carbonneutral.domain.ranking import entry_id_for
+from carbonneutral.store.leaderboards import Leaderboards
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+pytestmark = pytest.mark.integration
+NOV = datetime(2026, 11, 20, tzinfo=UTC)
+
+
+def retired_order(kg: int, *, name: str = "x", kind: str = "individual", participant: str | None = None,
+                  scene_id: str | None = None, hidden: bool = False, when: datetime = NOV, role: str = "participant") -> Order:  # fmt: skip
+    beneficiary = Beneficiary(name=name, kind=kind, hidden=hidden)  # type: ignore[arg-type]
+    return Order(
+        order_id="ord_" + secrets.token_urlsafe(16), status=OrderStatus.retired, project_id="p", developer_id="d",
+        quantity_kg=kg, amount=Money(amount=Decimal("1.00")), beneficiary=beneficiary, role=role,  # type: ignore[arg-type]
+        scene_id=scene_id, participant_id=participant, reason="r", reserved=[SerialRange(first=1, last=kg)],
+        reserved_until=when, created_at=when, token_hash="h", provider="sandbox",
+        retirement=Retirement(serials=[SerialRange(first=1, last=kg)], labels=["L"], beneficiary=beneficiary,
+                              reason="r", retired_at=when, payment_event_id="e"),
+    )  # fmt: skip
+
+
+def record(boards: Leaderboards, client, order: Order) -> None:
+    client.transact_write_items(TransactItems=boards.contributions(order))
+
+
+@pytest.fixture
+def boards(stack) -> Leaderboards:
+    return Leaderboards(stack.table, stack.dynamodb_client())
+
+
+def brute_force(totals: dict[str, int]) -> dict[str, int]:
+    return {who: 1 + sum(1 for other in totals.values() if other > kg) for who, kg in totals.items()}
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(0, 9), st.sampled_from([1, 2, 3, 5, 8, 50, 61, 1000, 1005, 250_000])),
+                min_size=1, max_size=25))  # fmt: skip
+def test_ranks_agree_with_a_brute_force_ranking(stack, boards, purchases) -> None:
+    scene = "rank-" + secrets.token_hex(5)
+    client = stack.dynamodb_client()
+    people = [secrets.token_urlsafe(18) for _ in range(10)]
+    totals: dict[str, int] = {}
+    for who, kg in purchases:
+        record(boards, client, retired_order(kg, name=f"P{who}", participant=people[who], scene_id=scene))
+        entry = entry_id_for("individual", "", people[who], "")
+        totals[entry] = totals.get(entry, 0) + kg
+    expected = brute_force(totals)
+    top = boards.top(f"scene:{scene}", "individual", "all", 100)
+    assert {e.entry_id: e.rank for e in top} == expected
+    assert [e.kg for e in top] == sorted(totals.values(), reverse=True)
+    ordered = sorted(totals, key=lambda e: (totals[e], e), reverse=True)
+    for i, entry_id in enumerate(ordered):
+        entry, above, below = boards.ranked_with_neighbours(f"scene:{scene}", "individual", "all", entry_id)
+        assert entry.rank == expected[entry_id]
+        assert (
+            (above.entry_id, above.rank) == (ordered[i - 1], expected[ordered[i - 1]]) if i else above is None
+        )
+        assert (
+            (below.entry_id, below.rank) == (ordered[i + 1], expected[ordered[i + 1]])
+            if i + 1 < len(ordered)
+            else below is None
+        )
+
+
+def test_ties_share_a_rank(stack, boards) -> None:
+    scene, client = "ties-" + secrets.token_hex(5), stack.dynamodb_client()
+    for kg in (10, 7, 7, 3):
+        record(boards, client, retired_order(kg, participant=secrets.token_urlsafe(18), scene_id=scene))
+    assert [e.rank for e in boards.top(f"scene:{scene}", "individual", "all", 10)] == [1, 2, 2, 4]
+
+
+def test_repeat_neutralizations_by_one_person_or_organization_add_up(stack, boards) -> None:
+    scene, client, me = "repeat-" + secrets.token_hex(5), stack.dynamodb_client(), secrets.token_urlsafe(18)
+    record(boards, client, retired_order(5, participant=me, scene_id=scene))
+    record(boards, client, retired_order(6, participant=me, scene_id=scene))
+    record(boards, client, retired_order(4, name="Green  Co", kind="organization", scene_id=scene))
+    record(boards, client, retired_order(4, name="green co", kind="organization", scene_id=scene))
+    assert [(e.kg, e.rank) for e in boards.top(f"scene:{scene}", "individual", "all", 10)] == [(11, 1)]
+    assert [e.kg for e in boards.top(f"scene:{scene}", "organization", "all", 10)] == [8]
+
+
+def test_monthly_boards_roll_over_and_all_time_keeps_everything(stack, boards) -> None:
+    scene, client, me = "month-" + secrets.token_hex(5), stack.dynamodb_client(), secrets.token_urlsafe(18)
+    record(boards, client, retired_order(5, participant=me, scene_id=scene, when=NOV))
+    record(boards, client, retired_order(7, participant=me, scene_id=scene, when=NOV + timedelta(days=15)))
+    assert [e.kg for e in boards.top(f"scene:{scene}", "individual", "2026-11", 10)] == [5]
+    assert [e.kg for e in boards.top(f"scene:{scene}", "individual", "2026-12", 10)] == [7]
+    assert [e.kg for e in boards.top(f"scene:{scene}", "individual", "all", 10)] == [12]
+
+
+def test_hidden_names_stay_hidden(stack, boards) -> None:
+    scene, client = "hidden-" + secrets.token_hex(5), stack.dynamodb_client()
+    record(boards, client, retired_order(9, name="Secret Person", hidden=True, participant=secrets.token_urlsafe(18),
+                                         scene_id=scene))  # fmt: skip
+    (entry,) = boards.top(f"scene:{scene}", "individual", "all", 10)
+    assert entry.name is None
+
+
+def test_the_global_board_counts_every_scene(stack, boards) -> None:
+    me, client = secrets.token_urlsafe(18), stack.dynamodb_client()
+    record(boards, client, retired_order(3, participant=me, scene_id="global-a-" + secrets.token_hex(3)))
+    record(boards, client, retired_order(4, participant=me))
+    entry = boards.entry("global", "individual", "all", entry_id_for("individual", "", me, ""))
+    assert entry.kg == 7
+
+
+def test_scene_rating_is_the_neutralized_share_of_its_footprints(stack, boards, invoke) -> None:
+    from carbonneutral.store.scenes import DynamoSceneRepository
+
+    repo = DynamoSceneRepository(stack.table, stack.dynamodb_client())
+    scene_id = "rating-" + secrets.token_hex(5)
+    repo.put(repo.get("cdcnf-2021").model_copy(update={"scene_id": scene_id}))
+    for _ in range(2):  # 2 x (107 kg hotel) = 214 kg of footprints
+        assert invoke("POST", "/v1/footprints", json_body={"kind": "scene", "scene_id": scene_id,
+                      "activities": [{"type": "hotel", "nights": 2}]}).status == 201  # fmt: skip
+    client = stack.dynamodb_client()
+    record(boards, client, retired_order(107, participant=secrets.token_urlsafe(18), scene_id=scene_id))
+    rating = invoke("GET", f"/v1/scenes/{scene_id}/rating").json()
+    assert (rating["footprint_kg"], rating["participants_kg"], rating["share"], rating["level"]) == (
+        214.0,
+        107.0,
+        0.5,
+        "silver",
+    )
+    record(
+        boards,
+        client,
+        retired_order(107, name="Organizer", kind="organization", role="organizer", scene_id=scene_id),
+    )
+    rating = invoke("GET", f"/v1/scenes/{scene_id}/rating").json()
+    assert (rating["organizer_kg"], rating["level"]) == (107.0, "carbon_neutral")
+
+
+def test_leaderboard_routes(stack, boards, invoke) -> None:
+    scene, client, me = "routes-" + secrets.token_hex(5), stack.dynamodb_client(), secrets.token_urlsafe(18)
+    record(
+        boards, client, retired_order(20, name="Top", participant=secrets.token_urlsafe(18), scene_id=scene)
+    )
+    record(boards, client, retired_order(10, name="Me", participant=me, scene_id=scene))
+    top = invoke("GET", f"/v1/leaderboards/scene:{scene}?entity=individual&limit=5").json()
+    assert [(e["rank"], e["name"], e["kg"]) for e in top["entries"]] == [(1, "Top", 20), (2, "Me", 10)]
+    mine = entry_id_for("individual", "", me, "")
+    ranked = invoke("GET", f"/v1/leaderboards/scene:{scene}/entries/{mine}").json()
+    assert ranked["entry"]["rank"] == 2 and ranked["above"]["name"] == "Top" and ranked["below"] is None
+    assert invoke("GET", f"/v1/leaderboards/scene:{scene}/entries/p_AAAAAAAAAAAAAAAAAAAAAAAA").status == 404
+    assert invoke("GET", "/v1/leaderboards/nonsense").status == 422
+    assert invoke("GET", "/v1/leaderboards/global?period=2026-13").status == 422
+    page = invoke("GET", f"/leaderboard/scene:{scene}?lang=en", headers={"Cookie": f"pid={me}"}).body.decode()
+    assert 'class="me" aria-current="true"' in page and "Me" in page
