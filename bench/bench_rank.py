@@ -17,6 +17,7 @@ from typing import Any
 from carbonneutral.domain.ranking import bucket_of, shard_of
 from carbonneutral.store.items import n, s
 from carbonneutral.store.leaderboards import Leaderboards, _entry_key, _hist_pk, _sort_key, board_key
+
 from infrastructure.local.services import free_port
 from infrastructure.local.stack import LocalStack
 
@@ -93,10 +94,10 @@ def main() -> None:
             started = time.perf_counter()
             ids = load(loader, stack.table, board, size, rng)
             loaded = time.perf_counter() - started
-            top = measure(boards, meter, lambda: boards.top(board, "individual", "all", 10))
+            top = measure(boards, meter, lambda board=board: boards.top(board, "individual", "all", 10))
             picks = iter(rng.choice(ids) for _ in range(10**6))
 
-            def rank_one() -> None:
+            def rank_one(board: str = board, picks: Any = picks) -> None:
                 entry = boards.entry(board, "individual", "all", next(picks))
                 assert entry is not None
                 boards.rank(board, "individual", "all", entry)
@@ -106,7 +107,9 @@ def main() -> None:
                 print(f"{size:>7}   {name:<15} {req:>8.1f}  {units:>10.1f}  {p50:>6.1f}  {p99:>6.1f}")
             print(f"          (loaded in {loaded:.0f} s)")
         print("cost model at 10^7 entries: top-10 is one Query reading 10 items (about 1.5 RCU, eventually")
-        print("consistent); an exact rank is one GetItem (0.5 RCU) and one BatchGetItem of 16 small histogram")
+        print(
+            "consistent); an exact rank is one GetItem (0.5 RCU) and one BatchGetItem of 16 small histogram"
+        )
         print("items (16 x 0.5 RCU + size): independent of the board's size. Each purchase writes 1 entry,")
         print("1-2 fine and 0-1 coarse histogram counters per board and period, spread over 8 shards.")
     finally:

@@ -1,0 +1,59 @@
+"""The participant's journey from the QR landing page to the leaderboard, in a phone browser,
+without JavaScript doing any of the work: forms post, pages render on the server."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+TEXT = {
+    "zh-CN": {"calculate": "计算我的碳足迹", "neutralize": "去中和", "continue": "去支付", "pay": "测试",
+              "done": "完成：您的减排量已注销。", "certificate": "查看您的证书", "board": "查看排行榜", "you": "你"},
+    "en": {"calculate": "Calculate my footprint", "neutralize": "Neutralize it", "continue": "Continue to payment",
+           "pay": "(test)", "done": "Done: your credits are retired.", "certificate": "See your certificate",
+           "board": "See the leaderboard", "you": "you"},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_from_the_qr_code_to_the_leaderboard(phone, stack, lang: str) -> None:
+    t = TEXT[lang]
+    phone.goto(f"{stack.url}/s/cdcnf-2021?lang={lang}")
+    screenshot(phone, f"journey-{lang}-1-scene")
+    phone.fill("#f-flight-from", "PEK")
+    phone.fill("#f-hotel-nights", "2")
+    phone.fill("#f-meal-count", "6")
+    phone.get_by_role("button", name=t["calculate"]).click()
+    phone.wait_for_url("**/f/fp_*")
+    assert "458.0" in phone.locator("h1").inner_text()  # 339.728 flight + 107 hotel + 6 x 1.87667 meals
+    screenshot(phone, f"journey-{lang}-2-result")
+
+    phone.get_by_role("link", name=t["neutralize"]).click()
+    phone.wait_for_url("**/neutralize/fp_*")
+    phone.fill("#f-name", "韩梅梅" if lang == "zh-CN" else "Han Meimei")
+    phone.check("#p-cdcer-sichuan-biogas")
+    screenshot(phone, f"journey-{lang}-3-neutralize")
+    phone.get_by_role("button", name=t["continue"]).click()
+    phone.wait_for_url("**/checkout/ord_*")
+    screenshot(phone, f"journey-{lang}-4-checkout")
+
+    phone.locator("form button").filter(has_text=t["pay"]).click()
+    phone.wait_for_load_state()
+    assert t["done"] in phone.locator(".notice").inner_text()
+    screenshot(phone, f"journey-{lang}-5-paid")
+
+    phone.get_by_role("link", name=t["certificate"]).click()
+    phone.wait_for_url("**/c/cert_*")
+    assert phone.locator("h1").inner_text() == ("韩梅梅" if lang == "zh-CN" else "Han Meimei")
+    screenshot(phone, f"journey-{lang}-6-certificate")
+
+    phone.go_back()
+    phone.get_by_role("link", name=t["board"]).click()
+    phone.wait_for_url("**/leaderboard/scene:cdcnf-2021*")
+    me = phone.locator("tr.me")
+    assert me.count() == 1 and t["you"] in me.inner_text()
+    screenshot(phone, f"journey-{lang}-7-leaderboard")
+    assert phone.console_errors == []
