@@ -73,8 +73,23 @@ lint: $(VENV)/.installed lint-template
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-lint-template: $(VENV)/.installed
+# SAM CLI and checkov pin their own dependencies: they get a virtual environment of their own.
+SAM_VENV := $(LOCAL)/sam-venv
+$(SAM_VENV)/.installed:
+	$(BASE_PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli checkov
+	touch $@
+
+lint-template: $(VENV)/.installed $(SAM_VENV)/.installed
 	$(VENV)/bin/cfn-lint template.yaml
+	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam validate --lint --region us-east-1
+	$(SAM_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation -f template.yaml
+
+# sam build without Docker: the layer is built by shared/Makefile with arm64 wheels for python3.12.
+build: $(VENV)/.installed $(FONT_STAMP) $(SAM_VENV)/.installed
+	$(PY) -m infrastructure.requirements | diff -q - shared/requirements.txt >/dev/null || { echo "shared/requirements.txt is stale: make requirements"; exit 1; }
+	PATH="$(dir $(BASE_PYTHON)):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build
 
 # The layer's requirements come from pyproject.toml; tests fail when they drift apart.
 requirements: $(VENV)/.installed

@@ -3,6 +3,7 @@
   python -m infrastructure.admin [--local] import-issuance FILE   # JSON like seed/projects.json, or CSV
   python -m infrastructure.admin [--local] audit                  # exit 1 when any invariant is broken
   python -m infrastructure.admin [--local] payouts
+  python -m infrastructure.admin init-secrets [--path /carbon-neutral] [--kid cert-1]   # before the first deploy
 
 Against AWS, set TABLE_NAME (the stack's TableName output) and the usual AWS credentials.
 
@@ -48,6 +49,36 @@ def read_issuance(path: Path) -> list[dict[str, Any]]:
     return list(projects.values())
 
 
+def init_secrets(path: str, kid: str) -> int:
+    """Creates what the stack reads from SSM; existing parameters are left as they are."""
+    import secrets
+
+    import boto3
+    from carbonneutral.certify.keys import SigningKey, key_set
+
+    ssm = boto3.client("ssm")
+    key, seed = SigningKey.generate(kid)
+    wanted = {
+        "order-token-secret": ("SecureString", secrets.token_urlsafe(32)),
+        "sandbox-webhook-secret": ("SecureString", secrets.token_urlsafe(32)),
+        "certificate-signing-key": ("SecureString", seed),
+        "certificate-public-keys": ("String", json.dumps(key_set(key))),
+    }
+    existing_key = None
+    for name, (kind, value) in wanted.items():
+        try:
+            ssm.put_parameter(Name=f"{path}/{name}", Type=kind, Value=value, Overwrite=False)
+            print(f"created {path}/{name}")
+        except ssm.exceptions.ParameterAlreadyExists:
+            print(f"kept    {path}/{name} (already there)")
+            if name == "certificate-signing-key":
+                existing_key = True
+    if existing_key:
+        print("note: the signing key was kept, so certificate-public-keys must be the one made with it")
+    print(f"Stripe (optional): put {path}/stripe-api-key and {path}/stripe-webhook-secret as SecureString")
+    return 0
+
+
 def use_local_stack() -> None:
     if not STACK_FILE.exists():
         raise SystemExit("no running `make run` found (start it first, or drop --local to use AWS)")
@@ -64,7 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     importer.add_argument("file", type=Path)
     commands.add_parser("audit", help="check the credit invariants of every project")
     commands.add_parser("payouts", help="money owed to each project developer")
+    init = commands.add_parser("init-secrets", help="create the stack's SSM parameters (never overwrites)")
+    init.add_argument("--path", default="/carbon-neutral", help="the SecretsPath parameter of the stack")
+    init.add_argument("--kid", default="cert-1", help="the CertificateKeyId parameter of the stack")
     args = parser.parse_args(argv)
+    if args.command == "init-secrets":
+        return init_secrets(args.path.rstrip("/"), args.kid)
     if args.local:
         use_local_stack()
     from carbonneutral import services

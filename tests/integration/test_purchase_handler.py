@@ -173,3 +173,38 @@ def test_admin_audit_passes_on_a_consistent_ledger(stack, capsys) -> None:
     assert code == 0, out.err
     assert "audit: no breaches" in out.out
     assert os.environ["TABLE_NAME"] == stack.table
+
+
+def test_init_secrets_creates_the_parameters_once_and_never_overwrites(stack, monkeypatch, capsys) -> None:
+    import boto3
+    from carbonneutral.certify.keys import SigningKey, verify
+
+    from infrastructure.admin import main
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SSM", stack.s3.endpoint)  # moto's server speaks SSM too
+    path = "/cn-test-" + secrets.token_hex(4)
+    assert main(["init-secrets", "--path", path, "--kid", "k-test"]) == 0
+    ssm = boto3.client("ssm")
+    params = {
+        p["Name"].rsplit("/", 1)[1]: p
+        for p in ssm.get_parameters_by_path(Path=path, WithDecryption=True)["Parameters"]
+    }
+    assert set(params) == {
+        "order-token-secret",
+        "sandbox-webhook-secret",
+        "certificate-signing-key",
+        "certificate-public-keys",
+    }
+    assert params["certificate-signing-key"]["Type"] == "SecureString"
+    key = SigningKey.from_secret("k-test", params["certificate-signing-key"]["Value"])
+    document = {"kid": "k-test", "x": "y"}
+    assert verify(
+        {**document, "signature": key.sign(document)}, json.loads(params["certificate-public-keys"]["Value"])
+    )[0]
+    capsys.readouterr()
+    assert main(["init-secrets", "--path", path, "--kid", "k-test"]) == 0
+    assert sum(line.startswith("kept ") for line in capsys.readouterr().out.splitlines()) == 4
+    again = ssm.get_parameter(Name=f"{path}/certificate-signing-key", WithDecryption=True)["Parameter"][
+        "Value"
+    ]
+    assert again == params["certificate-signing-key"]["Value"]
