@@ -13,7 +13,18 @@ import sys
 
 from infrastructure.template import ROOT, routes
 
-HEAVY = ["boto3", "botocore.client", "PIL", "qrcode", "aws_xray_sdk", "jinja2", "pydantic", "airportsdata"]
+HEAVY = [
+    "boto3",
+    "botocore.client",
+    "PIL",
+    "cryptography",
+    "stripe",
+    "qrcode",
+    "aws_xray_sdk",
+    "jinja2",
+    "pydantic",
+    "airportsdata",
+]
 PROBE = """
 import json, sys, time
 t = time.perf_counter()

@@ -14,7 +14,7 @@ from carbonneutral.domain.factors import FactorSet, load_factor_set
 from carbonneutral.domain.footprints import FOOTPRINT_ID_PATTERN, Footprint, FootprintRequest, is_footprint_id
 from carbonneutral.domain.scenes import SCENE_ID_PATTERN, SceneKind, is_scene_id
 from carbonneutral.errors import InvalidInput, NotFound
-from carbonneutral.observability import logger, metrics
+from carbonneutral.observability import logger, metrics, traced
 from carbonneutral.settings import get_settings
 from carbonneutral.web import forms
 from carbonneutral.web.api import create_app
@@ -184,5 +184,6 @@ def static_asset(name: str) -> Response[str]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @metrics.log_metrics
+@traced
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return app.resolve(event, context)

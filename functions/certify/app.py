@@ -11,7 +11,7 @@ from carbonneutral import services
 from carbonneutral.certify.service import Verification
 from carbonneutral.domain.certificates import CERTIFICATE_ID_PATTERN, is_certificate_id
 from carbonneutral.errors import NotFound
-from carbonneutral.observability import logger, metrics
+from carbonneutral.observability import logger, metrics, traced
 from carbonneutral.web.api import create_app
 from carbonneutral.web.pages import PAGE_NOT_FOUND, html, language_of, render
 from carbonneutral.web.problems import problem_responses
@@ -80,5 +80,6 @@ def verification_page(certificate_id: str) -> Response[str]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @metrics.log_metrics
+@traced
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return app.resolve(event, context)

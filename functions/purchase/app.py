@@ -15,7 +15,7 @@ from carbonneutral.domain.footprints import is_footprint_id
 from carbonneutral.domain.orders import ORDER_ID_PATTERN, OrderRequest, is_order_id, kg_to_neutralize
 from carbonneutral.domain.ranking import PARTICIPANT_ID_PATTERN
 from carbonneutral.errors import DomainError
-from carbonneutral.observability import logger, metrics
+from carbonneutral.observability import logger, metrics, traced
 from carbonneutral.web import forms
 from carbonneutral.web.api import create_app
 from carbonneutral.web.models import OrderOut, ProjectList, ProjectOut, WebhookAnswer
@@ -171,5 +171,6 @@ def checkout_pay(order_id: str) -> Response[str]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @metrics.log_metrics
+@traced
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return app.resolve(event, context)

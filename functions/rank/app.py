@@ -11,7 +11,7 @@ from carbonneutral import services
 from carbonneutral.domain.ranking import BOARD_PATTERN, ENTRY_ID_PATTERN, PERIOD_PATTERN, Rating
 from carbonneutral.domain.scenes import SCENE_ID_PATTERN
 from carbonneutral.errors import NotFound
-from carbonneutral.observability import logger, metrics
+from carbonneutral.observability import logger, metrics, traced
 from carbonneutral.web import forms
 from carbonneutral.web.api import create_app
 from carbonneutral.web.models import EntryOut, LeaderboardOut, RankedEntryOut
@@ -86,5 +86,6 @@ def leaderboard_page(board: str) -> Response[str]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @metrics.log_metrics
+@traced
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return app.resolve(event, context)
