@@ -3,6 +3,8 @@
   python -m infrastructure.admin [--local] import-issuance FILE   # JSON like seed/projects.json, or CSV
   python -m infrastructure.admin [--local] audit                  # exit 1 when any invariant is broken
   python -m infrastructure.admin [--local] payouts
+  python -m infrastructure.admin [--local] create-organizer-key ORGANIZER_ID --name NAME   # prints the key once
+  python -m infrastructure.admin [--local] revoke-organizer-key KEY_ID
   python -m infrastructure.admin init-secrets [--path /carbon-neutral] [--kid cert-1]   # before the first deploy
 
 Against AWS, set TABLE_NAME (the stack's TableName output) and the usual AWS credentials.
@@ -79,6 +81,32 @@ def init_secrets(path: str, kid: str) -> int:
     return 0
 
 
+def organizer_keys(args: argparse.Namespace) -> int:
+    import re
+    from datetime import UTC, datetime
+
+    from carbonneutral import services
+    from carbonneutral.domain.organizers import ORGANIZER_ID_PATTERN, new_api_key
+
+    store = services.organizer_store()
+    if args.command == "revoke-organizer-key":
+        if not store.revoke(args.key_id):
+            print(f"no key {args.key_id}", file=sys.stderr)
+            return 1
+        print(f"revoked {args.key_id}")
+        return 0
+    if not re.fullmatch(ORGANIZER_ID_PATTERN, args.organizer_id):
+        print("organizer id: 3 to 64 lowercase letters, digits and dashes", file=sys.stderr)
+        return 1
+    token, key = new_api_key(args.organizer_id, args.name, datetime.now(UTC))
+    store.put_key(key)
+    print(
+        f"key id {key.key_id} for organizer {args.organizer_id}; keep this key, it is not stored and not shown again:"
+    )
+    print(token)
+    return 0
+
+
 def use_local_stack() -> None:
     if not STACK_FILE.exists():
         raise SystemExit("no running `make run` found (start it first, or drop --local to use AWS)")
@@ -95,6 +123,11 @@ def main(argv: list[str] | None = None) -> int:
     importer.add_argument("file", type=Path)
     commands.add_parser("audit", help="check the credit invariants of every project")
     commands.add_parser("payouts", help="money owed to each project developer")
+    create_key = commands.add_parser("create-organizer-key", help="a new API key for an organizer")
+    create_key.add_argument("organizer_id")
+    create_key.add_argument("--name", required=True, help="what the key is for, e.g. the event team")
+    revoke_key = commands.add_parser("revoke-organizer-key", help="revoke an API key by its id")
+    revoke_key.add_argument("key_id")
     init = commands.add_parser("init-secrets", help="create the stack's SSM parameters (never overwrites)")
     init.add_argument("--path", default="/carbon-neutral", help="the SecretsPath parameter of the stack")
     init.add_argument("--kid", default="cert-1", help="the CertificateKeyId parameter of the stack")
@@ -108,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from infrastructure.local.bootstrap import import_issuance
 
+    if args.command in ("create-organizer-key", "revoke-organizer-key"):
+        return organizer_keys(args)
     ledger = services.ledger()
     if args.command == "import-issuance":
         try:

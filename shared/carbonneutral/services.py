@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from carbonneutral.domain.purchase import PurchaseService
     from carbonneutral.store.leaderboards import Leaderboards
     from carbonneutral.store.ledger import CreditLedger
+    from carbonneutral.store.organizers import OrganizerStore
 
 
 @cache
@@ -40,6 +41,13 @@ def footprint_service() -> FootprintService:
 @cache
 def render_store() -> RenderStore:
     return RenderStore(get_settings().bucket_name)
+
+
+@cache
+def organizer_store() -> OrganizerStore:
+    from carbonneutral.store.organizers import OrganizerStore
+
+    return OrganizerStore(get_settings().table_name)
 
 
 @cache
@@ -119,6 +127,6 @@ def certificate_service() -> CertificateService:
 def reset() -> None:
     """Forget cached wiring (tests that change the environment call this)."""
     for fn in (scene_repository, footprint_service, render_store, footprint_repository, ledger,
-               payment_providers, purchase_service, signing_key, certificate_service, leaderboards,
+               payment_providers, purchase_service, signing_key, certificate_service, leaderboards, organizer_store,
                get_settings):  # fmt: skip
         fn.cache_clear()

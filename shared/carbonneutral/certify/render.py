@@ -11,6 +11,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from carbonneutral.web.qr import qr_image, qr_svg
+
+__all__ = ["qr_svg", "render_png"]
+
 FONT_DIR = Path(__file__).resolve().parent.parent / "web" / "fonts"
 GREEN, INK, MUTED, PAPER = (20, 101, 58), (27, 36, 32), (91, 102, 97), (250, 252, 251)
 
@@ -23,20 +27,6 @@ def _font(weight: str, size: int) -> Any:
     if not path.exists():
         raise RuntimeError(f"missing font {path.name}: run `make setup` (it fetches Noto Sans SC)")
     return ImageFont.truetype(str(path), size)
-
-
-def qr_image(url: str, box: int) -> Any:
-    import qrcode
-    from qrcode.image.pil import PilImage
-
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=box, border=2)
-    code.add_data(url)
-    code.make(fit=True)
-    return (
-        code.make_image(image_factory=PilImage, fill_color="black", back_color="white")
-        .get_image()
-        .convert("RGB")
-    )
 
 
 def _fit(draw: Any, text: str, weight: str, size: int, width: int) -> Any:
@@ -111,14 +101,3 @@ def render_png(certificate: dict[str, Any], verify_url: str) -> bytes:
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()
-
-
-def qr_svg(url: str) -> str:
-    import qrcode
-    import qrcode.image.svg
-
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2)
-    code.add_data(url)
-    code.make(fit=True)
-    svg = code.make_image(image_factory=qrcode.image.svg.SvgPathImage).to_string(encoding="unicode")
-    return str(svg)

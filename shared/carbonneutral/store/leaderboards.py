@@ -97,14 +97,14 @@ class Leaderboards:
             new = (old or 0) + order.quantity_kg
             items += self._entry_items(board, entity, period, entry_id, order, old, new)
         if order.scene_id:
-            column = "organizer_kg" if order.role == "organizer" else "participants_kg"
+            column = "organizer" if order.role == "organizer" else "participants"
             items.append({"Update": {
                 "TableName": self._table,
                 "Key": {"PK": s(f"SCENESTATS#{order.scene_id}#{zlib.crc32(order.order_id.encode()) % SHARDS}"),
                         "SK": s("STATS")},
-                "UpdateExpression": f"ADD {column} :q SET #type = :type",
+                "UpdateExpression": f"ADD {column}_kg :q, {column}_orders :one SET #type = :type",
                 "ExpressionAttributeNames": {"#type": "type"},
-                "ExpressionAttributeValues": {":q": n(order.quantity_kg), ":type": s("scene_stats")},
+                "ExpressionAttributeValues": {":q": n(order.quantity_kg), ":one": n(1), ":type": s("scene_stats")},
             }})  # fmt: skip
         return items
 
@@ -150,9 +150,9 @@ class Leaderboards:
         return {"Update": {
             "TableName": self._table,
             "Key": {"PK": s(f"SCENESTATS#{scene_id}#{zlib.crc32(footprint_id.encode()) % SHARDS}"), "SK": s("STATS")},
-            "UpdateExpression": "ADD footprint_g :g SET #type = :type",
+            "UpdateExpression": "ADD footprint_g :g, footprints :one SET #type = :type",
             "ExpressionAttributeNames": {"#type": "type"},
-            "ExpressionAttributeValues": {":g": n(total_g), ":type": s("scene_stats")},
+            "ExpressionAttributeValues": {":g": n(total_g), ":one": n(1), ":type": s("scene_stats")},
         }}  # fmt: skip
 
     # ---- reads ----
@@ -235,13 +235,26 @@ class Leaderboards:
             below = Entry(below.entry_id, below.name, below.kg, rank if below.kg == entry.kg else rank + ties)
         return Entry(entry.entry_id, entry.name, entry.kg, rank), above, below
 
-    def rating(self, scene_id: str) -> Rating:
+    def scene_totals(self, scene_id: str) -> dict[str, int]:
+        """Footprints, their grams, and orders and kg neutralized by participants and the organizer."""
         keys = [{"PK": s(f"SCENESTATS#{scene_id}#{shard}"), "SK": s("STATS")} for shard in range(SHARDS)]
         answer = aws.call(
             "leaderboards", self.client.batch_get_item, RequestItems={self._table: {"Keys": keys}}
         )
-        totals = {"footprint_g": 0, "participants_kg": 0, "organizer_kg": 0}
+        names = (
+            "footprints",
+            "footprint_g",
+            "participants_orders",
+            "participants_kg",
+            "organizer_orders",
+            "organizer_kg",
+        )
+        totals = dict.fromkeys(names, 0)
         for item in answer["Responses"].get(self._table, []):
             for name in totals:
                 totals[name] += int(item.get(name, {"N": "0"})["N"])
+        return totals
+
+    def rating(self, scene_id: str) -> Rating:
+        totals = self.scene_totals(scene_id)
         return rating(scene_id, totals["footprint_g"], totals["participants_kg"], totals["organizer_kg"])

@@ -160,3 +160,66 @@ class RankedEntryOut(BaseModel):
     entry: EntryOut
     above: EntryOut | None
     below: EntryOut | None
+
+
+class SceneCreated(SceneOut):
+    qr_png_url: str
+    qr_svg_url: str
+    poster_url: str
+
+    @classmethod
+    def of_created(cls, scene: Scene, base_url: str) -> SceneCreated:
+        out = SceneOut.of(scene, base_url)
+        root = f"{base_url}/v1/scenes/{scene.scene_id}"
+        return cls(
+            **out.model_dump(),
+            qr_png_url=f"{root}/qr.png",
+            qr_svg_url=f"{root}/qr.svg",
+            poster_url=f"{root}/poster",
+        )
+
+
+class SceneReport(BaseModel):
+    scene_id: str
+    name: LocalizedText
+    status: str
+    footprints: int = Field(description="Footprints calculated at the scene")
+    footprint_kg: float
+    participant_orders: int
+    participants_kg: int
+    organizer_orders: int
+    organizer_kg: int
+    rating: Any
+    top_individuals: list[EntryOut]
+    top_organizations: list[EntryOut]
+
+    def csv(self) -> str:
+        import csv
+        import io
+
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["section", "rank", "name", "kg"])
+        for section, entries in (
+            ("individual", self.top_individuals),
+            ("organization", self.top_organizations),
+        ):
+            for e in entries:
+                writer.writerow([section, e.rank, _csv_safe(e.name or "Anonymous"), e.kg])
+        writer.writerow([])
+        for key in (
+            "footprints",
+            "footprint_kg",
+            "participant_orders",
+            "participants_kg",
+            "organizer_orders",
+            "organizer_kg",
+        ):
+            writer.writerow(["total", "", key, getattr(self, key)])
+        writer.writerow(["total", "", "rating", self.rating.level])
+        return out.getvalue()
+
+
+def _csv_safe(text: str) -> str:
+    """Names go into spreadsheets: never let one start a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -1,0 +1,152 @@
+"""organize: organizers' scenes (create, change, close), QR codes, posters and scene reports."""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from carbonneutral import services
+from carbonneutral.domain.organizers import SceneCreate, SceneUpdate, new_scene_id
+from carbonneutral.domain.scenes import SCENE_ID_PATTERN, Scene, default_calculator
+from carbonneutral.errors import NotFound
+from carbonneutral.observability import logger, metrics, traced
+from carbonneutral.settings import get_settings
+from carbonneutral.store.organizers import owned_scene
+from carbonneutral.web.api import create_app
+from carbonneutral.web.auth import organizer_of
+from carbonneutral.web.models import EntryOut, SceneCreated, SceneOut, SceneReport
+from carbonneutral.web.problems import problem_responses
+
+app = create_app()
+SceneId = Annotated[str, Path(pattern=SCENE_ID_PATTERN)]
+_RENDERED = "public, max-age=3600"
+
+
+def _organizer() -> str:
+    return organizer_of(app.current_event, services.organizer_store())
+
+
+@app.post("/v1/scenes", tags=["organize"], responses={201: {"description": "The scene, with its page and QR URLs"},
+          **problem_responses(401, 409, 415)})  # fmt: skip
+def create_scene(request: Annotated[SceneCreate, Body()]) -> Response[SceneCreated]:
+    organizer = _organizer()
+    fields = request.model_dump(exclude={"calculator", "scene_id"})
+    calculator = request.calculator or default_calculator(request.kind, airport=request.airport, country=request.country,
+                                                          starts_on=request.starts_on, ends_on=request.ends_on)  # fmt: skip
+    scene = Scene(scene_id=request.scene_id or new_scene_id(request.kind), organizer_id=organizer,
+                  calculator=calculator, **fields)  # fmt: skip
+    services.organizer_store().create_scene(scene)
+    metrics.add_metric(name="ScenesCreated", unit=MetricUnit.Count, value=1)
+    logger.info("scene created", extra={"scene_id": scene.scene_id, "kind": scene.kind.value})
+    return Response(status_code=201, content_type="application/json",
+                    body=SceneCreated.of_created(scene, get_settings().public_base_url),
+                    headers={"Location": f"/v1/scenes/{scene.scene_id}"})  # fmt: skip
+
+
+@app.patch("/v1/scenes/<scene_id>", tags=["organize"], responses=problem_responses(401, 403, 404, 415))
+def update_scene(scene_id: SceneId, changes: Annotated[SceneUpdate, Body()]) -> SceneOut:
+    organizer = _organizer()
+    scene = owned_scene(services.scene_repository(), scene_id, organizer)
+    updated = Scene.model_validate(
+        {**scene.model_dump(by_alias=True), **changes.model_dump(by_alias=True, exclude_none=True)}
+    )
+    services.organizer_store().replace_scene(updated, organizer)
+    return SceneOut.of(updated, get_settings().public_base_url)
+
+
+@app.post("/v1/scenes/<scene_id>/close", tags=["organize"], responses=problem_responses(401, 403, 404))
+def close_scene(scene_id: SceneId) -> SceneOut:
+    organizer = _organizer()
+    scene = owned_scene(services.scene_repository(), scene_id, organizer)
+    closed = scene.model_copy(update={"status": "closed"})
+    services.organizer_store().replace_scene(closed, organizer)
+    return SceneOut.of(closed, get_settings().public_base_url)
+
+
+def _scene(scene_id: str) -> Scene:
+    scene = services.scene_repository().get(scene_id)
+    if scene is None:
+        raise NotFound(f"no scene {scene_id!r}")
+    return scene
+
+
+def _page_url(scene: Scene) -> str:
+    return f"{get_settings().public_base_url}/s/{scene.scene_id}"
+
+
+@app.get("/v1/scenes/<scene_id>/qr.png", tags=["organize"],
+         responses={200: {"description": "PNG", "content": {"image/png": {}}}, **problem_responses(404)})  # fmt: skip
+def scene_qr_png(scene_id: SceneId):  # type: ignore[no-untyped-def]
+    from carbonneutral.web.qr import qr_png
+
+    scene = _scene(scene_id)
+    png = services.render_store().get_or_render(
+        f"scenes/{scene_id}/qr.png", "image/png", lambda: qr_png(_page_url(scene))
+    )
+    return Response(status_code=200, content_type="image/png", body=png, headers={"Cache-Control": _RENDERED})
+
+
+@app.get("/v1/scenes/<scene_id>/qr.svg", tags=["organize"],
+         responses={200: {"description": "SVG", "content": {"image/svg+xml": {}}}, **problem_responses(404)})  # fmt: skip
+def scene_qr_svg(scene_id: SceneId) -> Response[str]:
+    from carbonneutral.web.qr import qr_svg
+
+    scene = _scene(scene_id)
+    svg = services.render_store().get_or_render(f"scenes/{scene_id}/qr.svg", "image/svg+xml",
+                                                lambda: qr_svg(_page_url(scene)).encode())  # fmt: skip
+    return Response(
+        status_code=200, content_type="image/svg+xml", body=svg.decode(), headers={"Cache-Control": _RENDERED}
+    )
+
+
+@app.get("/v1/scenes/<scene_id>/poster", tags=["organize"],
+         responses={200: {"description": "A4 print page", "content": {"text/html": {}}}, **problem_responses(404)})  # fmt: skip
+def scene_poster(scene_id: SceneId) -> Response[str]:
+    from carbonneutral.web.pages import SECURITY_HEADERS, render
+    from carbonneutral.web.qr import qr_svg
+
+    scene = _scene(scene_id)
+
+    def make() -> bytes:
+        qr = base64.b64encode(qr_svg(_page_url(scene)).encode()).decode()
+        return render("poster.html", "zh-CN", scene=scene, qr_svg_b64=qr, page_url=_page_url(scene)).encode()
+
+    page = services.render_store().get_or_render(f"scenes/{scene_id}/poster.html", "text/html", make)
+    return Response(status_code=200, content_type="text/html; charset=utf-8", body=page.decode(),
+                    headers={**SECURITY_HEADERS, "Cache-Control": _RENDERED})  # fmt: skip
+
+
+@app.get("/v1/scenes/<scene_id>/report", tags=["organize"],
+         responses={200: {"description": "JSON, or CSV with Accept: text/csv",
+                          "content": {"text/csv": {}}}, **problem_responses(401, 403, 404)})  # fmt: skip
+def scene_report(scene_id: SceneId) -> Response[Any]:
+    organizer = _organizer()
+    scene = owned_scene(services.scene_repository(), scene_id, organizer)
+    boards = services.leaderboards()
+    totals = boards.scene_totals(scene_id)
+    report = SceneReport(
+        scene_id=scene_id, name=scene.name, status=scene.status, footprints=totals["footprints"],
+        footprint_kg=totals["footprint_g"] / 1000, participant_orders=totals["participants_orders"],
+        participants_kg=totals["participants_kg"], organizer_orders=totals["organizer_orders"],
+        organizer_kg=totals["organizer_kg"], rating=boards.rating(scene_id),
+        top_individuals=[EntryOut.of(e) for e in boards.top(f"scene:{scene_id}", "individual", "all", 10)],
+        top_organizations=[EntryOut.of(e) for e in boards.top(f"scene:{scene_id}", "organization", "all", 10)],
+    )  # fmt: skip
+    if "text/csv" in (app.current_event.headers.get("accept") or ""):
+        return Response(status_code=200, content_type="text/csv; charset=utf-8", body=report.csv(),
+                        headers={"Content-Disposition": f'attachment; filename="{scene_id}-report.csv"',
+                                 "Cache-Control": "no-store"})  # fmt: skip
+    return Response(
+        status_code=200, content_type="application/json", body=report, headers={"Cache-Control": "no-store"}
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+@metrics.log_metrics
+@traced
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,169 @@
+"""Organizers: API keys, their own scenes only, QR codes that open the scene, reports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import secrets
+
+import pytest
+import zxingcpp
+from PIL import Image
+
+pytestmark = pytest.mark.integration
+
+NEW_SCENE = {
+    "kind": "restaurant",
+    "name": {"zh-CN": "素食小厨（测试）", "en": "Veggie Kitchen (test)"},
+    "city": {"zh-CN": "成都", "en": "Chengdu"},
+    "lat": 30.66, "lon": 104.07,
+}  # fmt: skip
+
+
+def make_key(organizer: str, capsys) -> str:
+    from infrastructure.admin import main
+
+    capsys.readouterr()
+    assert main(["create-organizer-key", organizer, "--name", "tests"]) == 0
+    return capsys.readouterr().out.strip().splitlines()[-1]
+
+
+@pytest.fixture
+def alice(stack, capsys) -> dict[str, str]:
+    return {"Authorization": f"Bearer {make_key('alice-events', capsys)}"}
+
+
+@pytest.fixture
+def bob(stack, capsys) -> dict[str, str]:
+    return {"Authorization": f"Bearer {make_key('bob-events', capsys)}"}
+
+
+def create(invoke, headers: dict[str, str], **changes) -> dict:
+    answer = invoke("POST", "/v1/scenes", json_body={**NEW_SCENE, "scene_id": "org-" + secrets.token_hex(5), **changes},
+                    headers=headers)  # fmt: skip
+    assert answer.status == 201, answer.body
+    return answer.json()
+
+
+def test_keys_are_stored_only_as_hashes(stack, capsys) -> None:
+    token = make_key("hash-check", capsys)
+    key_id, secret = token.split("_")[1], token.split("_", 2)[2]
+    item = stack.dynamodb_client().get_item(TableName=stack.table,
+                                            Key={"PK": {"S": f"APIKEY#{key_id}"}, "SK": {"S": "APIKEY"}})["Item"]  # fmt: skip
+    assert secret not in str(item) and token not in str(item)
+
+
+@pytest.mark.parametrize("header", [None, "Bearer nope", "Basic abc", "Bearer cnk_AAAAAAAAAAAA_" + "x" * 43])
+def test_missing_or_bad_keys_get_401(invoke, header) -> None:
+    answer = invoke(
+        "POST", "/v1/scenes", json_body=NEW_SCENE, headers={"Authorization": header} if header else {}
+    )
+    assert answer.status == 401 and answer.content_type == "application/problem+json"
+
+
+def test_a_revoked_key_gets_401(invoke, stack, capsys) -> None:
+    from infrastructure.admin import main
+
+    token = make_key("revoked-org", capsys)
+    assert main(["revoke-organizer-key", token.split("_")[1]]) == 0
+    assert (
+        invoke("POST", "/v1/scenes", json_body=NEW_SCENE, headers={"Authorization": f"Bearer {token}"}).status
+        == 401
+    )
+
+
+def test_an_organizer_creates_a_scene_with_its_urls_and_calculator(invoke, alice) -> None:
+    scene = create(invoke, alice)
+    assert scene["page_url"].endswith(f"/s/{scene['scene_id']}")
+    assert scene["qr_png_url"].endswith(f"/v1/scenes/{scene['scene_id']}/qr.png")
+    assert [f["type"] for f in scene["calculator"]] == ["car", "taxi", "metro", "bus", "meal"]
+    assert invoke("GET", f"/v1/scenes/{scene['scene_id']}").json()["name"]["en"] == "Veggie Kitchen (test)"
+    assert invoke("GET", f"/s/{scene['scene_id']}?lang=en").status == 200
+
+
+def test_a_taken_scene_id_is_a_conflict(invoke, alice) -> None:
+    scene = create(invoke, alice)
+    again = invoke(
+        "POST", "/v1/scenes", json_body={**NEW_SCENE, "scene_id": scene["scene_id"]}, headers=alice
+    )
+    assert again.status == 409
+
+
+def test_bad_scene_fields_are_named(invoke, alice) -> None:
+    answer = invoke(
+        "POST", "/v1/scenes", json_body={**NEW_SCENE, "lat": 123, "kind": "spaceport"}, headers=alice
+    )
+    assert answer.status == 422
+    assert {"lat", "kind"} <= {e["field"] for e in answer.json()["errors"]}
+
+
+def test_organizer_b_cannot_change_close_or_read_organizer_as_scene(invoke, alice, bob) -> None:
+    scene_id = create(invoke, alice)["scene_id"]
+    assert (
+        invoke("PATCH", f"/v1/scenes/{scene_id}", json_body={"status": "closed"}, headers=bob).status == 403
+    )
+    assert invoke("POST", f"/v1/scenes/{scene_id}/close", headers=bob).status == 403
+    assert invoke("GET", f"/v1/scenes/{scene_id}/report", headers=bob).status == 403
+    assert (
+        invoke("GET", "/v1/scenes/cdcnf-2021/report", headers=bob).status == 403
+    )  # the demo scene has no organizer
+    assert invoke("GET", f"/v1/scenes/{scene_id}").json()["status"] == "open"
+
+
+def test_updating_and_closing_a_scene(invoke, alice) -> None:
+    scene_id = create(invoke, alice)["scene_id"]
+    changed = invoke("PATCH", f"/v1/scenes/{scene_id}", json_body={"name": {"zh-CN": "新名字", "en": "New name"}},
+                     headers=alice)  # fmt: skip
+    assert changed.status == 200 and changed.json()["name"]["en"] == "New name"
+    assert invoke("POST", f"/v1/scenes/{scene_id}/close", headers=alice).json()["status"] == "closed"
+    refused = invoke("POST", "/v1/footprints", json_body={"kind": "scene", "scene_id": scene_id,
+                     "activities": [{"type": "meal", "count": 1}]})  # fmt: skip
+    assert refused.status == 422 and "closed" in refused.json()["errors"][0]["message"]
+
+
+def test_the_qr_code_decodes_to_the_scene_page_and_comes_back_after_deletion(invoke, stack, alice) -> None:
+    scene = create(invoke, alice)
+    png = invoke("GET", f"/v1/scenes/{scene['scene_id']}/qr.png")
+    assert png.status == 200 and png.content_type == "image/png"
+    (decoded,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(png.body)))
+    assert decoded.text == scene["page_url"]
+    stack.s3_client().delete_object(Bucket=stack.bucket, Key=f"scenes/{scene['scene_id']}/qr.png")
+    assert invoke("GET", f"/v1/scenes/{scene['scene_id']}/qr.png").body == png.body
+    svg = invoke("GET", f"/v1/scenes/{scene['scene_id']}/qr.svg")
+    assert svg.content_type == "image/svg+xml" and svg.body.startswith(b"<svg")
+
+
+def test_the_poster_is_an_a4_print_page_with_the_qr(invoke, alice) -> None:
+    scene = create(invoke, alice)
+    poster = invoke("GET", f"/v1/scenes/{scene['scene_id']}/poster").body.decode()
+    assert "素食小厨（测试）" in poster and "Veggie Kitchen (test)" in poster
+    assert 'href="/static/poster.css"' in poster and "data:image/svg+xml;base64," in poster
+    assert invoke("GET", "/static/poster.css").body.decode().count("size: A4") == 1
+
+
+def test_the_report_counts_footprints_and_neutralizations_as_json_and_csv(invoke, stack, alice) -> None:
+    from carbonneutral.store.leaderboards import Leaderboards
+
+    from tests.integration.test_leaderboards import record, retired_order
+
+    scene_id = create(invoke, alice)["scene_id"]
+    for count in (2, 4):
+        invoke("POST", "/v1/footprints", json_body={"kind": "scene", "scene_id": scene_id,
+               "activities": [{"type": "meal", "count": count}]})  # fmt: skip
+    boards = Leaderboards(stack.table, stack.dynamodb_client())
+    record(boards, stack.dynamodb_client(), retired_order(9, name="=HYPERLINK(1)", participant=secrets.token_urlsafe(18),
+                                                          scene_id=scene_id))  # fmt: skip
+    record(boards, stack.dynamodb_client(), retired_order(3, name="Team", kind="organization", role="organizer",
+                                                          scene_id=scene_id))  # fmt: skip
+    report = invoke("GET", f"/v1/scenes/{scene_id}/report", headers=alice).json()
+    assert (report["footprints"], report["footprint_kg"]) == (2, 11.26)  # 6 meals x 1.87667 kg
+    assert (report["participant_orders"], report["participants_kg"], report["organizer_kg"]) == (1, 9, 3)
+    assert report["rating"]["level"] == "carbon_neutral"  # 12 kg neutralized of 11.26 kg
+    assert report["top_individuals"][0]["kg"] == 9
+    exported = invoke("GET", f"/v1/scenes/{scene_id}/report", headers={**alice, "Accept": "text/csv"})
+    assert exported.content_type.startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(exported.body.decode())))
+    assert ["individual", "1", "'=HYPERLINK(1)", "9"] in rows  # a name never becomes a formula
+    assert any(row[:3] == ["total", "", "footprints"] and row[3] == "2" for row in rows if row)
+    assert re.search(r'filename="' + scene_id, exported.headers["content-disposition"])
