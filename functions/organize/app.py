@@ -12,7 +12,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from carbonneutral import services
 from carbonneutral.domain.organizers import SceneCreate, SceneUpdate, new_scene_id
 from carbonneutral.domain.scenes import SCENE_ID_PATTERN, Scene, default_calculator
-from carbonneutral.errors import NotFound
+from carbonneutral.errors import NotFound, Unauthorized
 from carbonneutral.observability import logger, metrics, traced
 from carbonneutral.settings import get_settings
 from carbonneutral.store.organizers import owned_scene
@@ -33,14 +33,7 @@ def _organizer() -> str:
 @app.post("/v1/scenes", tags=["organize"], responses={201: {"description": "The scene, with its page and QR URLs"},
           **problem_responses(401, 409, 415)})  # fmt: skip
 def create_scene(request: Annotated[SceneCreate, Body()]) -> Response[SceneCreated]:
-    organizer = _organizer()
-    fields = request.model_dump(exclude={"calculator", "scene_id"})
-    calculator = request.calculator or default_calculator(request.kind, airport=request.airport, country=request.country,
-                                                          starts_on=request.starts_on, ends_on=request.ends_on)  # fmt: skip
-    scene = Scene(scene_id=request.scene_id or new_scene_id(request.kind), organizer_id=organizer,
-                  calculator=calculator, **fields)  # fmt: skip
-    services.organizer_store().create_scene(scene)
-    metrics.add_metric(name="ScenesCreated", unit=MetricUnit.Count, value=1)
+    scene = _new_scene(request, _organizer())
     logger.info("scene created", extra={"scene_id": scene.scene_id, "kind": scene.kind.value})
     return Response(status_code=201, content_type="application/json",
                     body=SceneCreated.of_created(scene, get_settings().public_base_url),
@@ -150,3 +143,131 @@ def scene_report(scene_id: SceneId) -> Response[Any]:
 @traced
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+# ---- the organizer's pages: sign in with the API key, create a scene, see its QR and figures ----
+
+
+def _page(
+    name: str, lang: str, status: int = 200, cookies: list[str] | None = None, **context: Any
+) -> Response[str]:
+    from carbonneutral.web.pages import html, render
+
+    return html(render(name, lang, **context), status=status, lang=lang, cookies=cookies)
+
+
+def _signed_in() -> str | None:
+    from carbonneutral.web.auth import organizer_from_cookie
+
+    return organizer_from_cookie(app.current_event, services.organizer_store())
+
+
+@app.get("/organizer", include_in_schema=False)
+def organizer_login_page() -> Response[str]:
+    from carbonneutral.web.pages import csrf_token, language_of
+
+    lang = language_of(app.current_event)
+    csrf, cookie = csrf_token(app.current_event)
+    return _page("organizer_login.html", lang, cookies=[cookie] if cookie else None, csrf=csrf, error=None)
+
+
+@app.post("/organizer", include_in_schema=False)
+def organizer_login() -> Response[str]:
+    from carbonneutral.web import forms
+    from carbonneutral.web.auth import ORGANIZER_COOKIE, organizer_of
+    from carbonneutral.web.pages import csrf_ok, csrf_token, language_of, read_form, redirect
+
+    lang = language_of(app.current_event)
+    form = read_form(app.current_event)
+    token = form.get("key", "").strip()
+    try:
+        if not csrf_ok(app.current_event, form):
+            raise PermissionError
+        organizer_of(_Bearer(token), services.organizer_store())
+    except (PermissionError, Unauthorized):
+        csrf, cookie = csrf_token(app.current_event)
+        return _page(
+            "organizer_login.html", lang, 401, [cookie] if cookie else None, csrf=csrf, error=forms.BAD_KEY
+        )
+    response = redirect(f"/organizer/scenes/new?lang={lang}")
+    response.cookies = [
+        f"{ORGANIZER_COOKIE}={token}; Path=/organizer; HttpOnly; SameSite=Strict; Max-Age=28800"
+    ]
+    return response  # type: ignore[no-any-return]
+
+
+class _Bearer:
+    """The login form's key, presented to the same check the API uses."""
+
+    def __init__(self, token: str) -> None:
+        self.headers = {"authorization": f"Bearer {token}"}
+
+
+@app.get("/organizer/scenes/new", include_in_schema=False)
+def new_scene_page() -> Response[str]:
+    from carbonneutral.web import forms
+    from carbonneutral.web.pages import csrf_token, language_of, redirect
+
+    lang = language_of(app.current_event)
+    if _signed_in() is None:
+        return redirect(f"/organizer?lang={lang}")  # type: ignore[no-any-return]
+    csrf, cookie = csrf_token(app.current_event)
+    return _page("organizer_new.html", lang, cookies=[cookie] if cookie else None, csrf=csrf, values={}, errors={},
+                 kinds=forms.KIND_NAMES, fields=forms.SCENE_FORM_FIELDS)  # fmt: skip
+
+
+@app.post("/organizer/scenes/new", include_in_schema=False)
+def new_scene_submit() -> Response[str]:
+    from carbonneutral.errors import DomainError
+    from carbonneutral.web import forms
+    from carbonneutral.web.pages import csrf_ok, csrf_token, language_of, read_form, redirect
+
+    lang = language_of(app.current_event)
+    organizer = _signed_in()
+    form = read_form(app.current_event)
+    if organizer is None or not csrf_ok(app.current_event, form):
+        return redirect(f"/organizer?lang={lang}")  # type: ignore[no-any-return]
+    request, errors = forms.scene_request_from_form(form)
+    if request is not None:
+        try:
+            scene = _new_scene(request, organizer)
+        except DomainError as exc:
+            errors = {exc.field or "form": exc.detail}
+        else:
+            return redirect(f"/organizer/scenes/{scene.scene_id}?lang={lang}")  # type: ignore[no-any-return]
+    csrf, _ = csrf_token(app.current_event)
+    return _page("organizer_new.html", lang, 422, csrf=csrf, values=form, errors=errors, kinds=forms.KIND_NAMES,
+                 fields=forms.SCENE_FORM_FIELDS)  # fmt: skip
+
+
+def _new_scene(request: SceneCreate, organizer: str) -> Scene:
+    fields = request.model_dump(exclude={"calculator", "scene_id"})
+    calculator = request.calculator or default_calculator(request.kind, airport=request.airport, country=request.country,
+                                                          starts_on=request.starts_on, ends_on=request.ends_on)  # fmt: skip
+    scene = Scene(scene_id=request.scene_id or new_scene_id(request.kind), organizer_id=organizer,
+                  calculator=calculator, **fields)  # fmt: skip
+    services.organizer_store().create_scene(scene)
+    metrics.add_metric(name="ScenesCreated", unit=MetricUnit.Count, value=1)
+    return scene
+
+
+@app.get("/organizer/scenes/<scene_id>", include_in_schema=False)
+def organizer_scene_page(scene_id: str) -> Response[str]:
+    from carbonneutral.domain.scenes import is_scene_id
+    from carbonneutral.errors import DomainError
+    from carbonneutral.web import forms
+    from carbonneutral.web.pages import PAGE_NOT_FOUND, language_of, redirect
+
+    lang = language_of(app.current_event)
+    organizer = _signed_in()
+    if organizer is None:
+        return redirect(f"/organizer?lang={lang}")  # type: ignore[no-any-return]
+    try:
+        if not is_scene_id(scene_id):
+            raise NotFound("bad id")
+        scene = owned_scene(services.scene_repository(), scene_id, organizer)
+    except DomainError:
+        return _page("error.html", lang, 404, title=PAGE_NOT_FOUND)
+    boards = services.leaderboards()
+    return _page("organizer_scene.html", lang, scene=scene, page_url=_page_url(scene), kinds=forms.KIND_NAMES,
+                 totals=boards.scene_totals(scene_id), rating=boards.rating(scene_id), levels=forms.RATING_LEVELS)  # fmt: skip

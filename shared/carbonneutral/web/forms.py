@@ -164,6 +164,14 @@ RATING_LEVELS = {
     "carbon_neutral": _("Carbon neutral"),
 }  # fmt: skip
 
+SCENE_FORM_FIELDS = (
+    ("name_zh", _("Name in Chinese")), ("name_en", _("Name in English")),
+    ("city_zh", _("City in Chinese")), ("city_en", _("City in English")),
+    ("lat", _("Latitude")), ("lon", _("Longitude")), ("airport", _("Nearest airport (IATA code, optional)")),
+    ("starts_on", _("First day")), ("ends_on", _("Last day")),
+)  # fmt: skip
+BAD_KEY = _("That key is not valid.")
+
 FORM_EXPIRED = _("The form expired; please send it again.")
 
 ORDER_STATUSES = {
@@ -188,3 +196,27 @@ def order_request_from_form(
         return OrderRequest.model_validate(raw), {}
     except ValidationError as exc:
         return None, {e.field: e.message for e in field_errors([dict(e) for e in exc.errors()])}
+
+
+def scene_request_from_form(form: dict[str, str]) -> tuple[Any, dict[str, str]]:
+    """The organizer's new-scene form as a SceneCreate, or messages beside the inputs."""
+    from carbonneutral.domain.organizers import SceneCreate
+
+    raw: dict[str, Any] = {
+        "kind": form.get("kind", ""),
+        "name": {"zh-CN": form.get("name_zh", "").strip(), "en": form.get("name_en", "").strip()},
+        "city": {"zh-CN": form.get("city_zh", "").strip(), "en": form.get("city_en", "").strip()},
+        "lat": form.get("lat", "").strip() or None, "lon": form.get("lon", "").strip() or None,
+        "airport": form.get("airport", "").strip().upper() or None,
+        "starts_on": form.get("starts_on") or None, "ends_on": form.get("ends_on") or None,
+    }  # fmt: skip
+    try:
+        return SceneCreate.model_validate(raw), {}
+    except ValidationError as exc:
+        names = {"name.zh-CN": "name_zh", "name.en": "name_en", "city.zh-CN": "city_zh", "city.en": "city_en"}
+        errors: dict[str, str] = {}
+        for error in field_errors([dict(e) for e in exc.errors()]):
+            errors.setdefault(
+                names.get(error.field, error.field) if error.field != "body" else "form", error.message
+            )
+        return None, errors
