@@ -19,7 +19,16 @@ from carbonneutral.settings import get_settings
 from carbonneutral.web import forms
 from carbonneutral.web.api import create_app
 from carbonneutral.web.models import SceneList, SceneOut
-from carbonneutral.web.pages import PAGE_NOT_FOUND, html, language_of, read_form, redirect, render
+from carbonneutral.web.pages import (
+    PAGE_NOT_FOUND,
+    csrf_ok,
+    csrf_token,
+    html,
+    language_of,
+    read_form,
+    redirect,
+    render,
+)
 from carbonneutral.web.problems import problem_responses
 from carbonneutral.web.static import asset
 
@@ -102,10 +111,11 @@ def scene_page(scene_id: str) -> Response[str]:
     if scene is None:
         return _not_found_page(lang)
     types = [f.type for f in scene.calculator]
+    csrf, cookie = csrf_token(app.current_event)
     body = render("scene.html", lang, scene=scene, values=forms.defaults_as_values(scene.calculator), errors={},
-                  rating=services.leaderboards().rating(scene_id), levels=forms.RATING_LEVELS,
+                  rating=services.leaderboards().rating(scene_id), levels=forms.RATING_LEVELS, csrf=csrf,
                   **forms.page_context(types))  # fmt: skip
-    return html(body, lang=lang)
+    return html(body, lang=lang, cookies=[cookie] if cookie else None)
 
 
 @app.post("/s/<scene_id>", include_in_schema=False)
@@ -126,10 +136,10 @@ def scene_submit(scene_id: str) -> Response[str]:
 @app.get("/life", include_in_schema=False)
 def life_page() -> Response[str]:
     lang = language_of(app.current_event)
-    body = render(
-        "life.html", lang, values={"period": "month"}, errors={}, **forms.page_context(list(forms.LIFE_TYPES))
-    )
-    return html(body, lang=lang)
+    csrf, cookie = csrf_token(app.current_event)
+    body = render("life.html", lang, values={"period": "month"}, errors={}, csrf=csrf,
+                  **forms.page_context(list(forms.LIFE_TYPES)))  # fmt: skip
+    return html(body, lang=lang, cookies=[cookie] if cookie else None)
 
 
 @app.post("/life", include_in_schema=False)
@@ -145,7 +155,10 @@ def life_submit() -> Response[str]:
 def _calculate_from_form(
     form: dict[str, str], types: list[str], lang: str, page: str, fixed: dict[str, str], **context: Any
 ) -> Response[str]:
-    request, errors = forms.request_from_form(form, types, **fixed)
+    if not csrf_ok(app.current_event, form):
+        request, errors = None, {"activities": forms.FORM_EXPIRED}
+    else:
+        request, errors = forms.request_from_form(form, types, **fixed)
     if request is not None:
         try:
             footprint = services.footprint_service().create(request)
@@ -154,8 +167,9 @@ def _calculate_from_form(
         else:
             metrics.add_metric(name="FootprintsCalculated", unit=MetricUnit.Count, value=1)
             return redirect(f"/f/{footprint.footprint_id}?lang={lang}")
-    body = render(page, lang, values=form, errors=errors, **forms.page_context(types), **context)
-    return html(body, status=422, lang=lang)
+    csrf, cookie = csrf_token(app.current_event)
+    body = render(page, lang, values=form, errors=errors, csrf=csrf, **forms.page_context(types), **context)
+    return html(body, status=422, lang=lang, cookies=[cookie] if cookie else None)
 
 
 @app.get("/f/<footprint_id>", include_in_schema=False)

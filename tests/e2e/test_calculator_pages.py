@@ -15,9 +15,20 @@ FORM = {
 }  # fmt: skip
 
 
-def post_form(http, path: str, form: dict[str, str], lang: str = "en"):
-    return http.post(f"{path}?lang={lang}", data=urlencode(form).encode(),
-                     headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+CSRF = "c" * 43  # a well-formed double-submit token: the cookie and the field agree
+
+
+def post_form(http, path: str, form: dict[str, str], lang: str = "en", csrf: str | None = CSRF):
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    if csrf:
+        headers["Cookie"] = f"csrf={csrf}"
+        form = {**form, "csrf": csrf}
+    return http.post(f"{path}?lang={lang}", data=urlencode(form).encode(), headers=headers)
+
+
+def test_a_calculator_form_posted_from_another_site_is_refused(http) -> None:
+    answer = post_form(http, "/s/cdcnf-2021", FORM, csrf=None)
+    assert answer.status == 422 and "The form expired" in answer.body.decode()
 
 
 def test_home_page_speaks_chinese_by_default_and_english_on_request(http) -> None:
