@@ -20,11 +20,11 @@ from carbonneutral.web import forms
 from carbonneutral.web.api import create_app
 from carbonneutral.web.models import SceneList, SceneOut
 from carbonneutral.web.pages import (
-    PAGE_NOT_FOUND,
     csrf_ok,
     csrf_token,
     html,
     language_of,
+    not_found_page,
     read_form,
     redirect,
     render,
@@ -93,10 +93,6 @@ def openapi() -> Response[str]:
 # ---- hosted pages: server-rendered, working without JavaScript ----
 
 
-def _not_found_page(lang: str) -> Response[str]:
-    return html(render("error.html", lang, title=PAGE_NOT_FOUND), status=404, lang=lang)
-
-
 @app.get("/", include_in_schema=False)
 def home_page() -> Response[str]:
     lang = language_of(app.current_event)
@@ -109,7 +105,7 @@ def scene_page(scene_id: str) -> Response[str]:
     lang = language_of(app.current_event)
     scene = services.scene_repository().get(scene_id) if is_scene_id(scene_id) else None
     if scene is None:
-        return _not_found_page(lang)
+        return not_found_page(lang)
     types = [f.type for f in scene.calculator]
     csrf, cookie = csrf_token(app.current_event)
     body = render("scene.html", lang, scene=scene, values=forms.defaults_as_values(scene.calculator), errors={},
@@ -123,7 +119,7 @@ def scene_submit(scene_id: str) -> Response[str]:
     lang = language_of(app.current_event)
     scene = services.scene_repository().get(scene_id) if is_scene_id(scene_id) else None
     if scene is None:
-        return _not_found_page(lang)
+        return not_found_page(lang)
     types = [f.type for f in scene.calculator]
     form = read_form(app.current_event)
     rating = services.leaderboards().rating(scene_id)
@@ -176,11 +172,11 @@ def _calculate_from_form(
 def footprint_page(footprint_id: str) -> Response[str]:
     lang = language_of(app.current_event)
     if not is_footprint_id(footprint_id):
-        return _not_found_page(lang)
+        return not_found_page(lang)
     try:
         footprint = services.footprint_service().get(footprint_id)
     except NotFound:
-        return _not_found_page(lang)
+        return not_found_page(lang)
     scene = services.scene_repository().get(footprint.scene_id) if footprint.scene_id else None
     body = render("footprint.html", lang, footprint=footprint, scene=scene, titles=forms.TITLES)
     return html(body, lang=lang)

@@ -13,7 +13,7 @@ from carbonneutral.domain.certificates import CERTIFICATE_ID_PATTERN, is_certifi
 from carbonneutral.errors import NotFound
 from carbonneutral.observability import logger, metrics, traced
 from carbonneutral.web.api import create_app
-from carbonneutral.web.pages import PAGE_NOT_FOUND, html, language_of, render
+from carbonneutral.web.pages import html, language_of, not_found_page, render
 from carbonneutral.web.problems import problem_responses
 
 app = create_app()
@@ -47,10 +47,6 @@ def certificate_keys() -> Response[dict[str, Any]]:
                     headers={"Cache-Control": "public, max-age=3600"})  # fmt: skip
 
 
-def _not_found_page(lang: str) -> Response[str]:
-    return html(render("error.html", lang, title=PAGE_NOT_FOUND), status=404, lang=lang)
-
-
 @app.get("/c/<certificate_id>", include_in_schema=False)
 def certificate_page(certificate_id: str) -> Response[str]:
     lang = language_of(app.current_event)
@@ -62,7 +58,7 @@ def certificate_page(certificate_id: str) -> Response[str]:
         )
     except NotFound:
         page = None
-    return html(page, lang=lang) if page else _not_found_page(lang)
+    return html(page, lang=lang) if page else not_found_page(lang)
 
 
 @app.get("/c/<certificate_id>/verify", include_in_schema=False)
@@ -74,7 +70,7 @@ def verification_page(certificate_id: str) -> Response[str]:
             raise NotFound("bad id")
         result, cert = service.verify(certificate_id), service.get(certificate_id)
     except NotFound:
-        return _not_found_page(lang)
+        return not_found_page(lang)
     return html(render("verify.html", lang, result=result, cert=cert), lang=lang)
 
 

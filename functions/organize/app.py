@@ -256,7 +256,7 @@ def organizer_scene_page(scene_id: str) -> Response[str]:
     from carbonneutral.domain.scenes import is_scene_id
     from carbonneutral.errors import DomainError
     from carbonneutral.web import forms
-    from carbonneutral.web.pages import PAGE_NOT_FOUND, language_of, redirect
+    from carbonneutral.web.pages import language_of, not_found_page, redirect
 
     lang = language_of(app.current_event)
     organizer = _signed_in()
@@ -267,7 +267,7 @@ def organizer_scene_page(scene_id: str) -> Response[str]:
             raise NotFound("bad id")
         scene = owned_scene(services.scene_repository(), scene_id, organizer)
     except DomainError:
-        return _page("error.html", lang, 404, title=PAGE_NOT_FOUND)
+        return not_found_page(lang)  # type: ignore[no-any-return]
     boards = services.leaderboards()
     return _page("organizer_scene.html", lang, scene=scene, page_url=_page_url(scene), kinds=forms.KIND_NAMES,
                  totals=boards.scene_totals(scene_id), rating=boards.rating(scene_id), levels=forms.RATING_LEVELS)  # fmt: skip

@@ -20,12 +20,12 @@ from carbonneutral.web import forms
 from carbonneutral.web.api import create_app
 from carbonneutral.web.models import OrderOut, ProjectList, ProjectOut, WebhookAnswer
 from carbonneutral.web.pages import (
-    PAGE_NOT_FOUND,
     cookies_of,
     csrf_ok,
     csrf_token,
     html,
     language_of,
+    not_found_page,
     read_form,
     redirect,
     render,
@@ -88,15 +88,11 @@ def payment_webhook(provider: Annotated[str, Path(pattern=r"^[a-z_]{2,20}$")]) -
 # ---- hosted pages: choose a project, then pay (the sandbox's test checkout locally) ----
 
 
-def _not_found_page(lang: str) -> Response[str]:
-    return html(render("error.html", lang, title=PAGE_NOT_FOUND), status=404, lang=lang)
-
-
 def _neutralize_page(footprint_id: str, lang: str, values: dict[str, str], errors: dict[str, str],
                      status: int = 200) -> Response[str]:  # fmt: skip
     footprint = services.footprint_repository().get(footprint_id) if is_footprint_id(footprint_id) else None
     if footprint is None:
-        return _not_found_page(lang)
+        return not_found_page(lang)
     csrf, cookie = csrf_token(app.current_event)
     cookies = [c for c in (cookie, _participant_cookie()) if c]
     body = render("neutralize.html", lang, footprint=footprint, quantity_kg=kg_to_neutralize(footprint.total_g),
@@ -145,7 +141,7 @@ def checkout_page(order_id: str) -> Response[str]:
     except DomainError:
         order = None
     if order is None:
-        return _not_found_page(lang)
+        return not_found_page(lang)
     found = services.ledger().project(order.project_id)
     csrf, cookie = csrf_token(app.current_event)
     body = render("checkout.html", lang, order=order, project=found[0] if found else None, token=token, csrf=csrf,
@@ -160,11 +156,11 @@ def checkout_pay(order_id: str) -> Response[str]:
     lang = language_of(app.current_event)
     form = read_form(app.current_event)
     if not is_order_id(order_id) or not csrf_ok(app.current_event, form):
-        return _not_found_page(lang)
+        return not_found_page(lang)
     try:
         applied = services.purchase_service().pay_in_sandbox(order_id, form.get("token"))
     except DomainError:
-        return _not_found_page(lang)
+        return not_found_page(lang)
     logger.info("sandbox payment", extra={"outcome": applied.outcome})
     return redirect(f"/checkout/{order_id}?token={form.get('token')}&lang={lang}")
 

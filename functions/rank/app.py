@@ -15,7 +15,7 @@ from carbonneutral.observability import logger, metrics, traced
 from carbonneutral.web import forms
 from carbonneutral.web.api import create_app
 from carbonneutral.web.models import EntryOut, LeaderboardOut, RankedEntryOut
-from carbonneutral.web.pages import PAGE_NOT_FOUND, cookies_of, html, language_of, render
+from carbonneutral.web.pages import cookies_of, html, language_of, not_found_page, render
 from carbonneutral.web.problems import problem_responses
 
 app = create_app()
@@ -62,7 +62,7 @@ def leaderboard_page(board: str) -> Response[str]:
     entity = "organization" if query.get("entity") == "organization" else "individual"
     period = query.get("period", "all")
     if not re.fullmatch(BOARD_PATTERN, board) or not re.fullmatch(PERIOD_PATTERN, period):
-        return html(render("error.html", lang, title=PAGE_NOT_FOUND), status=404, lang=lang)
+        return not_found_page(lang)  # type: ignore[no-any-return]
     boards = services.leaderboards()
     entries = boards.top(board, entity, period, 20)
     pid = cookies_of(app.current_event).get("pid")

@@ -299,12 +299,7 @@ class CreditLedger:
                 "Item": self._order_item(order),
                 "ConditionExpression": "attribute_not_exists(PK)",
             }},
-            {"Update": {
-                "TableName": self._table, "Key": _project_key(order.project_id),
-                "UpdateExpression": "ADD available_kg :minus, reserved_kg :q",
-                "ConditionExpression": "available_kg >= :q",
-                "ExpressionAttributeValues": {":q": n(q), ":minus": n(-q)},
-            }},
+            self._move_counter(order.project_id, "available_kg", "reserved_kg", q),
         ]  # fmt: skip
         for block, part in picked:
             unchanged = {
@@ -323,6 +318,26 @@ class CreditLedger:
             if part.last < block.last:
                 rest = SerialRange(first=part.last + 1, last=block.last)
                 items.append(self._put_block(order.project_id, "AVAILABLE", rest))
+        return items
+
+    def _move_counter(self, project_id: str, source: str, target: str, q: int) -> dict[str, Any]:
+        """Moves q kg between two of a project's counters, never below zero."""
+        return {"Update": {
+            "TableName": self._table, "Key": _project_key(project_id),
+            "UpdateExpression": f"ADD {source} :minus, {target} :q",
+            "ConditionExpression": f"{source} >= :q",
+            "ExpressionAttributeValues": {":q": n(q), ":minus": n(-q)},
+        }}  # fmt: skip
+
+    def _move_reserved(self, order: Order, state: str, **attrs: str) -> list[dict[str, Any]]:
+        """The order's reserved blocks become `state`, provided they are still held for this order."""
+        items: list[dict[str, Any]] = []
+        for serials in order.reserved:
+            items.append({"Delete": {
+                "TableName": self._table, "Key": _block_key(order.project_id, "RESERVED", serials.first),
+                "ConditionExpression": "order_id = :order", "ExpressionAttributeValues": {":order": s(order.order_id)},
+            }})  # fmt: skip
+            items.append(self._put_block(order.project_id, state, serials, **attrs))
         return items
 
     def _put_block(self, project_id: str, state: str, serials: SerialRange, **attrs: str) -> dict[str, Any]:
@@ -450,12 +465,7 @@ class CreditLedger:
         items = [
             self._event_item(event, now, order.order_id),
             self._order_update(retired, OrderStatus.pending_payment),
-            {"Update": {
-                "TableName": self._table, "Key": _project_key(order.project_id),
-                "UpdateExpression": "ADD reserved_kg :minus, retired_kg :q",
-                "ConditionExpression": "reserved_kg >= :q",
-                "ExpressionAttributeValues": {":q": n(q), ":minus": n(-q)},
-            }},
+            self._move_counter(order.project_id, "reserved_kg", "retired_kg", q),
             {"Update": {
                 "TableName": self._table, "Key": {"PK": s(f"DEVELOPER#{order.developer_id}"), "SK": s("PAYOUT")},
                 "UpdateExpression": "ADD owed :amount, retired_kg :q SET currency = :currency, #type = :type",
@@ -471,14 +481,8 @@ class CreditLedger:
                 "ConditionExpression": "attribute_not_exists(PK)",
             }},
         ]  # fmt: skip
-        for serials in order.reserved:
-            items.append({"Delete": {
-                "TableName": self._table, "Key": _block_key(order.project_id, "RESERVED", serials.first),
-                "ConditionExpression": "order_id = :order", "ExpressionAttributeValues": {":order": s(order.order_id)},
-            }})  # fmt: skip
-            items.append(self._put_block(order.project_id, "RETIRED", serials, order_id=order.order_id,
-                                         beneficiary=order.beneficiary.name, reason=retirement.reason,
-                                         retired_at=_iso(now)))  # fmt: skip
+        items += self._move_reserved(order, "RETIRED", order_id=order.order_id, beneficiary=order.beneficiary.name,
+                                     reason=retirement.reason, retired_at=_iso(now))  # fmt: skip
         if certificate_item:
             items.append(certificate_item)
         if contribute is not None:  # leaderboards and the scene's rating move with the retirement
@@ -513,19 +517,9 @@ class CreditLedger:
         q = order.quantity_kg
         items = [
             self._order_update(updated, OrderStatus.pending_payment),
-            {"Update": {
-                "TableName": self._table, "Key": _project_key(order.project_id),
-                "UpdateExpression": "ADD reserved_kg :minus, available_kg :q",
-                "ConditionExpression": "reserved_kg >= :q",
-                "ExpressionAttributeValues": {":q": n(q), ":minus": n(-q)},
-            }},
+            self._move_counter(order.project_id, "reserved_kg", "available_kg", q),
         ]  # fmt: skip
-        for serials in order.reserved:
-            items.append({"Delete": {
-                "TableName": self._table, "Key": _block_key(order.project_id, "RESERVED", serials.first),
-                "ConditionExpression": "order_id = :order", "ExpressionAttributeValues": {":order": s(order.order_id)},
-            }})  # fmt: skip
-            items.append(self._put_block(order.project_id, "AVAILABLE", serials))
+        items += self._move_reserved(order, "AVAILABLE")
         return items
 
     def expire(self, order_id: str) -> bool:

@@ -116,3 +116,7 @@ def redirect(location: str) -> Any:
     from aws_lambda_powertools.event_handler import Response
 
     return Response(status_code=303, body="", headers={"Location": location, **SECURITY_HEADERS})
+
+
+def not_found_page(lang: str) -> Any:
+    return html(render("error.html", lang, title=PAGE_NOT_FOUND), status=404, lang=lang)
