@@ -59,8 +59,10 @@ setup: $(VENV)/.installed $(DDB_STAMP) $(FONT_STAMP) $(CHROMIUM)
 run: setup
 	$(PY) -m infrastructure.local.run
 
+# Two processes: the reliability tests (fuzzing, abuse) get a stack of their own.
 test: setup
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not reliability"
+	$(PY) -m pytest -m reliability
 
 test-unit: $(VENV)/.installed
 	$(PY) -m pytest tests/unit

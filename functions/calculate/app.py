@@ -56,7 +56,7 @@ def get_scene(scene_id: Annotated[str, Path(pattern=SCENE_ID_PATTERN)]) -> Scene
 
 
 @app.post("/v1/footprints", tags=["footprints"], responses={201: {"description": "The stored footprint"},
-          **problem_responses(415)})  # fmt: skip
+          **problem_responses(415, ok=None)})  # fmt: skip
 def create_footprint(request: Annotated[FootprintRequest, Body()]) -> Response[Footprint]:
     footprint = services.footprint_service().create(request)
     metrics.add_metric(name="FootprintsCalculated", unit=MetricUnit.Count, value=1)

@@ -34,7 +34,7 @@ def verify_certificate(certificate_id: CertificateId) -> Verification:
 
 
 @app.get("/v1/certificates/<certificate_id>/image.png", tags=["certify"],
-         responses={200: {"description": "PNG image", "content": {"image/png": {}}}, **problem_responses(404)})  # fmt: skip
+         responses={200: {"description": "PNG image", "content": {"image/png": {}}}, **problem_responses(404, ok=None)})  # fmt: skip
 def certificate_image(certificate_id: CertificateId):  # type: ignore[no-untyped-def]
     # No return annotation: Powertools would validate the PNG bytes as a JSON body.
     return Response(status_code=200, content_type="image/png", body=services.certificate_service().image(certificate_id),

@@ -31,7 +31,7 @@ def _organizer() -> str:
 
 
 @app.post("/v1/scenes", tags=["organize"], responses={201: {"description": "The scene, with its page and QR URLs"},
-          **problem_responses(401, 409, 415)})  # fmt: skip
+          **problem_responses(401, 409, 415, ok=None)})  # fmt: skip
 def create_scene(request: Annotated[SceneCreate, Body()]) -> Response[SceneCreated]:
     scene = _new_scene(request, _organizer())
     logger.info("scene created", extra={"scene_id": scene.scene_id, "kind": scene.kind.value})
@@ -72,7 +72,7 @@ def _page_url(scene: Scene) -> str:
 
 
 @app.get("/v1/scenes/<scene_id>/qr.png", tags=["organize"],
-         responses={200: {"description": "PNG", "content": {"image/png": {}}}, **problem_responses(404)})  # fmt: skip
+         responses={200: {"description": "PNG", "content": {"image/png": {}}}, **problem_responses(404, ok=None)})  # fmt: skip
 def scene_qr_png(scene_id: SceneId):  # type: ignore[no-untyped-def]
     from carbonneutral.web.qr import qr_png
 
@@ -84,7 +84,7 @@ def scene_qr_png(scene_id: SceneId):  # type: ignore[no-untyped-def]
 
 
 @app.get("/v1/scenes/<scene_id>/qr.svg", tags=["organize"],
-         responses={200: {"description": "SVG", "content": {"image/svg+xml": {}}}, **problem_responses(404)})  # fmt: skip
+         responses={200: {"description": "SVG", "content": {"image/svg+xml": {}}}, **problem_responses(404, ok=None)})  # fmt: skip
 def scene_qr_svg(scene_id: SceneId) -> Response[str]:
     from carbonneutral.web.qr import qr_svg
 
@@ -97,7 +97,7 @@ def scene_qr_svg(scene_id: SceneId) -> Response[str]:
 
 
 @app.get("/v1/scenes/<scene_id>/poster", tags=["organize"],
-         responses={200: {"description": "A4 print page", "content": {"text/html": {}}}, **problem_responses(404)})  # fmt: skip
+         responses={200: {"description": "A4 print page", "content": {"text/html": {}}}, **problem_responses(404, ok=None)})  # fmt: skip
 def scene_poster(scene_id: SceneId) -> Response[str]:
     from carbonneutral.web.pages import SECURITY_HEADERS, render
     from carbonneutral.web.qr import qr_svg

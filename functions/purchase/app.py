@@ -43,7 +43,7 @@ def list_projects() -> ProjectList:
 @app.post("/v1/orders", tags=["purchase"], responses={
     201: {"description": "The order, its credits reserved, with how to pay"},
     200: {"description": "The same order again: the Idempotency-Key was seen with this body before"},
-    **problem_responses(409, 415)})  # fmt: skip
+    **problem_responses(409, 415, ok=None)})  # fmt: skip
 def create_order(
     request: Annotated[OrderRequest, Body()],
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None,

@@ -22,18 +22,18 @@ activity = st.one_of(
     st.fixed_dictionaries({"from": st.sampled_from(AIRPORTS), "to": st.sampled_from(AIRPORTS),
                            "cabin": st.sampled_from(list(a.Cabin)), "round_trip": st.booleans(),
                            "passengers": st.integers(1, 5)})
-    .filter(lambda f: f["from"] != f["to"]).map(a.Flight.model_validate),
-    st.builds(a.Rail, km=km, service=st.sampled_from(["high_speed", "national", "international", "light_rail"]),
+    .filter(lambda f: f["from"] != f["to"]).map(lambda f: a.Flight.model_validate({"type": "flight", **f})),
+    st.builds(a.Rail, type=st.just("rail"), km=km, service=st.sampled_from(["high_speed", "national", "international", "light_rail"]),
               country=st.sampled_from(["CN", "GB"])),
-    st.builds(a.Car, km=km, fuel=st.sampled_from(["petrol", "diesel", "hybrid", "electric", "unknown"]),
+    st.builds(a.Car, type=st.just("car"), km=km, fuel=st.sampled_from(["petrol", "diesel", "hybrid", "electric", "unknown"]),
               passengers=st.integers(1, 9), round_trip=st.booleans()),
-    st.builds(a.Bus, km=km, service=st.sampled_from(["local", "coach"])),
-    st.builds(a.Taxi, km=km, passengers=st.integers(1, 8)),
-    st.builds(a.Metro, km=km),
-    st.builds(a.Hotel, nights=st.integers(1, 366), rooms=st.integers(1, 20), country=st.sampled_from(["CN", "JP", "GB"])),
-    st.builds(a.Meal, count=st.integers(1, 100), diet=st.sampled_from(list(a.Diet))),
-    st.builds(a.Electricity, kwh=st.floats(0.1, 1e6), grid=st.sampled_from(["CN", "CN-SW", "CN-N"])),
-    st.builds(a.Gas, fuel=st.just("natural_gas"), amount=st.floats(0.1, 1e5), unit=st.sampled_from(["m3", "kwh"])),
+    st.builds(a.Bus, type=st.just("bus"), km=km, service=st.sampled_from(["local", "coach"])),
+    st.builds(a.Taxi, type=st.just("taxi"), km=km, passengers=st.integers(1, 8)),
+    st.builds(a.Metro, type=st.just("metro"), km=km),
+    st.builds(a.Hotel, type=st.just("hotel"), nights=st.integers(1, 366), rooms=st.integers(1, 20), country=st.sampled_from(["CN", "JP", "GB"])),
+    st.builds(a.Meal, type=st.just("meal"), count=st.integers(1, 100), diet=st.sampled_from(list(a.Diet))),
+    st.builds(a.Electricity, type=st.just("electricity"), kwh=st.floats(0.1, 1e6), grid=st.sampled_from(["CN", "CN-SW", "CN-N"])),
+    st.builds(a.Gas, type=st.just("gas"), fuel=st.just("natural_gas"), amount=st.floats(0.1, 1e5), unit=st.sampled_from(["m3", "kwh"])),
 )  # fmt: skip
 
 
@@ -69,8 +69,8 @@ def test_ground_travel_is_monotone_in_distance(d1: float, d2: float, kind: str) 
     }
     ctx = calculator.Context(FACTORS)
     assert (
-        calculator.calculate_line(make[kind](km=short), ctx).g
-        <= calculator.calculate_line(make[kind](km=long_), ctx).g
+        calculator.calculate_line(make[kind](type=kind, km=short), ctx).g
+        <= calculator.calculate_line(make[kind](type=kind, km=long_), ctx).g
     )
 
 

@@ -39,9 +39,9 @@ class _Activity(BaseModel):
 
 
 class Flight(_Activity):
-    type: Literal["flight"] = "flight"
-    origin: str = Field(alias="from", min_length=3, max_length=3, description="IATA airport code")
-    destination: str = Field(alias="to", min_length=3, max_length=3, description="IATA airport code")
+    type: Literal["flight"]
+    origin: str = Field(alias="from", pattern=r"^[A-Za-z]{3}$", description="IATA airport code")
+    destination: str = Field(alias="to", pattern=r"^[A-Za-z]{3}$", description="IATA airport code")
     cabin: Cabin = Cabin.economy
     round_trip: bool = False
     passengers: int = Field(default=1, ge=1, le=500)
@@ -62,7 +62,7 @@ class Flight(_Activity):
 
 
 class Rail(_Activity):
-    type: Literal["rail"] = "rail"
+    type: Literal["rail"]
     km: Km
     service: Literal["high_speed", "national", "international", "light_rail"] = "national"
     country: str = Field(default="CN", pattern=r"^[A-Z]{2}$")
@@ -70,7 +70,7 @@ class Rail(_Activity):
 
 
 class Car(_Activity):
-    type: Literal["car"] = "car"
+    type: Literal["car"]
     km: Km
     fuel: Literal["petrol", "diesel", "hybrid", "plug_in_hybrid", "electric", "unknown"] = "unknown"
     passengers: int = Field(default=1, ge=1, le=9, description="People sharing the car; each is counted once")
@@ -78,7 +78,7 @@ class Car(_Activity):
 
 
 class Bus(_Activity):
-    type: Literal["bus"] = "bus"
+    type: Literal["bus"]
     km: Km
     service: Literal["local", "coach"] = "local"
     passengers: int = Field(default=1, ge=1, le=500)
@@ -86,40 +86,40 @@ class Bus(_Activity):
 
 
 class Taxi(_Activity):
-    type: Literal["taxi"] = "taxi"
+    type: Literal["taxi"]
     km: Km
     passengers: int = Field(default=1, ge=1, le=8)
     round_trip: bool = False
 
 
 class Metro(_Activity):
-    type: Literal["metro"] = "metro"
+    type: Literal["metro"]
     km: Km
     passengers: int = Field(default=1, ge=1, le=500)
     round_trip: bool = False
 
 
 class Motorcycle(_Activity):
-    type: Literal["motorcycle"] = "motorcycle"
+    type: Literal["motorcycle"]
     km: Km
     round_trip: bool = False
 
 
 class Hotel(_Activity):
-    type: Literal["hotel"] = "hotel"
+    type: Literal["hotel"]
     nights: int = Field(ge=1, le=366)
     rooms: int = Field(default=1, ge=1, le=1000)
     country: str = Field(default="CN", pattern=r"^[A-Z]{2}$")
 
 
 class Meal(_Activity):
-    type: Literal["meal"] = "meal"
+    type: Literal["meal"]
     count: Count
     diet: Diet = Diet.meat
 
 
 class Electricity(_Activity):
-    type: Literal["electricity"] = "electricity"
+    type: Literal["electricity"]
     kwh: float = Field(gt=0, le=10_000_000, allow_inf_nan=False)
     grid: str = Field(
         default="CN", description="Grid region: CN, a regional grid such as CN-SW, or a country"
@@ -127,7 +127,7 @@ class Electricity(_Activity):
 
 
 class Gas(_Activity):
-    type: Literal["gas"] = "gas"
+    type: Literal["gas"]
     fuel: Literal["natural_gas", "lpg"] = "natural_gas"
     amount: float = Field(gt=0, le=10_000_000, allow_inf_nan=False)
     unit: Literal["m3", "kwh", "kg", "litre"] = "m3"
@@ -143,7 +143,7 @@ class Gas(_Activity):
 class DietPeriod(_Activity):
     """A person's diet over a number of days (the life footprint)."""
 
-    type: Literal["diet"] = "diet"
+    type: Literal["diet"]
     diet: Diet = Diet.meat
     days: int | None = Field(default=None, ge=1, le=366, description="Defaults to the footprint's period")
 
@@ -151,7 +151,7 @@ class DietPeriod(_Activity):
 class Shopping(_Activity):
     """Everyday spending, estimated from an economy-wide average intensity."""
 
-    type: Literal["shopping"] = "shopping"
+    type: Literal["shopping"]
     spend_cny: Decimal = Field(gt=0, le=Decimal(100_000_000), max_digits=14, decimal_places=2)
 
 

@@ -23,6 +23,8 @@ _THROTTLING = frozenset(
         "SlowDown",
         "ServiceUnavailable",
         "InternalServerError",
+        "InternalError",
+        "RequestTimeout",
     }
 )
 

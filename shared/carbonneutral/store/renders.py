@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from carbonneutral.errors import ServiceUnavailable
+from carbonneutral.observability import logger
 from carbonneutral.store import aws
 
 
@@ -35,9 +37,21 @@ class RenderStore:
         )  # fmt: skip
 
     def get_or_render(self, key: str, content_type: str, render: Callable[[], bytes]) -> bytes:
-        cached = self.get(key)
+        """S3 is a cache: when it fails, the render is made from DynamoDB's data and served anyway."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            cached = self.get(key)
+        except (ClientError, BotoCoreError, ServiceUnavailable) as exc:
+            logger.warning(
+                "render cache unreadable; rendering", extra={"key": key, "error": type(exc).__name__}
+            )
+            cached = None
         if cached is not None:
             return cached
         content = render()
-        self.put(key, content, content_type)
+        try:
+            self.put(key, content, content_type)
+        except (ClientError, BotoCoreError, ServiceUnavailable) as exc:
+            logger.warning("render not cached", extra={"key": key, "error": type(exc).__name__})
         return content

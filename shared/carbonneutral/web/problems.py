@@ -46,12 +46,13 @@ _DESCRIPTIONS = {
 }
 
 
-def problem_responses(*codes: int) -> dict[int, Any]:
-    """OpenAPI documentation of an operation's problem answers."""
-    return {
-        code: {"description": _DESCRIPTIONS[code], "content": {PROBLEM_JSON: {"model": Problem}}}
-        for code in sorted({*codes, 413, 422, 503})
-    }
+def problem_responses(*codes: int, ok: int | None = 200) -> dict[int, Any]:
+    """OpenAPI documentation of an operation's answers: success (its schema comes from the
+    route's return type) and the problems it can answer with."""
+    documented: dict[int, Any] = {ok: {"description": "Success"}} if ok else {}
+    for code in sorted({*codes, 413, 422, 503}):
+        documented[code] = {"description": _DESCRIPTIONS[code], "content": {PROBLEM_JSON: {"model": Problem}}}
+    return documented
 
 
 def problem_body(
