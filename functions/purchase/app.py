@@ -43,13 +43,13 @@ def list_projects() -> ProjectList:
 @app.post("/v1/orders", tags=["purchase"], responses={
     201: {"description": "The order, its credits reserved, with how to pay"},
     200: {"description": "The same order again: the Idempotency-Key was seen with this body before"},
-    **problem_responses(409, 415, ok=None)})  # fmt: skip
+    **problem_responses(409, 415, 429, ok=None)})  # fmt: skip
 def create_order(
     request: Annotated[OrderRequest, Body()],
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None,
 ) -> Response[OrderOut]:
     service = services.purchase_service()
-    order, created = service.place(request, idempotency_key)
+    order, created = service.place(request, idempotency_key, app.current_event.request_context.http.source_ip)
     if created:
         metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
         logger.info(
@@ -124,7 +124,9 @@ def neutralize_submit(footprint_id: str) -> Response[str]:
     request, errors = forms.order_request_from_form(form, footprint_id, participant)
     if request is not None:
         try:
-            order, _ = services.purchase_service().place(request, form.get("idempotency_key"))
+            order, _ = services.purchase_service().place(
+                request, form.get("idempotency_key"), app.current_event.request_context.http.source_ip
+            )
         except DomainError as exc:
             errors = {exc.field or "form": exc.detail}
         else:

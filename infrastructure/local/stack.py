@@ -92,6 +92,8 @@ class LocalStack:
                 **aws_environment(self.dynamodb.endpoint, self.s3.endpoint),
                 **function_environment(self.gateway.url, self.table, self.bucket),
                 **with_public_keys(local_secrets(self.data_dir)),
+                # Locally every visitor, test and load-test user is 127.0.0.1: one client.
+                "CLIENT_RESERVATION_CAP_KG": "0",
             }
             os.environ.update(self.environ)
             self._reset_cached_wiring()

@@ -110,7 +110,7 @@ def purchase_service() -> PurchaseService:
         ledger(), footprint_repository(), scene_repository(), payment_providers(),
         default_provider=settings.payment_provider, token_secret=settings.order_token_secret,
         base_url=settings.public_base_url, reservation=timedelta(minutes=settings.reservation_minutes),
-        certify=issuer, contribute=leaderboards().contributions,
+        certify=issuer, contribute=leaderboards().contributions, client_cap_kg=settings.client_reservation_cap_kg,
     )  # fmt: skip
 
 

@@ -22,6 +22,7 @@ class Settings(BaseModel):
     stripe_payment_methods: tuple[str, ...] = ("card",)
     stripe_api_base: str | None = None
     reservation_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    client_reservation_cap_kg: int = Field(default=5000, ge=0, description="0 turns the per-client cap off")
     cert_signing_key: str = ""
     cert_key_id: str = "cert-1"
     cert_retired_keys: str = ""
@@ -46,6 +47,7 @@ class Settings(BaseModel):
             ),
             stripe_api_base=env.get("STRIPE_API_BASE") or None,
             reservation_minutes=int(env.get("RESERVATION_MINUTES", "30")),
+            client_reservation_cap_kg=int(env.get("CLIENT_RESERVATION_CAP_KG", "5000")),
             cert_signing_key=_secret("CERT_SIGNING_KEY"),
             cert_key_id=env.get("CERT_KEY_ID", "cert-1"),
             cert_retired_keys=_secret("CERT_RETIRED_KEYS"),

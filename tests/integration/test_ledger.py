@@ -372,3 +372,39 @@ def test_audit_reports_a_counter_that_does_not_match_the_blocks(stack, ledger, p
         nudge(-1)  # the session's other tests audit the whole table
     assert any("issued 100 != available + reserved + retired" in p for p in breaches)
     assert any("available blocks hold 100 kg, counter says 101" in p for p in breaches)
+
+
+CAP = 5_000
+
+
+@pytest.fixture
+def capped(service) -> PurchaseService:
+    service._client_cap_kg = CAP
+    return service
+
+
+def test_one_client_cannot_hold_more_than_its_share_of_unpaid_credits(capped, ledger, project) -> None:
+    from carbonneutral.store.ledger import TooManyReservations
+
+    service = capped
+    pid = project((1, 100_000))
+    client = "203.0.113." + str(secrets.randbelow(250))
+    first, _ = service.place(order_for(pid, CAP + 1000), key(), client)  # an event's own footprint
+    assert first.quantity_kg == 6000
+    with pytest.raises(TooManyReservations):
+        service.place(order_for(pid, 1), key(), client)
+    other, _ = service.place(order_for(pid, 1), key(), client + "0")  # everyone else still buys
+    assert other.quantity_kg == 1
+    assert inventory(ledger, pid).reserved_kg == 6001  # the refused order reserved nothing
+
+
+def test_small_orders_from_one_client_add_up_to_the_cap(capped, project) -> None:
+    from carbonneutral.store.ledger import TooManyReservations
+
+    service = capped
+    pid = project((1, 100_000))
+    client = "198.51.100." + str(secrets.randbelow(250))
+    for _ in range(5):
+        service.place(order_for(pid, CAP // 5), key(), client)
+    with pytest.raises(TooManyReservations):
+        service.place(order_for(pid, 1), key(), client)

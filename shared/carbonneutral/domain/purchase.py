@@ -28,7 +28,15 @@ class Ledger(Protocol):
     def project(self, project_id: str) -> Any: ...
     def order(self, order_id: str) -> Order | None: ...
     def find_idempotent(self, key: str) -> tuple[str, str] | None: ...
-    def reserve(self, order: Order, idempotency_key: str, fingerprint: str, now: datetime) -> Order: ...
+    def reserve(
+        self,
+        order: Order,
+        idempotency_key: str,
+        fingerprint: str,
+        now: datetime,
+        client: str | None = None,
+        client_cap_kg: int = 0,
+    ) -> Order: ...
     def apply_payment(
         self,
         event: Any,
@@ -60,18 +68,21 @@ class PurchaseService:
         clock: Callable[[], datetime] = _now,
         certify: Callable[[Order, Any], tuple[str, dict[str, Any]]] | None = None,
         contribute: Callable[[Order], list[dict[str, Any]]] | None = None,
+        client_cap_kg: int = 0,
     ) -> None:
         if len(token_secret) < 16:
             raise ValueError("ORDER_TOKEN_SECRET must be set (at least 16 characters)")
         self._ledger, self._footprints, self._scenes = ledger, footprints, scenes
         self._providers, self._default = providers, default_provider
         self._secret, self._base, self._reservation, self._clock = token_secret, base_url, reservation, clock
-        self._certify, self._contribute = certify, contribute
+        self._certify, self._contribute, self._client_cap_kg = certify, contribute, client_cap_kg
 
     def token_for(self, order: Order) -> str:
         return order_token(self._secret, order.order_id)
 
-    def place(self, request: OrderRequest, idempotency_key: str | None) -> tuple[Order, bool]:
+    def place(
+        self, request: OrderRequest, idempotency_key: str | None, client: str | None = None
+    ) -> tuple[Order, bool]:
         """(order, created): the same key and body give the same order, once."""
         import re
 
@@ -90,7 +101,10 @@ class PurchaseService:
             return earlier, False
         order = self._new_order(request)
         try:
-            return self._ledger.reserve(order, idempotency_key, fingerprint, self._clock()), True
+            reserved = self._ledger.reserve(
+                order, idempotency_key, fingerprint, self._clock(), client, self._client_cap_kg
+            )
+            return reserved, True
         except IdempotencyRace:
             earlier = self._replay(idempotency_key, fingerprint)
             if earlier is None:  # pragma: no cover - the winner's record is there by construction

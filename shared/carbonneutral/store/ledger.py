@@ -41,7 +41,7 @@ from carbonneutral.domain.projects import (
     take,
     take_spread,
 )
-from carbonneutral.errors import Conflict, InvalidInput
+from carbonneutral.errors import Conflict, DomainError, InvalidInput
 from carbonneutral.observability import logger
 from carbonneutral.store import aws
 from carbonneutral.store.items import n, s
@@ -51,6 +51,7 @@ RESERVATION_SHARDS = 8
 # counters, payout, certificate and up to 17 leaderboard and rating updates.
 MAX_BLOCKS_PER_ORDER = 35
 IDEMPOTENCY_TTL = timedelta(hours=24)
+CLIENT_WINDOW_S = 30 * 60
 _STATES = ("AVAILABLE", "RESERVED", "RETIRED")
 # Given the retired order and its project: (certificate id, signed certificate document).
 Certify = Callable[[Order, Project], tuple[str, dict[str, Any]]]
@@ -65,6 +66,12 @@ class InsufficientCredits(Conflict):
 class Busy(Conflict):
     slug = "busy"
     title = "Too many concurrent changes; try again"
+
+
+class TooManyReservations(DomainError):
+    status = 429
+    slug = "too-many-reservations"
+    title = "Too many credits reserved by this client"
 
 
 class IdempotencyKeyReused(InvalidInput):
@@ -246,7 +253,15 @@ class CreditLedger:
                         ConsistentRead=True).get("Item")  # fmt: skip
         return (item["fingerprint"]["S"], item["order_id"]["S"]) if item else None
 
-    def reserve(self, order: Order, idempotency_key: str, fingerprint: str, now: datetime) -> Order:
+    def reserve(
+        self,
+        order: Order,
+        idempotency_key: str,
+        fingerprint: str,
+        now: datetime,
+        client: str | None = None,
+        client_cap_kg: int = 0,
+    ) -> Order:
         """Reserves the order's credits, lowest serials first, and records the order and its key.
 
         Raises InsufficientCredits, Busy after repeated conflicts, or IdempotencyRace when another
@@ -276,11 +291,20 @@ class CreditLedger:
                 continue
             reserved = order.model_copy(update={"reserved": [part for _, part in picked]})
             try:
-                self._transact(self._reservation_items(reserved, picked, idempotency_key, fingerprint, now))
+                items = self._reservation_items(reserved, picked, idempotency_key, fingerprint, now)
+                capped = bool(client) and client_cap_kg > 0
+                if capped:
+                    items.append(self._client_window(str(client), order.quantity_kg, now, client_cap_kg))
+                self._transact(items)
                 return reserved
             except _Cancelled as exc:
                 if exc.codes[0] == "ConditionalCheckFailed":
                     raise IdempotencyRace from exc
+                if capped and exc.codes[-1] == "ConditionalCheckFailed":
+                    raise TooManyReservations(
+                        f"this client reserved {client_cap_kg} kg or more in the last half hour; "
+                        "pay or let those orders expire first"
+                    ) from exc
                 self._backoff(attempt)
         raise Busy("the project's credits are in high demand; try again in a moment")
 
@@ -319,6 +343,20 @@ class CreditLedger:
                 rest = SerialRange(first=part.last + 1, last=block.last)
                 items.append(self._put_block(order.project_id, "AVAILABLE", rest))
         return items
+
+    def _client_window(self, client: str, q: int, now: datetime, cap_kg: int) -> dict[str, Any]:
+        """Counts what one client reserves per half hour, so a flood of unpaid orders cannot
+        starve a project. The first order of a window may be any size (an organizer's event)."""
+        window = int(now.timestamp()) // CLIENT_WINDOW_S
+        digest = hashlib.sha256(client.encode()).hexdigest()[:32]
+        return {"Update": {
+            "TableName": self._table, "Key": {"PK": s(f"CLIENT#{digest}#{window}"), "SK": s("RESERVATIONS")},
+            "UpdateExpression": "ADD reserved_kg :q SET expires_at = :expires, #type = :type",
+            "ConditionExpression": "attribute_not_exists(reserved_kg) OR reserved_kg <= :room",
+            "ExpressionAttributeNames": {"#type": "type"},
+            "ExpressionAttributeValues": {":q": n(q), ":room": n(cap_kg - q),
+                                          ":expires": n((window + 2) * CLIENT_WINDOW_S), ":type": s("client_window")},
+        }}  # fmt: skip
 
     def _move_counter(self, project_id: str, source: str, target: str, q: int) -> dict[str, Any]:
         """Moves q kg between two of a project's counters, never below zero."""

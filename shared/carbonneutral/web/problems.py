@@ -42,6 +42,7 @@ _DESCRIPTIONS = {
     413: "Body too large",
     415: "Unsupported media type",
     422: "Validation error: the fields that are wrong are named",
+    429: "Too many requests from this client",
     503: "Temporarily unavailable",
 }
 
