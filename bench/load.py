@@ -67,6 +67,8 @@ def call(
             return answer.status, answer.read()
     except urllib.error.HTTPError as err:
         return err.code, err.read()
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return 0, b""  # a transport error: counted as status 0
 
 
 def user(base: str, sandbox: Any, ledger: Any, deadline: float, rec: Recorder, rng: random.Random) -> None:
@@ -161,10 +163,12 @@ def main() -> None:
         unexpected = 0
         for op in sorted(rec.latency):
             values, statuses = rec.latency[op], dict(rec.statuses[op])
-            unexpected += sum(c for s, c in statuses.items() if s >= 500 and s != 503)
+            unexpected += sum(c for s, c in statuses.items() if (s >= 500 and s != 503) or s == 0)
             print(f"{op:<12} {len(values):>6}  {pct(values, 50):>8.1f} {pct(values, 99):>8.1f}   {statuses}")
         breaches = ledger.audit()
-        print(f"unexpected 5xx: {unexpected}; ledger audit: {'no breaches' if not breaches else breaches}")
+        print(
+            f"unexpected 5xx or transport errors: {unexpected}; ledger audit: {'no breaches' if not breaches else breaches}"
+        )
         print(
             f"median of all requests: {statistics.median([x for v in rec.latency.values() for x in v]) * 1000:.1f} ms"
         )

@@ -30,6 +30,12 @@ _TEXT_TYPES = ("text/", "application/json", "application/problem+json", "applica
                "application/javascript", "application/x-www-form-urlencoded")  # fmt: skip
 
 
+class _Server(ThreadingHTTPServer):
+    # The standard backlog of 5 resets connections when many clients connect at once.
+    request_queue_size = 256
+    daemon_threads = True
+
+
 @dataclass
 class LambdaContext:
     function_name: str
@@ -72,7 +78,7 @@ class Gateway:
         self.routes: list[Route] = template.routes()
         self.functions = {r.function: Function(r.function, r.handler) for r in self.routes}
         self.quiet = quiet
-        self.server = ThreadingHTTPServer((host, port), self._handler_class())
+        self.server = _Server((host, port), self._handler_class())
         self.server.daemon_threads = True
         self._thread: threading.Thread | None = None
 
