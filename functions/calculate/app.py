@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -122,10 +123,9 @@ def scene_submit(scene_id: str) -> Response[str]:
         return not_found_page(lang)
     types = [f.type for f in scene.calculator]
     form = read_form(app.current_event)
-    rating = services.leaderboards().rating(scene_id)
     return _calculate_from_form(
         form, types, lang, "scene.html", {"kind": "scene", "scene_id": scene_id},
-        scene=scene, rating=rating, levels=forms.RATING_LEVELS,
+        lambda: {"scene": scene, "rating": services.leaderboards().rating(scene_id), "levels": forms.RATING_LEVELS},
     )  # fmt: skip
 
 
@@ -149,8 +149,14 @@ def life_submit() -> Response[str]:
 
 
 def _calculate_from_form(
-    form: dict[str, str], types: list[str], lang: str, page: str, fixed: dict[str, str], **context: Any
+    form: dict[str, str],
+    types: list[str],
+    lang: str,
+    page: str,
+    fixed: dict[str, str],
+    context: Callable[[], dict[str, Any]] = dict,
 ) -> Response[str]:
+    """Calculates and redirects to the result; only a form shown again needs the page's context."""
     if not csrf_ok(app.current_event, form):
         request, errors = None, {"activities": forms.FORM_EXPIRED}
     else:
@@ -164,7 +170,7 @@ def _calculate_from_form(
             metrics.add_metric(name="FootprintsCalculated", unit=MetricUnit.Count, value=1)
             return redirect(f"/f/{footprint.footprint_id}?lang={lang}")
     csrf, cookie = csrf_token(app.current_event)
-    body = render(page, lang, values=form, errors=errors, csrf=csrf, **forms.page_context(types), **context)
+    body = render(page, lang, values=form, errors=errors, csrf=csrf, **forms.page_context(types), **context())
     return html(body, status=422, lang=lang, cookies=[cookie] if cookie else None)
 
 

@@ -10,9 +10,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from carbonneutral import services
-from carbonneutral.domain.organizers import SceneCreate, SceneUpdate, new_scene_id
+from carbonneutral.domain.organizers import SceneCreate, SceneUpdate, apply_update, new_scene_id
 from carbonneutral.domain.scenes import SCENE_ID_PATTERN, Scene, default_calculator
-from carbonneutral.errors import NotFound, Unauthorized
+from carbonneutral.errors import NotFound
 from carbonneutral.observability import logger, metrics, traced
 from carbonneutral.settings import get_settings
 from carbonneutral.store.organizers import owned_scene
@@ -44,9 +44,7 @@ def create_scene(request: Annotated[SceneCreate, Body()]) -> Response[SceneCreat
 def update_scene(scene_id: SceneId, changes: Annotated[SceneUpdate, Body()]) -> SceneOut:
     organizer = _organizer()
     scene = owned_scene(services.scene_repository(), scene_id, organizer)
-    updated = Scene.model_validate(
-        {**scene.model_dump(by_alias=True), **changes.model_dump(by_alias=True, exclude_none=True)}
-    )
+    updated = apply_update(scene, changes)
     services.organizer_store().replace_scene(updated, organizer)
     return SceneOut.of(updated, get_settings().public_base_url)
 
@@ -174,17 +172,13 @@ def organizer_login_page() -> Response[str]:
 @app.post("/organizer", include_in_schema=False)
 def organizer_login() -> Response[str]:
     from carbonneutral.web import forms
-    from carbonneutral.web.auth import ORGANIZER_COOKIE, organizer_of
+    from carbonneutral.web.auth import ORGANIZER_COOKIE, organizer_for_token
     from carbonneutral.web.pages import csrf_ok, csrf_token, language_of, read_form, redirect
 
     lang = language_of(app.current_event)
     form = read_form(app.current_event)
     token = form.get("key", "").strip()
-    try:
-        if not csrf_ok(app.current_event, form):
-            raise PermissionError
-        organizer_of(_Bearer(token), services.organizer_store())
-    except (PermissionError, Unauthorized):
+    if not csrf_ok(app.current_event, form) or organizer_for_token(token, services.organizer_store()) is None:
         csrf, cookie = csrf_token(app.current_event)
         return _page(
             "organizer_login.html", lang, 401, [cookie] if cookie else None, csrf=csrf, error=forms.BAD_KEY
@@ -194,13 +188,6 @@ def organizer_login() -> Response[str]:
         f"{ORGANIZER_COOKIE}={token}; Path=/organizer; HttpOnly; SameSite=Strict; Max-Age=28800"
     ]
     return response  # type: ignore[no-any-return]
-
-
-class _Bearer:
-    """The login form's key, presented to the same check the API uses."""
-
-    def __init__(self, token: str) -> None:
-        self.headers = {"authorization": f"Bearer {token}"}
 
 
 @app.get("/organizer/scenes/new", include_in_schema=False)

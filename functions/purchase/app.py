@@ -12,6 +12,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from carbonneutral import services
 from carbonneutral.domain.footprints import is_footprint_id
+from carbonneutral.domain.money import price_of
 from carbonneutral.domain.orders import ORDER_ID_PATTERN, OrderRequest, is_order_id, kg_to_neutralize
 from carbonneutral.domain.ranking import PARTICIPANT_ID_PATTERN
 from carbonneutral.errors import DomainError
@@ -95,8 +96,10 @@ def _neutralize_page(footprint_id: str, lang: str, values: dict[str, str], error
         return not_found_page(lang)
     csrf, cookie = csrf_token(app.current_event)
     cookies = [c for c in (cookie, _participant_cookie()) if c]
-    body = render("neutralize.html", lang, footprint=footprint, quantity_kg=kg_to_neutralize(footprint.total_g),
-                  projects=services.ledger().projects(), values=values, errors=errors, csrf=csrf,
+    quantity_kg, projects = kg_to_neutralize(footprint.total_g), services.ledger().projects()
+    prices = {p.project_id: price_of(quantity_kg, p.price_per_tonne, p.currency) for p, _ in projects}
+    body = render("neutralize.html", lang, footprint=footprint, quantity_kg=quantity_kg, projects=projects,
+                  prices=prices, values=values, errors=errors, csrf=csrf,
                   idempotency_key=values.get("idempotency_key") or secrets.token_urlsafe(18))  # fmt: skip
     return html(body, status=status, lang=lang, cookies=cookies)
 

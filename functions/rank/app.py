@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
@@ -71,9 +72,7 @@ def leaderboard_page(board: str) -> Response[str]:
         my_id = entry_id_for("individual", "", pid, "")
         found = boards.entry(board, entity, period, my_id)
         if found and all(e.entry_id != my_id for e in entries):
-            mine = found.__class__(
-                found.entry_id, found.name, found.kg, boards.rank(board, entity, period, found)
-            )
+            mine = replace(found, rank=boards.rank(board, entity, period, found))
         viewer = my_id
     else:
         viewer = None

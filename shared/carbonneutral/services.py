@@ -105,7 +105,7 @@ def purchase_service() -> PurchaseService:
     from carbonneutral.domain.purchase import PurchaseService
 
     settings = get_settings()
-    issuer = CertificateIssuer(scene_repository(), signing_key(), issuer=settings.public_base_url)
+    issuer = CertificateIssuer(scene_repository(), signing_key, issuer=settings.public_base_url)
     return PurchaseService(
         ledger(), footprint_repository(), scene_repository(), payment_providers(),
         default_provider=settings.payment_provider, token_secret=settings.order_token_secret,

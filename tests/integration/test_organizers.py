@@ -167,3 +167,11 @@ def test_the_report_counts_footprints_and_neutralizations_as_json_and_csv(invoke
     assert ["individual", "1", "'=HYPERLINK(1)", "9"] in rows  # a name never becomes a formula
     assert any(row[:3] == ["total", "", "footprints"] and row[3] == "2" for row in rows if row)
     assert re.search(r'filename="' + scene_id, exported.headers["content-disposition"])
+
+
+def test_an_update_that_puts_the_dates_out_of_order_is_a_422_not_a_500(invoke, alice) -> None:
+    scene_id = create(invoke, alice, starts_on="2026-12-01", ends_on="2026-12-03")["scene_id"]
+    answer = invoke("PATCH", f"/v1/scenes/{scene_id}", json_body={"ends_on": "2026-11-01"}, headers=alice)
+    assert answer.status == 422
+    assert answer.json()["errors"][0]["field"] == "ends_on"
+    assert invoke("GET", f"/v1/scenes/{scene_id}").json()["ends_on"] == "2026-12-03"

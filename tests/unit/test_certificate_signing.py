@@ -53,3 +53,12 @@ def test_old_certificates_still_verify_after_key_rotation() -> None:
     assert verify(before, published)[0] is True
     assert verify(signed(new, DOC), published)[0] is True
     assert [k["kid"] for k in published["keys"]] == ["2026-1", "2025-1"]
+
+
+def test_the_issuer_asks_for_its_key_only_when_it_signs() -> None:
+    from carbonneutral.domain.certificates import CertificateIssuer
+
+    def no_key() -> SigningKey:
+        raise AssertionError("the signing key was loaded without a certificate to sign")
+
+    CertificateIssuer(scenes=None, signing_key=no_key, issuer="https://example.org")  # the sweeper's wiring

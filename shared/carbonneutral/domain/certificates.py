@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -119,14 +120,19 @@ def certificate_for(order: Order, project: Project, scene: Scene | None, *, cert
 
 
 class CertificateIssuer:
-    """Builds and signs the certificate of a retired order (called inside the retirement)."""
+    """Builds and signs the certificate of a retired order (called inside the retirement).
 
-    def __init__(self, scenes: Any, key: Any, *, issuer: str) -> None:
-        self._scenes, self._key, self._issuer = scenes, key, issuer
+    The key is asked for only when a certificate is signed, so code that never retires
+    (the sweeper) never loads it.
+    """
+
+    def __init__(self, scenes: Any, signing_key: Callable[[], Any], *, issuer: str) -> None:
+        self._scenes, self._signing_key, self._issuer = scenes, signing_key, issuer
 
     def __call__(self, order: Order, project: Project) -> tuple[str, dict[str, Any]]:
+        key = self._signing_key()
         scene = self._scenes.get(order.scene_id) if order.scene_id else None
         certificate = certificate_for(order, project, scene, certificate_id=new_certificate_id(),
-                                      issuer=self._issuer, kid=self._key.kid)  # fmt: skip
+                                      issuer=self._issuer, kid=key.kid)  # fmt: skip
         document = certificate.document()
-        return certificate.certificate_id, {**document, "signature": self._key.sign(document)}
+        return certificate.certificate_id, {**document, "signature": key.sign(document)}

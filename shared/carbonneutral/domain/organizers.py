@@ -10,7 +10,15 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from carbonneutral.domain.scenes import SCENE_ID_PATTERN, CalculatorField, LocalizedText, SceneKind
+from carbonneutral.domain.scenes import (
+    SCENE_ID_PATTERN,
+    CalculatorField,
+    LocalizedText,
+    Scene,
+    SceneKind,
+    check_dates,
+)
+from carbonneutral.errors import InvalidInput
 
 ORGANIZER_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,63}$"
 _TOKEN = re.compile(r"^cnk_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})$")
@@ -73,8 +81,7 @@ class SceneCreate(BaseModel):
 
     @model_validator(mode="after")
     def _dates(self) -> SceneCreate:
-        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
-            raise ValueError("ends_on is before starts_on")
+        check_dates(self.starts_on, self.ends_on)
         return self
 
 
@@ -94,3 +101,13 @@ class SceneUpdate(BaseModel):
 
 def new_scene_id(kind: SceneKind) -> str:
     return f"{kind.value.replace('_', '-')}-{secrets.token_hex(4)}"
+
+
+def apply_update(scene: Scene, changes: SceneUpdate) -> Scene:
+    """The scene with the changes applied; a change that contradicts what stays is a 422."""
+    updated = {**scene.model_dump(by_alias=True), **changes.model_dump(by_alias=True, exclude_none=True)}
+    try:
+        check_dates(updated.get("starts_on"), updated.get("ends_on"))
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="ends_on" if changes.ends_on else "starts_on") from exc
+    return Scene.model_validate(updated)

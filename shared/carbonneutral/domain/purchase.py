@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -84,9 +85,7 @@ class PurchaseService:
         self, request: OrderRequest, idempotency_key: str | None, client: str | None = None
     ) -> tuple[Order, bool]:
         """(order, created): the same key and body give the same order, once."""
-        import re
-
-        from carbonneutral.store.ledger import IdempotencyKeyReused, IdempotencyRace
+        from carbonneutral.store.ledger import IdempotencyRace
 
         if not idempotency_key:
             raise InvalidInput(
@@ -110,8 +109,6 @@ class PurchaseService:
             if earlier is None:  # pragma: no cover - the winner's record is there by construction
                 raise
             return earlier, False
-        except IdempotencyKeyReused:
-            raise
 
     def _replay(self, key: str, fingerprint: str) -> Order | None:
         from carbonneutral.store.ledger import IdempotencyKeyReused

@@ -84,12 +84,16 @@ class Scene(BaseModel):
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> Scene:
-        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
-            raise ValueError("ends_on is before starts_on")
+        check_dates(self.starts_on, self.ends_on)
         return self
 
     def allowed_activities(self) -> frozenset[str]:
         return frozenset(f.type for f in self.calculator) or frozenset(KIND_ACTIVITIES[self.kind])
+
+
+def check_dates(starts_on: date | None, ends_on: date | None) -> None:
+    if starts_on and ends_on and ends_on < starts_on:
+        raise ValueError("ends_on is before starts_on")
 
 
 def default_calculator(

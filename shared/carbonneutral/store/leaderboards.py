@@ -13,7 +13,7 @@ rank is one GetItem and one BatchGetItem of 2 x SHARDS small items, whatever the
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from carbonneutral.domain.orders import Order
@@ -230,10 +230,10 @@ class Leaderboards:
         ties = sum(shard.get(entry.kg, 0) for shard in fine[bucket_of(entry.kg)])
         if above:
             same = sum(shard.get(above.kg, 0) for shard in fine[bucket_of(above.kg)])
-            above = Entry(above.entry_id, above.name, above.kg, rank if above.kg == entry.kg else rank - same)
+            above = replace(above, rank=rank if above.kg == entry.kg else rank - same)
         if below:
-            below = Entry(below.entry_id, below.name, below.kg, rank if below.kg == entry.kg else rank + ties)
-        return Entry(entry.entry_id, entry.name, entry.kg, rank), above, below
+            below = replace(below, rank=rank if below.kg == entry.kg else rank + ties)
+        return replace(entry, rank=rank), above, below
 
     def scene_totals(self, scene_id: str) -> dict[str, int]:
         """Footprints, their grams, and orders and kg neutralized by participants and the organizer."""

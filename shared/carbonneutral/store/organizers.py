@@ -9,7 +9,7 @@ from carbonneutral.domain.scenes import Scene
 from carbonneutral.errors import Conflict, Forbidden, NotFound
 from carbonneutral.store import aws
 from carbonneutral.store.items import n, s
-from carbonneutral.store.scenes import scene_item, scene_key
+from carbonneutral.store.scenes import scene_item
 
 
 def _key(key_id: str) -> dict[str, Any]:
@@ -75,6 +75,3 @@ def owned_scene(scenes: Any, scene_id: str, organizer_id: str) -> Scene:
     if scene.organizer_id != organizer_id:
         raise Forbidden("this scene belongs to another organizer")
     return scene
-
-
-__all__ = ["OrganizerStore", "owned_scene", "scene_key"]

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from carbonneutral.domain.money import Money
 from carbonneutral.domain.orders import Beneficiary, Order, OrderStatus, Refund
 from carbonneutral.domain.projects import Inventory, Project
+from carbonneutral.domain.ranking import Rating
 from carbonneutral.domain.scenes import CalculatorField, LocalizedText, Scene, SceneKind
 
 
@@ -189,7 +190,7 @@ class SceneReport(BaseModel):
     participants_kg: int
     organizer_orders: int
     organizer_kg: int
-    rating: Any
+    rating: Rating
     top_individuals: list[EntryOut]
     top_organizations: list[EntryOut]
 
