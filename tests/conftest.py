@@ -16,14 +16,17 @@ from infrastructure.local.stack import LocalStack
 
 
 @pytest.fixture(scope="session")
-def stack() -> Iterator[LocalStack]:
-    """DynamoDB Local (in memory), moto's S3, the table, bucket and demo data, and the gateway."""
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """The local rehearsal of the deployed stack: DynamoDB Local (in memory), moto's S3 and SSM
+    behind the IAM proxy, the built read-only functions and layer, demo data, and the gateway.
+    Each function's log is in the session's temporary folder (function-logs*/<Function>.log)."""
     with pytest.MonkeyPatch.context() as mp:
-        local = LocalStack(port=free_port(), data_dir=None, quiet=True)
-        local.start()
-        for key, value in local.environ.items():
-            mp.setenv(key, value)  # undone when the session ends
+        local = LocalStack(port=free_port(), data_dir=None, quiet=True,
+                           log_dir=tmp_path_factory.mktemp("function-logs"))  # fmt: skip
         try:
+            local.start()
+            for key, value in local.environ.items():
+                mp.setenv(key, value)  # the admin's environment; undone when the session ends
             yield local
         finally:
             local.stop()
@@ -112,28 +115,30 @@ DEMO_FOOTPRINT = {
 
 
 class Lambda:
-    """Invokes a function's real lambda_handler with the event API Gateway would send."""
+    """Sends a function the event API Gateway would send for a request, through its execution
+    environment (the built layer, its role, its secrets), and reads the answer as API Gateway does."""
+
+    def __init__(self, stack: LocalStack) -> None:
+        self.stack = stack
 
     def __call__(self, method: str, target: str, *, json_body: Any = None, body: bytes = b"",
                  headers: dict[str, str] | None = None) -> HttpAnswer:  # fmt: skip
-        import importlib
+        from infrastructure.local.gateway import event_for
 
-        from infrastructure.local.gateway import LambdaContext, event_for, parse_result
-
-        headers = {k.lower(): v for k, v in (headers or {}).items()}
+        assert self.stack.gateway
+        headers = {"host": f"127.0.0.1:{self.stack.gateway.port}", "x-forwarded-proto": "http",
+                   **{k.lower(): v for k, v in (headers or {}).items()}}  # fmt: skip
         if json_body is not None:
             body = json.dumps(json_body).encode()
             headers.setdefault("content-type", "application/json")
         route, event = event_for(method, target, body=body, headers=headers)
-        module_name, attr = route.handler.rsplit(".", 1)
-        handler = getattr(importlib.import_module(module_name), attr)
-        status, out_headers, _cookies, out_body = parse_result(handler(event, LambdaContext(route.function)))
+        status, out_headers, _cookies, out_body = self.stack.gateway.invoke(route.function, event)
         return HttpAnswer(status, {k.lower(): v for k, v in out_headers.items()}, out_body)
 
 
 @pytest.fixture(scope="session")
 def invoke(stack: LocalStack) -> Lambda:
-    return Lambda()
+    return Lambda(stack)
 
 
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

@@ -16,7 +16,6 @@ from carbonneutral.domain.footprints import FOOTPRINT_ID_PATTERN, Footprint, Foo
 from carbonneutral.domain.scenes import SCENE_ID_PATTERN, SceneKind, is_scene_id
 from carbonneutral.errors import InvalidInput, NotFound
 from carbonneutral.observability import logger, metrics, traced
-from carbonneutral.settings import get_settings
 from carbonneutral.web import forms
 from carbonneutral.web.api import create_app
 from carbonneutral.web.models import SceneList, SceneOut
@@ -44,7 +43,7 @@ def list_scenes(
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> SceneList:
     scenes, next_cursor = services.scene_repository().list(kind=kind, query=q, limit=limit, cursor=cursor)
-    base = get_settings().public_base_url
+    base = app.base_url()
     return SceneList(items=[SceneOut.of(scene, base) for scene in scenes], cursor=next_cursor)
 
 
@@ -53,7 +52,7 @@ def get_scene(scene_id: Annotated[str, Path(pattern=SCENE_ID_PATTERN)]) -> Scene
     scene = services.scene_repository().get(scene_id)
     if scene is None:
         raise NotFound(f"no scene {scene_id!r}")
-    return SceneOut.of(scene, get_settings().public_base_url)
+    return SceneOut.of(scene, app.base_url())
 
 
 @app.post("/v1/footprints", tags=["footprints"], responses={201: {"description": "The stored footprint"},

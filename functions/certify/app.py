@@ -37,7 +37,7 @@ def verify_certificate(certificate_id: CertificateId) -> Verification:
          responses={200: {"description": "PNG image", "content": {"image/png": {}}}, **problem_responses(404, ok=None)})  # fmt: skip
 def certificate_image(certificate_id: CertificateId):  # type: ignore[no-untyped-def]
     # No return annotation: Powertools would validate the PNG bytes as a JSON body.
-    return Response(status_code=200, content_type="image/png", body=services.certificate_service().image(certificate_id),
+    return Response(status_code=200, content_type="image/png", body=services.certificate_service().image(certificate_id, app.base_url()),
                     headers={"Cache-Control": _IMMUTABLE})  # fmt: skip
 
 
@@ -52,7 +52,7 @@ def certificate_page(certificate_id: str) -> Response[str]:
     lang = language_of(app.current_event)
     try:
         page = (
-            services.certificate_service().page(certificate_id, lang)
+            services.certificate_service().page(certificate_id, lang, app.base_url())
             if is_certificate_id(certificate_id)
             else None
         )

@@ -14,8 +14,8 @@ from carbonneutral.domain.organizers import SceneCreate, SceneUpdate, apply_upda
 from carbonneutral.domain.scenes import SCENE_ID_PATTERN, Scene, default_calculator
 from carbonneutral.errors import NotFound
 from carbonneutral.observability import logger, metrics, traced
-from carbonneutral.settings import get_settings
 from carbonneutral.store.organizers import owned_scene
+from carbonneutral.store.renders import render_key
 from carbonneutral.web.api import create_app
 from carbonneutral.web.auth import organizer_of
 from carbonneutral.web.models import EntryOut, SceneCreated, SceneOut, SceneReport
@@ -36,7 +36,7 @@ def create_scene(request: Annotated[SceneCreate, Body()]) -> Response[SceneCreat
     scene = _new_scene(request, _organizer())
     logger.info("scene created", extra={"scene_id": scene.scene_id, "kind": scene.kind.value})
     return Response(status_code=201, content_type="application/json",
-                    body=SceneCreated.of_created(scene, get_settings().public_base_url),
+                    body=SceneCreated.of_created(scene, app.base_url()),
                     headers={"Location": f"/v1/scenes/{scene.scene_id}"})  # fmt: skip
 
 
@@ -46,7 +46,7 @@ def update_scene(scene_id: SceneId, changes: Annotated[SceneUpdate, Body()]) -> 
     scene = owned_scene(services.scene_repository(), scene_id, organizer)
     updated = apply_update(scene, changes)
     services.organizer_store().replace_scene(updated, organizer)
-    return SceneOut.of(updated, get_settings().public_base_url)
+    return SceneOut.of(updated, app.base_url())
 
 
 @app.post("/v1/scenes/<scene_id>/close", tags=["organize"], responses=problem_responses(401, 403, 404))
@@ -55,7 +55,7 @@ def close_scene(scene_id: SceneId) -> SceneOut:
     scene = owned_scene(services.scene_repository(), scene_id, organizer)
     closed = scene.model_copy(update={"status": "closed"})
     services.organizer_store().replace_scene(closed, organizer)
-    return SceneOut.of(closed, get_settings().public_base_url)
+    return SceneOut.of(closed, app.base_url())
 
 
 def _scene(scene_id: str) -> Scene:
@@ -66,7 +66,7 @@ def _scene(scene_id: str) -> Scene:
 
 
 def _page_url(scene: Scene) -> str:
-    return f"{get_settings().public_base_url}/s/{scene.scene_id}"
+    return f"{app.base_url()}/s/{scene.scene_id}"
 
 
 @app.get("/v1/scenes/<scene_id>/qr.png", tags=["organize"],
@@ -74,9 +74,9 @@ def _page_url(scene: Scene) -> str:
 def scene_qr_png(scene_id: SceneId):  # type: ignore[no-untyped-def]
     from carbonneutral.web.qr import qr_png
 
-    scene = _scene(scene_id)
+    url = _page_url(_scene(scene_id))
     png = services.render_store().get_or_render(
-        f"scenes/{scene_id}/qr.png", "image/png", lambda: qr_png(_page_url(scene))
+        render_key(f"scenes/{scene_id}", "qr.png", url), "image/png", lambda: qr_png(url)
     )
     return Response(status_code=200, content_type="image/png", body=png, headers={"Cache-Control": _RENDERED})
 
@@ -86,9 +86,10 @@ def scene_qr_png(scene_id: SceneId):  # type: ignore[no-untyped-def]
 def scene_qr_svg(scene_id: SceneId) -> Response[str]:
     from carbonneutral.web.qr import qr_svg
 
-    scene = _scene(scene_id)
-    svg = services.render_store().get_or_render(f"scenes/{scene_id}/qr.svg", "image/svg+xml",
-                                                lambda: qr_svg(_page_url(scene)).encode())  # fmt: skip
+    url = _page_url(_scene(scene_id))
+    svg = services.render_store().get_or_render(
+        render_key(f"scenes/{scene_id}", "qr.svg", url), "image/svg+xml", lambda: qr_svg(url).encode()
+    )
     return Response(
         status_code=200, content_type="image/svg+xml", body=svg.decode(), headers={"Cache-Control": _RENDERED}
     )
@@ -101,12 +102,14 @@ def scene_poster(scene_id: SceneId) -> Response[str]:
     from carbonneutral.web.qr import qr_svg
 
     scene = _scene(scene_id)
+    url = _page_url(scene)
 
     def make() -> bytes:
-        qr = base64.b64encode(qr_svg(_page_url(scene)).encode()).decode()
-        return render("poster.html", "zh-CN", scene=scene, qr_svg_b64=qr, page_url=_page_url(scene)).encode()
+        qr = base64.b64encode(qr_svg(url).encode()).decode()
+        return render("poster.html", "zh-CN", scene=scene, qr_svg_b64=qr, page_url=url).encode()
 
-    page = services.render_store().get_or_render(f"scenes/{scene_id}/poster.html", "text/html", make)
+    key = render_key(f"scenes/{scene_id}", "poster.html", url, scene.model_dump_json())
+    page = services.render_store().get_or_render(key, "text/html", make)
     return Response(status_code=200, content_type="text/html; charset=utf-8", body=page.decode(),
                     headers={**SECURITY_HEADERS, "Cache-Control": _RENDERED})  # fmt: skip
 

@@ -17,11 +17,13 @@ from carbonneutral.domain.orders import ORDER_ID_PATTERN, OrderRequest, is_order
 from carbonneutral.domain.ranking import PARTICIPANT_ID_PATTERN
 from carbonneutral.errors import DomainError
 from carbonneutral.observability import logger, metrics, traced
+from carbonneutral.settings import get_settings
 from carbonneutral.web import forms
 from carbonneutral.web.api import create_app
-from carbonneutral.web.models import OrderOut, ProjectList, ProjectOut, WebhookAnswer
+from carbonneutral.web.models import OrderOut, ProjectList, ProjectOut, ProvidersOut, WebhookAnswer
 from carbonneutral.web.pages import (
     cookies_of,
+    csp,
     csrf_ok,
     csrf_token,
     html,
@@ -41,6 +43,13 @@ def list_projects() -> ProjectList:
     return ProjectList(items=[ProjectOut.of(p, inv) for p, inv in services.ledger().projects()])
 
 
+@app.get("/v1/payments/providers", tags=["purchase"], responses=problem_responses())
+def payment_providers() -> ProvidersOut:
+    """Which provider new orders are paid with, and whose webhook is live (no other webhook is)."""
+    default = get_settings().payment_provider.value
+    return ProvidersOut(default=default, providers=[default], test_payments_only=default == "sandbox")
+
+
 @app.post("/v1/orders", tags=["purchase"], responses={
     201: {"description": "The order, its credits reserved, with how to pay"},
     200: {"description": "The same order again: the Idempotency-Key was seen with this body before"},
@@ -50,7 +59,9 @@ def create_order(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None,
 ) -> Response[OrderOut]:
     service = services.purchase_service()
-    order, created = service.place(request, idempotency_key, app.current_event.request_context.http.source_ip)
+    order, created = service.place(
+        request, idempotency_key, app.current_event.request_context.http.source_ip, base_url=app.base_url()
+    )
     if created:
         metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
         logger.info(
@@ -75,7 +86,7 @@ def get_order(
 def payment_webhook(provider: Annotated[str, Path(pattern=r"^[a-z_]{2,20}$")]) -> WebhookAnswer:
     event = app.current_event
     applied = services.purchase_service().receive_webhook(
-        provider, event.decoded_body or "", dict(event.headers)
+        provider, event.decoded_body or "", dict(event.headers), base_url=app.base_url()
     )
     if applied.outcome == "retired" and applied.order:
         metrics.add_metric(name="KgRetired", unit=MetricUnit.Count, value=applied.order.quantity_kg)
@@ -101,7 +112,9 @@ def _neutralize_page(footprint_id: str, lang: str, values: dict[str, str], error
     body = render("neutralize.html", lang, footprint=footprint, quantity_kg=quantity_kg, projects=projects,
                   prices=prices, values=values, errors=errors, csrf=csrf,
                   idempotency_key=values.get("idempotency_key") or secrets.token_urlsafe(18))  # fmt: skip
-    return html(body, status=status, lang=lang, cookies=cookies)
+    # The form's answer redirects to the provider's checkout: the CSP must let the form go there.
+    return html(body, status=status, lang=lang, cookies=cookies,
+                headers={"Content-Security-Policy": csp(services.checkout_origins())})  # fmt: skip
 
 
 def _participant_cookie() -> str | None:
@@ -128,12 +141,18 @@ def neutralize_submit(footprint_id: str) -> Response[str]:
     if request is not None:
         try:
             order, _ = services.purchase_service().place(
-                request, form.get("idempotency_key"), app.current_event.request_context.http.source_ip
+                request,
+                form.get("idempotency_key"),
+                app.current_event.request_context.http.source_ip,
+                base_url=app.base_url(),
+                lang=lang,
             )
         except DomainError as exc:
+            if exc.status >= 500:
+                raise  # not the buyer's mistake: answered as a problem, not as a form error
             errors = {exc.field or "form": exc.detail}
         else:
-            return redirect(f"{order.checkout_url}&lang={lang}" if order.checkout_url else f"/?lang={lang}")
+            return redirect(order.checkout_url or f"/?lang={lang}")
     return _neutralize_page(footprint_id, lang, form, errors, 422)
 
 
@@ -143,7 +162,9 @@ def checkout_page(order_id: str) -> Response[str]:
     token = (app.current_event.query_string_parameters or {}).get("token")
     try:
         order = services.purchase_service().get(order_id, token) if is_order_id(order_id) else None
-    except DomainError:
+    except DomainError as exc:
+        if exc.status >= 500:
+            raise
         order = None
     if order is None:
         return not_found_page(lang)
@@ -163,8 +184,12 @@ def checkout_pay(order_id: str) -> Response[str]:
     if not is_order_id(order_id) or not csrf_ok(app.current_event, form):
         return not_found_page(lang)
     try:
-        applied = services.purchase_service().pay_in_sandbox(order_id, form.get("token"))
-    except DomainError:
+        applied = services.purchase_service().pay_in_sandbox(
+            order_id, form.get("token"), base_url=app.base_url()
+        )
+    except DomainError as exc:
+        if exc.status >= 500:
+            raise
         return not_found_page(lang)
     logger.info("sandbox payment", extra={"outcome": applied.outcome})
     return redirect(f"/checkout/{order_id}?token={form.get('token')}&lang={lang}")

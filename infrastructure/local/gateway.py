@@ -1,21 +1,18 @@
 """A local HTTP gateway that behaves like API Gateway's HTTP API (payload format 2.0).
 
-Routes come from template.yaml's HttpApi events; each request becomes a 2.0 event and is
-passed to the function's real ``lambda_handler``. One lock per function gives each function
-one instance at a time, like a Lambda execution environment handles one event at a time.
+Routes come from the API definition the SAM transform generates from template.yaml; each request
+becomes a 2.0 event (with the X-Forwarded-* headers API Gateway adds) and is passed to the
+function's execution environments (infrastructure/local/functions.py), which load the built
+layer and run the real ``lambda_handler``.
 """
 
 from __future__ import annotations
 
 import base64
-import importlib
 import json
 import sys
 import threading
-import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from infrastructure import template
+from infrastructure.local.functions import InvocationError, LambdaFunction
 from infrastructure.template import Route
 
 MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's own limit
@@ -36,47 +34,11 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
 
-@dataclass
-class LambdaContext:
-    function_name: str
-    memory_limit_in_mb: int = 512
-    timeout_s: float = 10
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    function_version: str = "$LATEST"
-    log_group_name: str = "/aws/lambda/local"
-    log_stream_name: str = "local"
-    _deadline: float = field(default_factory=time.monotonic)
-
-    @property
-    def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:us-east-1:000000000000:function:{self.function_name}"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline + self.timeout_s - time.monotonic()) * 1000))
-
-
-@dataclass
-class Function:
-    logical_id: str
-    handler_path: str
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    _handler: Callable[[dict[str, Any], Any], Any] | None = None
-
-    def handler(self) -> Callable[[dict[str, Any], Any], Any]:
-        if self._handler is None:
-            module_name, attr = self.handler_path.rsplit(".", 1)
-            self._handler = getattr(importlib.import_module(module_name), attr)
-        return self._handler
-
-    def invoke(self, event: dict[str, Any]) -> Any:
-        with self.lock:
-            return self.handler()(event, LambdaContext(function_name=self.logical_id))
-
-
 class Gateway:
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = False) -> None:
-        self.routes: list[Route] = template.routes()
-        self.functions = {r.function: Function(r.function, r.handler) for r in self.routes}
+    def __init__(self, routes: list[Route], functions: dict[str, LambdaFunction], host: str = "127.0.0.1",
+                 port: int = 0, *, quiet: bool = False) -> None:  # fmt: skip
+        self.routes = sorted(routes, key=lambda r: r.specificity)
+        self.functions = functions
         self.quiet = quiet
         self.server = _Server((host, port), self._handler_class())
         self.server.daemon_threads = True
@@ -96,10 +58,10 @@ class Gateway:
         return self
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        if self._thread:
+        if self._thread:  # shutdown() waits for serve_forever, which only a started gateway runs
+            self.server.shutdown()
             self._thread.join(timeout=5)
+        self.server.server_close()
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         return match(self.routes, method, path)
@@ -113,11 +75,18 @@ class Gateway:
         if matched is None:
             return _json(HTTPStatus.NOT_FOUND, {"message": "Not Found"})
         route, path_params = matched
+        headers = {**headers, "x-forwarded-for": client_ip, "x-forwarded-proto": "http",
+                   "x-forwarded-port": str(self.port)}  # fmt: skip
         event = build_event(route, method, url.path, url.query, headers, body, client_ip, path_params)
+        return self.invoke(route.function, event)
+
+    def invoke(self, function: str, event: dict[str, Any]) -> tuple[int, dict[str, str], list[str], bytes]:
+        """What API Gateway answers for an event sent to a function's integration."""
         try:
-            result = self.functions[route.function].invoke(event)
-        except Exception as exc:  # noqa: BLE001 - a crashed function is a 500 from API Gateway too
-            print(f"gateway: {route.function} raised {type(exc).__name__}: {exc}", file=sys.stderr)
+            result = self.functions[function].invoke(event)
+        except InvocationError as exc:  # a failed invocation is a 500 from API Gateway too
+            if not self.quiet:
+                print(f"gateway: {function} failed: {exc}", file=sys.stderr)
             return _json(HTTPStatus.INTERNAL_SERVER_ERROR, {"message": "Internal Server Error"})
         return parse_result(result)
 

@@ -1,4 +1,9 @@
-"""`make run`: the platform on 127.0.0.1 with DynamoDB Local, a local S3 and demo data."""
+"""`make run`: the platform on 127.0.0.1 with DynamoDB Local, a local S3 and SSM, and demo data.
+
+The local SSM's parameters (the secrets `init-secrets` made, and any later rotation) are kept in
+.local/data/ssm.json (readable by its owner only) between runs, so certificates signed in an
+earlier run keep verifying.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,58 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
-from infrastructure.local.stack import LocalStack
+from infrastructure.cloudformation import DeployError
+from infrastructure.local.stack import LOCAL_KEY_ID, LocalStack
 from infrastructure.template import ROOT
+
+
+def restore_parameters(stack: LocalStack, saved: Path) -> bool:
+    """Puts the parameters of an earlier run back into the local SSM; False when there are none."""
+    ssm = stack.ssm_client()
+    if saved.exists():
+        for parameter in json.loads(saved.read_text()):
+            ssm.put_parameter(
+                Name=parameter["Name"], Type=parameter["Type"], Value=parameter["Value"], Overwrite=True
+            )
+        return True
+    legacy = saved.parent / "secrets.json"  # before secrets moved to SSM: keep the local signing key
+    if legacy.exists():
+        from carbonneutral.certify.keys import SigningKey, b64url_decode, key_set
+
+        old = json.loads(legacy.read_text())
+        key = SigningKey(old.get("CERT_KEY_ID", LOCAL_KEY_ID), b64url_decode(old["CERT_SIGNING_KEY"]))
+        path = stack.secrets_path
+        for name, kind, value in (
+            ("order-token-secret", "SecureString", old["ORDER_TOKEN_SECRET"]),
+            ("sandbox-webhook-secret", "SecureString", old["SANDBOX_WEBHOOK_SECRET"]),
+            ("certificate-signing-key", "SecureString", key.to_secret()),
+            ("certificate-public-keys", "String", json.dumps(key_set(key))),
+        ):
+            ssm.put_parameter(Name=f"{path}/{name}", Type=kind, Value=value, Overwrite=True)
+        legacy.unlink()
+        return True
+    return False
+
+
+def save_parameters(stack: LocalStack, saved: Path) -> None:
+    ssm = stack.ssm_client()
+    found: list[dict[str, Any]] = []
+    for page in ssm.get_paginator("get_parameters_by_path").paginate(
+        Path=stack.secrets_path, Recursive=True, WithDecryption=True
+    ):
+        found += [{"Name": p["Name"], "Type": p["Type"], "Value": p["Value"]} for p in page["Parameters"]]
+    write_private(saved, json.dumps(found))
+
+
+def write_private(path: Path, text: str) -> None:
+    """A file only its owner can read, created so from the start (never briefly world-readable)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as fh:
+        fh.write(text)
+    path.chmod(0o600)
 
 
 def main() -> int:
@@ -19,17 +73,27 @@ def main() -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    stack = LocalStack(port=port, data_dir=data_dir)
+    stack = LocalStack(port=port, data_dir=data_dir, init_secrets=False, run_schedules=True,
+                       log_dir=data_dir.parent / "logs")  # fmt: skip
+    saved = data_dir.parent / "ssm.json"
     try:
         stack.start()
+        if not restore_parameters(stack, saved):
+            stack.create_secrets()
+    except DeployError as exc:
+        print(f"could not start: {exc}", file=sys.stderr)
+        stack.stop()
+        return 1
     except OSError as exc:
         print(f"could not start: {exc} (is something else on port {port}? set PORT=...)", file=sys.stderr)
         stack.stop()
         return 1
+    save_parameters(stack, saved)
     url = stack.url
-    # Lets `python -m infrastructure.admin --local …` find this stack while it runs.
+    # Lets `python -m infrastructure.admin --local …` find this stack while it runs: names and
+    # endpoints only, no secret.
     stack_file = data_dir.parent / "stack.json"
-    stack_file.write_text(json.dumps({k: v for k, v in stack.environ.items() if not k.endswith("_PARAM")}))
+    write_private(stack_file, json.dumps(stack.environ))
     print(
         f"\nCarbon-neutral platform running locally (Ctrl-C stops everything)\n"
         f"  Home page           {url}/\n"
@@ -39,14 +103,16 @@ def main() -> int:
         f"  Organizers          {url}/organizer  (keys: python -m infrastructure.admin --local create-organizer-key)\n"
         f"  Scenes API          {url}/v1/scenes\n"
         f"  OpenAPI document    {url}/v1/openapi.json\n"
+        f"  Function logs       {data_dir.parent / 'logs'}\n"
         f"  DynamoDB Local      {stack.dynamodb.endpoint if stack.dynamodb else '-'} (data in {data_dir})\n"
-        f"  Local S3            {stack.s3.endpoint if stack.s3 else '-'}\n",
+        f"  Local S3 and SSM    {stack.aws.endpoint if stack.aws else '-'}\n",
         flush=True,
     )
     try:
         stop.wait()
     finally:
         print("stopping…", flush=True)
+        save_parameters(stack, saved)  # keeps a key rotated while it ran
         stack_file.unlink(missing_ok=True)
         stack.stop()
     return 0

@@ -1,4 +1,4 @@
-"""Local stand-ins for AWS: DynamoDB Local (Amazon's jar) and moto's S3 server.
+"""Local stand-ins for AWS: DynamoDB Local (Amazon's jar) and moto's server (S3 and SSM).
 
 Each runs on a port of the caller's choosing (tests pass free ports) and stops cleanly.
 """
@@ -19,7 +19,9 @@ from infrastructure.template import ROOT
 
 DDB_HOME = ROOT / ".local" / "dynamodb-local"
 LOCAL_REGION = "us-east-1"
-LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+# The stack's own set-up, the tests and the admin commands: not held to any function's role.
+ADMIN_KEY = "LOCALADMIN"  # DynamoDB Local takes only letters and digits
+LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": ADMIN_KEY, "AWS_SECRET_ACCESS_KEY": "local"}
 
 
 def free_port() -> int:
@@ -86,8 +88,8 @@ class DynamoDBLocal:
         self.proc = None
 
 
-class LocalS3:
-    """moto's S3 server in a thread of this process."""
+class MotoServer:
+    """moto's server in a thread of this process: S3 and SSM (SecureString parameters) on one port."""
 
     def __init__(self, port: int) -> None:
         self.port = port
@@ -97,7 +99,7 @@ class LocalS3:
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 15) -> LocalS3:
+    def start(self, timeout: float = 15) -> MotoServer:
         import logging
 
         from moto.server import ThreadedMotoServer
@@ -114,12 +116,15 @@ class LocalS3:
             self._server = None
 
 
-def aws_environment(ddb_endpoint: str, s3_endpoint: str) -> dict[str, str]:
-    """What the functions need to talk to the local services: only endpoints and credentials."""
+def aws_environment(
+    dynamodb: str, s3: str, ssm: str, credentials: dict[str, str] = LOCAL_CREDENTIALS
+) -> dict[str, str]:
+    """What a process needs to talk to the local services: only endpoints, region and credentials."""
     return {
-        "AWS_ENDPOINT_URL_DYNAMODB": ddb_endpoint,
-        "AWS_ENDPOINT_URL_S3": s3_endpoint,
+        "AWS_ENDPOINT_URL_DYNAMODB": dynamodb,
+        "AWS_ENDPOINT_URL_S3": s3,
+        "AWS_ENDPOINT_URL_SSM": ssm,
         "AWS_DEFAULT_REGION": LOCAL_REGION,
         "AWS_REGION": LOCAL_REGION,
-        **LOCAL_CREDENTIALS,
+        **credentials,
     }

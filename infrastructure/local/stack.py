@@ -1,72 +1,47 @@
-"""The whole local platform: DynamoDB Local, local S3, table, bucket, seed data, gateway.
+"""The whole local platform, a rehearsal of the deployed stack rather than a friendlier twin.
 
-`make run` uses it on fixed ports with data on disk; tests use it on free ports in memory.
+From the template as CloudFormation gets it (after the SAM transform, parameters checked, the
+static checks passed), it starts DynamoDB Local, moto (S3 and SSM), the IAM proxy that holds each
+function to its role, the built and read-only function code and layer, and the gateway. Secrets
+exist only in the local SSM, made by the same `init-secrets` an organizer runs before deploying.
+
+`make run` uses it on a fixed port with data on disk; tests use it on free ports in memory.
 """
 
 from __future__ import annotations
 
-import json
+import io
 import os
 import secrets
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from infrastructure import template
-from infrastructure.local import bootstrap
+from infrastructure import cloudformation
+from infrastructure.local import bootstrap, build, functions, iam
 from infrastructure.local.gateway import Gateway
+from infrastructure.local.proxy import IamProxy
 from infrastructure.local.services import (
+    ADMIN_KEY,
     LOCAL_CREDENTIALS,
     LOCAL_REGION,
     DynamoDBLocal,
-    LocalS3,
+    MotoServer,
     aws_environment,
     free_port,
 )
 
 TABLE_NAME = "carbon-neutral-local"
 BUCKET_NAME = "carbon-neutral-local-renders"
-
-
-def local_secrets(data_dir: Path | None) -> dict[str, str]:
-    """Secrets the functions read; made once and kept beside the local data (git-ignored)."""
-    names = ("ORDER_TOKEN_SECRET", "SANDBOX_WEBHOOK_SECRET")
-    path = data_dir.parent / "secrets.json" if data_dir else None
-    if path and path.exists():
-        kept = dict(json.loads(path.read_text()))
-        if "CERT_SIGNING_KEY" in kept:
-            return kept
-    from carbonneutral.certify.keys import SigningKey
-
-    made = {name: secrets.token_urlsafe(32) for name in names}
-    made["CERT_SIGNING_KEY"] = SigningKey.generate("local-1")[1]
-    made["CERT_KEY_ID"] = "local-1"
-    made |= {"STRIPE_API_KEY": "", "STRIPE_WEBHOOK_SECRET": ""}  # Stripe is not used locally
-    if path:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(made))
-        path.chmod(0o600)
-    return made
-
-
-def with_public_keys(secrets_: dict[str, str]) -> dict[str, str]:
-    """Locally the published key set is the local signing key's public half; no retired keys."""
-    from carbonneutral.certify.keys import SigningKey, key_set
-
-    key = SigningKey.from_secret(secrets_["CERT_KEY_ID"], secrets_["CERT_SIGNING_KEY"])
-    return {**secrets_, "CERT_PUBLIC_KEYS": json.dumps(key_set(key)), "CERT_RETIRED_KEYS": ""}
-
-
-def function_environment(base_url: str, table: str = TABLE_NAME, bucket: str = BUCKET_NAME) -> dict[str, str]:
-    """Every function's environment from the template, with local names for its resources."""
-    refs = {"Table": table, "RendersBucket": bucket, "PublicBaseUrl": base_url}
-    env: dict[str, str] = {}
-    for logical_id in template.resources("AWS::Serverless::Function"):
-        for key, value in template.function_environment(logical_id, refs).items():
-            if env.get(key, value) != value:
-                raise ValueError(f"functions disagree on {key}; the local gateway runs them in one process")
-            env[key] = value
-    return env
+LOCAL_KEY_ID = "local-1"
+ALL_SECRETS = ("order-token-secret", "certificate-signing-key", "certificate-public-keys", "sandbox-webhook-secret",
+               "stripe-api-key", "stripe-webhook-secret")  # fmt: skip
+# Parameter overrides every local stack starts from; callers' overrides win.
+LOCAL_PARAMETERS = {
+    # Locally every visitor, test and load-test user is 127.0.0.1: one client.
+    "ClientReservationCapKg": "0",
+}
 
 
 @dataclass
@@ -77,54 +52,171 @@ class LocalStack:
     table: str = TABLE_NAME
     bucket: str = BUCKET_NAME
     seed: bool = True
+    init_secrets: bool = True  # False: the stack starts as one freshly deployed, before init-secrets
+    parameters: dict[str, str] = field(default_factory=dict)  # as `sam deploy --parameter-overrides`
+    # Local-only variables per function (e.g. a fake provider's address); never secrets.
+    extra_environment: dict[str, dict[str, str]] = field(default_factory=dict)
+    run_schedules: bool = False
+    log_dir: Path | None = None
     dynamodb: DynamoDBLocal | None = None
-    s3: LocalS3 | None = None
+    aws: MotoServer | None = None
+    proxy: IamProxy | None = None
     gateway: Gateway | None = None
-    environ: dict[str, str] = field(default_factory=dict)
+    artifacts: build.Artifacts | None = None
+    functions: dict[str, functions.LambdaFunction] = field(default_factory=dict)
+    definitions: dict[str, cloudformation.FunctionDefinition] = field(default_factory=dict)
+    environ: dict[str, str] = field(default_factory=dict)  # the admin's environment (no secrets)
+    secrets_path: str = ""
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _logs: list[IO[bytes] | int] = field(default_factory=list)
 
     def start(self) -> LocalStack:
+        overrides = {**LOCAL_PARAMETERS, **self.parameters}
+        values = cloudformation.parameter_values(overrides)  # what CloudFormation checks first
+        template = cloudformation.transformed(overrides)
+        refused = cloudformation.problems(template, values)
+        if refused:
+            raise cloudformation.DeployError(
+                "CloudFormation would refuse this template: " + "; ".join(refused)
+            )
+        stack = cloudformation.Stack(
+            template, values, physical={"Table": self.table, "RendersBucket": self.bucket}
+        )
+        self.secrets_path = values["SecretsPath"]
         try:
             log = self.data_dir.parent / "dynamodb.log" if self.data_dir else None
             self.dynamodb = DynamoDBLocal(free_port(), self.data_dir, log).start()
-            self.s3 = LocalS3(free_port()).start()
-            self.gateway = Gateway(port=self.port, quiet=self.quiet)
+            self.aws = MotoServer(free_port()).start()
             self.environ = {
-                **aws_environment(self.dynamodb.endpoint, self.s3.endpoint),
-                **function_environment(self.gateway.url, self.table, self.bucket),
-                **with_public_keys(local_secrets(self.data_dir)),
-                # Locally every visitor, test and load-test user is 127.0.0.1: one client.
-                "CLIENT_RESERVATION_CAP_KG": "0",
+                **aws_environment(self.dynamodb.endpoint, self.aws.endpoint, self.aws.endpoint),
+                "TABLE_NAME": self.table,
+                "BUCKET_NAME": self.bucket,
+                "SECRETS_PATH": self.secrets_path,
+                # Names only: an admin process may read any of them, with admin credentials.
+                "SECRETS": ",".join(ALL_SECRETS),
+                "PAYMENT_PROVIDER": values["PaymentProvider"],
             }
+            self._start_functions(stack)
             os.environ.update(self.environ)
             self._reset_cached_wiring()
             bootstrap.ensure_table(self.dynamodb_client(), self.table)
             bootstrap.ensure_bucket(self.s3_client(), self.bucket)
             if self.seed:
                 bootstrap.seed(self.table, self.dynamodb_client())
+            if self.init_secrets:
+                self.create_secrets()
+            assert self.gateway
             self.gateway.start()
+            if self.run_schedules:
+                threading.Thread(target=self._schedules, name="schedules", daemon=True).start()
         except BaseException:
             self.stop()
             raise
         return self
 
+    def _start_functions(self, stack: cloudformation.Stack) -> None:
+        assert self.dynamodb and self.aws
+        roles = iam.function_roles(stack)
+        keys = {logical_id: f"LOCAL{secrets.token_hex(8).upper()}" for logical_id in roles}
+        self.proxy = IamProxy(
+            roles={keys[f]: role for f, role in roles.items()},
+            upstreams={"dynamodb": self.dynamodb.endpoint, "s3": self.aws.endpoint, "ssm": self.aws.endpoint},
+            admin_keys=frozenset({ADMIN_KEY}),
+        ).start()
+        self.artifacts = build.stage()
+        self.definitions = cloudformation.functions(stack)
+        for logical_id, definition in self.definitions.items():
+            credentials = {"AWS_ACCESS_KEY_ID": keys[logical_id], "AWS_SECRET_ACCESS_KEY": secrets.token_hex(20),
+                           "AWS_SESSION_TOKEN": secrets.token_hex(32)}  # fmt: skip
+            spec = functions.FunctionSpec(
+                logical_id, definition.name, definition.arn, definition.handler, definition.timeout_s,
+                definition.memory_mb, {**definition.environment, **self.extra_environment.get(logical_id, {})},
+            )  # fmt: skip
+            log = self._log_for(logical_id)
+            self.functions[logical_id] = functions.LambdaFunction(
+                spec, self.artifacts,
+                aws_environment(self.proxy.endpoint, self.proxy.endpoint, self.proxy.endpoint, credentials), log,
+            )  # fmt: skip
+        self.gateway = Gateway(
+            cloudformation.http_routes(stack), self.functions, port=self.port, quiet=self.quiet
+        )
+
+    def _log_for(self, logical_id: str) -> IO[bytes] | int:
+        if self.log_dir is not None:
+            log = functions.log_file(self.log_dir / f"{logical_id}.log")
+        elif self.quiet:
+            log = functions.log_file(None)
+        else:
+            log = functions.console()
+        self._logs.append(log)
+        return log
+
+    def create_secrets(self) -> None:
+        """What an organizer runs once before deploying: `admin init-secrets`."""
+        from infrastructure import admin
+
+        if admin.init_secrets(self.secrets_path, LOCAL_KEY_ID, out=io.StringIO()) != 0:
+            raise RuntimeError("init-secrets refused to run on the local stack")
+
+    def _schedules(self) -> None:
+        """EventBridge Scheduler, for `rate(N minutes)` expressions."""
+        periods = {}
+        for logical_id, definition in self.definitions.items():
+            for expression in definition.schedules:
+                number, unit = expression.removeprefix("rate(").rstrip(")").split()
+                periods[logical_id] = int(number) * (60 if unit.startswith("minute") else 3600)
+        elapsed = 0
+        while not self._stop.wait(1):
+            elapsed += 1
+            for logical_id, period in periods.items():
+                if elapsed % period == 0:
+                    try:
+                        self.functions[logical_id].invoke({})
+                    except functions.InvocationError as exc:
+                        print(f"schedule: {logical_id} failed: {exc}")
+
     def stop(self) -> None:
-        for part in (self.gateway, self.s3, self.dynamodb):
+        self._stop.set()
+        if self.gateway is not None:
+            self.gateway.stop()
+        for function in self.functions.values():
+            function.stop()
+        for part in (self.proxy, self.aws, self.dynamodb):
             if part is not None:
                 part.stop()
-        self.gateway = self.s3 = self.dynamodb = None
+        for log in self._logs:
+            if not isinstance(log, int):
+                log.close()
+        if self.artifacts is not None:
+            self.artifacts.remove()
+        self.gateway = self.proxy = self.aws = self.dynamodb = self.artifacts = None
+        self.functions = {}
 
     @property
     def url(self) -> str:
         assert self.gateway
         return self.gateway.url
 
+    def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
+        """Invokes a function directly, as a schedule or `aws lambda invoke` does."""
+        return self.functions[logical_id].invoke(event)
+
+    def secret(self, name: str) -> str:
+        """A secret as the local SSM holds it (what a payment provider would share with us)."""
+        answer = self.ssm_client().get_parameter(Name=f"{self.secrets_path}/{name}", WithDecryption=True)
+        return str(answer["Parameter"]["Value"])
+
     def dynamodb_client(self) -> Any:
         assert self.dynamodb
         return _client("dynamodb", self.dynamodb.endpoint)
 
     def s3_client(self) -> Any:
-        assert self.s3
-        return _client("s3", self.s3.endpoint)
+        assert self.aws
+        return _client("s3", self.aws.endpoint)
+
+    def ssm_client(self) -> Any:
+        assert self.aws
+        return _client("ssm", self.aws.endpoint)
 
     @staticmethod
     def _reset_cached_wiring() -> None:
@@ -135,6 +227,7 @@ class LocalStack:
         services.reset()
         aws.dynamodb.cache_clear()
         aws.s3.cache_clear()
+        aws.ssm.cache_clear()
 
 
 def _client(service: str, endpoint: str) -> Any:

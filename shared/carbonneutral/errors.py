@@ -9,6 +9,7 @@ class DomainError(Exception):
     status = 400
     slug = "bad-request"
     title = "Bad request"
+    log_level: str | None = None  # how the web layer logs the answer; None: not at all
 
     def __init__(self, detail: str, *, field: str | None = None, location: str = "body") -> None:
         super().__init__(detail)
@@ -59,3 +60,13 @@ class ServiceUnavailable(DomainError):
     status = 503
     slug = "service-unavailable"
     title = "Temporarily unavailable"
+    log_level: str | None = "warning"
+
+
+class NotConfigured(ServiceUnavailable):
+    """A setting or secret the stack has not been given; the detail names it. Whoever raises it logs
+    it once, so a stack deployed before `init-secrets` does not log every request."""
+
+    slug = "not-configured"
+    title = "The service is not configured yet"
+    log_level = None

@@ -1,102 +1,160 @@
-"""Composition root: wires settings, stores and domain services, once per process."""
+"""Composition root: wires settings, stores and domain services once per process.
+
+Everything is imported and built on first use, so each function pays only for what its routes
+use (the sweeper never imports the calculator, the factor sets or a payment provider). Secrets
+are asked of the secret store when used, never copied into long-lived objects: a rotated secret
+reaches a warm container when its TTL runs out.
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import cache
-from typing import TYPE_CHECKING
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Any
 
-from carbonneutral.domain.factors import load_factor_set
-from carbonneutral.domain.footprints import FootprintService
-from carbonneutral.settings import get_settings
-from carbonneutral.store.footprints import DynamoFootprintRepository
-from carbonneutral.store.renders import RenderStore
-from carbonneutral.store.scenes import DynamoSceneRepository
+from carbonneutral.settings import PaymentProviderName, get_settings
 
 if TYPE_CHECKING:
     from carbonneutral.certify.keys import SigningKey
     from carbonneutral.certify.service import CertificateService
+    from carbonneutral.domain.footprints import FootprintService
     from carbonneutral.domain.payments import PaymentProvider
     from carbonneutral.domain.purchase import PurchaseService
+    from carbonneutral.store.footprints import DynamoFootprintRepository
     from carbonneutral.store.leaderboards import Leaderboards
     from carbonneutral.store.ledger import CreditLedger
     from carbonneutral.store.organizers import OrganizerStore
+    from carbonneutral.store.renders import RenderStore
+    from carbonneutral.store.scenes import DynamoSceneRepository
+    from carbonneutral.store.secrets import SecretStore
+
+
+@cache
+def secrets() -> SecretStore:
+    from carbonneutral.store.secrets import SecretStore
+
+    settings = get_settings()
+    return SecretStore(settings.secrets_path, settings.secrets, ttl_s=settings.secrets_ttl_s)
 
 
 @cache
 def scene_repository() -> DynamoSceneRepository:
-    return DynamoSceneRepository(get_settings().table_name)
+    from carbonneutral.store.scenes import DynamoSceneRepository
+
+    return DynamoSceneRepository(get_settings().table())
+
+
+@cache
+def footprint_repository() -> DynamoFootprintRepository:
+    from carbonneutral.store.footprints import DynamoFootprintRepository
+
+    return DynamoFootprintRepository(get_settings().table())
 
 
 @cache
 def footprint_service() -> FootprintService:
-    settings = get_settings()
+    from carbonneutral.domain.factors import load_factor_set
+    from carbonneutral.domain.footprints import FootprintService
+
     return FootprintService(
-        scene_repository(),
-        DynamoFootprintRepository(settings.table_name),
-        load_factor_set(settings.factor_set),
+        scene_repository(), footprint_repository(), load_factor_set(get_settings().factor_set)
     )
 
 
 @cache
 def render_store() -> RenderStore:
-    return RenderStore(get_settings().bucket_name)
+    from carbonneutral.store.renders import RenderStore
+
+    return RenderStore(get_settings().bucket())
 
 
 @cache
 def organizer_store() -> OrganizerStore:
     from carbonneutral.store.organizers import OrganizerStore
 
-    return OrganizerStore(get_settings().table_name)
+    return OrganizerStore(get_settings().table())
 
 
 @cache
 def leaderboards() -> Leaderboards:
     from carbonneutral.store.leaderboards import Leaderboards
 
-    return Leaderboards(get_settings().table_name)
-
-
-@cache
-def footprint_repository() -> DynamoFootprintRepository:
-    return DynamoFootprintRepository(get_settings().table_name)
+    return Leaderboards(get_settings().table())
 
 
 @cache
 def ledger() -> CreditLedger:
     from carbonneutral.store.ledger import CreditLedger
 
-    return CreditLedger(get_settings().table_name)
+    return CreditLedger(get_settings().table())
 
 
-@cache
 def payment_providers() -> dict[str, PaymentProvider]:
-    """Every provider that is configured; the sandbox only where its secret is set."""
+    """The stack's one provider (its webhook is the only one live), built from its current secrets."""
     settings = get_settings()
-    providers: dict[str, PaymentProvider] = {}
-    if settings.sandbox_webhook_secret:
-        from carbonneutral.payments.sandbox import SandboxProvider
+    if settings.payment_provider is PaymentProviderName.stripe:
+        return {"stripe": _stripe(secrets().get("stripe-api-key"), secrets().get("stripe-webhook-secret"))}
+    return {"sandbox": _sandbox(secrets().get("sandbox-webhook-secret"))}
 
-        providers["sandbox"] = SandboxProvider(settings.sandbox_webhook_secret)
-    if settings.stripe_api_key and settings.stripe_webhook_secret:
+
+@lru_cache(maxsize=2)
+def _sandbox(webhook_secret: str) -> PaymentProvider:
+    from carbonneutral.payments.sandbox import SandboxProvider
+
+    return SandboxProvider(webhook_secret)
+
+
+@lru_cache(maxsize=2)
+def _stripe(api_key: str, webhook_secret: str) -> PaymentProvider:
+    from carbonneutral.payments.stripe_provider import StripeProvider
+
+    settings = get_settings()
+    return StripeProvider(
+        api_key,
+        webhook_secret,
+        payment_methods=settings.stripe_payment_methods,
+        api_base=settings.stripe_api_base,
+    )
+
+
+def checkout_origins() -> tuple[str, ...]:
+    """Where the configured provider takes buyers to pay (no secret needed to know it)."""
+    if get_settings().payment_provider is PaymentProviderName.stripe:
         from carbonneutral.payments.stripe_provider import StripeProvider
 
-        providers["stripe"] = StripeProvider(settings.stripe_api_key, settings.stripe_webhook_secret,
-                                             payment_methods=settings.stripe_payment_methods,
-                                             api_base=settings.stripe_api_base)  # fmt: skip
-    if settings.payment_provider not in providers:
-        raise RuntimeError(f"payment provider {settings.payment_provider!r} is not configured")
-    return providers
+        return StripeProvider.checkout_origins
+    return ()
 
 
-@cache
 def signing_key() -> SigningKey:
-    from carbonneutral.certify.keys import SigningKey
+    return _signing_key(secrets().get("certificate-signing-key"))
 
-    settings = get_settings()
-    if not settings.cert_signing_key:
-        raise RuntimeError("CERT_SIGNING_KEY (or CERT_SIGNING_KEY_PARAM) is not set")
-    return SigningKey.from_secret(settings.cert_key_id, settings.cert_signing_key)
+
+@lru_cache(maxsize=2)
+def _signing_key(secret: str) -> SigningKey:
+    from carbonneutral.certify.keys import SigningKey
+    from carbonneutral.errors import NotConfigured
+
+    try:
+        return SigningKey.from_secret(secret)
+    except ValueError as exc:
+        raise NotConfigured(f"certificate-signing-key: {exc}") from exc
+
+
+def public_keys(*, fresh: bool = False) -> dict[str, Any]:
+    """The published key set (current and retired keys); `fresh` rereads it after a rotation."""
+    return _public_keys(secrets().get("certificate-public-keys", fresh=fresh))
+
+
+@lru_cache(maxsize=2)
+def _public_keys(text: str) -> dict[str, Any]:
+    from carbonneutral.certify.keys import parse_key_set
+    from carbonneutral.errors import NotConfigured
+
+    try:
+        return parse_key_set(text)
+    except ValueError as exc:
+        raise NotConfigured(f"certificate-public-keys: {exc}") from exc
 
 
 @cache
@@ -105,28 +163,44 @@ def purchase_service() -> PurchaseService:
     from carbonneutral.domain.purchase import PurchaseService
 
     settings = get_settings()
-    issuer = CertificateIssuer(scene_repository(), signing_key, issuer=settings.public_base_url)
     return PurchaseService(
-        ledger(), footprint_repository(), scene_repository(), payment_providers(),
-        default_provider=settings.payment_provider, token_secret=settings.order_token_secret,
-        base_url=settings.public_base_url, reservation=timedelta(minutes=settings.reservation_minutes),
-        certify=issuer, contribute=leaderboards().contributions, client_cap_kg=settings.client_reservation_cap_kg,
-    )  # fmt: skip
+        ledger(),
+        footprint_repository(),
+        scene_repository(),
+        payment_providers,
+        default_provider=settings.payment_provider.value,
+        token_secret=lambda: secrets().get("order-token-secret"),
+        reservation=timedelta(minutes=settings.reservation_minutes),
+        certify=CertificateIssuer(scene_repository(), signing_key),
+        contribute=leaderboards().contributions,
+        client_cap_kg=settings.client_reservation_cap_kg,
+    )
 
 
 @cache
 def certificate_service() -> CertificateService:
-    from carbonneutral.certify.service import CertificateService, public_key_set
+    from carbonneutral.certify.service import CertificateService
 
-    settings = get_settings()
-    key = signing_key() if settings.cert_signing_key and not settings.cert_public_keys else None
-    keys = public_key_set(settings.cert_public_keys, key, settings.cert_retired_keys)
-    return CertificateService(ledger(), render_store(), keys, settings.public_base_url)
+    return CertificateService(ledger(), render_store(), public_keys)
 
 
 def reset() -> None:
-    """Forget cached wiring (tests that change the environment call this)."""
-    for fn in (scene_repository, footprint_service, render_store, footprint_repository, ledger,
-               payment_providers, purchase_service, signing_key, certificate_service, leaderboards, organizer_store,
-               get_settings):  # fmt: skip
+    """Forget cached wiring (a local stack started with new endpoints calls this)."""
+    for fn in (
+        secrets,
+        scene_repository,
+        footprint_repository,
+        footprint_service,
+        render_store,
+        organizer_store,
+        leaderboards,
+        ledger,
+        _sandbox,
+        _stripe,
+        _signing_key,
+        _public_keys,
+        purchase_service,
+        certificate_service,
+        get_settings,
+    ):
         fn.cache_clear()

@@ -1,82 +1,105 @@
-"""Typed settings read once from the environment (never at import time)."""
+"""Typed settings read once from the environment (never at import time).
+
+The environment holds names and settings only. Secrets live in SSM: SECRETS lists the parameters
+under SECRETS_PATH that this function may read (store/secrets.py reads them on first use).
+Each function is given only what it uses; a setting it lacks is an error where it is needed,
+answered as a 503 naming the setting, never a silent default.
+"""
 
 from __future__ import annotations
 
 import os
+import re
+from enum import StrEnum
 from functools import cache
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from carbonneutral.errors import NotConfigured
+
+ORIGIN_PATTERN = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$"
+
+
+class PaymentProviderName(StrEnum):
+    sandbox = "sandbox"
+    stripe = "stripe"
 
 
 class Settings(BaseModel):
-    table_name: str = Field(min_length=3)
-    bucket_name: str = Field(min_length=3)
-    public_base_url: str = "http://127.0.0.1:3000"
-    max_body_bytes: int = 64 * 1024
+    table_name: str | None = Field(default=None, min_length=3, max_length=255)
+    bucket_name: str | None = Field(default=None, min_length=3, max_length=63)
+    public_base_url: str | None = Field(
+        default=None, pattern=ORIGIN_PATTERN, description="None: each request's own domain"
+    )
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     factor_set: str | None = None  # None: the newest shipped set
-    order_token_secret: str = ""
-    payment_provider: str = "sandbox"
-    sandbox_webhook_secret: str = ""
-    stripe_api_key: str = ""
-    stripe_webhook_secret: str = ""
+    payment_provider: PaymentProviderName = PaymentProviderName.sandbox
     stripe_payment_methods: tuple[str, ...] = ("card",)
     stripe_api_base: str | None = None
     reservation_minutes: int = Field(default=30, ge=1, le=24 * 60)
     client_reservation_cap_kg: int = Field(default=5000, ge=0, description="0 turns the per-client cap off")
-    cert_signing_key: str = ""
-    cert_key_id: str = "cert-1"
-    cert_retired_keys: str = ""
-    cert_public_keys: str = ""
+    secrets_path: str | None = Field(default=None, pattern=r"^(/[A-Za-z0-9_.-]+)+$")
+    secrets: tuple[str, ...] = ()
+    secrets_ttl_s: int = Field(default=300, ge=0, le=3600)
+
+    @field_validator("secrets")
+    @classmethod
+    def _parameter_names(cls, names: tuple[str, ...]) -> tuple[str, ...]:
+        for name in names:
+            if not re.fullmatch(r"[A-Za-z0-9_.-]{1,100}", name):
+                raise ValueError(f"{name!r} is not a parameter name")
+        return names
 
     @classmethod
     def from_env(cls) -> Settings:
         env = os.environ
-        return cls(
-            table_name=env.get("TABLE_NAME", ""),
-            bucket_name=env.get("BUCKET_NAME", ""),
-            public_base_url=env.get("PUBLIC_BASE_URL", "http://127.0.0.1:3000").rstrip("/"),
-            max_body_bytes=int(env.get("MAX_BODY_BYTES", str(64 * 1024))),
-            factor_set=env.get("FACTOR_SET") or None,
-            order_token_secret=_secret("ORDER_TOKEN_SECRET"),
-            payment_provider=env.get("PAYMENT_PROVIDER", "sandbox"),
-            sandbox_webhook_secret=_secret("SANDBOX_WEBHOOK_SECRET"),
-            stripe_api_key=_secret("STRIPE_API_KEY"),
-            stripe_webhook_secret=_secret("STRIPE_WEBHOOK_SECRET"),
-            stripe_payment_methods=tuple(
+        raw = {
+            "table_name": env.get("TABLE_NAME") or None,
+            "bucket_name": env.get("BUCKET_NAME") or None,
+            "public_base_url": (env.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
+            "max_body_bytes": env.get("MAX_BODY_BYTES", str(64 * 1024)),
+            "factor_set": env.get("FACTOR_SET") or None,
+            "payment_provider": env.get("PAYMENT_PROVIDER", "sandbox"),
+            "stripe_payment_methods": tuple(
                 m for m in env.get("STRIPE_PAYMENT_METHODS", "card").split(",") if m
             ),
-            stripe_api_base=env.get("STRIPE_API_BASE") or None,
-            reservation_minutes=int(env.get("RESERVATION_MINUTES", "30")),
-            client_reservation_cap_kg=int(env.get("CLIENT_RESERVATION_CAP_KG", "5000")),
-            cert_signing_key=_secret("CERT_SIGNING_KEY"),
-            cert_key_id=env.get("CERT_KEY_ID", "cert-1"),
-            cert_retired_keys=_secret("CERT_RETIRED_KEYS"),
-            cert_public_keys=_secret("CERT_PUBLIC_KEYS"),
-        )
+            "stripe_api_base": env.get("STRIPE_API_BASE") or None,
+            "reservation_minutes": env.get("RESERVATION_MINUTES", "30"),
+            "client_reservation_cap_kg": env.get("CLIENT_RESERVATION_CAP_KG", "5000"),
+            "secrets_path": (env.get("SECRETS_PATH") or "").rstrip("/") or None,
+            "secrets": tuple(n.strip() for n in env.get("SECRETS", "").split(",") if n.strip()),
+            "secrets_ttl_s": env.get("SECRETS_TTL_SECONDS", "300"),
+        }
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            name = _ENV_NAMES.get(str(first["loc"][0]), str(first["loc"][0]))
+            raise NotConfigured(f"{name} is not valid: {first['msg']} (got {first['input']!r})") from exc
+
+    def table(self) -> str:
+        if not self.table_name:
+            raise NotConfigured("TABLE_NAME is not set for this function")
+        return self.table_name
+
+    def bucket(self) -> str:
+        if not self.bucket_name:
+            raise NotConfigured("BUCKET_NAME is not set for this function")
+        return self.bucket_name
 
 
-def _secret(name: str) -> str:
-    """A secret's value: NAME itself (local runs), else the SSM SecureString named by NAME_PARAM."""
-    if name in os.environ:  # set, even empty: no lookup
-        return os.environ[name]
-    parameter = os.environ.get(f"{name}_PARAM")
-    if not parameter:
-        return ""
-    return _ssm_parameter(parameter)
-
-
-@cache
-def _ssm_parameter(name: str) -> str:
-    import boto3
-    from botocore.exceptions import ClientError
-
-    try:
-        answer = boto3.client("ssm").get_parameter(Name=name, WithDecryption=True)
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ParameterNotFound":
-            return ""  # an optional secret (e.g. Stripe's) that this stack does not use
-        raise
-    return str(answer["Parameter"]["Value"])
+_ENV_NAMES = {
+    "table_name": "TABLE_NAME",
+    "bucket_name": "BUCKET_NAME",
+    "public_base_url": "PUBLIC_BASE_URL",
+    "payment_provider": "PAYMENT_PROVIDER",
+    "reservation_minutes": "RESERVATION_MINUTES",
+    "client_reservation_cap_kg": "CLIENT_RESERVATION_CAP_KG",
+    "secrets_path": "SECRETS_PATH",
+    "secrets": "SECRETS",
+    "secrets_ttl_s": "SECRETS_TTL_SECONDS",
+    "max_body_bytes": "MAX_BODY_BYTES",
+}
 
 
 @cache

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from botocore.stub import Stubber
 
 from tests.conftest import DEMO_FOOTPRINT
 
@@ -98,14 +97,14 @@ def test_factor_set_is_published(invoke) -> None:
     assert invoke("GET", "/v1/factor-sets/1999.1").status == 404
 
 
-def test_throttled_dynamodb_answers_503_not_500(invoke) -> None:
-    from carbonneutral.store import aws
+def test_throttled_dynamodb_answers_503_not_500(invoke, stack) -> None:
+    from carbonneutral.store.aws import MAX_ATTEMPTS
 
-    client = aws.dynamodb()
-    with Stubber(client) as stub:
-        for _ in range(6):  # more than botocore's retries
-            stub.add_client_error("get_item", "ProvisionedThroughputExceededException", http_status_code=400)
-        answer = invoke("GET", "/v1/scenes/cdcnf-2021")
+    # every attempt botocore makes is throttled by the service the function really calls
+    stack.proxy.inject(
+        "dynamodb", "dynamodb:GetItem", "ProvisionedThroughputExceededException", times=MAX_ATTEMPTS
+    )
+    answer = invoke("GET", "/v1/scenes/cdcnf-2021")
     assert answer.status == 503
     assert answer.json()["type"] == "/problems/service-unavailable"
 

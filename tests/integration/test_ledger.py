@@ -28,6 +28,7 @@ from carbonneutral.store.scenes import DynamoSceneRepository
 pytestmark = pytest.mark.integration
 
 SECRET = "sandbox-secret-for-tests-0123456789"
+BASE = "http://127.0.0.1"
 TEXT = LocalizedText.model_validate({"zh-CN": "测试", "en": "Test"})
 
 
@@ -59,8 +60,8 @@ def service(stack, ledger, sandbox, clock) -> PurchaseService:
     client = stack.dynamodb_client()
     return PurchaseService(
         ledger, DynamoFootprintRepository(stack.table, client), DynamoSceneRepository(stack.table, client),
-        {"sandbox": sandbox}, default_provider="sandbox", token_secret="token-secret-for-tests-0123",
-        base_url="http://127.0.0.1", reservation=timedelta(minutes=30), clock=clock,
+        lambda: {"sandbox": sandbox}, default_provider="sandbox", token_secret=lambda: "token-secret-for-tests-0123",
+        reservation=timedelta(minutes=30), clock=clock,
     )  # fmt: skip
 
 
@@ -89,7 +90,7 @@ def key() -> str:
 
 def pay(service: PurchaseService, sandbox: SandboxProvider, order, **kw):
     body, headers = sandbox.event_for(order, **kw)
-    return service.receive_webhook("sandbox", body, headers)
+    return service.receive_webhook("sandbox", body, headers, base_url=BASE)
 
 
 def inventory(ledger: CreditLedger, project_id: str):
@@ -98,7 +99,7 @@ def inventory(ledger: CreditLedger, project_id: str):
 
 def test_reserving_splits_a_block_lowest_serials_first(service, ledger, project) -> None:
     pid = project((1, 100))
-    order, created = service.place(order_for(pid, 10), key())
+    order, created = service.place(order_for(pid, 10), key(), base_url=BASE)
     assert created and order.status is OrderStatus.pending_payment
     assert order.reserved == [SerialRange(first=1, last=10)]
     assert ledger.blocks(pid, "RESERVED") == [SerialRange(first=1, last=10)]
@@ -110,7 +111,7 @@ def test_reserving_splits_a_block_lowest_serials_first(service, ledger, project)
 
 def test_an_order_can_span_several_blocks(service, ledger, project) -> None:
     pid = project((1, 5), (11, 20))
-    order, _ = service.place(order_for(pid, 8), key())
+    order, _ = service.place(order_for(pid, 8), key(), base_url=BASE)
     assert order.reserved == [SerialRange(first=1, last=5), SerialRange(first=11, last=13)]
     assert ledger.blocks(pid, "AVAILABLE") == [SerialRange(first=14, last=20)]
 
@@ -119,7 +120,7 @@ def test_payment_retires_the_reserved_serials_in_the_beneficiarys_name(
     service, ledger, sandbox, project
 ) -> None:
     pid = project((1, 100), price="85.00")
-    order, _ = service.place(order_for(pid, 40), key())
+    order, _ = service.place(order_for(pid, 40), key(), base_url=BASE)
     applied = pay(service, sandbox, order)
     assert applied.outcome == "retired"
     retired = ledger.order(order.order_id)
@@ -135,17 +136,17 @@ def test_payment_retires_the_reserved_serials_in_the_beneficiarys_name(
 
 def test_the_same_event_twice_is_applied_once(service, ledger, sandbox, project) -> None:
     pid = project()
-    order, _ = service.place(order_for(pid, 10), key())
+    order, _ = service.place(order_for(pid, 10), key(), base_url=BASE)
     body, headers = sandbox.event_for(order, event_id="evt_once")
-    assert service.receive_webhook("sandbox", body, headers).outcome == "retired"
-    assert service.receive_webhook("sandbox", body, headers).outcome == "duplicate"
+    assert service.receive_webhook("sandbox", body, headers, base_url=BASE).outcome == "retired"
+    assert service.receive_webhook("sandbox", body, headers, base_url=BASE).outcome == "duplicate"
     assert ledger.payout(f"dev-{pid}") == (Decimal("0.60"), 10)
     assert inventory(ledger, pid).retired_kg == 10
 
 
 def test_events_in_any_order_end_the_same(service, ledger, sandbox, project) -> None:
     pid = project()
-    order, _ = service.place(order_for(pid, 10), key())
+    order, _ = service.place(order_for(pid, 10), key(), base_url=BASE)
     assert pay(service, sandbox, order, outcome="payment.failed").outcome == "ignored"
     assert pay(service, sandbox, order).outcome == "retired"
     assert pay(service, sandbox, order, outcome="checkout.expired").outcome == "ignored"
@@ -155,7 +156,7 @@ def test_events_in_any_order_end_the_same(service, ledger, sandbox, project) -> 
 
 def test_unpaid_orders_expire_and_release_their_credits(service, ledger, project, clock) -> None:
     pid = project()
-    order, _ = service.place(order_for(pid, 30), key())
+    order, _ = service.place(order_for(pid, 30), key(), base_url=BASE)
     assert service.sweep() == 0  # not yet due
     clock.now += timedelta(minutes=31)
     assert service.sweep() >= 1
@@ -169,7 +170,7 @@ def test_a_payment_after_expiry_is_marked_for_refund_not_kept(
     service, ledger, sandbox, project, clock
 ) -> None:
     pid = project()
-    order, _ = service.place(order_for(pid, 30), key())
+    order, _ = service.place(order_for(pid, 30), key(), base_url=BASE)
     clock.now += timedelta(minutes=31)
     service.sweep()
     applied = pay(service, sandbox, order)
@@ -185,7 +186,7 @@ def test_a_wrong_amount_fails_the_order_with_a_refund_and_frees_the_credits(
     service, ledger, sandbox, project
 ) -> None:
     pid = project()
-    order, _ = service.place(order_for(pid, 10), key())
+    order, _ = service.place(order_for(pid, 10), key(), base_url=BASE)
     applied = pay(service, sandbox, order, amount=Money(amount=Decimal("0.01")))
     assert applied.outcome == "refund_due"
     assert ledger.order(order.order_id).status is OrderStatus.failed
@@ -196,30 +197,30 @@ def test_forged_and_stale_signatures_are_refused(service, sandbox, project) -> N
     from carbonneutral.domain.payments import InvalidSignature
 
     pid = project()
-    order, _ = service.place(order_for(pid, 1), key())
+    order, _ = service.place(order_for(pid, 1), key(), base_url=BASE)
     forged_body, _ = SandboxProvider("another-secret-0123456789").event_for(order)
     _, headers = sandbox.event_for(order)
     with pytest.raises(InvalidSignature):
-        service.receive_webhook("sandbox", forged_body, headers)
+        service.receive_webhook("sandbox", forged_body, headers, base_url=BASE)
     stale_body, stale_headers = sandbox.event_for(order, timestamp=int(datetime.now(UTC).timestamp()) - 301)
     with pytest.raises(InvalidSignature):
-        service.receive_webhook("sandbox", stale_body, stale_headers)
+        service.receive_webhook("sandbox", stale_body, stale_headers, base_url=BASE)
 
 
 def test_ordering_more_than_is_available_is_a_conflict(service, project) -> None:
     pid = project((1, 100))
     with pytest.raises(InsufficientCredits):
-        service.place(order_for(pid, 101), key())
+        service.place(order_for(pid, 101), key(), base_url=BASE)
 
 
 def test_same_key_same_body_gives_the_same_order_and_another_body_is_refused(service, project) -> None:
     pid = project()
     k = key()
-    first, created = service.place(order_for(pid, 5), k)
-    again, created_again = service.place(order_for(pid, 5), k)
+    first, created = service.place(order_for(pid, 5), k, base_url=BASE)
+    again, created_again = service.place(order_for(pid, 5), k, base_url=BASE)
     assert created and not created_again and again.order_id == first.order_id
     with pytest.raises(IdempotencyKeyReused):
-        service.place(order_for(pid, 6), k)
+        service.place(order_for(pid, 6), k, base_url=BASE)
 
 
 def test_issuance_refuses_overlapping_serials(ledger, project) -> None:
@@ -239,7 +240,7 @@ def test_sixty_four_buyers_never_oversell_a_hundred_kilograms(service, ledger, s
 
     def buy(i: int) -> None:
         try:
-            order, _ = service.place(order_for(pid, 1 + i % 3, name=f"buyer {i}"), key())
+            order, _ = service.place(order_for(pid, 1 + i % 3, name=f"buyer {i}"), key(), base_url=BASE)
             if i % 2 == 0:
                 pay(service, sandbox, order)
             result = "ok"
@@ -266,7 +267,7 @@ def test_one_key_sent_fifty_times_at_once_makes_one_order(service, ledger, proje
     pid = project()
     k = key()
     with ThreadPoolExecutor(max_workers=50) as pool:
-        results = list(pool.map(lambda _: service.place(order_for(pid, 7), k), range(50)))
+        results = list(pool.map(lambda _: service.place(order_for(pid, 7), k, base_url=BASE), range(50)))
     assert len({order.order_id for order, _ in results}) == 1
     assert sum(created for _, created in results) == 1
     assert inventory(ledger, pid).reserved_kg == 7
@@ -289,8 +290,8 @@ def test_a_transaction_conflict_is_retried_to_success(stack, service, ledger, pr
     client.transact_write_items = conflicting
     flaky = CreditLedger(stack.table, client, sleep=lambda _: None)
     svc = PurchaseService(flaky, service._footprints, service._scenes, service._providers, default_provider="sandbox",
-                          token_secret="token-secret-for-tests-0123", base_url="http://x", reservation=timedelta(minutes=30))  # fmt: skip
-    _, created = svc.place(order_for(pid, 3), key())
+                          token_secret=lambda: "token-secret-for-tests-0123", reservation=timedelta(minutes=30))  # fmt: skip
+    _, created = svc.place(order_for(pid, 3), key(), base_url=BASE)
     assert created and calls["n"] == 2
     assert inventory(ledger, pid).reserved_kg == 3
 
@@ -305,11 +306,11 @@ def test_throttling_past_retries_is_a_clean_503_and_writes_nothing(stack, servic
 
     client.transact_write_items = throttled
     svc = PurchaseService(CreditLedger(stack.table, client), service._footprints, service._scenes, service._providers,
-                          default_provider="sandbox", token_secret="token-secret-for-tests-0123", base_url="http://x",
+                          default_provider="sandbox", token_secret=lambda: "token-secret-for-tests-0123",
                           reservation=timedelta(minutes=30))  # fmt: skip
     k = key()
     with pytest.raises(ServiceUnavailable):
-        svc.place(order_for(pid, 3), k)
+        svc.place(order_for(pid, 3), k, base_url=BASE)
     assert inventory(ledger, pid).reserved_kg == 0
     assert ledger.find_idempotent(k) is None  # the client may retry with the same key
 
@@ -318,7 +319,7 @@ def test_a_crash_between_payment_and_retirement_loses_nothing(
     stack, service, ledger, sandbox, project
 ) -> None:
     pid = project()
-    order, _ = service.place(order_for(pid, 12), key())
+    order, _ = service.place(order_for(pid, 12), key(), base_url=BASE)
     body, headers = sandbox.event_for(order, event_id="evt_crash")
     client = stack.dynamodb_client()
 
@@ -327,20 +328,22 @@ def test_a_crash_between_payment_and_retirement_loses_nothing(
 
     client.transact_write_items = crash
     crashing = PurchaseService(CreditLedger(stack.table, client), service._footprints, service._scenes,
-                               service._providers, default_provider="sandbox", token_secret="token-secret-for-tests-0123",
-                               base_url="http://x", reservation=timedelta(minutes=30))  # fmt: skip
+                               service._providers, default_provider="sandbox", token_secret=lambda: "token-secret-for-tests-0123",
+                               reservation=timedelta(minutes=30))  # fmt: skip
     with pytest.raises(ConnectionError):
-        crashing.receive_webhook("sandbox", body, headers)
+        crashing.receive_webhook("sandbox", body, headers, base_url=BASE)
     assert ledger.order(order.order_id).status is OrderStatus.pending_payment  # nothing half-written
-    assert service.receive_webhook("sandbox", body, headers).outcome == "retired"  # the provider's retry
-    assert service.receive_webhook("sandbox", body, headers).outcome == "duplicate"
+    assert (
+        service.receive_webhook("sandbox", body, headers, base_url=BASE).outcome == "retired"
+    )  # the provider's retry
+    assert service.receive_webhook("sandbox", body, headers, base_url=BASE).outcome == "duplicate"
     assert inventory(ledger, pid).retired_kg == 12
 
 
 def test_expiry_racing_a_late_payment_ends_one_way_only(service, ledger, sandbox, project, clock) -> None:
     pid = project()
     for _ in range(10):
-        order, _ = service.place(order_for(pid, 2), key())
+        order, _ = service.place(order_for(pid, 2), key(), base_url=BASE)
         clock.now += timedelta(minutes=31)
         with ThreadPoolExecutor(max_workers=2) as pool:
             paid = pool.submit(pay, service, sandbox, order)
@@ -389,11 +392,15 @@ def test_one_client_cannot_hold_more_than_its_share_of_unpaid_credits(capped, le
     service = capped
     pid = project((1, 100_000))
     client = "203.0.113." + str(secrets.randbelow(250))
-    first, _ = service.place(order_for(pid, CAP + 1000), key(), client)  # an event's own footprint
+    first, _ = service.place(
+        order_for(pid, CAP + 1000), key(), client, base_url=BASE
+    )  # an event's own footprint
     assert first.quantity_kg == 6000
     with pytest.raises(TooManyReservations):
-        service.place(order_for(pid, 1), key(), client)
-    other, _ = service.place(order_for(pid, 1), key(), client + "0")  # everyone else still buys
+        service.place(order_for(pid, 1), key(), client, base_url=BASE)
+    other, _ = service.place(
+        order_for(pid, 1), key(), client + "0", base_url=BASE
+    )  # everyone else still buys
     assert other.quantity_kg == 1
     assert inventory(ledger, pid).reserved_kg == 6001  # the refused order reserved nothing
 
@@ -405,6 +412,6 @@ def test_small_orders_from_one_client_add_up_to_the_cap(capped, project) -> None
     pid = project((1, 100_000))
     client = "198.51.100." + str(secrets.randbelow(250))
     for _ in range(5):
-        service.place(order_for(pid, CAP // 5), key(), client)
+        service.place(order_for(pid, CAP // 5), key(), client, base_url=BASE)
     with pytest.raises(TooManyReservations):
-        service.place(order_for(pid, 1), key(), client)
+        service.place(order_for(pid, 1), key(), client, base_url=BASE)

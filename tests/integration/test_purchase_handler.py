@@ -111,7 +111,7 @@ def test_a_signed_webhook_retires_the_credits(invoke, footprint_id, stack) -> No
 
     order = place(invoke, order_body(footprint_id), new_key()).json()
     stored = ledger().order(order["order_id"])
-    body, headers = SandboxProvider(stack.environ["SANDBOX_WEBHOOK_SECRET"]).event_for(stored)
+    body, headers = SandboxProvider(stack.secret("sandbox-webhook-secret")).event_for(stored)
     answer = invoke("POST", "/v1/payments/sandbox/webhook", body=body.encode(),
                     headers={**headers, "Content-Type": "application/json"})  # fmt: skip
     assert answer.status == 200 and answer.json()["outcome"] == "retired"
@@ -134,19 +134,30 @@ def test_a_forged_webhook_is_refused_with_400(invoke) -> None:
     )
 
 
-def test_the_sweeper_releases_expired_reservations(invoke, stack, monkeypatch) -> None:
+def test_the_sweeper_releases_expired_reservations(invoke, stack) -> None:
     from carbonneutral import services
-    from sweeper.app import lambda_handler
-
-    from infrastructure.local.gateway import LambdaContext
 
     order = place(invoke, {"quantity_kg": 3, "project_id": "cdcer-sichuan-biogas", "beneficiary": {"name": "A"}},
                   new_key()).json()  # fmt: skip
-    later = datetime.now(UTC) + timedelta(hours=2)
-    monkeypatch.setattr(services.purchase_service(), "_clock", lambda: later)
-    result = lambda_handler({"source": "aws.scheduler"}, LambdaContext("SweeperFunction"))
+    run_out(stack, order["order_id"])
+    result = stack.invoke("SweeperFunction", {"source": "aws.scheduler"})  # as the schedule invokes it
     assert result["released"] >= 1
     assert services.ledger().order(order["order_id"]).status.value == "expired"
+
+
+def run_out(stack, order_id: str) -> None:
+    """Moves an order's reservation into the past, as if its 30 minutes had passed."""
+    from carbonneutral.domain.orders import Order
+
+    table, key = stack.table, {"PK": {"S": f"ORDER#{order_id}"}, "SK": {"S": "ORDER"}}
+    client = stack.dynamodb_client()
+    item = client.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
+    order = Order.model_validate_json(item["body"]["S"])
+    past = datetime.now(UTC) - timedelta(minutes=1)
+    body = order.model_copy(update={"reserved_until": past}).model_dump_json()
+    due = f"{past.isoformat(timespec='seconds')}#{order_id}"
+    client.update_item(TableName=table, Key=key, UpdateExpression="SET body = :b, GSI1SK = :due",
+                       ExpressionAttributeValues={":b": {"S": body}, ":due": {"S": due}})  # fmt: skip
 
 
 def test_admin_imports_issuance_from_csv_and_refuses_overlaps(stack, tmp_path, capsys) -> None:
@@ -175,13 +186,12 @@ def test_admin_audit_passes_on_a_consistent_ledger(stack, capsys) -> None:
     assert os.environ["TABLE_NAME"] == stack.table
 
 
-def test_init_secrets_creates_the_parameters_once_and_never_overwrites(stack, monkeypatch, capsys) -> None:
+def test_init_secrets_creates_the_parameters_once_and_never_overwrites(stack, capsys) -> None:
     import boto3
     from carbonneutral.certify.keys import SigningKey, verify
 
     from infrastructure.admin import main
 
-    monkeypatch.setenv("AWS_ENDPOINT_URL_SSM", stack.s3.endpoint)  # moto's server speaks SSM too
     path = "/cn-test-" + secrets.token_hex(4)
     assert main(["init-secrets", "--path", path, "--kid", "k-test"]) == 0
     ssm = boto3.client("ssm")
@@ -196,7 +206,8 @@ def test_init_secrets_creates_the_parameters_once_and_never_overwrites(stack, mo
         "certificate-public-keys",
     }
     assert params["certificate-signing-key"]["Type"] == "SecureString"
-    key = SigningKey.from_secret("k-test", params["certificate-signing-key"]["Value"])
+    key = SigningKey.from_secret(params["certificate-signing-key"]["Value"])
+    assert key.kid == "k-test"
     document = {"kid": "k-test", "x": "y"}
     assert verify(
         {**document, "signature": key.sign(document)}, json.loads(params["certificate-public-keys"]["Value"])

@@ -24,19 +24,30 @@ class SigningKey:
     seed: bytes  # the 32-byte Ed25519 private key
 
     @classmethod
-    def from_secret(cls, kid: str, secret: str) -> SigningKey:
-        seed = b64url_decode(secret)
-        if len(seed) != 32:
-            raise ValueError("the certificate signing key must be 32 bytes, base64url")
+    def from_secret(cls, secret: str) -> SigningKey:
+        """The certificate-signing-key parameter: a private Ed25519 JWK with its key id.
+
+        The key id travels with the key, so rotating the key is one parameter change and no deploy.
+        """
+        try:
+            jwk = json.loads(secret)
+            kid, seed = str(jwk["kid"]), b64url_decode(str(jwk["d"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError("the certificate signing key must be a private Ed25519 JWK with a kid") from exc
+        if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519" or len(seed) != 32 or not kid:
+            raise ValueError("the certificate signing key must be a private Ed25519 JWK with a kid")
         return cls(kid, seed)
 
     @classmethod
-    def generate(cls, kid: str) -> tuple[SigningKey, str]:
+    def generate(cls, kid: str) -> SigningKey:
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
         from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
         raw = Ed25519PrivateKey.generate().private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-        return cls(kid, raw), b64url(raw)
+        return cls(kid, raw)
+
+    def to_secret(self) -> str:
+        return json.dumps({**self.public_jwk(), "d": b64url(self.seed)}, sort_keys=True)
 
     def _private(self) -> Any:
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -60,12 +71,23 @@ class SigningKey:
         }
 
 
-def key_set(current: SigningKey, retired_keys_json: str = "") -> dict[str, list[dict[str, str]]]:
-    """The current public key plus keys retired by rotation, so old certificates still verify."""
+def key_set(current: SigningKey, published: dict[str, Any] | None = None) -> dict[str, list[dict[str, str]]]:
+    """The published set with the current key first: keys retired by rotation stay in it, so
+    certificates they signed keep verifying."""
     keys = [current.public_jwk()]
-    if retired_keys_json:
-        keys += [k for k in json.loads(retired_keys_json).get("keys", []) if k.get("kid") != current.kid]
+    keys += [k for k in (published or {}).get("keys", []) if k.get("kid") != current.kid]
     return {"keys": keys}
+
+
+def parse_key_set(text: str) -> dict[str, Any]:
+    """The certificate-public-keys parameter: a JWK set."""
+    try:
+        keys = json.loads(text)
+    except ValueError as exc:
+        raise ValueError("the published key set is not JSON") from exc
+    if not isinstance(keys, dict) or not isinstance(keys.get("keys"), list):
+        raise ValueError('the published key set must be {"keys": [...]}')
+    return keys
 
 
 def verify(signed: dict[str, Any], keys: dict[str, Any]) -> tuple[bool, str]:

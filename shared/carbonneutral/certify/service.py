@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-import json
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
@@ -12,6 +12,7 @@ from carbonneutral.certify.keys import verify
 from carbonneutral.domain.certificates import is_certificate_id
 from carbonneutral.domain.projects import SerialRange
 from carbonneutral.errors import NotFound
+from carbonneutral.store.renders import render_key
 
 
 class Verification(BaseModel):
@@ -32,11 +33,14 @@ def ranges_of(labels: list[str]) -> list[SerialRange]:
 
 
 class CertificateService:
-    def __init__(self, ledger: Any, renders: Any, key_set: dict[str, Any], base_url: str) -> None:
-        self._ledger, self._renders, self._keys, self._base = ledger, renders, key_set, base_url
+    """Reads, verifies and renders certificates with the published key set (`keys`), which holds
+    the current key and every key retired by rotation."""
+
+    def __init__(self, ledger: Any, renders: Any, keys: Callable[..., dict[str, Any]]) -> None:
+        self._ledger, self._renders, self._keys = ledger, renders, keys
 
     def key_set(self) -> dict[str, Any]:
-        return self._keys
+        return self._keys()
 
     def _found(self, certificate_id: str) -> tuple[dict[str, Any], str, str]:
         found = self._ledger.certificate(certificate_id) if is_certificate_id(certificate_id) else None
@@ -49,45 +53,45 @@ class CertificateService:
 
     def verify(self, certificate_id: str) -> Verification:
         signed, order_id, project_id = self._found(certificate_id)
-        valid, why = verify(signed, self._keys)
+        keys = self._keys()
+        if signed.get("kid") not in {k.get("kid") for k in keys.get("keys", [])}:
+            keys = self._keys(fresh=True)  # signed with a key published since this copy was read
+        valid, why = verify(signed, keys)
         retired = self._ledger.serials_retired_for(project_id, order_id, ranges_of(signed.get("serials", [])))
-        return Verification(certificate_id=certificate_id, valid=valid, reason=why, kid=signed.get("kid"),
-                            retired_in_ledger=retired)  # fmt: skip
+        return Verification(
+            certificate_id=certificate_id,
+            valid=valid,
+            reason=why,
+            kid=signed.get("kid"),
+            retired_in_ledger=retired,
+        )
 
-    def verify_url(self, certificate_id: str) -> str:
-        return f"{self._base}/c/{certificate_id}/verify"
+    @staticmethod
+    def verify_url(certificate_id: str, base_url: str) -> str:
+        return f"{base_url}/c/{certificate_id}/verify"
 
-    def image(self, certificate_id: str) -> bytes:
+    def image(self, certificate_id: str, base_url: str) -> bytes:
         from carbonneutral.certify.render import render_png
 
         signed = self.get(certificate_id)
+        url = self.verify_url(certificate_id, base_url)
         return self._renders.get_or_render(  # type: ignore[no-any-return]
-            f"certificates/{certificate_id}/image.png", "image/png",
-            lambda: render_png(signed, self.verify_url(certificate_id)),
-        )  # fmt: skip
+            render_key(f"certificates/{certificate_id}", "image.png", url),
+            "image/png",
+            lambda: render_png(signed, url),
+        )
 
-    def page(self, certificate_id: str, lang: str) -> str:
+    def page(self, certificate_id: str, lang: str, base_url: str) -> str:
         from carbonneutral.certify.render import qr_svg
         from carbonneutral.web.pages import render
 
         signed = self.get(certificate_id)
+        url = self.verify_url(certificate_id, base_url)
 
         def make() -> bytes:
-            qr = base64.b64encode(qr_svg(self.verify_url(certificate_id)).encode()).decode()
-            return render("certificate.html", lang, cert=signed, qr_svg_b64=qr, base_url=self._base).encode()
+            qr = base64.b64encode(qr_svg(url).encode()).decode()
+            return render("certificate.html", lang, cert=signed, qr_svg_b64=qr, base_url=base_url).encode()
 
-        page: bytes = self._renders.get_or_render(
-            f"certificates/{certificate_id}/page.{lang}.html", "text/html", make
-        )
+        key = render_key(f"certificates/{certificate_id}", f"page.{lang}.html", url)
+        page: bytes = self._renders.get_or_render(key, "text/html", make)
         return page.decode()
-
-
-def public_key_set(published: str, signing_key: Any | None, retired: str) -> dict[str, Any]:
-    """The published JWK set; where none is configured (local runs) it comes from the signing key."""
-    if published:
-        return dict(json.loads(published))
-    if signing_key is None:
-        raise RuntimeError("set CERT_PUBLIC_KEYS (or CERT_PUBLIC_KEYS_PARAM)")
-    from carbonneutral.certify.keys import key_set
-
-    return key_set(signing_key, retired)

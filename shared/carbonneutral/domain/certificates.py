@@ -123,16 +123,16 @@ class CertificateIssuer:
     """Builds and signs the certificate of a retired order (called inside the retirement).
 
     The key is asked for only when a certificate is signed, so code that never retires
-    (the sweeper) never loads it.
+    (the sweeper) never loads it. The issuer is the public origin the payment arrived at.
     """
 
-    def __init__(self, scenes: Any, signing_key: Callable[[], Any], *, issuer: str) -> None:
-        self._scenes, self._signing_key, self._issuer = scenes, signing_key, issuer
+    def __init__(self, scenes: Any, signing_key: Callable[[], Any]) -> None:
+        self._scenes, self._signing_key = scenes, signing_key
 
-    def __call__(self, order: Order, project: Project) -> tuple[str, dict[str, Any]]:
+    def __call__(self, order: Order, project: Project, *, issuer: str) -> tuple[str, dict[str, Any]]:
         key = self._signing_key()
         scene = self._scenes.get(order.scene_id) if order.scene_id else None
         certificate = certificate_for(order, project, scene, certificate_id=new_certificate_id(),
-                                      issuer=self._issuer, kid=key.kid)  # fmt: skip
+                                      issuer=issuer, kid=key.kid)  # fmt: skip
         document = certificate.document()
         return certificate.certificate_id, {**document, "signature": key.sign(document)}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -16,12 +15,6 @@ from carbonneutral.domain.factors import FactorSet
 from carbonneutral.domain.ports import FootprintRepository, SceneRepository
 from carbonneutral.domain.scenes import SCENE_ID_PATTERN
 from carbonneutral.errors import InvalidInput, NotFound
-
-FOOTPRINT_ID_PATTERN = r"^fp_[A-Za-z0-9_-]{16,40}$"
-
-
-def is_footprint_id(value: str) -> bool:
-    return re.fullmatch(FOOTPRINT_ID_PATTERN, value) is not None
 
 
 class FootprintRequest(BaseModel):

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from carbonneutral.domain.footprints import FOOTPRINT_ID_PATTERN
+from carbonneutral.domain.ids import FOOTPRINT_ID_PATTERN
 from carbonneutral.domain.money import Money
 from carbonneutral.domain.projects import PROJECT_ID_PATTERN, SerialRange
 

@@ -37,7 +37,11 @@ class CheckoutStart:
 
 class PaymentProvider(Protocol):
     name: str
+    # Origins the buyer's browser is sent to for paying; the pages' CSP lets forms go there.
+    checkout_origins: tuple[str, ...]
 
-    def start_checkout(self, order: Order, token: str, base_url: str) -> CheckoutStart: ...
+    def start_checkout(
+        self, order: Order, token: str, base_url: str, lang: str | None = None
+    ) -> CheckoutStart: ...
 
     def parse_event(self, body: str, headers: Mapping[str, str]) -> PaymentEvent: ...

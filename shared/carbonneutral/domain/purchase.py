@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, Protocol
 
 from carbonneutral.domain.money import price_of
@@ -20,7 +21,7 @@ from carbonneutral.domain.orders import (
 )
 from carbonneutral.domain.payments import PaymentProvider
 from carbonneutral.domain.ports import FootprintRepository, SceneRepository
-from carbonneutral.errors import Forbidden, InvalidInput, NotFound, Unauthorized
+from carbonneutral.errors import Forbidden, InvalidInput, NotConfigured, NotFound, Unauthorized
 
 
 class Ledger(Protocol):
@@ -54,35 +55,55 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
+def release_expired(ledger: Ledger, now: datetime, limit: int = 100) -> int:
+    """Releases reservations that ran out unpaid; returns how many. Needs no secret and no provider."""
+    return sum(ledger.expire(order_id) for order_id in ledger.expired_reservations(now, limit))
+
+
 class PurchaseService:
+    """Orders, payments and their certificates.
+
+    Secrets and providers are asked for when used (they come from SSM with a TTL, so a rotated
+    secret takes effect without a restart); the public origin comes with each request.
+    """
+
     def __init__(
         self,
         ledger: Ledger,
         footprints: FootprintRepository,
         scenes: SceneRepository,
-        providers: dict[str, PaymentProvider],
+        providers: Callable[[], dict[str, PaymentProvider]],
         *,
         default_provider: str,
-        token_secret: str,
-        base_url: str,
+        token_secret: Callable[[], str],
         reservation: timedelta,
         clock: Callable[[], datetime] = _now,
-        certify: Callable[[Order, Any], tuple[str, dict[str, Any]]] | None = None,
+        certify: Callable[..., tuple[str, dict[str, Any]]] | None = None,
         contribute: Callable[[Order], list[dict[str, Any]]] | None = None,
         client_cap_kg: int = 0,
     ) -> None:
-        if len(token_secret) < 16:
-            raise ValueError("ORDER_TOKEN_SECRET must be set (at least 16 characters)")
         self._ledger, self._footprints, self._scenes = ledger, footprints, scenes
         self._providers, self._default = providers, default_provider
-        self._secret, self._base, self._reservation, self._clock = token_secret, base_url, reservation, clock
+        self._token_secret, self._reservation, self._clock = token_secret, reservation, clock
         self._certify, self._contribute, self._client_cap_kg = certify, contribute, client_cap_kg
 
+    def _secret(self) -> str:
+        secret = self._token_secret()
+        if len(secret) < 16:
+            raise NotConfigured("the order-token-secret parameter must hold at least 16 characters")
+        return secret
+
     def token_for(self, order: Order) -> str:
-        return order_token(self._secret, order.order_id)
+        return order_token(self._secret(), order.order_id)
 
     def place(
-        self, request: OrderRequest, idempotency_key: str | None, client: str | None = None
+        self,
+        request: OrderRequest,
+        idempotency_key: str | None,
+        client: str | None = None,
+        *,
+        base_url: str,
+        lang: str | None = None,
     ) -> tuple[Order, bool]:
         """(order, created): the same key and body give the same order, once."""
         from carbonneutral.store.ledger import IdempotencyRace
@@ -98,7 +119,7 @@ class PurchaseService:
         earlier = self._replay(idempotency_key, fingerprint)
         if earlier:
             return earlier, False
-        order = self._new_order(request)
+        order = self._new_order(request, base_url, lang)
         try:
             reserved = self._ledger.reserve(
                 order, idempotency_key, fingerprint, self._clock(), client, self._client_cap_kg
@@ -123,7 +144,7 @@ class PurchaseService:
         assert order is not None
         return order
 
-    def _new_order(self, request: OrderRequest) -> Order:
+    def _new_order(self, request: OrderRequest, base_url: str, lang: str | None) -> Order:
         now = self._clock()
         scene_id, factor_set = request.scene_id, None
         if request.footprint_id:
@@ -144,7 +165,7 @@ class PurchaseService:
         if found is None:
             raise InvalidInput(f"no project {request.project_id!r}", field="project_id")
         project, _ = found
-        provider = self._providers[self._default]
+        provider = self._providers()[self._default]
         order = Order(
             order_id=new_order_id(), status=OrderStatus.pending_payment, project_id=project.project_id,
             developer_id=project.developer.company_id, quantity_kg=quantity,
@@ -155,7 +176,7 @@ class PurchaseService:
             reserved_until=now + self._reservation, created_at=now, token_hash="", provider=provider.name,
         )  # fmt: skip
         token = self.token_for(order)
-        checkout = provider.start_checkout(order, token, self._base)
+        checkout = provider.start_checkout(order, token, base_url, lang)
         return order.model_copy(update={"token_hash": hash_token(token), "checkout_url": checkout.url,
                                         "checkout_reference": checkout.reference})  # fmt: skip
 
@@ -176,29 +197,33 @@ class PurchaseService:
             raise Forbidden("the order token does not match")
         return order
 
-    def receive_webhook(self, provider_name: str, body: str, headers: dict[str, str]) -> Any:
-        provider = self._providers.get(provider_name)
-        if provider is None:
+    def provider_names(self) -> tuple[str, list[str]]:
+        """(the provider new orders use, every provider whose webhook is live)."""
+        return self._default, [self._default]
+
+    def receive_webhook(
+        self, provider_name: str, body: str, headers: dict[str, str], *, base_url: str
+    ) -> Any:
+        if provider_name != self._default:  # only the configured provider's webhook is live
             raise NotFound(f"no payment provider {provider_name!r}")
+        provider = self._providers()[provider_name]
         event = provider.parse_event(body, headers)
-        return self._ledger.apply_payment(event, self._clock(), lambda order: order.reason, self._certify,
+        certify = partial(self._certify, issuer=base_url) if self._certify else None
+        return self._ledger.apply_payment(event, self._clock(), lambda order: order.reason, certify,
                                           self._contribute)  # fmt: skip
 
-    def pay_in_sandbox(self, order_id: str, token: str | None) -> Any:
+    def pay_in_sandbox(self, order_id: str, token: str | None, *, base_url: str) -> Any:
         """The sandbox 'bank': signs a payment event and sends it down the webhook path."""
         order = self.get(order_id, token)
-        sandbox = self._providers.get("sandbox")
-        if sandbox is None or order.provider != "sandbox":
+        if self._default != "sandbox" or order.provider != "sandbox":
             raise Forbidden("test payments are only for sandbox orders")
+        sandbox = self._providers()["sandbox"]
         body, headers = sandbox.event_for(order)  # type: ignore[attr-defined]
-        return self.receive_webhook("sandbox", body, headers)
+        return self.receive_webhook("sandbox", body, headers, base_url=base_url)
 
     def projects(self) -> list[Any]:
         return self._ledger.projects()  # type: ignore[attr-defined,no-any-return]
 
     def sweep(self, limit: int = 100) -> int:
         """Releases reservations that ran out; returns how many were released."""
-        return sum(
-            self._ledger.expire(order_id)
-            for order_id in self._ledger.expired_reservations(self._clock(), limit)
-        )
+        return release_expired(self._ledger, self._clock(), limit)

@@ -8,6 +8,7 @@ import time
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import urlencode
 
 from carbonneutral.domain.money import Money
 from carbonneutral.domain.orders import Order
@@ -20,15 +21,19 @@ _OUTCOMES = {"payment.succeeded": "succeeded", "payment.failed": "failed", "chec
 
 class SandboxProvider:
     name = "sandbox"
+    checkout_origins: tuple[str, ...] = ()  # its test checkout is one of the platform's own pages
 
     def __init__(self, webhook_secret: str) -> None:
         if len(webhook_secret) < 16:
             raise ValueError("the sandbox webhook secret must be at least 16 characters")
         self._secret = webhook_secret
 
-    def start_checkout(self, order: Order, token: str, base_url: str) -> CheckoutStart:
+    def start_checkout(
+        self, order: Order, token: str, base_url: str, lang: str | None = None
+    ) -> CheckoutStart:
+        query = urlencode({"token": token, **({"lang": lang} if lang else {})})
         return CheckoutStart(
-            url=f"{base_url}/checkout/{order.order_id}?token={token}", reference=f"sbx_{order.order_id}"
+            url=f"{base_url}/checkout/{order.order_id}?{query}", reference=f"sbx_{order.order_id}"
         )
 
     def event_for(self, order: Order, outcome: str = "payment.succeeded", *, amount: Money | None = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from carbonneutral.domain.money import Money
 from carbonneutral.domain.orders import Order
@@ -21,6 +22,7 @@ _OUTCOMES = {
 
 class StripeProvider:
     name = "stripe"
+    checkout_origins: tuple[str, ...] = ("https://checkout.stripe.com",)
 
     def __init__(self, api_key: str, webhook_secret: str, *, payment_methods: tuple[str, ...] = ("card",),
                  api_base: str | None = None) -> None:  # fmt: skip
@@ -38,7 +40,12 @@ class StripeProvider:
             self._client = stripe.StripeClient(self._api_key, **kwargs)
         return self._client
 
-    def start_checkout(self, order: Order, token: str, base_url: str) -> CheckoutStart:
+    def start_checkout(
+        self, order: Order, token: str, base_url: str, lang: str | None = None
+    ) -> CheckoutStart:
+        back = f"{base_url}/checkout/{order.order_id}?" + urlencode(
+            {"token": token, **({"lang": lang} if lang else {})}
+        )
         params: dict[str, Any] = {
             "mode": "payment",
             "client_reference_id": order.order_id,
@@ -52,8 +59,9 @@ class StripeProvider:
                     "product_data": {"name": f"{order.quantity_kg} kg CO2e retired: {order.reason}"[:250]},
                 },
             }],
-            "success_url": f"{base_url}/checkout/{order.order_id}?token={token}&paid=1",
-            "cancel_url": f"{base_url}/checkout/{order.order_id}?token={token}",
+            "success_url": f"{back}&paid=1",
+            "cancel_url": back,
+            "locale": "zh" if (lang or "").startswith("zh") else "en" if lang else "auto",
             "expires_at": int(order.reserved_until.timestamp()),
         }  # fmt: skip
         if "wechat_pay" in self._methods:

@@ -1,13 +1,42 @@
-"""Rendered artefacts in S3. DynamoDB is the source of truth: a missing render is made again."""
+"""Rendered artefacts in S3. DynamoDB is the source of truth: a missing render is made again.
+
+A render's key carries a digest of everything it is made from (its inputs, such as the public
+URL in a QR code or the scene it shows, and the layer's own code and templates), so a changed
+scene, a new PublicBaseUrl or a new deploy makes a new render instead of serving a stale one.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from carbonneutral.errors import ServiceUnavailable
 from carbonneutral.observability import logger
 from carbonneutral.store import aws
+
+_PACKAGE = Path(__file__).resolve().parent.parent
+_RENDER_INPUTS = (".py", ".html", ".css", ".svg", ".js", ".mo")
+
+
+@cache
+def code_digest() -> str:
+    """A digest of the package's own source, templates and catalogs (read once per process)."""
+    digest = hashlib.sha256()
+    for path in sorted(_PACKAGE.rglob("*")):
+        if path.suffix in _RENDER_INPUTS and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(_PACKAGE).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def render_key(folder: str, name: str, *inputs: str) -> str:
+    """S3 key for a render of `name` made from `inputs`: folder/stem-<digest>.ext."""
+    stem, _, ext = name.rpartition(".")
+    digest = hashlib.sha256("\0".join((code_digest(), *inputs)).encode()).hexdigest()[:20]
+    return f"{folder}/{stem}-{digest}.{ext}"
 
 
 class RenderStore:

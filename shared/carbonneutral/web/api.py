@@ -3,17 +3,37 @@
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig
 
+from carbonneutral.errors import InvalidInput
 from carbonneutral.settings import get_settings
 from carbonneutral.web import problems
+
+_HOST = re.compile(r"^[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+
+
+def public_origin(event: Any) -> str:
+    """The origin pages, QR codes and certificates point to: the stack's PublicBaseUrl (a custom
+    domain) when it has one, else the domain this request came to, as API Gateway reports it."""
+    configured = get_settings().public_base_url
+    if configured:
+        return configured
+    domain = str(event.request_context.domain_name or "")
+    proto = (event.headers.get("x-forwarded-proto") or "https").split(",")[0].strip().lower()
+    if not _HOST.fullmatch(domain):
+        raise InvalidInput("the request has no usable host", field="host", location="header")
+    return f"{'http' if proto == 'http' else 'https'}://{domain}"
 
 
 class ApiResolver(APIGatewayHttpResolver):
     """APIGatewayHttpResolver that refuses oversized bodies before parsing them."""
+
+    def base_url(self) -> str:
+        return public_origin(self.current_event)
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         limit = get_settings().max_body_bytes

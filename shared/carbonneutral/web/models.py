@@ -128,6 +128,12 @@ class OrderOut(BaseModel):
         )  # fmt: skip
 
 
+class ProvidersOut(BaseModel):
+    default: str = Field(description="The provider new orders are paid with")
+    providers: list[str] = Field(description="Providers whose webhook is live")
+    test_payments_only: bool = Field(description="True for the sandbox: no real money moves")
+
+
 class WebhookAnswer(BaseModel):
     received: bool = True
     outcome: str

@@ -12,10 +12,18 @@ import jinja2
 
 from carbonneutral.web.i18n import LANGUAGES, negotiate, translations
 
-CSP = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
-)
+
+def csp(form_targets: tuple[str, ...] = ()) -> str:
+    """The pages' Content-Security-Policy; `form_targets` are origins a form may lead to (a payment
+    provider's checkout, reached by a redirect after the form is posted: browsers check those too)."""
+    form_action = " ".join(("'self'", *form_targets))
+    return (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        f"form-action {form_action}; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    )
+
+
+CSP = csp()
 
 
 def _(message: str) -> str:

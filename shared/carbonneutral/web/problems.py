@@ -126,8 +126,8 @@ def register(app: Any) -> None:
         errors = None
         if exc.field:
             errors = [FieldError(field=exc.field, location=exc.location, message=exc.detail, type=exc.slug)]
-        if exc.status >= 500:
-            logger.warning("dependency unavailable", extra={"problem": exc.slug})
+        if exc.log_level:
+            getattr(logger, exc.log_level)("dependency unavailable", extra={"problem": exc.slug})
         return problem_response(exc.status, exc.slug, exc.title, exc.detail, errors)
 
     @app.exception_handler(RequestValidationError)
