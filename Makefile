@@ -127,6 +127,12 @@ messages: $(VENV)/.installed
 	$(VENV)/bin/pybabel update -i shared/carbonneutral/web/locale/messages.pot -d shared/carbonneutral/web/locale -D messages --no-fuzzy-matching
 	$(VENV)/bin/pybabel compile -d shared/carbonneutral/web/locale -D messages --statistics
 
+# After `sam deploy`: read-only checks of every public route, and one sandbox purchase (none on a
+# stack that takes real payments). BASE_URL is the stack's PagesUrl output.
+smoke: $(VENV)/.installed
+	@test -n "$(BASE_URL)" || { echo "usage: make smoke BASE_URL=https://<api id>.execute-api.<region>.amazonaws.com"; exit 2; }
+	$(PY) -m infrastructure.smoke $(BASE_URL)
+
 audit: $(VENV)/.installed
 	$(PY) -m infrastructure.admin --local audit
 

@@ -28,6 +28,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
             for key, value in local.environ.items():
                 mp.setenv(key, value)  # the admin's environment; undone when the session ends
             yield local
+            # A function that called outside its role got AccessDenied, as on AWS; whichever test
+            # made it, the session fails here too, so no such call goes unnoticed.
+            denials = local.proxy.denials if local.proxy else []
+            assert not denials, f"calls outside the functions' roles: {denials}"
         finally:
             local.stop()
 

@@ -12,7 +12,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from carbonneutral import services
 from carbonneutral.data import openapi_document
 from carbonneutral.domain.factors import FactorSet, load_factor_set
-from carbonneutral.domain.footprints import FOOTPRINT_ID_PATTERN, Footprint, FootprintRequest, is_footprint_id
+from carbonneutral.domain.footprints import Footprint, FootprintRequest
+from carbonneutral.domain.ids import FOOTPRINT_ID_PATTERN, is_footprint_id
 from carbonneutral.domain.scenes import SCENE_ID_PATTERN, SceneKind, is_scene_id
 from carbonneutral.errors import InvalidInput, NotFound
 from carbonneutral.observability import logger, metrics, traced

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Pat
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from carbonneutral import services
-from carbonneutral.domain.footprints import is_footprint_id
+from carbonneutral.domain.ids import is_footprint_id
 from carbonneutral.domain.money import price_of
 from carbonneutral.domain.orders import ORDER_ID_PATTERN, OrderRequest, is_order_id, kg_to_neutralize
 from carbonneutral.domain.ranking import PARTICIPANT_ID_PATTERN

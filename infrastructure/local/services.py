@@ -13,7 +13,6 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from typing import Any
 
 from infrastructure.template import ROOT
 
@@ -78,42 +77,47 @@ class DynamoDBLocal:
         return self
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=5)
+        _stop_group(self.proc)
         self.proc = None
 
 
 class MotoServer:
-    """moto's server in a thread of this process: S3 and SSM (SecureString parameters) on one port."""
+    """moto's server, a process of its own (its state is per process, so two stacks never share
+    one): S3 and SSM (SecureString parameters) on one port."""
 
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self._server: Any = None
+    def __init__(self, port: int, log_path: Path | None = None) -> None:
+        self.port, self.log_path = port, log_path
+        self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 15) -> MotoServer:
-        import logging
+    def start(self, timeout: float = 30) -> MotoServer:
+        import sys
 
-        from moto.server import ThreadedMotoServer
-
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
-        self._server.start()
-        wait_for_port(self.port, timeout)
+        log = self.log_path.open("ab") if self.log_path else subprocess.DEVNULL
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            env={**os.environ, "MOTO_ALLOW_NONEXISTENT_REGION": "true"},
+        )  # fmt: skip
+        wait_for_port(self.port, timeout, self.proc)
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
+        _stop_group(self.proc)
+        self.proc = None
+
+
+def _stop_group(proc: subprocess.Popen[bytes] | None) -> None:
+    if proc and proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
 
 
 def aws_environment(

@@ -10,9 +10,10 @@ exist only in the local SSM, made by the same `init-secrets` an organizer runs b
 
 from __future__ import annotations
 
-import io
 import os
 import secrets
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,7 @@ from infrastructure.local.services import (
     aws_environment,
     free_port,
 )
+from infrastructure.template import ROOT
 
 TABLE_NAME = "carbon-neutral-local"
 BUCKET_NAME = "carbon-neutral-local-renders"
@@ -58,6 +60,8 @@ class LocalStack:
     extra_environment: dict[str, dict[str, str]] = field(default_factory=dict)
     run_schedules: bool = False
     log_dir: Path | None = None
+    # True: this process's environment and cached clients point at this stack (the admin's view).
+    export: bool = True
     dynamodb: DynamoDBLocal | None = None
     aws: MotoServer | None = None
     proxy: IamProxy | None = None
@@ -97,8 +101,9 @@ class LocalStack:
                 "PAYMENT_PROVIDER": values["PaymentProvider"],
             }
             self._start_functions(stack)
-            os.environ.update(self.environ)
-            self._reset_cached_wiring()
+            if self.export:
+                os.environ.update(self.environ)
+                self._reset_cached_wiring()
             bootstrap.ensure_table(self.dynamodb_client(), self.table)
             bootstrap.ensure_bucket(self.s3_client(), self.bucket)
             if self.seed:
@@ -152,11 +157,20 @@ class LocalStack:
         return log
 
     def create_secrets(self) -> None:
-        """What an organizer runs once before deploying: `admin init-secrets`."""
-        from infrastructure import admin
+        """What an organizer runs once before deploying: `admin init-secrets`, as a command."""
+        done = self.admin("init-secrets", "--path", self.secrets_path, "--kid", LOCAL_KEY_ID)
+        if done.returncode != 0:
+            raise RuntimeError(f"init-secrets refused to run on the local stack: {done.stderr}")
 
-        if admin.init_secrets(self.secrets_path, LOCAL_KEY_ID, out=io.StringIO()) != 0:
-            raise RuntimeError("init-secrets refused to run on the local stack")
+    def admin(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        """`python -m infrastructure.admin …` against this stack, with the admin's environment."""
+        env = {
+            **os.environ,
+            **self.environ,
+            "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in ("shared", ".")),
+        }
+        return subprocess.run([sys.executable, "-m", "infrastructure.admin", *args], cwd=ROOT, env=env, input=stdin,
+                              capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
 
     def _schedules(self) -> None:
         """EventBridge Scheduler, for `rate(N minutes)` expressions."""
@@ -200,6 +214,16 @@ class LocalStack:
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         """Invokes a function directly, as a schedule or `aws lambda invoke` does."""
         return self.functions[logical_id].invoke(event)
+
+    def client_as(self, logical_id: str, service: str) -> Any:
+        """A client with a function's own credentials, through the IAM proxy: what its code gets."""
+        import boto3
+
+        assert self.proxy
+        env = self.functions[logical_id].base_environment
+        return boto3.client(service, endpoint_url=self.proxy.endpoint, region_name=LOCAL_REGION,
+                            aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+                            aws_session_token=env["AWS_SESSION_TOKEN"])  # fmt: skip
 
     def secret(self, name: str) -> str:
         """A secret as the local SSM holds it (what a payment provider would share with us)."""

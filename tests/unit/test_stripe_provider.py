@@ -4,13 +4,10 @@ signatures computed here with the signing secret."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, HTTPServer
-from urllib.parse import parse_qs
 
 import pytest
 from carbonneutral.domain.money import Money
@@ -19,36 +16,16 @@ from carbonneutral.domain.payments import InvalidSignature
 from carbonneutral.payments.signing import sign
 from carbonneutral.payments.stripe_provider import StripeProvider
 
+from tests.fakes import FakeStripe
+
 SECRET = "whsec_test_0123456789abcdef"
 
 
 @pytest.fixture
-def fake_stripe() -> Iterator[tuple[str, list[dict]]]:
-    requests: list[dict] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"])).decode()
-            requests.append(
-                {"path": self.path, "form": parse_qs(body), "auth": self.headers["Authorization"]}
-            )
-            answer = json.dumps({"id": "cs_test_123", "object": "checkout.session",
-                                 "url": "https://checkout.stripe.com/c/pay/cs_test_123"}).encode()  # fmt: skip
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(answer)))
-            self.end_headers()
-            self.wfile.write(answer)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", requests
-    server.shutdown()
-    server.server_close()
+def fake_stripe() -> Iterator[FakeStripe]:
+    fake = FakeStripe()
+    yield fake
+    fake.stop()
 
 
 def an_order() -> Order:
@@ -61,14 +38,15 @@ def an_order() -> Order:
 
 
 def test_checkout_session_asks_for_the_order_amount_in_fen(fake_stripe) -> None:
-    base, requests = fake_stripe
     provider = StripeProvider(
-        "sk_test_123", SECRET, payment_methods=("card", "alipay", "wechat_pay"), api_base=base
+        "sk_test_123", SECRET, payment_methods=("card", "alipay", "wechat_pay"), api_base=fake_stripe.url
     )
-    start = provider.start_checkout(an_order(), "tok", "https://neutral.example")
-    assert start.url == "https://checkout.stripe.com/c/pay/cs_test_123" and start.reference == "cs_test_123"
-    (request,) = requests
-    form = {k: v[0] for k, v in request["form"].items()}
+    start = provider.start_checkout(an_order(), "tok", "https://neutral.example", "zh-CN")
+    assert start.url.startswith("https://checkout.stripe.com/c/pay/cs_test_") and start.reference.startswith(
+        "cs_test_"
+    )
+    (request,) = fake_stripe.requests
+    form = request["form"]
     assert request["path"] == "/v1/checkout/sessions" and request["auth"] == "Bearer sk_test_123"
     assert form["line_items[0][price_data][unit_amount]"] == "2890"
     assert form["line_items[0][price_data][currency]"] == "cny"
@@ -76,6 +54,11 @@ def test_checkout_session_asks_for_the_order_amount_in_fen(fake_stripe) -> None:
     assert [form[f"payment_method_types[{i}]"] for i in range(3)] == ["card", "alipay", "wechat_pay"]
     assert form["payment_method_options[wechat_pay][client]"] == "web"
     assert form["expires_at"] == str(int(an_order().reserved_until.timestamp()))
+    assert form["locale"] == "zh"  # Stripe's page in the buyer's language, and back to it afterwards
+    assert (
+        form["cancel_url"]
+        == "https://neutral.example/checkout/ord_abcdefghijklmnopqrstuv?token=tok&lang=zh-CN"
+    )
 
 
 def stripe_event(kind: str, **session: object) -> str:

@@ -50,12 +50,13 @@ class SecretStore:
         if stale or name not in self._values:
             self._fetch(now)
         if name not in self._values:
-            parameter = f"{self._path}/{name}"
-            if parameter not in self._reported:
-                self._reported.add(parameter)
-                logger.error("secret not configured", extra={"parameter": parameter})
+            missing = [f"{self._path}/{n}" for n in self._names if n not in self._values]
+            for parameter in missing:
+                if parameter not in self._reported:
+                    self._reported.add(parameter)
+                    logger.error("secret not configured", extra={"parameter": parameter})
             raise NotConfigured(
-                f"the SSM parameter {parameter} does not exist yet (create it with init-secrets)"
+                f"these SSM parameters do not exist yet: {', '.join(missing)} (create them with init-secrets)"
             )
         return self._values[name]
 

@@ -1,0 +1,108 @@
+"""Functions run from the built layer the way Lambda loads it: read-only code, bytecode shipped
+in the layer, nothing from the project's venv or source tree, the same package versions."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from importlib import metadata
+
+import pytest
+
+from infrastructure.local import build, functions
+from infrastructure.template import ROOT
+
+pytestmark = pytest.mark.integration
+
+PROBE = """
+import importlib, os, sys
+
+def lambda_handler(event, context):
+    def can_write(path):
+        try:
+            with open(os.path.join(path, "probe.txt"), "w") as fh:
+                fh.write("x")
+            return True
+        except OSError:
+            return False
+
+    import carbonneutral
+    found = {}
+    for name in ("pytest", "moto", "playwright"):
+        try:
+            importlib.import_module(name)
+            found[name] = True
+        except ImportError:
+            found[name] = False
+    return {
+        "task_writable": can_write(os.environ["LAMBDA_TASK_ROOT"]),
+        "layer_writable": can_write(event["layer"]),
+        "layer_package_writable": can_write(os.path.dirname(carbonneutral.__file__)),
+        "tmp_writable": can_write("/tmp"),
+        "carbonneutral_from": carbonneutral.__file__,
+        "sys_path": sys.path,
+        "dev_packages": found,
+    }
+"""
+
+
+@pytest.fixture(scope="module")
+def probe(stack, tmp_path_factory: pytest.TempPathFactory):
+    """A function staged exactly like the real ones, that reports what it can see and do."""
+    root = tmp_path_factory.mktemp("probe-task")
+    (root / "task" / "probe").mkdir(parents=True)
+    (root / "task" / "probe" / "__init__.py").write_text("")
+    (root / "task" / "probe" / "app.py").write_text(textwrap.dedent(PROBE))
+    root.chmod(0o755)
+    build.make_read_only(root / "task")
+    artifacts = build.Artifacts(root, root / "task", stack.artifacts.layer)
+    spec = functions.FunctionSpec(
+        "Probe", "probe", "arn:aws:lambda:local:probe", "probe.app.lambda_handler", 10, 128, {}
+    )
+    function = functions.LambdaFunction(spec, artifacts, {})
+    try:
+        yield function.invoke({"layer": str(stack.artifacts.layer)})
+    finally:
+        function.stop()
+        build.make_writable(root)
+
+
+def test_function_code_and_layer_are_read_only_and_tmp_is_not(probe) -> None:
+    assert probe["task_writable"] is False
+    assert probe["layer_writable"] is False
+    assert probe["layer_package_writable"] is False  # so no bytecode cache can be written beside it
+    assert probe["tmp_writable"] is True
+
+
+def test_functions_load_the_layer_not_the_source_tree_or_the_venv(probe, stack) -> None:
+    assert probe["carbonneutral_from"].startswith(str(stack.artifacts.layer))
+    assert not any(str(ROOT / "shared") in p or "site-packages" in p for p in probe["sys_path"])
+    assert probe["dev_packages"] == {"pytest": False, "moto": False, "playwright": False}
+
+
+def test_every_module_in_the_layer_ships_its_bytecode(stack) -> None:
+    missing = []
+    for source in stack.artifacts.layer.rglob("*.py"):
+        compiled = source.parent / "__pycache__" / f"{source.stem}.cpython-312.pyc"
+        if not compiled.exists():
+            missing.append(str(source.relative_to(stack.artifacts.layer)))
+    assert missing == []
+
+
+def test_the_layer_holds_the_versions_the_tests_run(stack) -> None:
+    pins = dict(
+        line.split("==")
+        for line in (ROOT / "shared/requirements.txt").read_text().splitlines()
+        if "==" in line
+    )
+    in_layer = {}
+    for info in stack.artifacts.layer.glob("*.dist-info"):
+        name, version = info.name.removesuffix(".dist-info").rsplit("-", 1)
+        in_layer[re.sub(r"[-_.]+", "-", name).lower()] = version
+    in_venv = {name: metadata.version(name) for name in pins}
+    assert in_layer == pins == in_venv
+
+
+def test_the_layer_ships_the_certificate_font(stack) -> None:
+    fonts = stack.artifacts.layer / "carbonneutral" / "web" / "fonts"
+    assert (fonts / "NotoSansSC_400Regular.ttf").stat().st_size > 1_000_000
