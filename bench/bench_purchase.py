@@ -12,6 +12,7 @@ import json
 import multiprocessing as mp
 import os
 import secrets
+import sys
 import time
 from typing import Any
 
@@ -37,24 +38,37 @@ def _meter(client: Any, tally: dict[str, float]) -> None:
     client.meta.events.register("after-call.dynamodb", count)
 
 
-def buyer(env: dict[str, str], project_id: str, count: int, barrier: Any, results: Any) -> None:
+class Context:
+    """The part of Lambda's context object the handler reads."""
+
+    function_name, function_version, memory_limit_in_mb = "PurchaseFunction", "$LATEST", 512
+    invoked_function_arn, aws_request_id = "arn:aws:lambda:us-east-1:000000000000:function:bench", "bench"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 15_000
+
+
+def buyer(env: dict[str, str], secret: str, project_id: str, count: int, barrier: Any, results: Any) -> None:
     os.environ.update(env)
+    os.dup2(
+        os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno()
+    )  # the handler's logs, as CloudWatch takes them
     from carbonneutral import services
     from carbonneutral.payments.sandbox import SandboxProvider
     from carbonneutral.store import aws
     from purchase.app import lambda_handler
 
-    from infrastructure.local.gateway import LambdaContext, event_for
+    from infrastructure.local.gateway import event_for
 
     tally: dict[str, float] = {}
     _meter(aws.dynamodb(), tally)
-    sandbox, ledger = SandboxProvider(env["SANDBOX_WEBHOOK_SECRET"]), services.ledger()
+    sandbox, ledger = SandboxProvider(secret), services.ledger()
 
     def call(path: str, body: str, headers: dict[str, str]) -> dict[str, Any]:
         _, event = event_for(
             "POST", path, body=body.encode(), headers={"content-type": "application/json", **headers}
         )
-        return lambda_handler(event, LambdaContext("PurchaseFunction"))  # type: ignore[no-any-return]
+        return lambda_handler(event, Context())  # type: ignore[no-any-return]
 
     barrier.wait()
     timings, failures = [], 0
@@ -85,6 +99,7 @@ def pct(values: list[float], p: float) -> float:
 def main() -> None:
     stack = LocalStack(port=free_port(), quiet=True).start()
     ctx = mp.get_context("spawn")
+    secret = stack.secret("sandbox-webhook-secret")
     try:
         print(
             "buyers  purchases/s  reserve p50/p99 ms  retire p50/p99 ms  requests/purchase  RCU  WCU  failed"
@@ -92,7 +107,7 @@ def main() -> None:
         for buyers, count in RUNS.items():
             barrier, results = ctx.Barrier(buyers + 1), ctx.Queue()
             project_id = "cdcer-chengdu-green-commute" if buyers == 32 else "cdcer-sichuan-biogas"
-            procs = [ctx.Process(target=buyer, args=(stack.environ, project_id, count // buyers, barrier, results))
+            procs = [ctx.Process(target=buyer, args=(stack.environ, secret, project_id, count // buyers, barrier, results))
                      for _ in range(buyers)]  # fmt: skip
             for proc in procs:
                 proc.start()

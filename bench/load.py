@@ -129,7 +129,7 @@ def main() -> None:
     stack = None
     if STACK_FILE.exists():
         os.environ.update(json.loads(STACK_FILE.read_text()))
-        base = os.environ["PUBLIC_BASE_URL"]
+        base = os.environ["LOCAL_GATEWAY_URL"]
         print(f"target: the running make run at {base}")
     else:
         from infrastructure.local.services import free_port
@@ -144,7 +144,7 @@ def main() -> None:
 
         services.reset()
         sandbox, ledger, rec = (
-            SandboxProvider(os.environ["SANDBOX_WEBHOOK_SECRET"]),
+            SandboxProvider(services.secrets().get("sandbox-webhook-secret")),  # as the sandbox "bank" has it
             services.ledger(),
             Recorder(),
         )

@@ -18,7 +18,6 @@ from carbonneutral.domain.ranking import PARTICIPANT_ID_PATTERN
 from carbonneutral.errors import DomainError
 from carbonneutral.observability import logger, metrics, traced
 from carbonneutral.settings import get_settings
-from carbonneutral.web import forms
 from carbonneutral.web.api import create_app
 from carbonneutral.web.models import OrderOut, ProjectList, ProjectOut, ProvidersOut, WebhookAnswer
 from carbonneutral.web.pages import (
@@ -131,6 +130,8 @@ def neutralize_page(footprint_id: str) -> Response[str]:
 
 @app.post("/neutralize/<footprint_id>", include_in_schema=False)
 def neutralize_submit(footprint_id: str) -> Response[str]:
+    from carbonneutral.web import forms
+
     lang = language_of(app.current_event)
     form = read_form(app.current_event)
     if not csrf_ok(app.current_event, form):
@@ -158,6 +159,8 @@ def neutralize_submit(footprint_id: str) -> Response[str]:
 
 @app.get("/checkout/<order_id>", include_in_schema=False)
 def checkout_page(order_id: str) -> Response[str]:
+    from carbonneutral.web import forms
+
     lang = language_of(app.current_event)
     token = (app.current_event.query_string_parameters or {}).get("token")
     try:

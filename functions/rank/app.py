@@ -13,7 +13,6 @@ from carbonneutral.domain.ranking import BOARD_PATTERN, ENTRY_ID_PATTERN, PERIOD
 from carbonneutral.domain.scenes import SCENE_ID_PATTERN
 from carbonneutral.errors import NotFound
 from carbonneutral.observability import logger, metrics, traced
-from carbonneutral.web import forms
 from carbonneutral.web.api import create_app
 from carbonneutral.web.models import EntryOut, LeaderboardOut, RankedEntryOut
 from carbonneutral.web.pages import cookies_of, html, language_of, not_found_page, render
@@ -57,6 +56,7 @@ def leaderboard_page(board: str) -> Response[str]:
     import re
 
     from carbonneutral.domain.ranking import entry_id_for
+    from carbonneutral.web import forms
 
     lang = language_of(app.current_event)
     query = app.current_event.query_string_parameters or {}

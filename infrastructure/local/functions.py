@@ -90,7 +90,11 @@ class LambdaFunction:
     _idle: list[Instance] = field(default_factory=list)
     _count: int = 0
     _cond: threading.Condition = field(default_factory=threading.Condition)
-    cold_starts: list[float] = field(default_factory=list)
+    cold_starts: list[float] = field(
+        default_factory=list
+    )  # ms from starting a process to its handler imported
+    init_ms: list[float] = field(default_factory=list)  # of which importing the handler, measured inside
+    last_duration_ms: float = 0.0  # the handler's own time in the latest invocation
 
     def environment(self) -> dict[str, str]:
         return {
@@ -133,6 +137,7 @@ class LambdaFunction:
             instance.kill()
             raise InvocationError("Runtime.ImportModuleError", hello["init_error"]["errorMessage"])
         instance.init_ms = float(hello["init_ms"])
+        self.init_ms.append(instance.init_ms)
         self.cold_starts.append((time.perf_counter() - started) * 1000)
         return instance
 
@@ -175,6 +180,7 @@ class LambdaFunction:
                 exc if isinstance(exc, InvocationError) else InvocationError("Runtime.ExitError", exc)
             ) from exc
         instance.invocations += 1
+        self.last_duration_ms = float(answer.get("duration_ms", 0.0))
         self._release(instance)
         if "error" in answer:
             raise InvocationError(answer["error"]["errorType"], answer["error"]["errorMessage"])

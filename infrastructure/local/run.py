@@ -93,7 +93,7 @@ def main() -> int:
     # Lets `python -m infrastructure.admin --local …` find this stack while it runs: names and
     # endpoints only, no secret.
     stack_file = data_dir.parent / "stack.json"
-    write_private(stack_file, json.dumps(stack.environ))
+    write_private(stack_file, json.dumps({**stack.environ, "LOCAL_GATEWAY_URL": url}))
     print(
         f"\nCarbon-neutral platform running locally (Ctrl-C stops everything)\n"
         f"  Home page           {url}/\n"

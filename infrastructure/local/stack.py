@@ -249,9 +249,7 @@ class LocalStack:
         from carbonneutral.store import aws
 
         services.reset()
-        aws.dynamodb.cache_clear()
-        aws.s3.cache_clear()
-        aws.ssm.cache_clear()
+        aws.reset()
 
 
 def _client(service: str, endpoint: str) -> Any:

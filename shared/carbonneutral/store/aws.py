@@ -7,6 +7,7 @@ local rehearsal of it.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -48,25 +49,43 @@ def _config() -> Any:
     )
 
 
+_creating = threading.Lock()
+
+
 @cache
-def dynamodb() -> Any:
+def _session() -> Any:
     import boto3
 
-    return boto3.session.Session().client("dynamodb", config=_config())
+    return boto3.session.Session()
+
+
+def _client(service: str) -> Any:
+    # One session for all of a process's clients: its loaders and endpoint data are read once.
+    # Creating clients from one session is not thread-safe, and tests share a process's clients
+    # between threads.
+    with _creating:
+        return _session().client(service, config=_config())
+
+
+@cache
+def dynamodb() -> Any:
+    return _client("dynamodb")
 
 
 @cache
 def s3() -> Any:
-    import boto3
-
-    return boto3.session.Session().client("s3", config=_config())
+    return _client("s3")
 
 
 @cache
 def ssm() -> Any:
-    import boto3
+    return _client("ssm")
 
-    return boto3.session.Session().client("ssm", config=_config())
+
+def reset() -> None:
+    """Forget the process's clients (a local stack started with new endpoints calls this)."""
+    for cached in (_session, dynamodb, s3, ssm):
+        cached.cache_clear()
 
 
 @contextmanager

@@ -5,12 +5,13 @@ from __future__ import annotations
 import hmac
 import secrets
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
-import jinja2
-
 from carbonneutral.web.i18n import LANGUAGES, negotiate, translations
+
+if TYPE_CHECKING:
+    import jinja2
 
 
 def csp(form_targets: tuple[str, ...] = ()) -> str:
@@ -44,6 +45,8 @@ SECURITY_HEADERS = {
 
 @cache
 def environment(lang: str) -> jinja2.Environment:
+    import jinja2  # only functions that render pages pay for it, when they first do
+
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("carbonneutral.web", "templates"),
         autoescape=jinja2.select_autoescape(["html"]),
