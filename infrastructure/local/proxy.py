@@ -14,6 +14,7 @@ import json
 import re
 import sys
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -51,6 +52,8 @@ class IamProxy:
     admin_keys: frozenset[str] = frozenset()
     denials: list[Denial] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
+    # requests per (role name or "admin", operation), e.g. ("…-PurchaseFunctionRole-…", "ssm:GetParameters")
+    calls: Counter[tuple[str, str]] = field(default_factory=Counter)
     _server: ThreadingHTTPServer | None = None
     _local: threading.local = field(default_factory=threading.local)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -92,6 +95,10 @@ class IamProxy:
             )
         url = urlsplit(target)
         asked = self._asked(service, method, url.path, url.query, headers, body)
+        amz_target = headers.get("x-amz-target", "")
+        operation = f"{service}:{amz_target.rsplit('.', 1)[-1]}" if amz_target else asked[0][0]
+        with self._lock:
+            self.calls[(role.name if role else "admin", operation)] += 1
         fault = self._fault(service, [action for action, _ in asked])
         if fault is not None:
             return _error(service, fault.status, fault.code, "injected by the local rehearsal")

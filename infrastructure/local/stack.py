@@ -69,6 +69,7 @@ class LocalStack:
     artifacts: build.Artifacts | None = None
     functions: dict[str, functions.LambdaFunction] = field(default_factory=dict)
     definitions: dict[str, cloudformation.FunctionDefinition] = field(default_factory=dict)
+    roles: dict[str, iam.Role] = field(default_factory=dict)  # function logical id -> its role
     environ: dict[str, str] = field(default_factory=dict)  # the admin's environment (no secrets)
     secrets_path: str = ""
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -121,7 +122,7 @@ class LocalStack:
 
     def _start_functions(self, stack: cloudformation.Stack) -> None:
         assert self.dynamodb and self.aws
-        roles = iam.function_roles(stack)
+        roles = self.roles = iam.function_roles(stack)
         keys = {logical_id: f"LOCAL{secrets.token_hex(8).upper()}" for logical_id in roles}
         self.proxy = IamProxy(
             roles={keys[f]: role for f, role in roles.items()},

@@ -106,3 +106,33 @@ def test_the_layer_holds_the_versions_the_tests_run(stack) -> None:
 def test_the_layer_ships_the_certificate_font(stack) -> None:
     fonts = stack.artifacts.layer / "carbonneutral" / "web" / "fonts"
     assert (fonts / "NotoSansSC_400Regular.ttf").stat().st_size > 1_000_000
+
+
+def loaded_by(stack, module: str) -> set[str]:
+    """The modules importing a handler loads, in a fresh interpreter that sees only the built code."""
+    import json
+    import subprocess
+
+    from infrastructure.local.build import lambda_python
+
+    probe = (f"import json, sys\nsys.path[:0] = [{str(stack.artifacts.task)!r}, {str(stack.artifacts.layer)!r}]\n"
+             f"import {module}\nprint(json.dumps(sorted(sys.modules)))")  # fmt: skip
+    done = subprocess.run(
+        [lambda_python(), "-I", "-S", "-c", probe], capture_output=True, text=True, check=True
+    )
+    return set(json.loads(done.stdout))
+
+
+def test_the_sweeper_loads_no_calculator_no_factor_set_and_no_payment_provider(stack) -> None:
+    loaded = loaded_by(stack, "sweeper.app")
+    unwanted = {"carbonneutral.domain.calculator", "carbonneutral.domain.factors", "carbonneutral.domain.footprints",
+                "carbonneutral.payments.sandbox", "carbonneutral.payments.stripe_provider", "stripe", "jinja2", "PIL",
+                "boto3"}  # fmt: skip
+    assert loaded & unwanted == set()
+
+
+def test_no_handler_pays_at_import_for_what_only_some_routes_use(stack) -> None:
+    for module in ("calculate.app", "purchase.app", "certify.app", "rank.app", "organize.app"):
+        assert (
+            loaded_by(stack, module) & {"boto3", "stripe", "PIL", "qrcode", "jinja2", "aws_xray_sdk"} == set()
+        ), module

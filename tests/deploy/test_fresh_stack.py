@@ -72,8 +72,14 @@ def test_after_init_secrets_everything_works_without_a_restart(fresh) -> None:
     started = {name: len(f.cold_starts) for name, f in fresh.functions.items()}
     done = fresh.admin("init-secrets", "--path", fresh.secrets_path, "--kid", "cert-1")
     assert done.returncode == 0, done.stderr
+    role = fresh.roles["PurchaseFunction"].name
+    reads_before = fresh.proxy.calls[(role, "ssm:GetParameters")]
     placed = order(http)
     assert placed.status == 201, placed.body
+    assert order(http).status == 201
+    assert (
+        fresh.proxy.calls[(role, "ssm:GetParameters")] - reads_before == 1
+    )  # all secrets, once, then cached
     token, order_id = placed.json()["order_token"], placed.json()["order_id"]
     checkout = http.get(f"/checkout/{order_id}?token={token}&lang=en")
     assert checkout.status == 200 and b"This is a test payment" in checkout.body

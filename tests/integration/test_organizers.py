@@ -128,10 +128,26 @@ def test_the_qr_code_decodes_to_the_scene_page_and_comes_back_after_deletion(inv
     assert png.status == 200 and png.content_type == "image/png"
     (decoded,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(png.body)))
     assert decoded.text == scene["page_url"]
-    stack.s3_client().delete_object(Bucket=stack.bucket, Key=f"scenes/{scene['scene_id']}/qr.png")
+    listed = stack.s3_client().list_objects_v2(Bucket=stack.bucket, Prefix=f"scenes/{scene['scene_id']}/qr-")
+    ((key,),) = [[o["Key"] for o in listed["Contents"] if o["Key"].endswith(".png")]]
+    stack.s3_client().delete_object(Bucket=stack.bucket, Key=key)
     assert invoke("GET", f"/v1/scenes/{scene['scene_id']}/qr.png").body == png.body
     svg = invoke("GET", f"/v1/scenes/{scene['scene_id']}/qr.svg")
     assert svg.content_type == "image/svg+xml" and svg.body.startswith(b"<svg")
+
+
+def test_renders_follow_the_scene_and_the_origin_instead_of_going_stale(invoke, alice) -> None:
+    scene = create(invoke, alice)
+    poster = f"/v1/scenes/{scene['scene_id']}/poster"
+    assert "Veggie Kitchen (test)" in invoke("GET", poster).body.decode()
+    invoke("PATCH", f"/v1/scenes/{scene['scene_id']}", json_body={"name": {"zh-CN": "新名字", "en": "Renamed"}},
+           headers=alice)  # fmt: skip
+    assert "Renamed" in invoke("GET", poster).body.decode()
+    # the same stack reached at its custom domain: the QR code points there, not to a cached origin
+    png = invoke("GET", f"/v1/scenes/{scene['scene_id']}/qr.png",
+                 headers={"host": "neutral.example.org", "x-forwarded-proto": "https"})  # fmt: skip
+    (decoded,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(png.body)))
+    assert decoded.text == f"https://neutral.example.org/s/{scene['scene_id']}"
 
 
 def test_the_poster_is_an_a4_print_page_with_the_qr(invoke, alice) -> None:
