@@ -7,6 +7,9 @@ PY          := $(VENV)/bin/python
 LOCAL       := .local
 # Lambda runs python3.12; use the same interpreter locally when the machine has one.
 BASE_PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) $(shell command -v python3.12 2>/dev/null) $(shell command -v python3))
+# The SAM CLI (with its translator and cfn-lint) and checkov pin dependencies of their own.
+SAM_VENV    := $(LOCAL)/sam-venv
+CHECKOV_VENV := $(LOCAL)/checkov-venv
 DDB_VERSION := 11.1.0
 DDB_HOME    := $(LOCAL)/dynamodb-local
 DDB_STAMP   := $(DDB_HOME)/.version-$(DDB_VERSION)
@@ -80,14 +83,12 @@ lint: $(VENV)/.installed lint-template
 # The SAM CLI (with its translator and cfn-lint) and checkov pin dependencies of their own, which
 # clash with the project's: each gets a virtual environment of its own. The tests use the SAM
 # translator to see the template as CloudFormation will.
-SAM_VENV := $(LOCAL)/sam-venv
 $(SAM_VENV)/.installed:
 	$(BASE_PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
 	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli
 	touch $@
 
-CHECKOV_VENV := $(LOCAL)/checkov-venv
 $(CHECKOV_VENV)/.installed:
 	$(BASE_PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
