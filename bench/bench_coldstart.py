@@ -37,21 +37,28 @@ def requests(stack: LocalStack) -> dict[str, tuple[str, str, dict[str, Any] | No
     certificate = _a_certificate(stack)
     return {
         "CalculateFunction": ("GET", "/v1/scenes/cdcnf-2021", None),
-        "PurchaseFunction": ("POST", "/v1/orders", {"quantity_kg": 1, "project_id": "cdcer-sichuan-biogas",
-                                                    "beneficiary": {"name": "Bench"}}),
+        "PurchaseFunction": (
+            "POST",
+            "/v1/orders",
+            {"quantity_kg": 1, "project_id": "cdcer-sichuan-biogas", "beneficiary": {"name": "Bench"}},
+        ),
         "CertifyFunction": ("GET", f"/v1/certificates/{certificate}/verify", None),
         "RankFunction": ("GET", "/v1/leaderboards/global", None),
         "OrganizeFunction": ("GET", "/v1/scenes/cdcnf-2021/qr.svg", None),
         "SweeperFunction": ("SCHEDULE", "", None),
-    }  # fmt: skip
+    }
 
 
 def _a_certificate(stack: LocalStack) -> str:
     from carbonneutral import services
     from carbonneutral.payments.sandbox import SandboxProvider
 
-    order = _invoke(stack, "POST", "/v1/orders", {"quantity_kg": 2, "project_id": "cdcer-sichuan-biogas",
-                                                  "beneficiary": {"name": "Bench"}})  # fmt: skip
+    order = _invoke(
+        stack,
+        "POST",
+        "/v1/orders",
+        {"quantity_kg": 2, "project_id": "cdcer-sichuan-biogas", "beneficiary": {"name": "Bench"}},
+    )
     stored = services.ledger().order(json.loads(order["body"])["order_id"])
     body, headers = SandboxProvider(stack.secret("sandbox-webhook-secret")).event_for(stored)
     _invoke(stack, "POST", "/v1/payments/sandbox/webhook", None, raw=body, headers=headers)
@@ -60,15 +67,28 @@ def _a_certificate(stack: LocalStack) -> str:
     return retired.certificate_id
 
 
-def _invoke(stack: LocalStack, method: str, path: str, body: dict[str, Any] | None, *, raw: str | None = None,
-            headers: dict[str, str] | None = None, function: str | None = None) -> Any:  # fmt: skip
+def _invoke(
+    stack: LocalStack,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+    *,
+    raw: str | None = None,
+    headers: dict[str, str] | None = None,
+    function: str | None = None,
+) -> Any:
     if method == "SCHEDULE":
         assert function
         return stack.invoke(function, {})
     assert stack.gateway
     data = raw.encode() if raw is not None else json.dumps(body).encode() if body is not None else b""
-    sent = {"host": f"127.0.0.1:{stack.gateway.port}", "x-forwarded-proto": "http", "content-type": "application/json",
-            "idempotency-key": "bench-" + secrets.token_hex(8), **(headers or {})}  # fmt: skip
+    sent = {
+        "host": f"127.0.0.1:{stack.gateway.port}",
+        "x-forwarded-proto": "http",
+        "content-type": "application/json",
+        "idempotency-key": "bench-" + secrets.token_hex(8),
+        **(headers or {}),
+    }
     route, event = event_for(method, path, body=data, headers=sent)
     return stack.invoke(route.function, event)
 
@@ -96,29 +116,43 @@ def floor(stack: LocalStack, code: str) -> float:
     from infrastructure.local.build import lambda_python
 
     assert stack.artifacts
-    probe = (f"import sys, time\nsys.path[:0] = [{str(stack.artifacts.layer)!r}]\nt = time.perf_counter()\n{code}\n"
-             "print((time.perf_counter() - t) * 1000)")  # fmt: skip
-    runs = [float(subprocess.run([lambda_python(), "-I", "-S", "-c", probe], capture_output=True, text=True,
-                                 check=True).stdout) for _ in range(RUNS)]  # fmt: skip
+    probe = (
+        f"import sys, time\nsys.path[:0] = [{str(stack.artifacts.layer)!r}]\nt = time.perf_counter()\n{code}\n"
+        "print((time.perf_counter() - t) * 1000)"
+    )
+    runs = [
+        float(
+            subprocess.run(
+                [lambda_python(), "-I", "-S", "-c", probe], capture_output=True, text=True, check=True
+            ).stdout
+        )
+        for _ in range(RUNS)
+    ]
     return statistics.median(runs)
 
 
 def main() -> None:
     stack = LocalStack(port=free_port(), quiet=True).start()
     try:
-        print(f"{platform.machine()}, {platform.processor() or 'cpu'}; python {sys.version.split()[0]}; "
-              f"median of {RUNS} cold starts each, from the built layer (read-only, bytecode shipped)")  # fmt: skip
+        print(
+            f"{platform.machine()}, {platform.processor() or 'cpu'}; python {sys.version.split()[0]}; "
+            f"median of {RUNS} cold starts each, from the built layer (read-only, bytecode shipped)"
+        )
         for name, code in FLOORS.items():
             print(f"floor: {name}: {floor(stack, code):.0f} ms")
-        print(f"{'function':<18} {'import ms':>9} {'first ms':>9} {'warm ms':>8} {'first extra':>11}   goal: import "
-              f"<= {IMPORT_GOAL_MS}, extra <= {FIRST_EXTRA_GOAL_MS}")  # fmt: skip
+        print(
+            f"{'function':<18} {'import ms':>9} {'first ms':>9} {'warm ms':>8} {'first extra':>11}   goal: import "
+            f"<= {IMPORT_GOAL_MS}, extra <= {FIRST_EXTRA_GOAL_MS}"
+        )
         for function, request in requests(stack).items():
             m = measure(stack, function, request)
             verdict = (
                 "met" if m["import"] <= IMPORT_GOAL_MS and m["extra"] <= FIRST_EXTRA_GOAL_MS else "MISSED"
             )
-            print(f"{function:<18} {m['import']:>9.0f} {m['first']:>9.0f} {m['warm']:>8.0f} {m['extra']:>11.0f}   "
-                  f"{verdict}")  # fmt: skip
+            print(
+                f"{function:<18} {m['import']:>9.0f} {m['first']:>9.0f} {m['warm']:>8.0f} {m['extra']:>11.0f}   "
+                f"{verdict}"
+            )
     finally:
         stack.stop()
 

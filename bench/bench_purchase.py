@@ -74,8 +74,11 @@ def buyer(env: dict[str, str], secret: str, project_id: str, count: int, barrier
     timings, failures = [], 0
     for _ in range(count):
         start = time.perf_counter()
-        answer = call("/v1/orders", json.dumps({"quantity_kg": 5, "project_id": project_id, "beneficiary": {"name": "Bench"}}),
-                      {"idempotency-key": "bench-" + secrets.token_hex(8)})  # fmt: skip
+        answer = call(
+            "/v1/orders",
+            json.dumps({"quantity_kg": 5, "project_id": project_id, "beneficiary": {"name": "Bench"}}),
+            {"idempotency-key": "bench-" + secrets.token_hex(8)},
+        )
         reserved = time.perf_counter()
         if answer["statusCode"] != 201:
             failures += 1
@@ -107,8 +110,12 @@ def main() -> None:
         for buyers, count in RUNS.items():
             barrier, results = ctx.Barrier(buyers + 1), ctx.Queue()
             project_id = "cdcer-chengdu-green-commute" if buyers == 32 else "cdcer-sichuan-biogas"
-            procs = [ctx.Process(target=buyer, args=(stack.environ, secret, project_id, count // buyers, barrier, results))
-                     for _ in range(buyers)]  # fmt: skip
+            procs = [
+                ctx.Process(
+                    target=buyer, args=(stack.environ, secret, project_id, count // buyers, barrier, results)
+                )
+                for _ in range(buyers)
+            ]
             for proc in procs:
                 proc.start()
             barrier.wait()
@@ -126,9 +133,11 @@ def main() -> None:
             done = max(1, len(timings))
             requests = sum(v for k, v in tally.items() if k.startswith("req:")) / done
             reserve, retire = [t[0] for t in timings], [t[1] for t in timings]
-            print(f"{buyers:>6}  {len(timings) / elapsed:>11.1f}  {pct(reserve, 50):>8.1f} / {pct(reserve, 99):<7.1f}"
-                  f"  {pct(retire, 50):>7.1f} / {pct(retire, 99):<7.1f}  {requests:>17.1f}"
-                  f"  {tally.get('rcu', 0) / done:>4.1f} {tally.get('wcu', 0) / done:>4.1f}  {failed:>6}")  # fmt: skip
+            print(
+                f"{buyers:>6}  {len(timings) / elapsed:>11.1f}  {pct(reserve, 50):>8.1f} / {pct(reserve, 99):<7.1f}"
+                f"  {pct(retire, 50):>7.1f} / {pct(retire, 99):<7.1f}  {requests:>17.1f}"
+                f"  {tally.get('rcu', 0) / done:>4.1f} {tally.get('wcu', 0) / done:>4.1f}  {failed:>6}"
+            )
         per_op = {k[4:]: round(v / done, 2) for k, v in sorted(tally.items()) if k.startswith("req:")}
         print("requests per purchase (last run):", per_op)
         print(

@@ -34,15 +34,32 @@ def load(client: Any, table: str, board: str, size: int, rng: random.Random) -> 
         shard, bucket = shard_of(entry_id), bucket_of(kg)
         coarse[shard][bucket] += 1
         fine[(shard, bucket)][kg] += 1
-        items.append({**_entry_key(board, "individual", "all", entry_id), "kg": n(kg), "name": s(f"Buyer {i}"),
-                      "entry_id": s(entry_id), "GSI2PK": s(board_key(board, "individual", "all")),
-                      "GSI2SK": s(_sort_key(kg, entry_id))})  # fmt: skip
+        items.append(
+            {
+                **_entry_key(board, "individual", "all", entry_id),
+                "kg": n(kg),
+                "name": s(f"Buyer {i}"),
+                "entry_id": s(entry_id),
+                "GSI2PK": s(board_key(board, "individual", "all")),
+                "GSI2SK": s(_sort_key(kg, entry_id)),
+            }
+        )
     for shard, counts in coarse.items():
-        items.append({"PK": _hist_pk(board, "individual", "all", shard), "SK": s("C"),
-                      **{f"b{b}": n(c) for b, c in counts.items()}})  # fmt: skip
+        items.append(
+            {
+                "PK": _hist_pk(board, "individual", "all", shard),
+                "SK": s("C"),
+                **{f"b{b}": n(c) for b, c in counts.items()},
+            }
+        )
     for (shard, bucket), counts in fine.items():
-        items.append({"PK": _hist_pk(board, "individual", "all", shard), "SK": s(f"F#{bucket}"),
-                      **{f"s{k}": n(c) for k, c in counts.items()}})  # fmt: skip
+        items.append(
+            {
+                "PK": _hist_pk(board, "individual", "all", shard),
+                "SK": s(f"F#{bucket}"),
+                **{f"s{k}": n(c) for k, c in counts.items()},
+            }
+        )
 
     def write(chunk: list[dict[str, Any]]) -> None:
         request = {table: [{"PutRequest": {"Item": item}} for item in chunk]}
@@ -79,8 +96,12 @@ def measure(boards: Leaderboards, meter: Meter, fn: Any, runs: int = 30) -> tupl
         fn()
         samples.append(time.perf_counter() - start)
     ordered = sorted(samples)
-    return (meter.requests / runs, meter.units / runs, statistics.median(samples) * 1000,
-            ordered[int(0.99 * (len(ordered) - 1))] * 1000)  # fmt: skip
+    return (
+        meter.requests / runs,
+        meter.units / runs,
+        statistics.median(samples) * 1000,
+        ordered[int(0.99 * (len(ordered) - 1))] * 1000,
+    )
 
 
 def main() -> None:

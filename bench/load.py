@@ -60,8 +60,9 @@ def call(
 ) -> tuple[int, bytes]:
     assert base.startswith("http://127.0.0.1:"), "load only ever goes to loopback"
     data = body.encode() if isinstance(body, str) else json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(base + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json", **(headers or {})})  # fmt: skip
+    request = urllib.request.Request(
+        base + path, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})}
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as answer:
             return answer.status, answer.read()
@@ -77,8 +78,16 @@ def user(base: str, sandbox: Any, ledger: Any, deadline: float, rec: Recorder, r
         op = rng.choices(ops, weights)[0]
         start = time.perf_counter()
         if op == "calculate":
-            status, _ = call(base, "POST", "/v1/footprints", {"kind": "scene", "scene_id": "cdcnf-2021",
-                             "activities": rng.sample(ACTIVITIES, rng.randint(1, 4))})  # fmt: skip
+            status, _ = call(
+                base,
+                "POST",
+                "/v1/footprints",
+                {
+                    "kind": "scene",
+                    "scene_id": "cdcnf-2021",
+                    "activities": rng.sample(ACTIVITIES, rng.randint(1, 4)),
+                },
+            )
         elif op == "scene":
             status, _ = call(base, "GET", "/s/cdcnf-2021?lang=" + rng.choice(["en", "zh-CN"]))
         elif op == "projects":
@@ -92,8 +101,12 @@ def user(base: str, sandbox: Any, ledger: Any, deadline: float, rec: Recorder, r
                 continue
             status, _ = call(base, "GET", f"/v1/certificates/{cert}/verify")
         else:
-            body = {"quantity_kg": rng.randint(1, 50), "project_id": "cdcer-sichuan-biogas",
-                    "beneficiary": {"name": f"Load {rng.randint(1, 999)}"}, "scene_id": "cdcnf-2021"}  # fmt: skip
+            body = {
+                "quantity_kg": rng.randint(1, 50),
+                "project_id": "cdcer-sichuan-biogas",
+                "beneficiary": {"name": f"Load {rng.randint(1, 999)}"},
+                "scene_id": "cdcnf-2021",
+            }
             status, raw = call(
                 base, "POST", "/v1/orders", body, {"Idempotency-Key": "load-" + secrets.token_hex(8)}
             )
@@ -149,8 +162,10 @@ def main() -> None:
             Recorder(),
         )
         deadline = time.monotonic() + seconds
-        threads = [threading.Thread(target=user, args=(base, sandbox, ledger, deadline, rec, random.Random(i)))
-                   for i in range(users)]  # fmt: skip
+        threads = [
+            threading.Thread(target=user, args=(base, sandbox, ledger, deadline, rec, random.Random(i)))
+            for i in range(users)
+        ]
         started = time.perf_counter()
         for thread in threads:
             thread.start()

@@ -40,17 +40,27 @@ def read_issuance(path: Path) -> list[dict[str, Any]]:
     projects: dict[str, dict[str, Any]] = {}
     with path.open(encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):
-            entry = projects.setdefault(row["project_id"], {"project": {
-                "project_id": row["project_id"],
-                "name": {"zh-CN": row["name_zh"], "en": row["name_en"]},
-                "developer": {"company_id": row["developer_id"],
-                              "name": {"zh-CN": row["developer_zh"], "en": row["developer_en"]}},
-                "kind": row["kind"], "standard": row["standard"],
-                "location": {"zh-CN": row["location_zh"], "en": row["location_en"]},
-                "vintage": int(row["vintage"]), "price_per_tonne": row["price_per_tonne"],
-                "description": {"zh-CN": row["description_zh"], "en": row["description_en"]},
-                "demo": row.get("demo", "").strip().lower() in {"1", "true", "yes"},
-            }, "blocks": []})  # fmt: skip
+            entry = projects.setdefault(
+                row["project_id"],
+                {
+                    "project": {
+                        "project_id": row["project_id"],
+                        "name": {"zh-CN": row["name_zh"], "en": row["name_en"]},
+                        "developer": {
+                            "company_id": row["developer_id"],
+                            "name": {"zh-CN": row["developer_zh"], "en": row["developer_en"]},
+                        },
+                        "kind": row["kind"],
+                        "standard": row["standard"],
+                        "location": {"zh-CN": row["location_zh"], "en": row["location_en"]},
+                        "vintage": int(row["vintage"]),
+                        "price_per_tonne": row["price_per_tonne"],
+                        "description": {"zh-CN": row["description_zh"], "en": row["description_en"]},
+                        "demo": row.get("demo", "").strip().lower() in {"1", "true", "yes"},
+                    },
+                    "blocks": [],
+                },
+            )
             entry["blocks"].append({"first": int(row["first"]), "last": int(row["last"])})
     return list(projects.values())
 
@@ -90,11 +100,16 @@ def init_secrets(path: str, kid: str, out: Any = None) -> int:
             print(f"kept    {path}/{name} (already there)", file=out)
             kept.append(name)
     if ("certificate-signing-key" in kept) != ("certificate-public-keys" in kept):
-        print("refused: the signing key and the published keys must be made together; "
-              "use rotate-certificate-key to replace the key", file=sys.stderr)  # fmt: skip
+        print(
+            "refused: the signing key and the published keys must be made together; "
+            "use rotate-certificate-key to replace the key",
+            file=sys.stderr,
+        )
         return 1
-    print(f"Stripe (PaymentProvider=stripe): put-secret stripe-api-key and stripe-webhook-secret under {path}",
-          file=out)  # fmt: skip
+    print(
+        f"Stripe (PaymentProvider=stripe): put-secret stripe-api-key and stripe-webhook-secret under {path}",
+        file=out,
+    )
     return 0
 
 
@@ -135,10 +150,15 @@ def rotate_certificate_key(path: str, kid: str) -> int:
         print(f"refused: the key id {kid!r} was used before; choose a new one", file=sys.stderr)
         return 1
     key = SigningKey.generate(kid)
-    ssm.put_parameter(Name=f"{path}/certificate-public-keys", Type="String", Value=json.dumps(key_set(key, published)),
-                      Overwrite=True)  # fmt: skip
-    ssm.put_parameter(Name=f"{path}/certificate-signing-key", Type="SecureString", Value=key.to_secret(),
-                      Overwrite=True)  # fmt: skip
+    ssm.put_parameter(
+        Name=f"{path}/certificate-public-keys",
+        Type="String",
+        Value=json.dumps(key_set(key, published)),
+        Overwrite=True,
+    )
+    ssm.put_parameter(
+        Name=f"{path}/certificate-signing-key", Type="SecureString", Value=key.to_secret(), Overwrite=True
+    )
     print(
         f"published {kid} beside {', '.join(k['kid'] for k in published['keys'])}; new certificates are signed with it"
     )
@@ -197,8 +217,10 @@ def main(argv: list[str] | None = None) -> int:
     init.add_argument("--path", default="/carbon-neutral", help="the SecretsPath parameter of the stack")
     init.add_argument("--kid", default="cert-1", help="the id of the first certificate signing key")
     put = commands.add_parser("put-secret", help="store one SecureString parameter, read from standard input")
-    put.add_argument("name", choices=["stripe-api-key", "stripe-webhook-secret", "order-token-secret",
-                                      "sandbox-webhook-secret"])  # fmt: skip
+    put.add_argument(
+        "name",
+        choices=["stripe-api-key", "stripe-webhook-secret", "order-token-secret", "sandbox-webhook-secret"],
+    )
     put.add_argument("--path", default="/carbon-neutral")
     rotate = commands.add_parser("rotate-certificate-key", help="sign new certificates with a new key")
     rotate.add_argument("--kid", required=True, help="the new key's id, never used before, e.g. cert-2")
@@ -232,8 +254,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "audit":
         breaches = ledger.audit()
         for project, inventory in ledger.projects():
-            print(f"{project.project_id}: issued {inventory.issued_kg} = available {inventory.available_kg} "
-                  f"+ reserved {inventory.reserved_kg} + retired {inventory.retired_kg}")  # fmt: skip
+            print(
+                f"{project.project_id}: issued {inventory.issued_kg} = available {inventory.available_kg} "
+                f"+ reserved {inventory.reserved_kg} + retired {inventory.retired_kg}"
+            )
         for breach in breaches:
             print(f"BREACH {breach.project_id}: {breach.problem}", file=sys.stderr)
         print("audit: " + ("no breaches" if not breaches else f"{len(breaches)} breaches"))

@@ -24,8 +24,18 @@ from infrastructure.template import ROOT, TEMPLATE, Route, load
 SAM_PYTHON = ROOT / ".local" / "sam-venv" / "bin" / "python"
 TRANSFORM_CACHE = ROOT / ".local" / "cfn"
 REGION, ACCOUNT, PARTITION, URL_SUFFIX = "us-east-1", "000000000000", "aws", "amazonaws.com"
-PSEUDO = frozenset({"AWS::Region", "AWS::AccountId", "AWS::Partition", "AWS::URLSuffix", "AWS::StackName",
-                    "AWS::StackId", "AWS::NoValue", "AWS::NotificationARNs"})  # fmt: skip
+PSEUDO = frozenset(
+    {
+        "AWS::Region",
+        "AWS::AccountId",
+        "AWS::Partition",
+        "AWS::URLSuffix",
+        "AWS::StackName",
+        "AWS::StackId",
+        "AWS::NoValue",
+        "AWS::NotificationARNs",
+    }
+)
 # Limits CloudFormation and Lambda enforce when the stack is created.
 MAX_RESOURCES, MAX_OUTPUTS, MAX_PARAMETERS, MAX_TEMPLATE_BYTES = 500, 200, 200, 1_000_000
 MAX_LAMBDA_ENV_BYTES = 4096
@@ -122,10 +132,18 @@ def _transformed_text(source: str, values: tuple[tuple[str, str], ...]) -> str:
     if not SAM_PYTHON.exists():
         raise FileNotFoundError(f"the SAM CLI's environment is missing ({SAM_PYTHON}): run `make setup`")
     done = subprocess.run(
-        [str(SAM_PYTHON), str(ROOT / "infrastructure" / "sam_transform.py"), str(TEMPLATE),
-         *(f"{k}={v}" for k, v in values)],
-        capture_output=True, text=True, check=False, timeout=120, env={"AWS_DEFAULT_REGION": REGION, "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
+        [
+            str(SAM_PYTHON),
+            str(ROOT / "infrastructure" / "sam_transform.py"),
+            str(TEMPLATE),
+            *(f"{k}={v}" for k, v in values),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env={"AWS_DEFAULT_REGION": REGION, "PATH": "/usr/bin:/bin"},
+    )
     if done.returncode != 0:
         raise DeployError(f"the SAM transform failed: {done.stderr.strip().splitlines()[-1:]}")
     TRANSFORM_CACHE.mkdir(parents=True, exist_ok=True)
@@ -263,10 +281,15 @@ class Stack:
 
     def pseudo(self, name: str) -> Any:
         return {
-            "AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::Partition": PARTITION,
-            "AWS::URLSuffix": URL_SUFFIX, "AWS::StackName": self.name, "AWS::StackId": self.stack_id,
-            "AWS::NotificationARNs": [], "AWS::NoValue": _NO_VALUE,
-        }[name]  # fmt: skip
+            "AWS::Region": REGION,
+            "AWS::AccountId": ACCOUNT,
+            "AWS::Partition": PARTITION,
+            "AWS::URLSuffix": URL_SUFFIX,
+            "AWS::StackName": self.name,
+            "AWS::StackId": self.stack_id,
+            "AWS::NotificationARNs": [],
+            "AWS::NoValue": _NO_VALUE,
+        }[name]
 
     def condition(self, name: str) -> bool:
         return bool(self.value(self.template.get("Conditions", {})[name]))
@@ -354,8 +377,10 @@ class Stack:
             "Fn::And": lambda a: all(self.value(x) for x in a),
             "Fn::Or": lambda a: any(self.value(x) for x in a),
             "Condition": self.condition,
-            "Fn::FindInMap": lambda a: self.template["Mappings"][self.value(a[0])][self.value(a[1])][self.value(a[2])],
-        }  # fmt: skip
+            "Fn::FindInMap": lambda a: self.template["Mappings"][self.value(a[0])][self.value(a[1])][
+                self.value(a[2])
+            ],
+        }
 
     def _sub(self, arg: Any) -> str:
         text, local = (
@@ -388,9 +413,11 @@ def problems(template: dict[str, Any], parameters: dict[str, str]) -> list[str]:
         )
     known = set(resources) | set(template.get("Parameters", {})) | PSEUDO
     conditions = set(template.get("Conditions", {}))
-    for where, node in [*(("Resources." + k, v) for k, v in resources.items()),
-                        *(("Outputs." + k, v) for k, v in template.get("Outputs", {}).items()),
-                        *(("Conditions." + k, v) for k, v in template.get("Conditions", {}).items())]:  # fmt: skip
+    for where, node in [
+        *(("Resources." + k, v) for k, v in resources.items()),
+        *(("Outputs." + k, v) for k, v in template.get("Outputs", {}).items()),
+        *(("Conditions." + k, v) for k, v in template.get("Conditions", {}).items()),
+    ]:
         for name in sorted(references(node) - known):
             found.append(f"{where} refers to {name!r}, which is neither a parameter nor a resource")
         for name, arg in _walk(node):

@@ -17,9 +17,16 @@ from packaging.requirements import Requirement
 from infrastructure.template import ROOT
 
 # Lambda's interpreter: markers are evaluated for it, whatever runs this script.
-LAMBDA_ENVIRONMENT = {**default_environment(), "python_version": "3.12", "python_full_version": "3.12.0",
-                      "sys_platform": "linux", "platform_system": "Linux", "implementation_name": "cpython",
-                      "platform_python_implementation": "CPython", "platform_machine": "aarch64"}  # fmt: skip
+LAMBDA_ENVIRONMENT = {
+    **default_environment(),
+    "python_version": "3.12",
+    "python_full_version": "3.12.0",
+    "sys_platform": "linux",
+    "platform_system": "Linux",
+    "implementation_name": "cpython",
+    "platform_python_implementation": "CPython",
+    "platform_machine": "aarch64",
+}
 
 
 def runtime_requirements() -> list[str]:

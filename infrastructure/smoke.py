@@ -21,10 +21,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 # Routes behind an organizer key or an order token: checked by the journey, or not at all.
-NEEDS_AUTH = frozenset({
-    ("GET", "/v1/scenes/{scene_id}/report"), ("GET", "/organizer/scenes/new"),
-    ("GET", "/organizer/scenes/{scene_id}"),
-})  # fmt: skip
+NEEDS_AUTH = frozenset(
+    {
+        ("GET", "/v1/scenes/{scene_id}/report"),
+        ("GET", "/organizer/scenes/new"),
+        ("GET", "/organizer/scenes/{scene_id}"),
+    }
+)
 
 
 @dataclass
@@ -55,9 +58,17 @@ class Smoke:
             urllib.request.HTTPCookieProcessor(CookieJar()), _NoRedirects
         )
 
-    def request(self, method: str, path: str, route: str, *, expect: int | tuple[int, ...] = 200,
-                body: bytes | None = None, headers: dict[str, str] | None = None,
-                check: str | None = None) -> Answer:  # fmt: skip
+    def request(
+        self,
+        method: str,
+        path: str,
+        route: str,
+        *,
+        expect: int | tuple[int, ...] = 200,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        check: str | None = None,
+    ) -> Answer:
         """One request; `route` is the template's path it exercises, `check` a content type or 'png'."""
         self.covered.add((method, route))
         started = time.perf_counter()
@@ -113,8 +124,13 @@ class Smoke:
         self.report(bool(keys.get("keys")), "the certificate keys are published")
         self.get_json("/v1/leaderboards/global", "/v1/leaderboards/{board}")
         self.request("GET", "/leaderboard/global", "/leaderboard/{board}", check="text/html")
-        missing = self.request("GET", "/v1/footprints/fp_smoke0000000000000000", "/v1/footprints/{footprint_id}",
-                               expect=404, check="application/problem+json")  # fmt: skip
+        missing = self.request(
+            "GET",
+            "/v1/footprints/fp_smoke0000000000000000",
+            "/v1/footprints/{footprint_id}",
+            expect=404,
+            check="application/problem+json",
+        )
         self.report(missing.status == 404, "unknown resources answer problem+json")
         scenes = self.get_json("/v1/scenes", "/v1/scenes").get("items", [])
         if scenes:
@@ -137,10 +153,21 @@ class Smoke:
 
     def journey(self, projects: list[dict[str, Any]]) -> None:
         """A footprint neutralized with the sandbox's test payment, down to the verified certificate."""
-        created = self.request("POST", "/v1/footprints", "/v1/footprints", expect=201, check="application/json",
-                               body=json.dumps({"kind": "life", "period": "month",
-                                                "activities": [{"type": "meal", "count": 1, "diet": "vegan"}]}).encode(),
-                               headers={"Content-Type": "application/json"})  # fmt: skip
+        created = self.request(
+            "POST",
+            "/v1/footprints",
+            "/v1/footprints",
+            expect=201,
+            check="application/json",
+            body=json.dumps(
+                {
+                    "kind": "life",
+                    "period": "month",
+                    "activities": [{"type": "meal", "count": 1, "diet": "vegan"}],
+                }
+            ).encode(),
+            headers={"Content-Type": "application/json"},
+        )
         if created.status != 201:
             return
         fid = created.json()["footprint_id"]
@@ -153,11 +180,21 @@ class Smoke:
                 False, "no project has credits to sell", "import issuance first (admin import-issuance)"
             )
             return
-        order = self.request("POST", "/v1/orders", "/v1/orders", expect=201, check="application/json",
-                             body=json.dumps({"footprint_id": fid, "project_id": usable[0]["project_id"],
-                                              "beneficiary": {"name": "Smoke test", "hidden": True}}).encode(),
-                             headers={"Content-Type": "application/json",
-                                      "Idempotency-Key": f"smoke-{time.time_ns()}"})  # fmt: skip
+        order = self.request(
+            "POST",
+            "/v1/orders",
+            "/v1/orders",
+            expect=201,
+            check="application/json",
+            body=json.dumps(
+                {
+                    "footprint_id": fid,
+                    "project_id": usable[0]["project_id"],
+                    "beneficiary": {"name": "Smoke test", "hidden": True},
+                }
+            ).encode(),
+            headers={"Content-Type": "application/json", "Idempotency-Key": f"smoke-{time.time_ns()}"},
+        )
         if order.status != 201:
             return
         oid, token = order.json()["order_id"], order.json()["order_token"]
@@ -168,9 +205,14 @@ class Smoke:
         if not found:
             self.report(False, "the sandbox checkout offers its test payment", "no payment form")
             return
-        self.request("POST", f"/checkout/{oid}/pay", "/checkout/{order_id}/pay", expect=303,
-                     body=urlencode({"csrf": found.group(1).decode(), "token": token}).encode(),
-                     headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+        self.request(
+            "POST",
+            f"/checkout/{oid}/pay",
+            "/checkout/{order_id}/pay",
+            expect=303,
+            body=urlencode({"csrf": found.group(1).decode(), "token": token}).encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
         paid = self.get_json(
             f"/v1/orders/{oid}", "/v1/orders/{order_id}", headers={"Authorization": f"Bearer {token}"}
         )
@@ -184,10 +226,17 @@ class Smoke:
     def certificate(self, cid: str) -> None:
         cert = self.get_json(f"/v1/certificates/{cid}", "/v1/certificates/{certificate_id}")
         verified = self.get_json(f"/v1/certificates/{cid}/verify", "/v1/certificates/{certificate_id}/verify")
-        self.report(verified.get("valid") is True and verified.get("retired_in_ledger") is True,
-                    "the certificate verifies and its serials are retired", verified)  # fmt: skip
-        self.request("GET", f"/v1/certificates/{cid}/image.png", "/v1/certificates/{certificate_id}/image.png",
-                     check="png")  # fmt: skip
+        self.report(
+            verified.get("valid") is True and verified.get("retired_in_ledger") is True,
+            "the certificate verifies and its serials are retired",
+            verified,
+        )
+        self.request(
+            "GET",
+            f"/v1/certificates/{cid}/image.png",
+            "/v1/certificates/{certificate_id}/image.png",
+            check="png",
+        )
         self.request("GET", f"/c/{cid}", "/c/{certificate_id}", check="text/html")
         self.request("GET", f"/c/{cid}/verify", "/c/{certificate_id}/verify", check="text/html")
         keys = self.get_json("/.well-known/certificate-keys.json", "/.well-known/certificate-keys.json")
@@ -217,8 +266,10 @@ def run(base: str, out: Any = sys.stdout) -> Smoke:
     if found["provider"] == "sandbox":
         smoke.journey(found["projects"])
     else:
-        print(f"skip the purchase journey: this stack takes real payments ({found['provider']}); nothing was bought",
-              file=out)  # fmt: skip
+        print(
+            f"skip the purchase journey: this stack takes real payments ({found['provider']}); nothing was bought",
+            file=out,
+        )
     smoke.board_entry()
     return smoke
 

@@ -21,8 +21,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     behind the IAM proxy, the built read-only functions and layer, demo data, and the gateway.
     Each function's log is in the session's temporary folder (function-logs*/<Function>.log)."""
     with pytest.MonkeyPatch.context() as mp:
-        local = LocalStack(port=free_port(), data_dir=None, quiet=True,
-                           log_dir=tmp_path_factory.mktemp("function-logs"))  # fmt: skip
+        local = LocalStack(
+            port=free_port(), data_dir=None, quiet=True, log_dir=tmp_path_factory.mktemp("function-logs")
+        )
         try:
             local.start()
             for key, value in local.environ.items():
@@ -73,8 +74,15 @@ class Http:
     def __init__(self, base: str) -> None:
         self.base = base
 
-    def request(self, method: str, path: str, *, json_body: Any = None, data: bytes | None = None,
-                headers: dict[str, str] | None = None) -> HttpAnswer:  # fmt: skip
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        data: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> HttpAnswer:
         headers = dict(headers or {})
         if json_body is not None:
             data = json.dumps(json_body).encode()
@@ -125,13 +133,23 @@ class Lambda:
     def __init__(self, stack: LocalStack) -> None:
         self.stack = stack
 
-    def __call__(self, method: str, target: str, *, json_body: Any = None, body: bytes = b"",
-                 headers: dict[str, str] | None = None) -> HttpAnswer:  # fmt: skip
+    def __call__(
+        self,
+        method: str,
+        target: str,
+        *,
+        json_body: Any = None,
+        body: bytes = b"",
+        headers: dict[str, str] | None = None,
+    ) -> HttpAnswer:
         from infrastructure.local.gateway import event_for
 
         assert self.stack.gateway
-        headers = {"host": f"127.0.0.1:{self.stack.gateway.port}", "x-forwarded-proto": "http",
-                   **{k.lower(): v for k, v in (headers or {}).items()}}  # fmt: skip
+        headers = {
+            "host": f"127.0.0.1:{self.stack.gateway.port}",
+            "x-forwarded-proto": "http",
+            **{k.lower(): v for k, v in (headers or {}).items()},
+        }
         if json_body is not None:
             body = json.dumps(json_body).encode()
             headers.setdefault("content-type", "application/json")
@@ -145,8 +163,15 @@ def invoke(stack: LocalStack) -> Lambda:
     return Lambda(stack)
 
 
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 @pytest.fixture(scope="session")
@@ -165,8 +190,9 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def phone(browser) -> Iterator[Any]:
     """A phone-sized page; console errors (CSP violations included) are collected."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
-                                  has_touch=True)  # fmt: skip
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
     page = context.new_page()
     page.console_errors = []
     page.on("console", lambda msg: page.console_errors.append(msg.text) if msg.type == "error" else None)

@@ -22,11 +22,21 @@ class FakeStripe:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"])).decode()
-                fake.requests.append({"path": self.path, "form": {k: v[0] for k, v in parse_qs(body).items()},
-                                      "auth": self.headers["Authorization"]})  # fmt: skip
+                fake.requests.append(
+                    {
+                        "path": self.path,
+                        "form": {k: v[0] for k, v in parse_qs(body).items()},
+                        "auth": self.headers["Authorization"],
+                    }
+                )
                 session = "cs_test_" + secrets.token_hex(12)
-                answer = json.dumps({"id": session, "object": "checkout.session",
-                                     "url": f"https://checkout.stripe.com/c/pay/{session}#fidkdWxOYHwnPyd1"}).encode()  # fmt: skip
+                answer = json.dumps(
+                    {
+                        "id": session,
+                        "object": "checkout.session",
+                        "url": f"https://checkout.stripe.com/c/pay/{session}#fidkdWxOYHwnPyd1",
+                    }
+                ).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(answer)))
@@ -106,13 +116,21 @@ def _self_signed(host: str, directory: Path) -> tuple[str, str]:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
     now = datetime.now(UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now).not_valid_after(now + timedelta(days=1))
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=1))
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
         .sign(key, hashes.SHA256())
-    )  # fmt: skip
+    )
     cert_path, key_path = directory / "cert.pem", directory / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))  # fmt: skip
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     return str(cert_path), str(key_path)

@@ -56,8 +56,11 @@ def get_scene(scene_id: Annotated[str, Path(pattern=SCENE_ID_PATTERN)]) -> Scene
     return SceneOut.of(scene, app.base_url())
 
 
-@app.post("/v1/footprints", tags=["footprints"], responses={201: {"description": "The stored footprint"},
-          **problem_responses(415, ok=None)})  # fmt: skip
+@app.post(
+    "/v1/footprints",
+    tags=["footprints"],
+    responses={201: {"description": "The stored footprint"}, **problem_responses(415, ok=None)},
+)
 def create_footprint(request: Annotated[FootprintRequest, Body()]) -> Response[Footprint]:
     footprint = services.footprint_service().create(request)
     metrics.add_metric(name="FootprintsCalculated", unit=MetricUnit.Count, value=1)
@@ -109,9 +112,17 @@ def scene_page(scene_id: str) -> Response[str]:
         return not_found_page(lang)
     types = [f.type for f in scene.calculator]
     csrf, cookie = csrf_token(app.current_event)
-    body = render("scene.html", lang, scene=scene, values=forms.defaults_as_values(scene.calculator), errors={},
-                  rating=services.leaderboards().rating(scene_id), levels=forms.RATING_LEVELS, csrf=csrf,
-                  **forms.page_context(types))  # fmt: skip
+    body = render(
+        "scene.html",
+        lang,
+        scene=scene,
+        values=forms.defaults_as_values(scene.calculator),
+        errors={},
+        rating=services.leaderboards().rating(scene_id),
+        levels=forms.RATING_LEVELS,
+        csrf=csrf,
+        **forms.page_context(types),
+    )
     return html(body, lang=lang, cookies=[cookie] if cookie else None)
 
 
@@ -124,17 +135,31 @@ def scene_submit(scene_id: str) -> Response[str]:
     types = [f.type for f in scene.calculator]
     form = read_form(app.current_event)
     return _calculate_from_form(
-        form, types, lang, "scene.html", {"kind": "scene", "scene_id": scene_id},
-        lambda: {"scene": scene, "rating": services.leaderboards().rating(scene_id), "levels": forms.RATING_LEVELS},
-    )  # fmt: skip
+        form,
+        types,
+        lang,
+        "scene.html",
+        {"kind": "scene", "scene_id": scene_id},
+        lambda: {
+            "scene": scene,
+            "rating": services.leaderboards().rating(scene_id),
+            "levels": forms.RATING_LEVELS,
+        },
+    )
 
 
 @app.get("/life", include_in_schema=False)
 def life_page() -> Response[str]:
     lang = language_of(app.current_event)
     csrf, cookie = csrf_token(app.current_event)
-    body = render("life.html", lang, values={"period": "month"}, errors={}, csrf=csrf,
-                  **forms.page_context(list(forms.LIFE_TYPES)))  # fmt: skip
+    body = render(
+        "life.html",
+        lang,
+        values={"period": "month"},
+        errors={},
+        csrf=csrf,
+        **forms.page_context(list(forms.LIFE_TYPES)),
+    )
     return html(body, lang=lang, cookies=[cookie] if cookie else None)
 
 
@@ -194,8 +219,12 @@ def static_asset(name: str) -> Response[str]:
     if found is None:
         raise NotFound(f"no asset {name!r}")
     content, content_type = found
-    return Response(status_code=200, content_type=content_type, body=content,
-                    headers={"Cache-Control": "public, max-age=3600"})  # fmt: skip
+    return Response(
+        status_code=200,
+        content_type=content_type,
+        body=content,
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)

@@ -24,8 +24,12 @@ _IMMUTABLE = "public, max-age=86400, immutable"
 @app.get("/v1/certificates/<certificate_id>", tags=["certify"], responses=problem_responses(404))
 def get_certificate(certificate_id: CertificateId) -> Response[dict[str, Any]]:
     """The signed certificate: verify `signature` (Ed25519 over the JCS form without it) with key `kid`."""
-    return Response(status_code=200, content_type="application/json",
-                    body=services.certificate_service().get(certificate_id), headers={"Cache-Control": _IMMUTABLE})  # fmt: skip
+    return Response(
+        status_code=200,
+        content_type="application/json",
+        body=services.certificate_service().get(certificate_id),
+        headers={"Cache-Control": _IMMUTABLE},
+    )
 
 
 @app.get("/v1/certificates/<certificate_id>/verify", tags=["certify"], responses=problem_responses(404))
@@ -33,18 +37,32 @@ def verify_certificate(certificate_id: CertificateId) -> Verification:
     return services.certificate_service().verify(certificate_id)
 
 
-@app.get("/v1/certificates/<certificate_id>/image.png", tags=["certify"],
-         responses={200: {"description": "PNG image", "content": {"image/png": {}}}, **problem_responses(404, ok=None)})  # fmt: skip
+@app.get(
+    "/v1/certificates/<certificate_id>/image.png",
+    tags=["certify"],
+    responses={
+        200: {"description": "PNG image", "content": {"image/png": {}}},
+        **problem_responses(404, ok=None),
+    },
+)
 def certificate_image(certificate_id: CertificateId):  # type: ignore[no-untyped-def]
     # No return annotation: Powertools would validate the PNG bytes as a JSON body.
-    return Response(status_code=200, content_type="image/png", body=services.certificate_service().image(certificate_id, app.base_url()),
-                    headers={"Cache-Control": _IMMUTABLE})  # fmt: skip
+    return Response(
+        status_code=200,
+        content_type="image/png",
+        body=services.certificate_service().image(certificate_id, app.base_url()),
+        headers={"Cache-Control": _IMMUTABLE},
+    )
 
 
 @app.get("/.well-known/certificate-keys.json", tags=["certify"], responses=problem_responses())
 def certificate_keys() -> Response[dict[str, Any]]:
-    return Response(status_code=200, content_type="application/json", body=services.certificate_service().key_set(),
-                    headers={"Cache-Control": "public, max-age=3600"})  # fmt: skip
+    return Response(
+        status_code=200,
+        content_type="application/json",
+        body=services.certificate_service().key_set(),
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
 
 
 @app.get("/c/<certificate_id>", include_in_schema=False)

@@ -30,14 +30,23 @@ def _organizer() -> str:
     return organizer_of(app.current_event, services.organizer_store())
 
 
-@app.post("/v1/scenes", tags=["organize"], responses={201: {"description": "The scene, with its page and QR URLs"},
-          **problem_responses(401, 409, 415, ok=None)})  # fmt: skip
+@app.post(
+    "/v1/scenes",
+    tags=["organize"],
+    responses={
+        201: {"description": "The scene, with its page and QR URLs"},
+        **problem_responses(401, 409, 415, ok=None),
+    },
+)
 def create_scene(request: Annotated[SceneCreate, Body()]) -> Response[SceneCreated]:
     scene = _new_scene(request, _organizer())
     logger.info("scene created", extra={"scene_id": scene.scene_id, "kind": scene.kind.value})
-    return Response(status_code=201, content_type="application/json",
-                    body=SceneCreated.of_created(scene, app.base_url()),
-                    headers={"Location": f"/v1/scenes/{scene.scene_id}"})  # fmt: skip
+    return Response(
+        status_code=201,
+        content_type="application/json",
+        body=SceneCreated.of_created(scene, app.base_url()),
+        headers={"Location": f"/v1/scenes/{scene.scene_id}"},
+    )
 
 
 @app.patch("/v1/scenes/<scene_id>", tags=["organize"], responses=problem_responses(401, 403, 404, 415))
@@ -69,8 +78,11 @@ def _page_url(scene: Scene) -> str:
     return f"{app.base_url()}/s/{scene.scene_id}"
 
 
-@app.get("/v1/scenes/<scene_id>/qr.png", tags=["organize"],
-         responses={200: {"description": "PNG", "content": {"image/png": {}}}, **problem_responses(404, ok=None)})  # fmt: skip
+@app.get(
+    "/v1/scenes/<scene_id>/qr.png",
+    tags=["organize"],
+    responses={200: {"description": "PNG", "content": {"image/png": {}}}, **problem_responses(404, ok=None)},
+)
 def scene_qr_png(scene_id: SceneId):  # type: ignore[no-untyped-def]
     from carbonneutral.web.qr import qr_png
 
@@ -81,8 +93,14 @@ def scene_qr_png(scene_id: SceneId):  # type: ignore[no-untyped-def]
     return Response(status_code=200, content_type="image/png", body=png, headers={"Cache-Control": _RENDERED})
 
 
-@app.get("/v1/scenes/<scene_id>/qr.svg", tags=["organize"],
-         responses={200: {"description": "SVG", "content": {"image/svg+xml": {}}}, **problem_responses(404, ok=None)})  # fmt: skip
+@app.get(
+    "/v1/scenes/<scene_id>/qr.svg",
+    tags=["organize"],
+    responses={
+        200: {"description": "SVG", "content": {"image/svg+xml": {}}},
+        **problem_responses(404, ok=None),
+    },
+)
 def scene_qr_svg(scene_id: SceneId) -> Response[str]:
     from carbonneutral.web.qr import qr_svg
 
@@ -95,8 +113,14 @@ def scene_qr_svg(scene_id: SceneId) -> Response[str]:
     )
 
 
-@app.get("/v1/scenes/<scene_id>/poster", tags=["organize"],
-         responses={200: {"description": "A4 print page", "content": {"text/html": {}}}, **problem_responses(404, ok=None)})  # fmt: skip
+@app.get(
+    "/v1/scenes/<scene_id>/poster",
+    tags=["organize"],
+    responses={
+        200: {"description": "A4 print page", "content": {"text/html": {}}},
+        **problem_responses(404, ok=None),
+    },
+)
 def scene_poster(scene_id: SceneId) -> Response[str]:
     from carbonneutral.web.pages import SECURITY_HEADERS, render
     from carbonneutral.web.qr import qr_svg
@@ -110,30 +134,53 @@ def scene_poster(scene_id: SceneId) -> Response[str]:
 
     key = render_key(f"scenes/{scene_id}", "poster.html", url, scene.model_dump_json())
     page = services.render_store().get_or_render(key, "text/html", make)
-    return Response(status_code=200, content_type="text/html; charset=utf-8", body=page.decode(),
-                    headers={**SECURITY_HEADERS, "Cache-Control": _RENDERED})  # fmt: skip
+    return Response(
+        status_code=200,
+        content_type="text/html; charset=utf-8",
+        body=page.decode(),
+        headers={**SECURITY_HEADERS, "Cache-Control": _RENDERED},
+    )
 
 
-@app.get("/v1/scenes/<scene_id>/report", tags=["organize"],
-         responses={200: {"description": "JSON, or CSV with Accept: text/csv",
-                          "content": {"text/csv": {}}}, **problem_responses(401, 403, 404)})  # fmt: skip
+@app.get(
+    "/v1/scenes/<scene_id>/report",
+    tags=["organize"],
+    responses={
+        200: {"description": "JSON, or CSV with Accept: text/csv", "content": {"text/csv": {}}},
+        **problem_responses(401, 403, 404),
+    },
+)
 def scene_report(scene_id: SceneId) -> Response[Any]:
     organizer = _organizer()
     scene = owned_scene(services.scene_repository(), scene_id, organizer)
     boards = services.leaderboards()
     totals = boards.scene_totals(scene_id)
     report = SceneReport(
-        scene_id=scene_id, name=scene.name, status=scene.status, footprints=totals["footprints"],
-        footprint_kg=totals["footprint_g"] / 1000, participant_orders=totals["participants_orders"],
-        participants_kg=totals["participants_kg"], organizer_orders=totals["organizer_orders"],
-        organizer_kg=totals["organizer_kg"], rating=boards.rating(scene_id),
+        scene_id=scene_id,
+        name=scene.name,
+        status=scene.status,
+        footprints=totals["footprints"],
+        footprint_kg=totals["footprint_g"] / 1000,
+        participant_orders=totals["participants_orders"],
+        participants_kg=totals["participants_kg"],
+        organizer_orders=totals["organizer_orders"],
+        organizer_kg=totals["organizer_kg"],
+        rating=boards.rating(scene_id),
         top_individuals=[EntryOut.of(e) for e in boards.top(f"scene:{scene_id}", "individual", "all", 10)],
-        top_organizations=[EntryOut.of(e) for e in boards.top(f"scene:{scene_id}", "organization", "all", 10)],
-    )  # fmt: skip
+        top_organizations=[
+            EntryOut.of(e) for e in boards.top(f"scene:{scene_id}", "organization", "all", 10)
+        ],
+    )
     if "text/csv" in (app.current_event.headers.get("accept") or ""):
-        return Response(status_code=200, content_type="text/csv; charset=utf-8", body=report.csv(),
-                        headers={"Content-Disposition": f'attachment; filename="{scene_id}-report.csv"',
-                                 "Cache-Control": "no-store"})  # fmt: skip
+        return Response(
+            status_code=200,
+            content_type="text/csv; charset=utf-8",
+            body=report.csv(),
+            headers={
+                "Content-Disposition": f'attachment; filename="{scene_id}-report.csv"',
+                "Cache-Control": "no-store",
+            },
+        )
     return Response(
         status_code=200, content_type="application/json", body=report, headers={"Cache-Control": "no-store"}
     )
@@ -202,8 +249,16 @@ def new_scene_page() -> Response[str]:
     if _signed_in() is None:
         return redirect(f"/organizer?lang={lang}")  # type: ignore[no-any-return]
     csrf, cookie = csrf_token(app.current_event)
-    return _page("organizer_new.html", lang, cookies=[cookie] if cookie else None, csrf=csrf, values={}, errors={},
-                 kinds=forms.KIND_NAMES, fields=forms.SCENE_FORM_FIELDS)  # fmt: skip
+    return _page(
+        "organizer_new.html",
+        lang,
+        cookies=[cookie] if cookie else None,
+        csrf=csrf,
+        values={},
+        errors={},
+        kinds=forms.KIND_NAMES,
+        fields=forms.SCENE_FORM_FIELDS,
+    )
 
 
 @app.post("/organizer/scenes/new", include_in_schema=False)
@@ -226,16 +281,33 @@ def new_scene_submit() -> Response[str]:
         else:
             return redirect(f"/organizer/scenes/{scene.scene_id}?lang={lang}")  # type: ignore[no-any-return]
     csrf, _ = csrf_token(app.current_event)
-    return _page("organizer_new.html", lang, 422, csrf=csrf, values=form, errors=errors, kinds=forms.KIND_NAMES,
-                 fields=forms.SCENE_FORM_FIELDS)  # fmt: skip
+    return _page(
+        "organizer_new.html",
+        lang,
+        422,
+        csrf=csrf,
+        values=form,
+        errors=errors,
+        kinds=forms.KIND_NAMES,
+        fields=forms.SCENE_FORM_FIELDS,
+    )
 
 
 def _new_scene(request: SceneCreate, organizer: str) -> Scene:
     fields = request.model_dump(exclude={"calculator", "scene_id"})
-    calculator = request.calculator or default_calculator(request.kind, airport=request.airport, country=request.country,
-                                                          starts_on=request.starts_on, ends_on=request.ends_on)  # fmt: skip
-    scene = Scene(scene_id=request.scene_id or new_scene_id(request.kind), organizer_id=organizer,
-                  calculator=calculator, **fields)  # fmt: skip
+    calculator = request.calculator or default_calculator(
+        request.kind,
+        airport=request.airport,
+        country=request.country,
+        starts_on=request.starts_on,
+        ends_on=request.ends_on,
+    )
+    scene = Scene(
+        scene_id=request.scene_id or new_scene_id(request.kind),
+        organizer_id=organizer,
+        calculator=calculator,
+        **fields,
+    )
     services.organizer_store().create_scene(scene)
     metrics.add_metric(name="ScenesCreated", unit=MetricUnit.Count, value=1)
     return scene
@@ -259,5 +331,13 @@ def organizer_scene_page(scene_id: str) -> Response[str]:
     except DomainError:
         return not_found_page(lang)  # type: ignore[no-any-return]
     boards = services.leaderboards()
-    return _page("organizer_scene.html", lang, scene=scene, page_url=_page_url(scene), kinds=forms.KIND_NAMES,
-                 totals=boards.scene_totals(scene_id), rating=boards.rating(scene_id), levels=forms.RATING_LEVELS)  # fmt: skip
+    return _page(
+        "organizer_scene.html",
+        lang,
+        scene=scene,
+        page_url=_page_url(scene),
+        kinds=forms.KIND_NAMES,
+        totals=boards.scene_totals(scene_id),
+        rating=boards.rating(scene_id),
+        levels=forms.RATING_LEVELS,
+    )

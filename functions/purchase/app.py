@@ -49,10 +49,15 @@ def payment_providers() -> ProvidersOut:
     return ProvidersOut(default=default, providers=[default], test_payments_only=default == "sandbox")
 
 
-@app.post("/v1/orders", tags=["purchase"], responses={
-    201: {"description": "The order, its credits reserved, with how to pay"},
-    200: {"description": "The same order again: the Idempotency-Key was seen with this body before"},
-    **problem_responses(409, 415, 429, ok=None)})  # fmt: skip
+@app.post(
+    "/v1/orders",
+    tags=["purchase"],
+    responses={
+        201: {"description": "The order, its credits reserved, with how to pay"},
+        200: {"description": "The same order again: the Idempotency-Key was seen with this body before"},
+        **problem_responses(409, 415, 429, ok=None),
+    },
+)
 def create_order(
     request: Annotated[OrderRequest, Body()],
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None,
@@ -66,9 +71,12 @@ def create_order(
         logger.info(
             "order placed", extra={"order_id": order.order_id, "kg": order.quantity_kg, "role": order.role}
         )
-    return Response(status_code=201 if created else 200, content_type="application/json",
-                    body=OrderOut.of(order, service.token_for(order)),
-                    headers={"Location": f"/v1/orders/{order.order_id}"})  # fmt: skip
+    return Response(
+        status_code=201 if created else 200,
+        content_type="application/json",
+        body=OrderOut.of(order, service.token_for(order)),
+        headers={"Location": f"/v1/orders/{order.order_id}"},
+    )
 
 
 @app.get("/v1/orders/<order_id>", tags=["purchase"], responses=problem_responses(401, 403, 404))
@@ -99,8 +107,9 @@ def payment_webhook(provider: Annotated[str, Path(pattern=r"^[a-z_]{2,20}$")]) -
 # ---- hosted pages: choose a project, then pay (the sandbox's test checkout locally) ----
 
 
-def _neutralize_page(footprint_id: str, lang: str, values: dict[str, str], errors: dict[str, str],
-                     status: int = 200) -> Response[str]:  # fmt: skip
+def _neutralize_page(
+    footprint_id: str, lang: str, values: dict[str, str], errors: dict[str, str], status: int = 200
+) -> Response[str]:
     footprint = services.footprint_repository().get(footprint_id) if is_footprint_id(footprint_id) else None
     if footprint is None:
         return not_found_page(lang)
@@ -108,12 +117,26 @@ def _neutralize_page(footprint_id: str, lang: str, values: dict[str, str], error
     cookies = [c for c in (cookie, _participant_cookie()) if c]
     quantity_kg, projects = kg_to_neutralize(footprint.total_g), services.ledger().projects()
     prices = {p.project_id: price_of(quantity_kg, p.price_per_tonne, p.currency) for p, _ in projects}
-    body = render("neutralize.html", lang, footprint=footprint, quantity_kg=quantity_kg, projects=projects,
-                  prices=prices, values=values, errors=errors, csrf=csrf,
-                  idempotency_key=values.get("idempotency_key") or secrets.token_urlsafe(18))  # fmt: skip
+    body = render(
+        "neutralize.html",
+        lang,
+        footprint=footprint,
+        quantity_kg=quantity_kg,
+        projects=projects,
+        prices=prices,
+        values=values,
+        errors=errors,
+        csrf=csrf,
+        idempotency_key=values.get("idempotency_key") or secrets.token_urlsafe(18),
+    )
     # The form's answer redirects to the provider's checkout: the CSP must let the form go there.
-    return html(body, status=status, lang=lang, cookies=cookies,
-                headers={"Content-Security-Policy": csp(services.checkout_origins())})  # fmt: skip
+    return html(
+        body,
+        status=status,
+        lang=lang,
+        cookies=cookies,
+        headers={"Content-Security-Policy": csp(services.checkout_origins())},
+    )
 
 
 def _participant_cookie() -> str | None:
@@ -173,8 +196,15 @@ def checkout_page(order_id: str) -> Response[str]:
         return not_found_page(lang)
     found = services.ledger().project(order.project_id)
     csrf, cookie = csrf_token(app.current_event)
-    body = render("checkout.html", lang, order=order, project=found[0] if found else None, token=token, csrf=csrf,
-                  statuses=forms.ORDER_STATUSES)  # fmt: skip
+    body = render(
+        "checkout.html",
+        lang,
+        order=order,
+        project=found[0] if found else None,
+        token=token,
+        csrf=csrf,
+        statuses=forms.ORDER_STATUSES,
+    )
     return html(
         body, lang=lang, cookies=[cookie] if cookie else None, headers={"Referrer-Policy": "no-referrer"}
     )

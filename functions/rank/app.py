@@ -25,8 +25,12 @@ PeriodQuery = Annotated[str, Query(pattern=PERIOD_PATTERN, description="all, or 
 
 
 @app.get("/v1/leaderboards/<board>", tags=["rank"], responses=problem_responses())
-def leaderboard(board: Board, entity: EntityQuery = "individual", period: PeriodQuery = "all",
-                limit: Annotated[int, Query(ge=1, le=100)] = 10) -> LeaderboardOut:  # fmt: skip
+def leaderboard(
+    board: Board,
+    entity: EntityQuery = "individual",
+    period: PeriodQuery = "all",
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+) -> LeaderboardOut:
     entries = services.leaderboards().top(board, entity, period, limit)
     return LeaderboardOut(
         board=board, entity=entity, period=period, entries=[EntryOut.of(e) for e in entries]
@@ -34,14 +38,24 @@ def leaderboard(board: Board, entity: EntityQuery = "individual", period: Period
 
 
 @app.get("/v1/leaderboards/<board>/entries/<entry_id>", tags=["rank"], responses=problem_responses(404))
-def leaderboard_entry(board: Board, entry_id: Annotated[str, Path(pattern=ENTRY_ID_PATTERN)],
-                      entity: EntityQuery = "individual", period: PeriodQuery = "all") -> RankedEntryOut:  # fmt: skip
+def leaderboard_entry(
+    board: Board,
+    entry_id: Annotated[str, Path(pattern=ENTRY_ID_PATTERN)],
+    entity: EntityQuery = "individual",
+    period: PeriodQuery = "all",
+) -> RankedEntryOut:
     found = services.leaderboards().ranked_with_neighbours(board, entity, period, entry_id)
     if found is None:
         raise NotFound(f"no entry {entry_id!r} on {board} ({entity}, {period})")
     entry, above, below = found
-    return RankedEntryOut(board=board, entity=entity, period=period, entry=EntryOut.of(entry),
-                          above=EntryOut.of(above) if above else None, below=EntryOut.of(below) if below else None)  # fmt: skip
+    return RankedEntryOut(
+        board=board,
+        entity=entity,
+        period=period,
+        entry=EntryOut.of(entry),
+        above=EntryOut.of(above) if above else None,
+        below=EntryOut.of(below) if below else None,
+    )
 
 
 @app.get("/v1/scenes/<scene_id>/rating", tags=["rank"], responses=problem_responses(404))
@@ -78,8 +92,19 @@ def leaderboard_page(board: str) -> Response[str]:
         viewer = None
     scene = services.scene_repository().get(board.split(":", 1)[1]) if board.startswith("scene:") else None
     rating = boards.rating(scene.scene_id) if scene else None
-    body = render("leaderboard.html", lang, board=board, entity=entity, period=period, entries=entries, mine=mine,
-                  viewer=viewer, scene=scene, rating=rating, levels=forms.RATING_LEVELS)  # fmt: skip
+    body = render(
+        "leaderboard.html",
+        lang,
+        board=board,
+        entity=entity,
+        period=period,
+        entries=entries,
+        mine=mine,
+        viewer=viewer,
+        scene=scene,
+        rating=rating,
+        levels=forms.RATING_LEVELS,
+    )
     return html(body, lang=lang)
 
 

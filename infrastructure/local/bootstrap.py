@@ -40,8 +40,11 @@ def _add_missing_indexes(client: Any, name: str) -> None:
     }
     for index in definition.get("GlobalSecondaryIndexes", []):
         if index["IndexName"] not in existing:
-            client.update_table(TableName=name, AttributeDefinitions=definition["AttributeDefinitions"],
-                                GlobalSecondaryIndexUpdates=[{"Create": index}])  # fmt: skip
+            client.update_table(
+                TableName=name,
+                AttributeDefinitions=definition["AttributeDefinitions"],
+                GlobalSecondaryIndexUpdates=[{"Create": index}],
+            )
 
 
 def ensure_bucket(client: Any, name: str) -> None:
@@ -56,9 +59,12 @@ def demo_scenes() -> list[Scene]:
         scene = Scene.model_validate(raw)
         if not scene.calculator:
             scene.calculator = default_calculator(
-                SceneKind(scene.kind), airport=scene.airport, country=scene.country,
-                starts_on=scene.starts_on, ends_on=scene.ends_on,
-            )  # fmt: skip
+                SceneKind(scene.kind),
+                airport=scene.airport,
+                country=scene.country,
+                starts_on=scene.starts_on,
+                ends_on=scene.ends_on,
+            )
         scenes.append(scene)
     return scenes
 

@@ -60,8 +60,12 @@ def platforms() -> str:
 
 def _make(directory: Path, target: str, artifacts: Path, python: str, **variables: str) -> None:
     args = [f"{k}={v}" for k, v in {"ARTIFACTS_DIR": str(artifacts), "PYTHON": python, **variables}.items()]
-    done = subprocess.run(["make", "--no-print-directory", "-C", str(directory), target, *args],
-                          capture_output=True, text=True, check=False)  # fmt: skip
+    done = subprocess.run(
+        ["make", "--no-print-directory", "-C", str(directory), target, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"make {target} failed:\n{done.stdout[-2000:]}{done.stderr[-4000:]}")
 

@@ -119,12 +119,33 @@ class LambdaFunction:
     def _start(self) -> Instance:
         requests_r, requests_w = os.pipe()
         answers_r, answers_w = os.pipe()
-        command = [lambda_python(), "-I", "-S", runtime.__file__, "--task", str(self.artifacts.task),
-                   "--layer", str(self.artifacts.layer), "--handler", self.spec.handler,
-                   "--in", str(requests_r), "--out", str(answers_w)]  # fmt: skip
+        command = [
+            lambda_python(),
+            "-I",
+            "-S",
+            runtime.__file__,
+            "--task",
+            str(self.artifacts.task),
+            "--layer",
+            str(self.artifacts.layer),
+            "--handler",
+            self.spec.handler,
+            "--in",
+            str(requests_r),
+            "--out",
+            str(answers_w),
+        ]
         started = time.perf_counter()
-        proc = subprocess.Popen(command, env=self.environment(), cwd="/", stdin=subprocess.DEVNULL, stdout=self.log,
-                                stderr=self.log, pass_fds=(requests_r, answers_w), start_new_session=True)  # fmt: skip
+        proc = subprocess.Popen(
+            command,
+            env=self.environment(),
+            cwd="/",
+            stdin=subprocess.DEVNULL,
+            stdout=self.log,
+            stderr=self.log,
+            pass_fds=(requests_r, answers_w),
+            start_new_session=True,
+        )
         os.close(requests_r)
         os.close(answers_w)
         instance = Instance(proc, os.fdopen(requests_w, "wb"), answers_r)
@@ -170,8 +191,15 @@ class LambdaFunction:
         instance = self._acquire()
         deadline = time.monotonic() + self.spec.timeout_s
         try:
-            instance.send(json.dumps({"event": event, "request_id": str(uuid.uuid4()),
-                                      "deadline_ms": time.time() * 1000 + self.spec.timeout_s * 1000}).encode())  # fmt: skip
+            instance.send(
+                json.dumps(
+                    {
+                        "event": event,
+                        "request_id": str(uuid.uuid4()),
+                        "deadline_ms": time.time() * 1000 + self.spec.timeout_s * 1000,
+                    }
+                ).encode()
+            )
             answer = instance.receive(deadline)
         except (InvocationError, OSError) as exc:
             instance.kill()  # Lambda throws away an environment that timed out or crashed

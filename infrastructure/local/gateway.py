@@ -24,8 +24,15 @@ from infrastructure.local.functions import InvocationError, LambdaFunction
 from infrastructure.template import Route
 
 MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's own limit
-_TEXT_TYPES = ("text/", "application/json", "application/problem+json", "application/xml", "image/svg+xml",
-               "application/javascript", "application/x-www-form-urlencoded")  # fmt: skip
+_TEXT_TYPES = (
+    "text/",
+    "application/json",
+    "application/problem+json",
+    "application/xml",
+    "image/svg+xml",
+    "application/javascript",
+    "application/x-www-form-urlencoded",
+)
 
 
 class _Server(ThreadingHTTPServer):
@@ -35,8 +42,15 @@ class _Server(ThreadingHTTPServer):
 
 
 class Gateway:
-    def __init__(self, routes: list[Route], functions: dict[str, LambdaFunction], host: str = "127.0.0.1",
-                 port: int = 0, *, quiet: bool = False) -> None:  # fmt: skip
+    def __init__(
+        self,
+        routes: list[Route],
+        functions: dict[str, LambdaFunction],
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        quiet: bool = False,
+    ) -> None:
         self.routes = sorted(routes, key=lambda r: r.specificity)
         self.functions = functions
         self.quiet = quiet
@@ -75,8 +89,12 @@ class Gateway:
         if matched is None:
             return _json(HTTPStatus.NOT_FOUND, {"message": "Not Found"})
         route, path_params = matched
-        headers = {**headers, "x-forwarded-for": client_ip, "x-forwarded-proto": "http",
-                   "x-forwarded-port": str(self.port)}  # fmt: skip
+        headers = {
+            **headers,
+            "x-forwarded-for": client_ip,
+            "x-forwarded-proto": "http",
+            "x-forwarded-port": str(self.port),
+        }
         event = build_event(route, method, url.path, url.query, headers, body, client_ip, path_params)
         return self.invoke(route.function, event)
 
@@ -158,9 +176,15 @@ def event_for(
 
 
 def build_event(
-    route: Route, method: str, raw_path: str, raw_query: str, headers: dict[str, str], body: bytes,
-    client_ip: str, path_params: dict[str, str],
-) -> dict[str, Any]:  # fmt: skip
+    route: Route,
+    method: str,
+    raw_path: str,
+    raw_query: str,
+    headers: dict[str, str],
+    body: bytes,
+    client_ip: str,
+    path_params: dict[str, str],
+) -> dict[str, Any]:
     query: dict[str, str] = {}
     for key, value in parse_qsl(raw_query, keep_blank_values=True):
         query[key] = f"{query[key]},{value}" if key in query else value

@@ -20,8 +20,13 @@ KNOWN_MANAGED_POLICIES = {
     f"arn:{PARTITION}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole": "CloudWatch Logs only",
     f"arn:{PARTITION}:iam::aws:policy/AWSXrayWriteOnlyAccess": "X-Ray only",
 }
-_TRANSACT_ACTIONS = {"ConditionCheck": "ConditionCheckItem", "Put": "PutItem", "Delete": "DeleteItem",
-                     "Update": "UpdateItem", "Get": "GetItem"}  # fmt: skip
+_TRANSACT_ACTIONS = {
+    "ConditionCheck": "ConditionCheckItem",
+    "Put": "PutItem",
+    "Delete": "DeleteItem",
+    "Update": "UpdateItem",
+    "Get": "GetItem",
+}
 
 
 @cache
@@ -138,8 +143,23 @@ def s3_requests(method: str, path: str, query: str, headers: dict[str, str]) -> 
     bucket_arn = f"arn:{PARTITION}:s3:::{bucket}"
     if not key:
         if method in ("GET", "HEAD"):
-            sub = next((p for p in params if p not in ("list-type", "prefix", "delimiter", "max-keys",
-                                                        "continuation-token", "start-after", "encoding-type")), None)  # fmt: skip
+            sub = next(
+                (
+                    p
+                    for p in params
+                    if p
+                    not in (
+                        "list-type",
+                        "prefix",
+                        "delimiter",
+                        "max-keys",
+                        "continuation-token",
+                        "start-after",
+                        "encoding-type",
+                    )
+                ),
+                None,
+            )
             return [
                 (
                     "s3:ListBucket" if sub is None else f"s3:GetBucket{sub.title().replace('-', '')}",

@@ -106,16 +106,27 @@ class IamProxy:
             for action, resource in asked:
                 if not role.allows(action, resource):
                     self.denials.append(Denial(role.name, action, resource))
-                    message = (f"User: {role.arn} is not authorized to perform: {action} on resource: {resource} "
-                               f"because no identity-based policy allows the {action} action")  # fmt: skip
-                    return _error(service, 403 if service == "s3" else 400, "AccessDenied" if service == "s3"
-                                  else "AccessDeniedException", message)  # fmt: skip
+                    message = (
+                        f"User: {role.arn} is not authorized to perform: {action} on resource: {resource} "
+                        f"because no identity-based policy allows the {action} action"
+                    )
+                    return _error(
+                        service,
+                        403 if service == "s3" else 400,
+                        "AccessDenied" if service == "s3" else "AccessDeniedException",
+                        message,
+                    )
         status, out_headers, out_body = self._forward(service, method, target, headers, body)
         if (
-            role is not None and service == "s3" and status == 404 and method in ("GET", "HEAD")
+            role is not None
+            and service == "s3"
+            and status == 404
+            and method in ("GET", "HEAD")
             and "/" in url.path.lstrip("/")
-            and not role.allows("s3:ListBucket", f"arn:{PARTITION}:s3:::{url.path.lstrip('/').split('/', 1)[0]}")
-        ):  # fmt: skip
+            and not role.allows(
+                "s3:ListBucket", f"arn:{PARTITION}:s3:::{url.path.lstrip('/').split('/', 1)[0]}"
+            )
+        ):
             return _error("s3", 403, "AccessDenied", "Access Denied")
         return status, out_headers, out_body
 

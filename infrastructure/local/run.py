@@ -73,8 +73,9 @@ def main() -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    stack = LocalStack(port=port, data_dir=data_dir, init_secrets=False, run_schedules=True,
-                       log_dir=data_dir.parent / "logs")  # fmt: skip
+    stack = LocalStack(
+        port=port, data_dir=data_dir, init_secrets=False, run_schedules=True, log_dir=data_dir.parent / "logs"
+    )
     saved = data_dir.parent / "ssm.json"
     try:
         stack.start()

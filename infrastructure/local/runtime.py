@@ -84,8 +84,11 @@ def _lambda_json(value: Any) -> Any:
 
 
 def _error(exc: BaseException) -> dict[str, Any]:
-    return {"errorType": type(exc).__name__, "errorMessage": str(exc),
-            "stackTrace": traceback.format_exception(exc)}  # fmt: skip
+    return {
+        "errorType": type(exc).__name__,
+        "errorMessage": str(exc),
+        "stackTrace": traceback.format_exception(exc),
+    }
 
 
 def main(argv: list[str]) -> int:

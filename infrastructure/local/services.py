@@ -68,11 +68,23 @@ class DynamoDBLocal:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab") if self.log_path else subprocess.DEVNULL
         self.proc = subprocess.Popen(
-            [java, "-Xmx512m", f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}", "-jar", str(jar),
-             "-sharedDb", *storage, "-port", str(self.port)],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=jar.parent,
+            [
+                java,
+                "-Xmx512m",
+                f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
+                "-jar",
+                str(jar),
+                "-sharedDb",
+                *storage,
+                "-port",
+                str(self.port),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=jar.parent,
             start_new_session=True,
-        )  # fmt: skip
+        )
         wait_for_port(self.port, timeout, self.proc)
         return self
 
@@ -99,9 +111,12 @@ class MotoServer:
         log = self.log_path.open("ab") if self.log_path else subprocess.DEVNULL
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
             env={**os.environ, "MOTO_ALLOW_NONEXISTENT_REGION": "true"},
-        )  # fmt: skip
+        )
         wait_for_port(self.port, timeout, self.proc)
         return self
 

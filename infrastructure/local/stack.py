@@ -37,8 +37,14 @@ from infrastructure.template import ROOT
 TABLE_NAME = "carbon-neutral-local"
 BUCKET_NAME = "carbon-neutral-local-renders"
 LOCAL_KEY_ID = "local-1"
-ALL_SECRETS = ("order-token-secret", "certificate-signing-key", "certificate-public-keys", "sandbox-webhook-secret",
-               "stripe-api-key", "stripe-webhook-secret")  # fmt: skip
+ALL_SECRETS = (
+    "order-token-secret",
+    "certificate-signing-key",
+    "certificate-public-keys",
+    "sandbox-webhook-secret",
+    "stripe-api-key",
+    "stripe-webhook-secret",
+)
 # Parameter overrides every local stack starts from; callers' overrides win.
 LOCAL_PARAMETERS = {
     # Locally every visitor, test and load-test user is 127.0.0.1: one client.
@@ -132,17 +138,27 @@ class LocalStack:
         self.artifacts = build.stage()
         self.definitions = cloudformation.functions(stack)
         for logical_id, definition in self.definitions.items():
-            credentials = {"AWS_ACCESS_KEY_ID": keys[logical_id], "AWS_SECRET_ACCESS_KEY": secrets.token_hex(20),
-                           "AWS_SESSION_TOKEN": secrets.token_hex(32)}  # fmt: skip
+            credentials = {
+                "AWS_ACCESS_KEY_ID": keys[logical_id],
+                "AWS_SECRET_ACCESS_KEY": secrets.token_hex(20),
+                "AWS_SESSION_TOKEN": secrets.token_hex(32),
+            }
             spec = functions.FunctionSpec(
-                logical_id, definition.name, definition.arn, definition.handler, definition.timeout_s,
-                definition.memory_mb, {**definition.environment, **self.extra_environment.get(logical_id, {})},
-            )  # fmt: skip
+                logical_id,
+                definition.name,
+                definition.arn,
+                definition.handler,
+                definition.timeout_s,
+                definition.memory_mb,
+                {**definition.environment, **self.extra_environment.get(logical_id, {})},
+            )
             log = self._log_for(logical_id)
             self.functions[logical_id] = functions.LambdaFunction(
-                spec, self.artifacts,
-                aws_environment(self.proxy.endpoint, self.proxy.endpoint, self.proxy.endpoint, credentials), log,
-            )  # fmt: skip
+                spec,
+                self.artifacts,
+                aws_environment(self.proxy.endpoint, self.proxy.endpoint, self.proxy.endpoint, credentials),
+                log,
+            )
         self.gateway = Gateway(
             cloudformation.http_routes(stack), self.functions, port=self.port, quiet=self.quiet
         )
@@ -170,8 +186,16 @@ class LocalStack:
             **self.environ,
             "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in ("shared", ".")),
         }
-        return subprocess.run([sys.executable, "-m", "infrastructure.admin", *args], cwd=ROOT, env=env, input=stdin,
-                              capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+        return subprocess.run(
+            [sys.executable, "-m", "infrastructure.admin", *args],
+            cwd=ROOT,
+            env=env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
 
     def _schedules(self) -> None:
         """EventBridge Scheduler, for `rate(N minutes)` expressions."""
@@ -222,9 +246,14 @@ class LocalStack:
 
         assert self.proxy
         env = self.functions[logical_id].base_environment
-        return boto3.client(service, endpoint_url=self.proxy.endpoint, region_name=LOCAL_REGION,
-                            aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-                            aws_session_token=env["AWS_SESSION_TOKEN"])  # fmt: skip
+        return boto3.client(
+            service,
+            endpoint_url=self.proxy.endpoint,
+            region_name=LOCAL_REGION,
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+            aws_session_token=env["AWS_SESSION_TOKEN"],
+        )
 
     def secret(self, name: str) -> str:
         """A secret as the local SSM holds it (what a payment provider would share with us)."""

@@ -30,8 +30,14 @@ def test_everyday_footprint_from_the_home_page(phone, stack) -> None:
 @pytest.mark.parametrize("path", ["/", "/s/cdcnf-2021", "/life", "/leaderboard/global", "/organizer"])
 def test_pages_are_light_and_every_input_has_a_label(phone, stack, path: str) -> None:
     sizes: list[int] = []
-    phone.on("response", lambda r: sizes.append(len(r.body())) if r.request.resource_type in
-             ("document", "stylesheet", "script") else None)  # fmt: skip
+    phone.on(
+        "response",
+        lambda r: (
+            sizes.append(len(r.body()))
+            if r.request.resource_type in ("document", "stylesheet", "script")
+            else None
+        ),
+    )
     phone.goto(f"{stack.url}{path}?lang=en")
     phone.wait_for_load_state("networkidle")
     assert sum(sizes) < MAX_PAGE_BYTES, f"{path}: {sum(sizes)} bytes of HTML, CSS and JS"

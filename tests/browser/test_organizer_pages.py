@@ -24,8 +24,15 @@ def test_an_organizer_creates_a_scene_and_its_qr_opens_the_scene_page(phone, sta
     phone.click("button[type=submit]")
     phone.wait_for_url("**/organizer/scenes/new*")
     phone.select_option("#f-kind", "scenic_spot")
-    for field, value in {"name_zh": "青城山（测试）", "name_en": "Mount Qingcheng (test)", "city_zh": "都江堰",
-                         "city_en": "Dujiangyan", "lat": "30.90", "lon": "103.57", "airport": "ctu"}.items():  # fmt: skip
+    for field, value in {
+        "name_zh": "青城山（测试）",
+        "name_en": "Mount Qingcheng (test)",
+        "city_zh": "都江堰",
+        "city_en": "Dujiangyan",
+        "lat": "30.90",
+        "lon": "103.57",
+        "airport": "ctu",
+    }.items():
         phone.fill(f"#f-{field}", value)
     screenshot(phone, "organizer-1-new-scene")
     phone.click("button[type=submit]")

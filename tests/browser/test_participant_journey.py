@@ -10,12 +10,27 @@ from tests.conftest import screenshot
 pytestmark = pytest.mark.browser
 
 TEXT = {
-    "zh-CN": {"calculate": "计算我的碳足迹", "neutralize": "去中和", "continue": "去支付", "pay": "测试",
-              "done": "完成：您的减排量已注销。", "certificate": "查看您的证书", "board": "查看排行榜", "you": "你"},
-    "en": {"calculate": "Calculate my footprint", "neutralize": "Neutralize it", "continue": "Continue to payment",
-           "pay": "(test)", "done": "Done: your credits are retired.", "certificate": "See your certificate",
-           "board": "See the leaderboard", "you": "you"},
-}  # fmt: skip
+    "zh-CN": {
+        "calculate": "计算我的碳足迹",
+        "neutralize": "去中和",
+        "continue": "去支付",
+        "pay": "测试",
+        "done": "完成：您的减排量已注销。",
+        "certificate": "查看您的证书",
+        "board": "查看排行榜",
+        "you": "你",
+    },
+    "en": {
+        "calculate": "Calculate my footprint",
+        "neutralize": "Neutralize it",
+        "continue": "Continue to payment",
+        "pay": "(test)",
+        "done": "Done: your credits are retired.",
+        "certificate": "See your certificate",
+        "board": "See the leaderboard",
+        "you": "you",
+    },
+}
 
 
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])

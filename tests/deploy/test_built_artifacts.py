@@ -115,8 +115,10 @@ def loaded_by(stack, module: str) -> set[str]:
 
     from infrastructure.local.build import lambda_python
 
-    probe = (f"import json, sys\nsys.path[:0] = [{str(stack.artifacts.task)!r}, {str(stack.artifacts.layer)!r}]\n"
-             f"import {module}\nprint(json.dumps(sorted(sys.modules)))")  # fmt: skip
+    probe = (
+        f"import json, sys\nsys.path[:0] = [{str(stack.artifacts.task)!r}, {str(stack.artifacts.layer)!r}]\n"
+        f"import {module}\nprint(json.dumps(sorted(sys.modules)))"
+    )
     done = subprocess.run(
         [lambda_python(), "-I", "-S", "-c", probe], capture_output=True, text=True, check=True
     )
@@ -125,9 +127,17 @@ def loaded_by(stack, module: str) -> set[str]:
 
 def test_the_sweeper_loads_no_calculator_no_factor_set_and_no_payment_provider(stack) -> None:
     loaded = loaded_by(stack, "sweeper.app")
-    unwanted = {"carbonneutral.domain.calculator", "carbonneutral.domain.factors", "carbonneutral.domain.footprints",
-                "carbonneutral.payments.sandbox", "carbonneutral.payments.stripe_provider", "stripe", "jinja2", "PIL",
-                "boto3"}  # fmt: skip
+    unwanted = {
+        "carbonneutral.domain.calculator",
+        "carbonneutral.domain.factors",
+        "carbonneutral.domain.footprints",
+        "carbonneutral.payments.sandbox",
+        "carbonneutral.payments.stripe_provider",
+        "stripe",
+        "jinja2",
+        "PIL",
+        "boto3",
+    }
     assert loaded & unwanted == set()
 
 

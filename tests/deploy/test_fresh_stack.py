@@ -20,8 +20,13 @@ ORDER = {"quantity_kg": 2, "project_id": "cdcer-sichuan-biogas", "beneficiary": 
 
 @pytest.fixture(scope="module")
 def fresh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    stack = LocalStack(port=free_port(), quiet=True, export=False, init_secrets=False,
-                       log_dir=tmp_path_factory.mktemp("fresh-logs"))  # fmt: skip
+    stack = LocalStack(
+        port=free_port(),
+        quiet=True,
+        export=False,
+        init_secrets=False,
+        log_dir=tmp_path_factory.mktemp("fresh-logs"),
+    )
     try:
         yield stack.start()
     finally:

@@ -33,8 +33,14 @@ def test_a_function_may_not_write_where_its_role_only_reads(stack) -> None:
 def test_every_inner_operation_of_a_transaction_is_checked(stack) -> None:
     organize = stack.client_as("OrganizeFunction", "dynamodb")  # may Put, may not Update
     put = {"Put": {"TableName": stack.table, "Item": {"PK": {"S": "X#t"}, "SK": {"S": "X"}}}}
-    update = {"Update": {"TableName": stack.table, "Key": {"PK": {"S": "X#u"}, "SK": {"S": "X"}},
-                         "UpdateExpression": "SET a = :a", "ExpressionAttributeValues": {":a": {"N": "1"}}}}  # fmt: skip
+    update = {
+        "Update": {
+            "TableName": stack.table,
+            "Key": {"PK": {"S": "X#u"}, "SK": {"S": "X"}},
+            "UpdateExpression": "SET a = :a",
+            "ExpressionAttributeValues": {":a": {"N": "1"}},
+        }
+    }
     code = denied(lambda: organize.transact_write_items(TransactItems=[put, update]))
     assert code == "AccessDeniedException"
     assert stack.dynamodb_client().get_item(TableName=stack.table, Key=put["Put"]["Item"]).get("Item") is None
@@ -78,8 +84,13 @@ def test_without_list_bucket_a_missing_object_is_a_403_as_on_aws(stack) -> None:
     )
     proxy = IamProxy(roles={"READER": role}, upstreams={"s3": stack.aws.endpoint}).start()
     try:
-        s3 = boto3.client("s3", endpoint_url=proxy.endpoint, region_name="us-east-1", aws_access_key_id="READER",
-                          aws_secret_access_key="x")  # fmt: skip
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=proxy.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="READER",
+            aws_secret_access_key="x",
+        )
         assert (
             denied(lambda: s3.get_object(Bucket=stack.bucket, Key="certificates/none.png")) == "AccessDenied"
         )
@@ -88,8 +99,13 @@ def test_without_list_bucket_a_missing_object_is_a_403_as_on_aws(stack) -> None:
 
 
 def test_unknown_credentials_are_refused(stack) -> None:
-    stranger = boto3.client("dynamodb", endpoint_url=stack.proxy.endpoint, region_name="us-east-1",
-                            aws_access_key_id="STRANGER", aws_secret_access_key="x")  # fmt: skip
+    stranger = boto3.client(
+        "dynamodb",
+        endpoint_url=stack.proxy.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="STRANGER",
+        aws_secret_access_key="x",
+    )
     assert denied(lambda: stranger.list_tables()) == "UnrecognizedClientException"
 
 
@@ -110,8 +126,11 @@ def test_unknown_credentials_are_refused(stack) -> None:
 )
 def test_policies_are_evaluated_as_iam_does(action: str, resource: str, allowed: bool) -> None:
     table = "arn:aws:dynamodb:us-east-1:000000000000:table/t"
-    role = iam.Role("r", (
-        iam.Statement("Allow", ("dynamodb:Get*", "dynamodb:Query"), (table, f"{table}/*")),
-        iam.Statement("Deny", ("dynamodb:*",), (f"{table}/secret",)),
-    ))  # fmt: skip
+    role = iam.Role(
+        "r",
+        (
+            iam.Statement("Allow", ("dynamodb:Get*", "dynamodb:Query"), (table, f"{table}/*")),
+            iam.Statement("Deny", ("dynamodb:*",), (f"{table}/secret",)),
+        ),
+    )
     assert role.allows(action, resource) is allowed

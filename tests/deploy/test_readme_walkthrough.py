@@ -51,10 +51,14 @@ def deploy_commands() -> list[str]:
 @pytest.fixture(scope="module")
 def empty_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     stack = LocalStack(
-        port=free_port(), quiet=True, export=False, seed=False, init_secrets=False,
+        port=free_port(),
+        quiet=True,
+        export=False,
+        seed=False,
+        init_secrets=False,
         extra_environment={"PurchaseFunction": FAST_SECRETS, "CertifyFunction": FAST_SECRETS},
         log_dir=tmp_path_factory.mktemp("walkthrough-logs"),
-    )  # fmt: skip
+    )
     try:
         yield stack.start()
     finally:
@@ -63,9 +67,18 @@ def empty_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
 
 def test_the_readme_lists_the_steps_an_organizer_takes() -> None:
     verbs = [re.search(r"admin (\S+)|^(make smoke|curl)", c).group(0) for c in deploy_commands()]  # type: ignore[union-attr]
-    assert verbs == ["admin init-secrets", "admin put-secret", "admin put-secret", "admin create-organizer-key", "curl",
-                     "admin import-issuance", "admin audit", "admin payouts", "make smoke",
-                     "admin rotate-certificate-key"]  # fmt: skip
+    assert verbs == [
+        "admin init-secrets",
+        "admin put-secret",
+        "admin put-secret",
+        "admin create-organizer-key",
+        "curl",
+        "admin import-issuance",
+        "admin audit",
+        "admin payouts",
+        "make smoke",
+        "admin rotate-certificate-key",
+    ]
 
 
 def test_every_deploy_command_in_the_readme_works_in_order(empty_stack: LocalStack, tmp_path: Path) -> None:
@@ -84,12 +97,15 @@ def test_every_deploy_command_in_the_readme_works_in_order(empty_stack: LocalSta
     organizer_key = ""
     for command in deploy_commands():
         line = (
-            command.replace("<TableName>", stack.table).replace("<PagesUrl>", stack.url)
-            .replace("<organizer key>", organizer_key).replace("issuance.csv", str(tmp_path / "issuance.csv"))
+            command.replace("<TableName>", stack.table)
+            .replace("<PagesUrl>", stack.url)
+            .replace("<organizer key>", organizer_key)
+            .replace("issuance.csv", str(tmp_path / "issuance.csv"))
             .replace("< stripe-", f"< {tmp_path}/stripe-")
-        )  # fmt: skip
-        done = subprocess.run(["bash", "-c", line], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-                              check=False)  # fmt: skip
+        )
+        done = subprocess.run(
+            ["bash", "-c", line], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
+        )
         assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
         outputs[command] = done.stdout
         if "create-organizer-key" in command:

@@ -16,9 +16,19 @@ def test_smoke_passes_and_reaches_every_public_route(stack) -> None:
     ran = smoke.run(stack.url, out)
     assert ran.failures == 0, out.getvalue()
     public = {(r.method, r.path) for r in template.routes()} - smoke.NEEDS_AUTH
-    writes = {("POST", p) for p in ("/v1/scenes", "/v1/scenes/{scene_id}/close", "/organizer",
-                                    "/organizer/scenes/new", "/s/{scene_id}", "/life", "/neutralize/{footprint_id}",
-                                    "/v1/payments/{provider}/webhook")} | {("PATCH", "/v1/scenes/{scene_id}")}  # fmt: skip
+    writes = {
+        ("POST", p)
+        for p in (
+            "/v1/scenes",
+            "/v1/scenes/{scene_id}/close",
+            "/organizer",
+            "/organizer/scenes/new",
+            "/s/{scene_id}",
+            "/life",
+            "/neutralize/{footprint_id}",
+            "/v1/payments/{provider}/webhook",
+        )
+    } | {("PATCH", "/v1/scenes/{scene_id}")}
     assert public - writes <= ran.covered, sorted(public - writes - ran.covered)
 
 

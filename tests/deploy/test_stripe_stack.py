@@ -30,10 +30,13 @@ FOOTPRINT = {
 def stripe_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalStack, FakeStripe]]:
     fake = FakeStripe()
     stack = LocalStack(
-        port=free_port(), quiet=True, export=False, parameters={"PaymentProvider": "stripe"},
+        port=free_port(),
+        quiet=True,
+        export=False,
+        parameters={"PaymentProvider": "stripe"},
         extra_environment={"PurchaseFunction": {"STRIPE_API_BASE": fake.url}},
         log_dir=tmp_path_factory.mktemp("stripe-logs"),
-    )  # fmt: skip
+    )
     try:
         stack.start()
         for name, value in (
@@ -55,8 +58,11 @@ def footprint(http: Http) -> str:
 def test_only_stripes_webhook_is_live(stripe_stack) -> None:
     stack, _ = stripe_stack
     http = Http(stack.url)
-    assert http.get("/v1/payments/providers").json() == {"default": "stripe", "providers": ["stripe"],
-                                                          "test_payments_only": False}  # fmt: skip
+    assert http.get("/v1/payments/providers").json() == {
+        "default": "stripe",
+        "providers": ["stripe"],
+        "test_payments_only": False,
+    }
     assert http.post("/v1/payments/sandbox/webhook", json_body={}).status == 404
 
 
@@ -65,8 +71,15 @@ def test_an_order_from_the_api_gets_a_stripe_checkout_and_a_signed_event_retires
 
     stack, fake = stripe_stack
     http = Http(stack.url)
-    placed = http.post("/v1/orders", json_body={"footprint_id": footprint(http), "project_id": "cdcer-sichuan-biogas",
-                       "beneficiary": {"name": "Stripe buyer"}}, headers={"Idempotency-Key": "st-" + secrets.token_hex(6)})  # fmt: skip
+    placed = http.post(
+        "/v1/orders",
+        json_body={
+            "footprint_id": footprint(http),
+            "project_id": "cdcer-sichuan-biogas",
+            "beneficiary": {"name": "Stripe buyer"},
+        },
+        headers={"Idempotency-Key": "st-" + secrets.token_hex(6)},
+    )
     assert placed.status == 201, placed.body
     order = placed.json()
     assert order["payment"]["provider"] == "stripe"
@@ -75,13 +88,28 @@ def test_an_order_from_the_api_gets_a_stripe_checkout_and_a_signed_event_retires
     assert int(session["line_items[0][price_data][unit_amount]"]) == round(
         float(order["amount"]["amount"]) * 100
     )
-    event = json.dumps({"id": "evt_" + secrets.token_hex(6), "object": "event", "type": "checkout.session.completed",
-                        "data": {"object": {"id": order["payment"]["checkout_url"].split("/")[-1].split("#")[0],
-                                            "object": "checkout.session", "client_reference_id": order["order_id"],
-                                            "amount_total": int(session["line_items[0][price_data][unit_amount]"]),
-                                            "currency": "cny", "payment_status": "paid"}}})  # fmt: skip
-    applied = http.post("/v1/payments/stripe/webhook", data=event.encode(),
-                        headers={"Content-Type": "application/json", "Stripe-Signature": sign(WEBHOOK_SECRET, event)})  # fmt: skip
+    event = json.dumps(
+        {
+            "id": "evt_" + secrets.token_hex(6),
+            "object": "event",
+            "type": "checkout.session.completed",
+            "data": {
+                "object": {
+                    "id": order["payment"]["checkout_url"].split("/")[-1].split("#")[0],
+                    "object": "checkout.session",
+                    "client_reference_id": order["order_id"],
+                    "amount_total": int(session["line_items[0][price_data][unit_amount]"]),
+                    "currency": "cny",
+                    "payment_status": "paid",
+                }
+            },
+        }
+    )
+    applied = http.post(
+        "/v1/payments/stripe/webhook",
+        data=event.encode(),
+        headers={"Content-Type": "application/json", "Stripe-Signature": sign(WEBHOOK_SECRET, event)},
+    )
     assert applied.status == 200 and applied.json()["outcome"] == "retired"
     retired = http.get(
         f"/v1/orders/{order['order_id']}", headers={"Authorization": f"Bearer {order['order_token']}"}
@@ -115,8 +143,11 @@ def checkout_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeChec
 @pytest.fixture
 def phone_resolving_stripe(browser, checkout_page) -> Iterator[Any]:
     """A phone-sized page in a Chromium whose DNS sends checkout.stripe.com to the fake."""
-    resolving = browser.browser_type.launch(executable_path="/usr/bin/chromium", headless=True,
-                                            args=[*CHROMIUM_FLAGS, *checkout_page.browser_args])  # fmt: skip
+    resolving = browser.browser_type.launch(
+        executable_path="/usr/bin/chromium",
+        headless=True,
+        args=[*CHROMIUM_FLAGS, *checkout_page.browser_args],
+    )
     page = resolving.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
     page.console_errors = []
     page.on("console", lambda msg: page.console_errors.append(msg.text) if msg.type == "error" else None)
@@ -128,8 +159,9 @@ def phone_resolving_stripe(browser, checkout_page) -> Iterator[Any]:
 
 @pytest.mark.browser
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
-def test_the_neutralize_page_takes_the_buyer_to_stripe_checkout(stripe_stack, checkout_page, phone_resolving_stripe,
-                                                                 lang: str) -> None:  # fmt: skip
+def test_the_neutralize_page_takes_the_buyer_to_stripe_checkout(
+    stripe_stack, checkout_page, phone_resolving_stripe, lang: str
+) -> None:
     stack, _ = stripe_stack
     page = phone_resolving_stripe
     page.goto(f"{stack.url}/neutralize/{footprint(Http(stack.url))}?lang={lang}")

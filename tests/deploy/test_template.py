@@ -76,8 +76,18 @@ def test_dangling_references_and_undefined_conditions_are_found(deployed) -> Non
 
 def test_no_function_environment_holds_a_secret(deployed) -> None:
     """Names and settings only: secrets are read from SSM by name."""
-    allowed = {"TABLE_NAME", "BUCKET_NAME", "PUBLIC_BASE_URL", "POWERTOOLS_LOG_LEVEL", "TRACING", "PAYMENT_PROVIDER",
-               "RESERVATION_MINUTES", "CLIENT_RESERVATION_CAP_KG", "SECRETS_PATH", "SECRETS"}  # fmt: skip
+    allowed = {
+        "TABLE_NAME",
+        "BUCKET_NAME",
+        "PUBLIC_BASE_URL",
+        "POWERTOOLS_LOG_LEVEL",
+        "TRACING",
+        "PAYMENT_PROVIDER",
+        "RESERVATION_MINUTES",
+        "CLIENT_RESERVATION_CAP_KG",
+        "SECRETS_PATH",
+        "SECRETS",
+    }
     for function in cloudformation.functions(deployed).values():
         assert set(function.environment) <= allowed, function.logical_id
 
@@ -85,14 +95,27 @@ def test_no_function_environment_holds_a_secret(deployed) -> None:
 def test_each_function_may_read_exactly_the_parameters_it_names(deployed) -> None:
     roles = iam.function_roles(deployed)
     path = deployed.parameters["SecretsPath"]
-    every = [f"{path}/{n}" for n in ("order-token-secret", "certificate-signing-key", "certificate-public-keys",
-                                     "sandbox-webhook-secret", "stripe-api-key", "stripe-webhook-secret")]  # fmt: skip
+    every = [
+        f"{path}/{n}"
+        for n in (
+            "order-token-secret",
+            "certificate-signing-key",
+            "certificate-public-keys",
+            "sandbox-webhook-secret",
+            "stripe-api-key",
+            "stripe-webhook-secret",
+        )
+    ]
     for logical_id, function in cloudformation.functions(deployed).items():
         named = {f"{path}/{n}" for n in function.environment.get("SECRETS", "").split(",") if n}
         readable = {
-            p for p in every if roles[logical_id].allows("ssm:GetParameters", iam.ssm_requests("x.GetParameters",
-                                                         f'{{"Names": ["{p}"]}}'.encode())[0][1])
-        }  # fmt: skip
+            p
+            for p in every
+            if roles[logical_id].allows(
+                "ssm:GetParameters",
+                iam.ssm_requests("x.GetParameters", f'{{"Names": ["{p}"]}}'.encode())[0][1],
+            )
+        }
         assert readable == named, logical_id
 
 

@@ -10,9 +10,15 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 FORM = {
-    "flight.from": "PEK", "flight.to": "CTU", "flight.cabin": "economy", "flight.round_trip": "on",
-    "hotel.nights": "2", "hotel.country": "CN", "meal.count": "3", "meal.diet": "meat",
-}  # fmt: skip
+    "flight.from": "PEK",
+    "flight.to": "CTU",
+    "flight.cabin": "economy",
+    "flight.round_trip": "on",
+    "hotel.nights": "2",
+    "hotel.country": "CN",
+    "meal.count": "3",
+    "meal.diet": "meat",
+}
 
 
 CSRF = "c" * 43  # a well-formed double-submit token: the cookie and the field agree
@@ -86,8 +92,11 @@ def test_empty_form_asks_for_at_least_one_activity(http) -> None:
 
 
 def test_life_footprint_for_a_year(http) -> None:
-    answer = post_form(http, "/life", {"period": "year", "electricity.kwh": "2400", "electricity.grid": "CN",
-                                       "diet.diet": "vegan"})  # fmt: skip
+    answer = post_form(
+        http,
+        "/life",
+        {"period": "year", "electricity.kwh": "2400", "electricity.grid": "CN", "diet.diet": "vegan"},
+    )
     assert answer.status == 303
     page = http.get(answer.headers["location"]).body.decode()
     # 2400 x 0.5306 = 1273.44; 365 x 2.89 = 1054.85; total 2328.29 kg

@@ -37,8 +37,14 @@ def start(port: int, data_dir: Path) -> tuple[subprocess.Popen[str], list[str]]:
         "SECRETS",
     ):
         env.pop(key, None)  # the run must set up its own, not borrow the test session's
-    proc = subprocess.Popen([sys.executable, "-m", "infrastructure.local.run"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "infrastructure.local.run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     lines: list[str] = []
     deadline = time.monotonic() + 60
     assert proc.stdout

@@ -38,8 +38,14 @@ def test_footprint_to_retired_credits_through_the_pages(http) -> None:
     text = page.body.decode()
     assert "Neutralize 461 kg CO₂e" in text and "Longquan Mountain urban forest carbon sink (demo)" in text
     cookie = f"csrf={csrf_cookie(page)}"
-    form = {"csrf": hidden(text, "csrf"), "idempotency_key": hidden(text, "idempotency_key"),
-            "project_id": "cdcer-longquan-forest", "name": "<b>Han Meimei</b>", "kind": "individual", "role": "participant"}  # fmt: skip
+    form = {
+        "csrf": hidden(text, "csrf"),
+        "idempotency_key": hidden(text, "idempotency_key"),
+        "project_id": "cdcer-longquan-forest",
+        "name": "<b>Han Meimei</b>",
+        "kind": "individual",
+        "role": "participant",
+    }
     placed = form_post(http, f"/neutralize/{footprint_id}?lang=en", form, cookie)
     assert placed.status == 303
     checkout_path = placed.headers["location"].split("127.0.0.1", 1)[-1].split(":", 1)[-1]
@@ -54,8 +60,12 @@ def test_footprint_to_retired_credits_through_the_pages(http) -> None:
     assert "This is a test payment." in checkout and "¥39.19" in checkout  # 461 kg at 85 CNY/t
     assert "&lt;b&gt;Han Meimei&lt;/b&gt;" in checkout and "<b>Han Meimei</b>" not in checkout
     order_id = checkout_path.split("/checkout/")[1].split("?")[0]
-    paid = form_post(http, f"/checkout/{order_id}/pay?lang=en",
-                     {"csrf": hidden(checkout, "csrf"), "token": hidden(checkout, "token")}, cookie)  # fmt: skip
+    paid = form_post(
+        http,
+        f"/checkout/{order_id}/pay?lang=en",
+        {"csrf": hidden(checkout, "csrf"), "token": hidden(checkout, "token")},
+        cookie,
+    )
     assert paid.status == 303
     done = http.get(paid.headers["location"]).body.decode()
     assert "Done: your credits are retired." in done
@@ -65,8 +75,12 @@ def test_footprint_to_retired_credits_through_the_pages(http) -> None:
 def test_a_form_without_its_csrf_cookie_is_refused(http) -> None:
     footprint_id = http.post("/v1/footprints", json_body=DEMO_FOOTPRINT).json()["footprint_id"]
     page = http.get(f"/neutralize/{footprint_id}?lang=en").body.decode()
-    form = {"csrf": hidden(page, "csrf"), "idempotency_key": "abcdefgh12345678", "project_id": "cdcer-sichuan-biogas",
-            "name": "Mallory"}  # fmt: skip
+    form = {
+        "csrf": hidden(page, "csrf"),
+        "idempotency_key": "abcdefgh12345678",
+        "project_id": "cdcer-sichuan-biogas",
+        "name": "Mallory",
+    }
     answer = form_post(http, f"/neutralize/{footprint_id}?lang=en", form)  # no cookie: a cross-site post
     assert answer.status == 403
     assert "The form expired" in answer.body.decode()

@@ -29,11 +29,19 @@ def test_create_footprint_stores_and_returns_the_breakdown(invoke) -> None:
 
 
 def test_life_footprint_for_a_month(invoke) -> None:
-    answer = invoke("POST", "/v1/footprints", json_body={
-        "kind": "life", "period": "month",
-        "activities": [{"type": "electricity", "kwh": 200}, {"type": "diet", "diet": "vegetarian"},
-                       {"type": "shopping", "spend_cny": "1500.50"}],
-    })  # fmt: skip
+    answer = invoke(
+        "POST",
+        "/v1/footprints",
+        json_body={
+            "kind": "life",
+            "period": "month",
+            "activities": [
+                {"type": "electricity", "kwh": 200},
+                {"type": "diet", "diet": "vegetarian"},
+                {"type": "shopping", "spend_cny": "1500.50"},
+            ],
+        },
+    )
     assert answer.status == 201, answer.body
     body = answer.json()
     # 200 x 0.5306 = 106.12; 30 days x 3.81 = 114.3; 1500.50 x 0.094 = 141.047

@@ -20,16 +20,37 @@ def retire(invoke, stack, name: str = "李雷 Li Lei", kg: int = 461) -> dict:
     from carbonneutral.payments.sandbox import SandboxProvider
     from carbonneutral.services import ledger
 
-    footprint_id = invoke("POST", "/v1/footprints", json_body={
-        "scene_id": "cdcnf-2021", "kind": "scene",
-        "activities": [{"type": "hotel", "nights": 1}, {"type": "meal", "count": 2}]}).json()["footprint_id"]  # fmt: skip
-    order = invoke("POST", "/v1/orders", json_body={"footprint_id": footprint_id, "project_id": "cdcer-longquan-forest",
-                   "beneficiary": {"name": name}}, headers={"Idempotency-Key": "cert-" + secrets.token_hex(8)}).json()  # fmt: skip
+    footprint_id = invoke(
+        "POST",
+        "/v1/footprints",
+        json_body={
+            "scene_id": "cdcnf-2021",
+            "kind": "scene",
+            "activities": [{"type": "hotel", "nights": 1}, {"type": "meal", "count": 2}],
+        },
+    ).json()["footprint_id"]
+    order = invoke(
+        "POST",
+        "/v1/orders",
+        json_body={
+            "footprint_id": footprint_id,
+            "project_id": "cdcer-longquan-forest",
+            "beneficiary": {"name": name},
+        },
+        headers={"Idempotency-Key": "cert-" + secrets.token_hex(8)},
+    ).json()
     body, headers = SandboxProvider(stack.secret("sandbox-webhook-secret")).event_for(
         ledger().order(order["order_id"])
     )
-    assert invoke("POST", "/v1/payments/sandbox/webhook", body=body.encode(),
-                  headers={**headers, "content-type": "application/json"}).json()["outcome"] == "retired"  # fmt: skip
+    assert (
+        invoke(
+            "POST",
+            "/v1/payments/sandbox/webhook",
+            body=body.encode(),
+            headers={**headers, "content-type": "application/json"},
+        ).json()["outcome"]
+        == "retired"
+    )
     return invoke("GET", f"/v1/orders/{order['order_id']}?token={order['order_token']}").json()
 
 

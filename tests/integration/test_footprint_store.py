@@ -17,8 +17,13 @@ pytestmark = pytest.mark.integration
 
 def make_footprint():
     request = FootprintRequest.model_validate(DEMO_FOOTPRINT)
-    return compute(request, load_factor_set(), radiative_forcing=True, footprint_id=new_footprint_id(),
-                   created_at=datetime(2026, 11, 24, tzinfo=UTC))  # fmt: skip
+    return compute(
+        request,
+        load_factor_set(),
+        radiative_forcing=True,
+        footprint_id=new_footprint_id(),
+        created_at=datetime(2026, 11, 24, tzinfo=UTC),
+    )
 
 
 def test_footprint_reads_back_exactly(stack) -> None:

@@ -19,17 +19,44 @@ pytestmark = pytest.mark.integration
 NOV = datetime(2026, 11, 20, tzinfo=UTC)
 
 
-def retired_order(kg: int, *, name: str = "x", kind: str = "individual", participant: str | None = None,
-                  scene_id: str | None = None, hidden: bool = False, when: datetime = NOV, role: str = "participant") -> Order:  # fmt: skip
+def retired_order(
+    kg: int,
+    *,
+    name: str = "x",
+    kind: str = "individual",
+    participant: str | None = None,
+    scene_id: str | None = None,
+    hidden: bool = False,
+    when: datetime = NOV,
+    role: str = "participant",
+) -> Order:
     beneficiary = Beneficiary(name=name, kind=kind, hidden=hidden)  # type: ignore[arg-type]
     return Order(
-        order_id="ord_" + secrets.token_urlsafe(16), status=OrderStatus.retired, project_id="p", developer_id="d",
-        quantity_kg=kg, amount=Money(amount=Decimal("1.00")), beneficiary=beneficiary, role=role,  # type: ignore[arg-type]
-        scene_id=scene_id, participant_id=participant, reason="r", reserved=[SerialRange(first=1, last=kg)],
-        reserved_until=when, created_at=when, token_hash="h", provider="sandbox",
-        retirement=Retirement(serials=[SerialRange(first=1, last=kg)], labels=["L"], beneficiary=beneficiary,
-                              reason="r", retired_at=when, payment_event_id="e"),
-    )  # fmt: skip
+        order_id="ord_" + secrets.token_urlsafe(16),
+        status=OrderStatus.retired,
+        project_id="p",
+        developer_id="d",
+        quantity_kg=kg,
+        amount=Money(amount=Decimal("1.00")),
+        beneficiary=beneficiary,
+        role=role,  # type: ignore[arg-type]
+        scene_id=scene_id,
+        participant_id=participant,
+        reason="r",
+        reserved=[SerialRange(first=1, last=kg)],
+        reserved_until=when,
+        created_at=when,
+        token_hash="h",
+        provider="sandbox",
+        retirement=Retirement(
+            serials=[SerialRange(first=1, last=kg)],
+            labels=["L"],
+            beneficiary=beneficiary,
+            reason="r",
+            retired_at=when,
+            payment_event_id="e",
+        ),
+    )
 
 
 def record(boards: Leaderboards, client, order: Order) -> None:
@@ -46,8 +73,13 @@ def brute_force(totals: dict[str, int]) -> dict[str, int]:
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.tuples(st.integers(0, 9), st.sampled_from([1, 2, 3, 5, 8, 50, 61, 1000, 1005, 250_000])),
-                min_size=1, max_size=25))  # fmt: skip
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 9), st.sampled_from([1, 2, 3, 5, 8, 50, 61, 1000, 1005, 250_000])),
+        min_size=1,
+        max_size=25,
+    )
+)
 def test_ranks_agree_with_a_brute_force_ranking(stack, boards, purchases) -> None:
     scene = "rank-" + secrets.token_hex(5)
     client = stack.dynamodb_client()
@@ -103,8 +135,13 @@ def test_monthly_boards_roll_over_and_all_time_keeps_everything(stack, boards) -
 
 def test_hidden_names_stay_hidden(stack, boards) -> None:
     scene, client = "hidden-" + secrets.token_hex(5), stack.dynamodb_client()
-    record(boards, client, retired_order(9, name="Secret Person", hidden=True, participant=secrets.token_urlsafe(18),
-                                         scene_id=scene))  # fmt: skip
+    record(
+        boards,
+        client,
+        retired_order(
+            9, name="Secret Person", hidden=True, participant=secrets.token_urlsafe(18), scene_id=scene
+        ),
+    )
     (entry,) = boards.top(f"scene:{scene}", "individual", "all", 10)
     assert entry.name is None
 
@@ -124,8 +161,18 @@ def test_scene_rating_is_the_neutralized_share_of_its_footprints(stack, boards, 
     scene_id = "rating-" + secrets.token_hex(5)
     repo.put(repo.get("cdcnf-2021").model_copy(update={"scene_id": scene_id}))
     for _ in range(2):  # 2 x (107 kg hotel) = 214 kg of footprints
-        assert invoke("POST", "/v1/footprints", json_body={"kind": "scene", "scene_id": scene_id,
-                      "activities": [{"type": "hotel", "nights": 2}]}).status == 201  # fmt: skip
+        assert (
+            invoke(
+                "POST",
+                "/v1/footprints",
+                json_body={
+                    "kind": "scene",
+                    "scene_id": scene_id,
+                    "activities": [{"type": "hotel", "nights": 2}],
+                },
+            ).status
+            == 201
+        )
     client = stack.dynamodb_client()
     record(boards, client, retired_order(107, participant=secrets.token_urlsafe(18), scene_id=scene_id))
     rating = invoke("GET", f"/v1/scenes/{scene_id}/rating").json()

@@ -59,21 +59,35 @@ def sandbox() -> SandboxProvider:
 def service(stack, ledger, sandbox, clock) -> PurchaseService:
     client = stack.dynamodb_client()
     return PurchaseService(
-        ledger, DynamoFootprintRepository(stack.table, client), DynamoSceneRepository(stack.table, client),
-        lambda: {"sandbox": sandbox}, default_provider="sandbox", token_secret=lambda: "token-secret-for-tests-0123",
-        reservation=timedelta(minutes=30), clock=clock,
-    )  # fmt: skip
+        ledger,
+        DynamoFootprintRepository(stack.table, client),
+        DynamoSceneRepository(stack.table, client),
+        lambda: {"sandbox": sandbox},
+        default_provider="sandbox",
+        token_secret=lambda: "token-secret-for-tests-0123",
+        reservation=timedelta(minutes=30),
+        clock=clock,
+    )
 
 
 @pytest.fixture
 def project(ledger) -> Callable[..., str]:
     def make(*blocks: tuple[int, int], price: str = "60.00") -> str:
         project_id = "test-" + secrets.token_hex(6)
-        ledger.put_project(Project(
-            project_id=project_id, name=TEXT, developer=Developer(company_id=f"dev-{project_id}", name=TEXT),
-            kind="forestry", standard=Standard.CDCER, location=TEXT, vintage=2024,
-            price_per_tonne=Decimal(price), description=TEXT, demo=True,
-        ))  # fmt: skip
+        ledger.put_project(
+            Project(
+                project_id=project_id,
+                name=TEXT,
+                developer=Developer(company_id=f"dev-{project_id}", name=TEXT),
+                kind="forestry",
+                standard=Standard.CDCER,
+                location=TEXT,
+                vintage=2024,
+                price_per_tonne=Decimal(price),
+                description=TEXT,
+                demo=True,
+            )
+        )
         ledger.issue(project_id, [SerialRange(first=a, last=b) for a, b in blocks or [(1, 100)]])
         return project_id
 
@@ -282,15 +296,26 @@ def test_a_transaction_conflict_is_retried_to_success(stack, service, ledger, pr
     def conflicting(**kwargs):
         calls["n"] += 1
         if calls["n"] == 1:
-            raise ClientError({"Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
-                               "CancellationReasons": [{"Code": "None"}, {"Code": "TransactionConflict"}]},
-                              "TransactWriteItems")  # fmt: skip
+            raise ClientError(
+                {
+                    "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+                    "CancellationReasons": [{"Code": "None"}, {"Code": "TransactionConflict"}],
+                },
+                "TransactWriteItems",
+            )
         return real(**kwargs)
 
     client.transact_write_items = conflicting
     flaky = CreditLedger(stack.table, client, sleep=lambda _: None)
-    svc = PurchaseService(flaky, service._footprints, service._scenes, service._providers, default_provider="sandbox",
-                          token_secret=lambda: "token-secret-for-tests-0123", reservation=timedelta(minutes=30))  # fmt: skip
+    svc = PurchaseService(
+        flaky,
+        service._footprints,
+        service._scenes,
+        service._providers,
+        default_provider="sandbox",
+        token_secret=lambda: "token-secret-for-tests-0123",
+        reservation=timedelta(minutes=30),
+    )
     _, created = svc.place(order_for(pid, 3), key(), base_url=BASE)
     assert created and calls["n"] == 2
     assert inventory(ledger, pid).reserved_kg == 3
@@ -301,13 +326,21 @@ def test_throttling_past_retries_is_a_clean_503_and_writes_nothing(stack, servic
     client = stack.dynamodb_client()
 
     def throttled(**kwargs):  # what botocore raises once its own retries are spent
-        raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
-                          "TransactWriteItems")  # fmt: skip
+        raise ClientError(
+            {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
+            "TransactWriteItems",
+        )
 
     client.transact_write_items = throttled
-    svc = PurchaseService(CreditLedger(stack.table, client), service._footprints, service._scenes, service._providers,
-                          default_provider="sandbox", token_secret=lambda: "token-secret-for-tests-0123",
-                          reservation=timedelta(minutes=30))  # fmt: skip
+    svc = PurchaseService(
+        CreditLedger(stack.table, client),
+        service._footprints,
+        service._scenes,
+        service._providers,
+        default_provider="sandbox",
+        token_secret=lambda: "token-secret-for-tests-0123",
+        reservation=timedelta(minutes=30),
+    )
     k = key()
     with pytest.raises(ServiceUnavailable):
         svc.place(order_for(pid, 3), k, base_url=BASE)
@@ -327,9 +360,15 @@ def test_a_crash_between_payment_and_retirement_loses_nothing(
         raise ConnectionError("the process died before the transaction reached DynamoDB")
 
     client.transact_write_items = crash
-    crashing = PurchaseService(CreditLedger(stack.table, client), service._footprints, service._scenes,
-                               service._providers, default_provider="sandbox", token_secret=lambda: "token-secret-for-tests-0123",
-                               reservation=timedelta(minutes=30))  # fmt: skip
+    crashing = PurchaseService(
+        CreditLedger(stack.table, client),
+        service._footprints,
+        service._scenes,
+        service._providers,
+        default_provider="sandbox",
+        token_secret=lambda: "token-secret-for-tests-0123",
+        reservation=timedelta(minutes=30),
+    )
     with pytest.raises(ConnectionError):
         crashing.receive_webhook("sandbox", body, headers, base_url=BASE)
     assert ledger.order(order.order_id).status is OrderStatus.pending_payment  # nothing half-written
@@ -364,9 +403,11 @@ def test_audit_reports_a_counter_that_does_not_match_the_blocks(stack, ledger, p
 
     def nudge(by: int) -> None:
         stack.dynamodb_client().update_item(
-            TableName=stack.table, Key={"PK": {"S": f"PROJECT#{pid}"}, "SK": {"S": "PROJECT"}},
-            UpdateExpression="ADD available_kg :by", ExpressionAttributeValues={":by": {"N": str(by)}},
-        )  # fmt: skip
+            TableName=stack.table,
+            Key={"PK": {"S": f"PROJECT#{pid}"}, "SK": {"S": "PROJECT"}},
+            UpdateExpression="ADD available_kg :by",
+            ExpressionAttributeValues={":by": {"N": str(by)}},
+        )
 
     nudge(+1)
     try:

@@ -17,8 +17,9 @@ NEW_SCENE = {
     "kind": "restaurant",
     "name": {"zh-CN": "素食小厨（测试）", "en": "Veggie Kitchen (test)"},
     "city": {"zh-CN": "成都", "en": "Chengdu"},
-    "lat": 30.66, "lon": 104.07,
-}  # fmt: skip
+    "lat": 30.66,
+    "lon": 104.07,
+}
 
 
 def make_key(organizer: str, capsys) -> str:
@@ -40,8 +41,12 @@ def bob(stack, capsys) -> dict[str, str]:
 
 
 def create(invoke, headers: dict[str, str], **changes) -> dict:
-    answer = invoke("POST", "/v1/scenes", json_body={**NEW_SCENE, "scene_id": "org-" + secrets.token_hex(5), **changes},
-                    headers=headers)  # fmt: skip
+    answer = invoke(
+        "POST",
+        "/v1/scenes",
+        json_body={**NEW_SCENE, "scene_id": "org-" + secrets.token_hex(5), **changes},
+        headers=headers,
+    )
     assert answer.status == 201, answer.body
     return answer.json()
 
@@ -49,8 +54,9 @@ def create(invoke, headers: dict[str, str], **changes) -> dict:
 def test_keys_are_stored_only_as_hashes(stack, capsys) -> None:
     token = make_key("hash-check", capsys)
     key_id, secret = token.split("_")[1], token.split("_", 2)[2]
-    item = stack.dynamodb_client().get_item(TableName=stack.table,
-                                            Key={"PK": {"S": f"APIKEY#{key_id}"}, "SK": {"S": "APIKEY"}})["Item"]  # fmt: skip
+    item = stack.dynamodb_client().get_item(
+        TableName=stack.table, Key={"PK": {"S": f"APIKEY#{key_id}"}, "SK": {"S": "APIKEY"}}
+    )["Item"]
     assert secret not in str(item) and token not in str(item)
 
 
@@ -113,12 +119,19 @@ def test_organizer_b_cannot_change_close_or_read_organizer_as_scene(invoke, alic
 
 def test_updating_and_closing_a_scene(invoke, alice) -> None:
     scene_id = create(invoke, alice)["scene_id"]
-    changed = invoke("PATCH", f"/v1/scenes/{scene_id}", json_body={"name": {"zh-CN": "新名字", "en": "New name"}},
-                     headers=alice)  # fmt: skip
+    changed = invoke(
+        "PATCH",
+        f"/v1/scenes/{scene_id}",
+        json_body={"name": {"zh-CN": "新名字", "en": "New name"}},
+        headers=alice,
+    )
     assert changed.status == 200 and changed.json()["name"]["en"] == "New name"
     assert invoke("POST", f"/v1/scenes/{scene_id}/close", headers=alice).json()["status"] == "closed"
-    refused = invoke("POST", "/v1/footprints", json_body={"kind": "scene", "scene_id": scene_id,
-                     "activities": [{"type": "meal", "count": 1}]})  # fmt: skip
+    refused = invoke(
+        "POST",
+        "/v1/footprints",
+        json_body={"kind": "scene", "scene_id": scene_id, "activities": [{"type": "meal", "count": 1}]},
+    )
     assert refused.status == 422 and "closed" in refused.json()["errors"][0]["message"]
 
 
@@ -140,12 +153,19 @@ def test_renders_follow_the_scene_and_the_origin_instead_of_going_stale(invoke, 
     scene = create(invoke, alice)
     poster = f"/v1/scenes/{scene['scene_id']}/poster"
     assert "Veggie Kitchen (test)" in invoke("GET", poster).body.decode()
-    invoke("PATCH", f"/v1/scenes/{scene['scene_id']}", json_body={"name": {"zh-CN": "新名字", "en": "Renamed"}},
-           headers=alice)  # fmt: skip
+    invoke(
+        "PATCH",
+        f"/v1/scenes/{scene['scene_id']}",
+        json_body={"name": {"zh-CN": "新名字", "en": "Renamed"}},
+        headers=alice,
+    )
     assert "Renamed" in invoke("GET", poster).body.decode()
     # the same stack reached at its custom domain: the QR code points there, not to a cached origin
-    png = invoke("GET", f"/v1/scenes/{scene['scene_id']}/qr.png",
-                 headers={"host": "neutral.example.org", "x-forwarded-proto": "https"})  # fmt: skip
+    png = invoke(
+        "GET",
+        f"/v1/scenes/{scene['scene_id']}/qr.png",
+        headers={"host": "neutral.example.org", "x-forwarded-proto": "https"},
+    )
     (decoded,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(png.body)))
     assert decoded.text == f"https://neutral.example.org/s/{scene['scene_id']}"
 
@@ -165,13 +185,26 @@ def test_the_report_counts_footprints_and_neutralizations_as_json_and_csv(invoke
 
     scene_id = create(invoke, alice)["scene_id"]
     for count in (2, 4):
-        invoke("POST", "/v1/footprints", json_body={"kind": "scene", "scene_id": scene_id,
-               "activities": [{"type": "meal", "count": count}]})  # fmt: skip
+        invoke(
+            "POST",
+            "/v1/footprints",
+            json_body={
+                "kind": "scene",
+                "scene_id": scene_id,
+                "activities": [{"type": "meal", "count": count}],
+            },
+        )
     boards = Leaderboards(stack.table, stack.dynamodb_client())
-    record(boards, stack.dynamodb_client(), retired_order(9, name="=HYPERLINK(1)", participant=secrets.token_urlsafe(18),
-                                                          scene_id=scene_id))  # fmt: skip
-    record(boards, stack.dynamodb_client(), retired_order(3, name="Team", kind="organization", role="organizer",
-                                                          scene_id=scene_id))  # fmt: skip
+    record(
+        boards,
+        stack.dynamodb_client(),
+        retired_order(9, name="=HYPERLINK(1)", participant=secrets.token_urlsafe(18), scene_id=scene_id),
+    )
+    record(
+        boards,
+        stack.dynamodb_client(),
+        retired_order(3, name="Team", kind="organization", role="organizer", scene_id=scene_id),
+    )
     report = invoke("GET", f"/v1/scenes/{scene_id}/report", headers=alice).json()
     assert (report["footprints"], report["footprint_kg"]) == (2, 11.26)  # 6 meals x 1.87667 kg
     assert (report["participant_orders"], report["participants_kg"], report["organizer_kg"]) == (1, 9, 3)

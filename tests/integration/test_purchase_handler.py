@@ -29,8 +29,13 @@ def place(invoke, body: dict, key: str | None = None):
 
 
 def order_body(footprint_id: str, **extra) -> dict:
-    return {"footprint_id": footprint_id, "project_id": "cdcer-chengdu-green-commute",
-            "beneficiary": {"name": "李雷", "kind": "individual"}, "role": "participant", **extra}  # fmt: skip
+    return {
+        "footprint_id": footprint_id,
+        "project_id": "cdcer-chengdu-green-commute",
+        "beneficiary": {"name": "李雷", "kind": "individual"},
+        "role": "participant",
+        **extra,
+    }
 
 
 def test_projects_are_listed_with_credits_and_price(invoke) -> None:
@@ -112,8 +117,12 @@ def test_a_signed_webhook_retires_the_credits(invoke, footprint_id, stack) -> No
     order = place(invoke, order_body(footprint_id), new_key()).json()
     stored = ledger().order(order["order_id"])
     body, headers = SandboxProvider(stack.secret("sandbox-webhook-secret")).event_for(stored)
-    answer = invoke("POST", "/v1/payments/sandbox/webhook", body=body.encode(),
-                    headers={**headers, "Content-Type": "application/json"})  # fmt: skip
+    answer = invoke(
+        "POST",
+        "/v1/payments/sandbox/webhook",
+        body=body.encode(),
+        headers={**headers, "Content-Type": "application/json"},
+    )
     assert answer.status == 200 and answer.json()["outcome"] == "retired"
     retired = invoke("GET", f"/v1/orders/{order['order_id']}?token={order['order_token']}").json()
     assert retired["status"] == "retired"
@@ -123,8 +132,12 @@ def test_a_signed_webhook_retires_the_credits(invoke, footprint_id, stack) -> No
 
 def test_a_forged_webhook_is_refused_with_400(invoke) -> None:
     body = json.dumps({"id": "evt_x", "type": "payment.succeeded", "data": {"order_id": "ord_x"}})
-    answer = invoke("POST", "/v1/payments/sandbox/webhook", body=body.encode(),
-                    headers={"Content-Type": "application/json", "Sandbox-Signature": "t=1,v1=00"})  # fmt: skip
+    answer = invoke(
+        "POST",
+        "/v1/payments/sandbox/webhook",
+        body=body.encode(),
+        headers={"Content-Type": "application/json", "Sandbox-Signature": "t=1,v1=00"},
+    )
     assert answer.status == 400 and answer.json()["type"] == "/problems/invalid-signature"
     assert (
         invoke(
@@ -137,8 +150,11 @@ def test_a_forged_webhook_is_refused_with_400(invoke) -> None:
 def test_the_sweeper_releases_expired_reservations(invoke, stack) -> None:
     from carbonneutral import services
 
-    order = place(invoke, {"quantity_kg": 3, "project_id": "cdcer-sichuan-biogas", "beneficiary": {"name": "A"}},
-                  new_key()).json()  # fmt: skip
+    order = place(
+        invoke,
+        {"quantity_kg": 3, "project_id": "cdcer-sichuan-biogas", "beneficiary": {"name": "A"}},
+        new_key(),
+    ).json()
     run_out(stack, order["order_id"])
     result = stack.invoke("SweeperFunction", {"source": "aws.scheduler"})  # as the schedule invokes it
     assert result["released"] >= 1
@@ -156,15 +172,21 @@ def run_out(stack, order_id: str) -> None:
     past = datetime.now(UTC) - timedelta(minutes=1)
     body = order.model_copy(update={"reserved_until": past}).model_dump_json()
     due = f"{past.isoformat(timespec='seconds')}#{order_id}"
-    client.update_item(TableName=table, Key=key, UpdateExpression="SET body = :b, GSI1SK = :due",
-                       ExpressionAttributeValues={":b": {"S": body}, ":due": {"S": due}})  # fmt: skip
+    client.update_item(
+        TableName=table,
+        Key=key,
+        UpdateExpression="SET body = :b, GSI1SK = :due",
+        ExpressionAttributeValues={":b": {"S": body}, ":due": {"S": due}},
+    )
 
 
 def test_admin_imports_issuance_from_csv_and_refuses_overlaps(stack, tmp_path, capsys) -> None:
     from infrastructure.admin import main
 
-    header = ("project_id,name_zh,name_en,developer_id,developer_zh,developer_en,kind,standard,location_zh,"
-              "location_en,vintage,price_per_tonne,description_zh,description_en,demo,first,last\n")  # fmt: skip
+    header = (
+        "project_id,name_zh,name_en,developer_id,developer_zh,developer_en,kind,standard,location_zh,"
+        "location_en,vintage,price_per_tonne,description_zh,description_en,demo,first,last\n"
+    )
     row = "csv-solar-{n},光伏,Solar,dev-csv,开发商,Developer,solar,CCER,四川,Sichuan,2024,66.00,描述,About,true,{a},{b}\n"
     good = tmp_path / "issuance.csv"
     good.write_text(header + row.format(n=1, a=1, b=500) + row.format(n=1, a=1001, b=1500), encoding="utf-8")

@@ -19,27 +19,63 @@ AIRPORTS = ["PEK", "CTU", "PVG", "CAN", "SZX", "HKG", "NRT", "SIN", "LHR", "JFK"
 km = st.floats(min_value=0.1, max_value=20_000, allow_nan=False, allow_infinity=False)
 
 activity = st.one_of(
-    st.fixed_dictionaries({"from": st.sampled_from(AIRPORTS), "to": st.sampled_from(AIRPORTS),
-                           "cabin": st.sampled_from(list(a.Cabin)), "round_trip": st.booleans(),
-                           "passengers": st.integers(1, 5)})
-    .filter(lambda f: f["from"] != f["to"]).map(lambda f: a.Flight.model_validate({"type": "flight", **f})),
-    st.builds(a.Rail, type=st.just("rail"), km=km, service=st.sampled_from(["high_speed", "national", "international", "light_rail"]),
-              country=st.sampled_from(["CN", "GB"])),
-    st.builds(a.Car, type=st.just("car"), km=km, fuel=st.sampled_from(["petrol", "diesel", "hybrid", "electric", "unknown"]),
-              passengers=st.integers(1, 9), round_trip=st.booleans()),
+    st.fixed_dictionaries(
+        {
+            "from": st.sampled_from(AIRPORTS),
+            "to": st.sampled_from(AIRPORTS),
+            "cabin": st.sampled_from(list(a.Cabin)),
+            "round_trip": st.booleans(),
+            "passengers": st.integers(1, 5),
+        }
+    )
+    .filter(lambda f: f["from"] != f["to"])
+    .map(lambda f: a.Flight.model_validate({"type": "flight", **f})),
+    st.builds(
+        a.Rail,
+        type=st.just("rail"),
+        km=km,
+        service=st.sampled_from(["high_speed", "national", "international", "light_rail"]),
+        country=st.sampled_from(["CN", "GB"]),
+    ),
+    st.builds(
+        a.Car,
+        type=st.just("car"),
+        km=km,
+        fuel=st.sampled_from(["petrol", "diesel", "hybrid", "electric", "unknown"]),
+        passengers=st.integers(1, 9),
+        round_trip=st.booleans(),
+    ),
     st.builds(a.Bus, type=st.just("bus"), km=km, service=st.sampled_from(["local", "coach"])),
     st.builds(a.Taxi, type=st.just("taxi"), km=km, passengers=st.integers(1, 8)),
     st.builds(a.Metro, type=st.just("metro"), km=km),
-    st.builds(a.Hotel, type=st.just("hotel"), nights=st.integers(1, 366), rooms=st.integers(1, 20), country=st.sampled_from(["CN", "JP", "GB"])),
+    st.builds(
+        a.Hotel,
+        type=st.just("hotel"),
+        nights=st.integers(1, 366),
+        rooms=st.integers(1, 20),
+        country=st.sampled_from(["CN", "JP", "GB"]),
+    ),
     st.builds(a.Meal, type=st.just("meal"), count=st.integers(1, 100), diet=st.sampled_from(list(a.Diet))),
-    st.builds(a.Electricity, type=st.just("electricity"), kwh=st.floats(0.1, 1e6), grid=st.sampled_from(["CN", "CN-SW", "CN-N"])),
-    st.builds(a.Gas, type=st.just("gas"), fuel=st.just("natural_gas"), amount=st.floats(0.1, 1e5), unit=st.sampled_from(["m3", "kwh"])),
-)  # fmt: skip
+    st.builds(
+        a.Electricity,
+        type=st.just("electricity"),
+        kwh=st.floats(0.1, 1e6),
+        grid=st.sampled_from(["CN", "CN-SW", "CN-N"]),
+    ),
+    st.builds(
+        a.Gas,
+        type=st.just("gas"),
+        fuel=st.just("natural_gas"),
+        amount=st.floats(0.1, 1e5),
+        unit=st.sampled_from(["m3", "kwh"]),
+    ),
+)
 
 
 def total_g(acts: list) -> int:
-    request = FootprintRequest.model_construct(kind="life", period="month", scene_id=None, activities=acts,
-                                               radiative_forcing=None)  # fmt: skip
+    request = FootprintRequest.model_construct(
+        kind="life", period="month", scene_id=None, activities=acts, radiative_forcing=None
+    )
     return compute(request, FACTORS, radiative_forcing=True, footprint_id="fp_x", created_at=NOW).total_g
 
 
@@ -75,8 +111,13 @@ def test_ground_travel_is_monotone_in_distance(d1: float, d2: float, kind: str) 
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.floats(50, 15_000), st.floats(50, 15_000), st.sampled_from(list(a.Cabin)), st.booleans(),
-       st.sampled_from([("GB", "US"), ("CN", "JP"), ("GB", "GB")]))  # fmt: skip
+@given(
+    st.floats(50, 15_000),
+    st.floats(50, 15_000),
+    st.sampled_from(list(a.Cabin)),
+    st.booleans(),
+    st.sampled_from([("GB", "US"), ("CN", "JP"), ("GB", "GB")]),
+)
 def test_flights_are_monotone_in_distance_across_haul_bands(
     monkeypatch: pytest.MonkeyPatch,
     d1: float,
@@ -89,8 +130,12 @@ def test_flights_are_monotone_in_distance_across_haul_bands(
     ctx = calculator.Context(FACTORS, radiative_forcing=rf)
     results = []
     for distance in (short, long_):
-        table = {"AAA": geo.Airport("AAA", "A", "A", countries[0], 0.0, 0.0),
-                 "BBB": geo.Airport("BBB", "B", "B", countries[1], 0.0, math.degrees(distance / geo.EARTH_MEAN_RADIUS_KM))}  # fmt: skip
+        table = {
+            "AAA": geo.Airport("AAA", "A", "A", countries[0], 0.0, 0.0),
+            "BBB": geo.Airport(
+                "BBB", "B", "B", countries[1], 0.0, math.degrees(distance / geo.EARTH_MEAN_RADIUS_KM)
+            ),
+        }
         monkeypatch.setattr(calculator, "find_airport", table.get)
         flight = a.Flight.model_construct(
             origin="AAA", destination="BBB", cabin=cabin, round_trip=False, passengers=1

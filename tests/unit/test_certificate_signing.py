@@ -8,8 +8,15 @@ import pytest
 from carbonneutral.certify.keys import SigningKey, key_set, verify
 from carbonneutral.domain.certificates import canonical_json
 
-DOC = {"certificate_id": "cert_x", "beneficiary": "李雷", "quantity_kg": 461, "serials": ["A-1-461"], "kid": "k1",
-       "scene": {"zh_cn": "论坛", "en": "Forum"}, "factor_set": None}  # fmt: skip
+DOC = {
+    "certificate_id": "cert_x",
+    "beneficiary": "李雷",
+    "quantity_kg": 461,
+    "serials": ["A-1-461"],
+    "kid": "k1",
+    "scene": {"zh_cn": "论坛", "en": "Forum"},
+    "factor_set": None,
+}
 
 
 def signed(key: SigningKey, doc: dict) -> dict:

@@ -25,9 +25,24 @@ def test_unknown_version_is_refused() -> None:
 
 def test_every_activity_kind_has_its_factors() -> None:
     keys = set(load_factor_set().factors)
-    for prefix in ("flight.international.", "flight.short_haul.", "flight.long_haul.", "flight.domestic.",
-                   "rail.", "car.", "bus.", "taxi.", "metro.", "motorcycle.", "hotel.", "meal.", "diet.",
-                   "electricity.", "gas.", "shopping."):  # fmt: skip
+    for prefix in (
+        "flight.international.",
+        "flight.short_haul.",
+        "flight.long_haul.",
+        "flight.domestic.",
+        "rail.",
+        "car.",
+        "bus.",
+        "taxi.",
+        "metro.",
+        "motorcycle.",
+        "hotel.",
+        "meal.",
+        "diet.",
+        "electricity.",
+        "gas.",
+        "shopping.",
+    ):
         assert any(k.startswith(prefix) for k in keys), prefix
 
 

@@ -51,13 +51,17 @@ def test_gas_unit_must_fit_the_fuel() -> None:
 
 
 def test_scene_footprint_needs_a_scene() -> None:
-    assert any("scene_id is required" in m for m in errors_of({"kind": "scene", "activities": [
-        {"type": "meal", "count": 1}]}).values())  # fmt: skip
+    assert any(
+        "scene_id is required" in m
+        for m in errors_of({"kind": "scene", "activities": [{"type": "meal", "count": 1}]}).values()
+    )
 
 
 def test_life_footprint_needs_a_period() -> None:
-    assert any("period is required" in m for m in errors_of({"kind": "life", "activities": [
-        {"type": "meal", "count": 1}]}).values())  # fmt: skip
+    assert any(
+        "period is required" in m
+        for m in errors_of({"kind": "life", "activities": [{"type": "meal", "count": 1}]}).values()
+    )
 
 
 def test_at_least_one_and_at_most_fifty_activities() -> None:

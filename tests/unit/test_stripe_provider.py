@@ -30,11 +30,22 @@ def fake_stripe() -> Iterator[FakeStripe]:
 
 def an_order() -> Order:
     now = datetime(2026, 11, 24, tzinfo=UTC)
-    return Order(order_id="ord_abcdefghijklmnopqrstuv", status=OrderStatus.pending_payment, project_id="p-1",
-                 developer_id="dev-1", quantity_kg=340, amount=Money(amount=Decimal("28.90")),
-                 beneficiary=Beneficiary(name="李雷"), role="participant", reason="Carbon neutrality for a forum",
-                 reserved=[], reserved_until=now + timedelta(minutes=30), created_at=now, token_hash="x",
-                 provider="stripe")  # fmt: skip
+    return Order(
+        order_id="ord_abcdefghijklmnopqrstuv",
+        status=OrderStatus.pending_payment,
+        project_id="p-1",
+        developer_id="dev-1",
+        quantity_kg=340,
+        amount=Money(amount=Decimal("28.90")),
+        beneficiary=Beneficiary(name="李雷"),
+        role="participant",
+        reason="Carbon neutrality for a forum",
+        reserved=[],
+        reserved_until=now + timedelta(minutes=30),
+        created_at=now,
+        token_hash="x",
+        provider="stripe",
+    )
 
 
 def test_checkout_session_asks_for_the_order_amount_in_fen(fake_stripe) -> None:
@@ -62,8 +73,15 @@ def test_checkout_session_asks_for_the_order_amount_in_fen(fake_stripe) -> None:
 
 
 def stripe_event(kind: str, **session: object) -> str:
-    obj = {"id": "cs_test_123", "object": "checkout.session", "client_reference_id": "ord_abcdefghijklmnopqrstuv",
-           "amount_total": 2890, "currency": "cny", "payment_status": "paid", **session}  # fmt: skip
+    obj = {
+        "id": "cs_test_123",
+        "object": "checkout.session",
+        "client_reference_id": "ord_abcdefghijklmnopqrstuv",
+        "amount_total": 2890,
+        "currency": "cny",
+        "payment_status": "paid",
+        **session,
+    }
     return json.dumps({"id": "evt_1", "object": "event", "type": kind, "data": {"object": obj}})
 
 

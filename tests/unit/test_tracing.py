@@ -18,8 +18,9 @@ print(json.dumps({"answer": handler({}, None), "xray": "aws_xray_sdk" in sys.mod
 
 def run(tracing: str) -> str:
     env = {**os.environ, "PYTHONPATH": "shared", "TRACING": tracing}
-    return subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True,
-                          check=True).stdout  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    ).stdout
 
 
 def test_the_xray_sdk_is_not_imported_when_tracing_is_off() -> None:

@@ -16,9 +16,26 @@ LOCALE = ROOT / "shared/carbonneutral/web/locale"
 
 def test_every_message_is_extracted_and_translated(tmp_path) -> None:
     pot = tmp_path / "messages.pot"
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "_",
-                    "-o", str(pot), "--no-location", "--omit-header", "."],
-                   cwd=ROOT, check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_",
+            "-o",
+            str(pot),
+            "--no-location",
+            "--omit-header",
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     extracted = {m.id for m in read_po(pot.open("rb")) if m.id}
     catalog = read_po((LOCALE / "zh_CN/LC_MESSAGES/messages.po").open("rb"))
     translated = {m.id for m in catalog if m.id and m.string}

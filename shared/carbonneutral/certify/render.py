@@ -93,8 +93,12 @@ def render_png(certificate: dict[str, Any], verify_url: str) -> bytes:
         f"  +{len(certificate['serials']) - 1}" if len(certificate["serials"]) > 1 else ""
     )
     draw.text((60, 462), serial, font=_fit(draw, serial, "400Regular", 22, 820), fill=MUTED)
-    draw.text((60, 540), f"{certificate['retired_at'][:10]}  ·  {certificate['certificate_id']}",
-              font=_font("400Regular", 22), fill=MUTED)  # fmt: skip
+    draw.text(
+        (60, 540),
+        f"{certificate['retired_at'][:10]}  ·  {certificate['certificate_id']}",
+        font=_font("400Regular", 22),
+        fill=MUTED,
+    )
     qr = qr_image(verify_url, 6).resize((230, 230), Image.Resampling.NEAREST)
     image.paste(qr, (920, 330))
     draw.text((935, 568), "扫码验证 Verify", font=_font("400Regular", 22), fill=MUTED)

@@ -173,9 +173,20 @@ Activity = Annotated[
 ]
 
 ACTIVITY_TYPES: tuple[str, ...] = (
-    "flight", "rail", "car", "bus", "taxi", "metro", "motorcycle",
-    "hotel", "meal", "electricity", "gas", "diet", "shopping",
-)  # fmt: skip
+    "flight",
+    "rail",
+    "car",
+    "bus",
+    "taxi",
+    "metro",
+    "motorcycle",
+    "hotel",
+    "meal",
+    "electricity",
+    "gas",
+    "diet",
+    "shopping",
+)
 # A diet over days belongs to the life footprint; a scene counts meals instead.
 SCENE_ACTIVITY_TYPES = frozenset(ACTIVITY_TYPES) - {"diet"}
 LIFE_ACTIVITY_TYPES = frozenset(ACTIVITY_TYPES)

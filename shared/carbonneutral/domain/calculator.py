@@ -103,10 +103,20 @@ def flight(act: a.Flight, ctx: Context) -> Line:
     legs, pax = _legs(act.round_trip), act.passengers
     pkm = gc_km * uplift * legs * pax
     line = _line(
-        ctx, "flight", f"{act.origin} → {act.destination}", pkm, "passenger.km", f"flight.{band}.{cabin}.{rf}",
-        great_circle_km=float(gc_km), uplift=float(uplift), legs=legs, passengers=pax,
-        band=band, cabin=act.cabin.value, radiative_forcing=ctx.radiative_forcing,
-    )  # fmt: skip
+        ctx,
+        "flight",
+        f"{act.origin} → {act.destination}",
+        pkm,
+        "passenger.km",
+        f"flight.{band}.{cabin}.{rf}",
+        great_circle_km=float(gc_km),
+        uplift=float(uplift),
+        legs=legs,
+        passengers=pax,
+        band=band,
+        cabin=act.cabin.value,
+        radiative_forcing=ctx.radiative_forcing,
+    )
     if band == "long_haul":
         # Per-km factors fall at the band edge; never rate a longer flight below the longest
         # short-haul one, so the result stays monotone in distance.
@@ -124,9 +134,15 @@ def rail(act: a.Rail, ctx: Context) -> Line:
     if ctx.factors.has(national):  # a country's own official factor wins where there is one
         key = national
     return _line(
-        ctx, "rail", f"{act.service.replace('_', ' ')} rail", _dec(act.km) * act.passengers, "passenger.km", key,
-        km=act.km, passengers=act.passengers,
-    )  # fmt: skip
+        ctx,
+        "rail",
+        f"{act.service.replace('_', ' ')} rail",
+        _dec(act.km) * act.passengers,
+        "passenger.km",
+        key,
+        km=act.km,
+        passengers=act.passengers,
+    )
 
 
 def _vehicle(activity_type: str, key: str, km: float, round_trip: bool, sharing: int, ctx: Context) -> Line:
@@ -134,9 +150,16 @@ def _vehicle(activity_type: str, key: str, km: float, round_trip: bool, sharing:
     vkm = _dec(km) * _legs(round_trip)
     share = vkm / sharing
     return _line(
-        ctx, activity_type, activity_type, share, "vehicle.km (own share)", key,
-        km=km, legs=_legs(round_trip), sharing=sharing,
-    )  # fmt: skip
+        ctx,
+        activity_type,
+        activity_type,
+        share,
+        "vehicle.km (own share)",
+        key,
+        km=km,
+        legs=_legs(round_trip),
+        sharing=sharing,
+    )
 
 
 def car(act: a.Car, ctx: Context) -> Line:
@@ -154,9 +177,16 @@ def motorcycle(act: a.Motorcycle, ctx: Context) -> Line:
 def _public(activity_type: str, key: str, km: float, round_trip: bool, passengers: int, ctx: Context) -> Line:
     pkm = _dec(km) * _legs(round_trip) * passengers
     return _line(
-        ctx, activity_type, activity_type, pkm, "passenger.km", key,
-        km=km, legs=_legs(round_trip), passengers=passengers,
-    )  # fmt: skip
+        ctx,
+        activity_type,
+        activity_type,
+        pkm,
+        "passenger.km",
+        key,
+        km=km,
+        legs=_legs(round_trip),
+        passengers=passengers,
+    )
 
 
 def bus(act: a.Bus, ctx: Context) -> Line:
@@ -175,22 +205,45 @@ def hotel(act: a.Hotel, ctx: Context) -> Line:
             f"no hotel factor for country {act.country!r}; known: {', '.join(known)}", field="country"
         )
     return _line(
-        ctx, "hotel", f"hotel, {act.country}", _dec(act.nights * act.rooms), "room.night", key,
-        nights=act.nights, rooms=act.rooms, country=act.country,
-    )  # fmt: skip
+        ctx,
+        "hotel",
+        f"hotel, {act.country}",
+        _dec(act.nights * act.rooms),
+        "room.night",
+        key,
+        nights=act.nights,
+        rooms=act.rooms,
+        country=act.country,
+    )
 
 
 def meal(act: a.Meal, ctx: Context) -> Line:
-    return _line(ctx, "meal", f"meals, {act.diet.value}", _dec(act.count), "meal", f"meal.{act.diet.value}",
-                 count=act.count, diet=act.diet.value)  # fmt: skip
+    return _line(
+        ctx,
+        "meal",
+        f"meals, {act.diet.value}",
+        _dec(act.count),
+        "meal",
+        f"meal.{act.diet.value}",
+        count=act.count,
+        diet=act.diet.value,
+    )
 
 
 def diet(act: a.DietPeriod, ctx: Context) -> Line:
     days = act.days or ctx.period_days
     if days is None:
         raise InvalidInput("days is required outside a life footprint period", field="days")
-    return _line(ctx, "diet", f"diet, {act.diet.value}", _dec(days), "day", f"diet.{act.diet.value}",
-                 days=days, diet=act.diet.value)  # fmt: skip
+    return _line(
+        ctx,
+        "diet",
+        f"diet, {act.diet.value}",
+        _dec(days),
+        "day",
+        f"diet.{act.diet.value}",
+        days=days,
+        diet=act.diet.value,
+    )
 
 
 def electricity(act: a.Electricity, ctx: Context) -> Line:
@@ -200,25 +253,46 @@ def electricity(act: a.Electricity, ctx: Context) -> Line:
             k.removeprefix("electricity.") for k in ctx.factors.factors if k.startswith("electricity.")
         )
         raise InvalidInput(f"no grid factor for {act.grid!r}; known: {', '.join(known)}", field="grid")
-    return _line(ctx, "electricity", f"electricity, {act.grid}", _dec(act.kwh), "kWh", key,
-                 kwh=act.kwh, grid=act.grid)  # fmt: skip
+    return _line(
+        ctx, "electricity", f"electricity, {act.grid}", _dec(act.kwh), "kWh", key, kwh=act.kwh, grid=act.grid
+    )
 
 
 def gas(act: a.Gas, ctx: Context) -> Line:
-    return _line(ctx, "gas", act.fuel.replace("_", " "), _dec(act.amount), act.unit, f"gas.{act.fuel}.{act.unit}",
-                 amount=act.amount, amount_unit=act.unit, fuel=act.fuel)  # fmt: skip
+    return _line(
+        ctx,
+        "gas",
+        act.fuel.replace("_", " "),
+        _dec(act.amount),
+        act.unit,
+        f"gas.{act.fuel}.{act.unit}",
+        amount=act.amount,
+        amount_unit=act.unit,
+        fuel=act.fuel,
+    )
 
 
 def shopping(act: a.Shopping, ctx: Context) -> Line:
-    return _line(ctx, "shopping", "shopping", act.spend_cny, "CNY", "shopping.general",
-                 spend_cny=float(act.spend_cny))  # fmt: skip
+    return _line(
+        ctx, "shopping", "shopping", act.spend_cny, "CNY", "shopping.general", spend_cny=float(act.spend_cny)
+    )
 
 
 _CALCULATORS: dict[type[Any], Callable[[Any, Context], Line]] = {
-    a.Flight: flight, a.Rail: rail, a.Car: car, a.Bus: bus, a.Taxi: taxi, a.Metro: metro,
-    a.Motorcycle: motorcycle, a.Hotel: hotel, a.Meal: meal, a.Electricity: electricity,
-    a.Gas: gas, a.DietPeriod: diet, a.Shopping: shopping,
-}  # fmt: skip
+    a.Flight: flight,
+    a.Rail: rail,
+    a.Car: car,
+    a.Bus: bus,
+    a.Taxi: taxi,
+    a.Metro: metro,
+    a.Motorcycle: motorcycle,
+    a.Hotel: hotel,
+    a.Meal: meal,
+    a.Electricity: electricity,
+    a.Gas: gas,
+    a.DietPeriod: diet,
+    a.Shopping: shopping,
+}
 
 
 def calculate_line(activity: Any, ctx: Context) -> Line:

@@ -94,8 +94,9 @@ def _check_jcs_safe(value: Any) -> None:
         raise TypeError(f"{type(value).__name__} has no canonical form here; use a string")
 
 
-def certificate_for(order: Order, project: Project, scene: Scene | None, *, certificate_id: str, issuer: str,
-                    kid: str) -> Certificate:  # fmt: skip
+def certificate_for(
+    order: Order, project: Project, scene: Scene | None, *, certificate_id: str, issuer: str, kid: str
+) -> Certificate:
     """What a retired order's certificate says."""
     assert order.retirement is not None, "only a retired order has a certificate"
     return Certificate(
@@ -132,7 +133,8 @@ class CertificateIssuer:
     def __call__(self, order: Order, project: Project, *, issuer: str) -> tuple[str, dict[str, Any]]:
         key = self._signing_key()
         scene = self._scenes.get(order.scene_id) if order.scene_id else None
-        certificate = certificate_for(order, project, scene, certificate_id=new_certificate_id(),
-                                      issuer=issuer, kid=key.kid)  # fmt: skip
+        certificate = certificate_for(
+            order, project, scene, certificate_id=new_certificate_id(), issuer=issuer, kid=key.kid
+        )
         document = certificate.document()
         return certificate.certificate_id, {**document, "signature": key.sign(document)}

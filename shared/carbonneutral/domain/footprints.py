@@ -189,9 +189,12 @@ class FootprintService:
                     field=f"activities[{index}].type",
                 )
         footprint = compute(
-            request, self._factors, radiative_forcing=radiative_forcing,
-            footprint_id=self._new_id(), created_at=self._clock(),
-        )  # fmt: skip
+            request,
+            self._factors,
+            radiative_forcing=radiative_forcing,
+            footprint_id=self._new_id(),
+            created_at=self._clock(),
+        )
         self._footprints.add(footprint)
         return footprint
 

@@ -66,8 +66,11 @@ class OrderRequest(BaseModel):
         pattern=r"^[A-Za-z0-9_-]{16,64}$",
         description="The buyer's own identity (the pages' cookie): repeat purchases add up",
     )
-    scene_id: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{2,63}$",
-                                 description="For an explicit quantity: the scene it neutralizes")  # fmt: skip
+    scene_id: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9][a-z0-9-]{2,63}$",
+        description="For an explicit quantity: the scene it neutralizes",
+    )
 
     @model_validator(mode="after")
     def _one_quantity(self) -> OrderRequest:

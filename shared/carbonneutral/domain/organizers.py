@@ -48,8 +48,14 @@ def new_api_key(organizer_id: str, name: str, now: datetime) -> tuple[str, ApiKe
         secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789") for _ in range(12)
     )
     secret, salt = secrets.token_urlsafe(32), secrets.token_hex(16)
-    key = ApiKey(key_id=key_id, organizer_id=organizer_id, name=name, salt=salt, secret_hash=_hash(salt, secret),
-                 created_at=now)  # fmt: skip
+    key = ApiKey(
+        key_id=key_id,
+        organizer_id=organizer_id,
+        name=name,
+        salt=salt,
+        secret_hash=_hash(salt, secret),
+        created_at=now,
+    )
     return f"cnk_{key_id}_{secret}", key
 
 
@@ -76,8 +82,9 @@ class SceneCreate(BaseModel):
     starts_on: date | None = None
     ends_on: date | None = None
     radiative_forcing: bool = True
-    calculator: list[CalculatorField] | None = Field(default=None, max_length=13,
-                                                      description="Fields and defaults; the kind's own when absent")  # fmt: skip
+    calculator: list[CalculatorField] | None = Field(
+        default=None, max_length=13, description="Fields and defaults; the kind's own when absent"
+    )
 
     @model_validator(mode="after")
     def _dates(self) -> SceneCreate:

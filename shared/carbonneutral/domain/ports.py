@@ -12,8 +12,14 @@ if TYPE_CHECKING:
 class SceneRepository(Protocol):
     def get(self, scene_id: str) -> Scene | None: ...
     def put(self, scene: Scene) -> None: ...
-    def list(self, *, kind: SceneKind | None = None, query: str | None = None, limit: int = 50,
-             cursor: str | None = None) -> tuple[list[Scene], str | None]: ...  # fmt: skip
+    def list(
+        self,
+        *,
+        kind: SceneKind | None = None,
+        query: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> tuple[list[Scene], str | None]: ...
 
 
 class FootprintRepository(Protocol):

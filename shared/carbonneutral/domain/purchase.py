@@ -113,8 +113,11 @@ class PurchaseService:
                 "the Idempotency-Key header is required", field="Idempotency-Key", location="header"
             )
         if not re.fullmatch(IDEMPOTENCY_KEY_PATTERN, idempotency_key):
-            raise InvalidInput("Idempotency-Key must be 8 to 128 letters, digits or _.:-", field="Idempotency-Key",
-                               location="header")  # fmt: skip
+            raise InvalidInput(
+                "Idempotency-Key must be 8 to 128 letters, digits or _.:-",
+                field="Idempotency-Key",
+                location="header",
+            )
         fingerprint = request.fingerprint()
         earlier = self._replay(idempotency_key, fingerprint)
         if earlier:
@@ -138,8 +141,11 @@ class PurchaseService:
         if found is None:
             return None
         if found[0] != fingerprint:
-            raise IdempotencyKeyReused("this Idempotency-Key was used with a different request",
-                                       field="Idempotency-Key", location="header")  # fmt: skip
+            raise IdempotencyKeyReused(
+                "this Idempotency-Key was used with a different request",
+                field="Idempotency-Key",
+                location="header",
+            )
         order = self._ledger.order(found[1])
         assert order is not None
         return order
@@ -167,18 +173,34 @@ class PurchaseService:
         project, _ = found
         provider = self._providers()[self._default]
         order = Order(
-            order_id=new_order_id(), status=OrderStatus.pending_payment, project_id=project.project_id,
-            developer_id=project.developer.company_id, quantity_kg=quantity,
-            amount=price_of(quantity, project.price_per_tonne, project.currency), beneficiary=request.beneficiary,
-            role=request.role, footprint_id=request.footprint_id, scene_id=scene_id, factor_set=factor_set,
+            order_id=new_order_id(),
+            status=OrderStatus.pending_payment,
+            project_id=project.project_id,
+            developer_id=project.developer.company_id,
+            quantity_kg=quantity,
+            amount=price_of(quantity, project.price_per_tonne, project.currency),
+            beneficiary=request.beneficiary,
+            role=request.role,
+            footprint_id=request.footprint_id,
+            scene_id=scene_id,
+            factor_set=factor_set,
             participant_id=request.participant_id,
-            reason=self.reason_for(scene_id, request.footprint_id is None), reserved=[],
-            reserved_until=now + self._reservation, created_at=now, token_hash="", provider=provider.name,
-        )  # fmt: skip
+            reason=self.reason_for(scene_id, request.footprint_id is None),
+            reserved=[],
+            reserved_until=now + self._reservation,
+            created_at=now,
+            token_hash="",
+            provider=provider.name,
+        )
         token = self.token_for(order)
         checkout = provider.start_checkout(order, token, base_url, lang)
-        return order.model_copy(update={"token_hash": hash_token(token), "checkout_url": checkout.url,
-                                        "checkout_reference": checkout.reference})  # fmt: skip
+        return order.model_copy(
+            update={
+                "token_hash": hash_token(token),
+                "checkout_url": checkout.url,
+                "checkout_reference": checkout.reference,
+            }
+        )
 
     def reason_for(self, scene_id: str | None, explicit_quantity: bool = False) -> str:
         if scene_id:
@@ -209,8 +231,9 @@ class PurchaseService:
         provider = self._providers()[provider_name]
         event = provider.parse_event(body, headers)
         certify = partial(self._certify, issuer=base_url) if self._certify else None
-        return self._ledger.apply_payment(event, self._clock(), lambda order: order.reason, certify,
-                                          self._contribute)  # fmt: skip
+        return self._ledger.apply_payment(
+            event, self._clock(), lambda order: order.reason, certify, self._contribute
+        )
 
     def pay_in_sandbox(self, order_id: str, token: str | None, *, base_url: str) -> Any:
         """The sandbox 'bank': signs a payment event and sends it down the webhook path."""

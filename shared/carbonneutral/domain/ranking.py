@@ -90,7 +90,11 @@ def rating(scene_id: str, footprint_g: int, participants_kg: int, organizer_kg: 
     share = Decimal(neutralized * 1000) / Decimal(footprint_g) if footprint_g else Decimal(0)
     level = next((name for threshold, name in LEVELS if share >= threshold), "none")
     return Rating(
-        scene_id=scene_id, footprint_kg=footprint_g / 1000, neutralized_kg=float(neutralized),
-        participants_kg=float(participants_kg), organizer_kg=float(organizer_kg),
-        share=float(min(share, Decimal(1))), level=level,
-    )  # fmt: skip
+        scene_id=scene_id,
+        footprint_kg=footprint_g / 1000,
+        neutralized_kg=float(neutralized),
+        participants_kg=float(participants_kg),
+        organizer_kg=float(organizer_kg),
+        share=float(min(share, Decimal(1))),
+        level=level,
+    )

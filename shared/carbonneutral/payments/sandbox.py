@@ -36,17 +36,31 @@ class SandboxProvider:
             url=f"{base_url}/checkout/{order.order_id}?{query}", reference=f"sbx_{order.order_id}"
         )
 
-    def event_for(self, order: Order, outcome: str = "payment.succeeded", *, amount: Money | None = None,
-                  event_id: str | None = None, timestamp: int | None = None) -> tuple[str, dict[str, str]]:  # fmt: skip
+    def event_for(
+        self,
+        order: Order,
+        outcome: str = "payment.succeeded",
+        *,
+        amount: Money | None = None,
+        event_id: str | None = None,
+        timestamp: int | None = None,
+    ) -> tuple[str, dict[str, str]]:
         """A signed event, as the sandbox 'bank' sends it when the test checkout form is submitted."""
         paid = amount or order.amount
-        body = json.dumps({
-            "id": event_id or "evt_" + secrets.token_urlsafe(12),
-            "type": outcome,
-            "created": int(time.time()) if timestamp is None else timestamp,
-            "data": {"order_id": order.order_id, "reference": order.checkout_reference,
-                     "amount": str(paid.amount), "currency": paid.currency},
-        }, separators=(",", ":"))  # fmt: skip
+        body = json.dumps(
+            {
+                "id": event_id or "evt_" + secrets.token_urlsafe(12),
+                "type": outcome,
+                "created": int(time.time()) if timestamp is None else timestamp,
+                "data": {
+                    "order_id": order.order_id,
+                    "reference": order.checkout_reference,
+                    "amount": str(paid.amount),
+                    "currency": paid.currency,
+                },
+            },
+            separators=(",", ":"),
+        )
         return body, {SIGNATURE_HEADER: sign(self._secret, body, timestamp)}
 
     def parse_event(self, body: str, headers: Mapping[str, str]) -> PaymentEvent:
@@ -58,7 +72,13 @@ class SandboxProvider:
             amount = (
                 Money(amount=Decimal(data["amount"]), currency=data["currency"]) if "amount" in data else None
             )
-            return PaymentEvent("sandbox", str(event["id"]), outcome, str(data["order_id"]), amount,  # type: ignore[arg-type]
-                                data.get("reference"))  # fmt: skip
+            return PaymentEvent(
+                "sandbox",
+                str(event["id"]),
+                outcome,  # type: ignore[arg-type]
+                str(data["order_id"]),
+                amount,
+                data.get("reference"),
+            )
         except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
             raise InvalidSignature("the event is signed but malformed", field="body") from exc

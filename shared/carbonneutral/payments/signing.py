@@ -17,8 +17,9 @@ def sign(secret: str, body: str, timestamp: int | None = None) -> str:
     return f"t={timestamp},v1={mac}"
 
 
-def verify(secret: str, body: str, header: str | None, *, now: float | None = None,
-           tolerance: int = TOLERANCE_S) -> None:  # fmt: skip
+def verify(
+    secret: str, body: str, header: str | None, *, now: float | None = None, tolerance: int = TOLERANCE_S
+) -> None:
     if not header:
         raise InvalidSignature("the signature header is missing", field="signature", location="header")
     parts: dict[str, list[str]] = {}

@@ -24,8 +24,14 @@ class StripeProvider:
     name = "stripe"
     checkout_origins: tuple[str, ...] = ("https://checkout.stripe.com",)
 
-    def __init__(self, api_key: str, webhook_secret: str, *, payment_methods: tuple[str, ...] = ("card",),
-                 api_base: str | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        api_key: str,
+        webhook_secret: str,
+        *,
+        payment_methods: tuple[str, ...] = ("card",),
+        api_base: str | None = None,
+    ) -> None:
         self._api_key, self._secret = api_key, webhook_secret
         self._methods, self._api_base = payment_methods, api_base
         self._client: Any = None
@@ -51,19 +57,23 @@ class StripeProvider:
             "client_reference_id": order.order_id,
             "metadata": {"order_id": order.order_id},
             "payment_method_types": list(self._methods),
-            "line_items": [{
-                "quantity": 1,
-                "price_data": {
-                    "currency": order.amount.currency.lower(),
-                    "unit_amount": order.amount.minor_units,
-                    "product_data": {"name": f"{order.quantity_kg} kg CO2e retired: {order.reason}"[:250]},
-                },
-            }],
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": order.amount.currency.lower(),
+                        "unit_amount": order.amount.minor_units,
+                        "product_data": {
+                            "name": f"{order.quantity_kg} kg CO2e retired: {order.reason}"[:250]
+                        },
+                    },
+                }
+            ],
             "success_url": f"{back}&paid=1",
             "cancel_url": back,
             "locale": "zh" if (lang or "").startswith("zh") else "en" if lang else "auto",
             "expires_at": int(order.reserved_until.timestamp()),
-        }  # fmt: skip
+        }
         if "wechat_pay" in self._methods:
             params["payment_method_options"] = {"wechat_pay": {"client": "web"}}
         session = self.client().v1.checkout.sessions.create(params=params)

@@ -86,8 +86,11 @@ class Leaderboards:
         month = order.retirement.retired_at.strftime("%Y-%m")
         slots = [(board, period) for board in boards_for(order.scene_id) for period in ("all", month)]
         keys = [_entry_key(board, entity, period, entry_id) for board, period in slots]
-        answer = aws.call("leaderboards", self.client.batch_get_item,
-                          RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}})  # fmt: skip
+        answer = aws.call(
+            "leaderboards",
+            self.client.batch_get_item,
+            RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}},
+        )
         current = {
             (i["PK"]["S"], i["SK"]["S"]): int(i["kg"]["N"]) for i in answer["Responses"].get(self._table, [])
         }
@@ -98,33 +101,58 @@ class Leaderboards:
             items += self._entry_items(board, entity, period, entry_id, order, old, new)
         if order.scene_id:
             column = "organizer" if order.role == "organizer" else "participants"
-            items.append({"Update": {
-                "TableName": self._table,
-                "Key": {"PK": s(f"SCENESTATS#{order.scene_id}#{zlib.crc32(order.order_id.encode()) % SHARDS}"),
-                        "SK": s("STATS")},
-                "UpdateExpression": f"ADD {column}_kg :q, {column}_orders :one SET #type = :type",
-                "ExpressionAttributeNames": {"#type": "type"},
-                "ExpressionAttributeValues": {":q": n(order.quantity_kg), ":one": n(1), ":type": s("scene_stats")},
-            }})  # fmt: skip
+            items.append(
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": {
+                            "PK": s(
+                                f"SCENESTATS#{order.scene_id}#{zlib.crc32(order.order_id.encode()) % SHARDS}"
+                            ),
+                            "SK": s("STATS"),
+                        },
+                        "UpdateExpression": f"ADD {column}_kg :q, {column}_orders :one SET #type = :type",
+                        "ExpressionAttributeNames": {"#type": "type"},
+                        "ExpressionAttributeValues": {
+                            ":q": n(order.quantity_kg),
+                            ":one": n(1),
+                            ":type": s("scene_stats"),
+                        },
+                    }
+                }
+            )
         return items
 
-    def _entry_items(self, board: str, entity: str, period: str, entry_id: str, order: Order, old: int | None,
-                     new: int) -> list[dict[str, Any]]:  # fmt: skip
+    def _entry_items(
+        self, board: str, entity: str, period: str, entry_id: str, order: Order, old: int | None, new: int
+    ) -> list[dict[str, Any]]:
         key = _entry_key(board, entity, period, entry_id)
         shard = shard_of(entry_id)
         condition = ("attribute_not_exists(PK)", {}) if old is None else ("kg = :old", {":old": n(old)})
-        items: list[dict[str, Any]] = [{"Update": {
-            "TableName": self._table, "Key": key,
-            "UpdateExpression": ("SET kg = :new, #name = :name, #hidden = :hidden, entry_id = :id, #type = :type, "
-                                 "GSI2PK = :board, GSI2SK = :sort"),
-            "ConditionExpression": condition[0],
-            "ExpressionAttributeNames": {"#name": "name", "#type": "type", "#hidden": "hidden"},
-            "ExpressionAttributeValues": {
-                ":new": n(new), ":name": s(order.beneficiary.name), ":hidden": {"BOOL": order.beneficiary.hidden},
-                ":id": s(entry_id), ":type": s("leaderboard_entry"), ":board": s(board_key(board, entity, period)),
-                ":sort": s(_sort_key(new, entry_id)), **condition[1],
-            },
-        }}]  # fmt: skip
+        items: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": key,
+                    "UpdateExpression": (
+                        "SET kg = :new, #name = :name, #hidden = :hidden, entry_id = :id, #type = :type, "
+                        "GSI2PK = :board, GSI2SK = :sort"
+                    ),
+                    "ConditionExpression": condition[0],
+                    "ExpressionAttributeNames": {"#name": "name", "#type": "type", "#hidden": "hidden"},
+                    "ExpressionAttributeValues": {
+                        ":new": n(new),
+                        ":name": s(order.beneficiary.name),
+                        ":hidden": {"BOOL": order.beneficiary.hidden},
+                        ":id": s(entry_id),
+                        ":type": s("leaderboard_entry"),
+                        ":board": s(board_key(board, entity, period)),
+                        ":sort": s(_sort_key(new, entry_id)),
+                        **condition[1],
+                    },
+                }
+            }
+        ]
         pk = _hist_pk(board, entity, period, shard)
         b_old, b_new = (bucket_of(old) if old is not None else None), bucket_of(new)
         if b_old != b_new:
@@ -142,18 +170,30 @@ class Leaderboards:
         names = {f"#c{i}": name for i, name in enumerate(deltas)}
         values = {f":d{i}": n(delta) for i, delta in enumerate(deltas.values())}
         adds = ", ".join(f"#c{i} :d{i}" for i in range(len(deltas)))
-        return {"Update": {"TableName": self._table, "Key": {"PK": pk, "SK": s(sk)}, "UpdateExpression": f"ADD {adds}",
-                           "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}}  # fmt: skip
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": {"PK": pk, "SK": s(sk)},
+                "UpdateExpression": f"ADD {adds}",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            }
+        }
 
     def add_footprint(self, scene_id: str, footprint_id: str, total_g: int) -> dict[str, Any]:
         """The transaction item that counts a scene footprint towards the scene's rating."""
-        return {"Update": {
-            "TableName": self._table,
-            "Key": {"PK": s(f"SCENESTATS#{scene_id}#{zlib.crc32(footprint_id.encode()) % SHARDS}"), "SK": s("STATS")},
-            "UpdateExpression": "ADD footprint_g :g, footprints :one SET #type = :type",
-            "ExpressionAttributeNames": {"#type": "type"},
-            "ExpressionAttributeValues": {":g": n(total_g), ":one": n(1), ":type": s("scene_stats")},
-        }}  # fmt: skip
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": {
+                    "PK": s(f"SCENESTATS#{scene_id}#{zlib.crc32(footprint_id.encode()) % SHARDS}"),
+                    "SK": s("STATS"),
+                },
+                "UpdateExpression": "ADD footprint_g :g, footprints :one SET #type = :type",
+                "ExpressionAttributeNames": {"#type": "type"},
+                "ExpressionAttributeValues": {":g": n(total_g), ":one": n(1), ":type": s("scene_stats")},
+            }
+        }
 
     # ---- reads ----
 
@@ -161,16 +201,28 @@ class Leaderboards:
         """The top entries: one Query on GSI2, ranks from the order itself."""
         from carbonneutral.domain.ranking import competition_ranks
 
-        answer = aws.call("leaderboards", self.client.query, TableName=self._table, IndexName="GSI2",
-                          KeyConditionExpression="GSI2PK = :pk", ScanIndexForward=False, Limit=limit,
-                          ExpressionAttributeValues={":pk": s(board_key(board, entity, period))})  # fmt: skip
+        answer = aws.call(
+            "leaderboards",
+            self.client.query,
+            TableName=self._table,
+            IndexName="GSI2",
+            KeyConditionExpression="GSI2PK = :pk",
+            ScanIndexForward=False,
+            Limit=limit,
+            ExpressionAttributeValues={":pk": s(board_key(board, entity, period))},
+        )
         entries = [_entry(item) for item in answer.get("Items", [])]
         ranks = competition_ranks([e.kg for e in entries])
         return [Entry(e.entry_id, e.name, e.kg, r) for e, r in zip(entries, ranks, strict=True)]
 
     def entry(self, board: str, entity: str, period: str, entry_id: str) -> Entry | None:
-        item = aws.call("leaderboards", self.client.get_item, TableName=self._table,
-                        Key=_entry_key(board, entity, period, entry_id), ConsistentRead=True).get("Item")  # fmt: skip
+        item = aws.call(
+            "leaderboards",
+            self.client.get_item,
+            TableName=self._table,
+            Key=_entry_key(board, entity, period, entry_id),
+            ConsistentRead=True,
+        ).get("Item")
         return _entry(item) if item else None
 
     def histograms(
@@ -206,11 +258,19 @@ class Leaderboards:
         self, board: str, entity: str, period: str, entry: Entry
     ) -> tuple[Entry | None, Entry | None]:
         def one(condition: str, forward: bool) -> Entry | None:
-            answer = aws.call("leaderboards", self.client.query, TableName=self._table, IndexName="GSI2",
-                              KeyConditionExpression=f"GSI2PK = :pk AND GSI2SK {condition} :me", Limit=1,
-                              ScanIndexForward=forward,
-                              ExpressionAttributeValues={":pk": s(board_key(board, entity, period)),
-                                                         ":me": s(_sort_key(entry.kg, entry.entry_id))})  # fmt: skip
+            answer = aws.call(
+                "leaderboards",
+                self.client.query,
+                TableName=self._table,
+                IndexName="GSI2",
+                KeyConditionExpression=f"GSI2PK = :pk AND GSI2SK {condition} :me",
+                Limit=1,
+                ScanIndexForward=forward,
+                ExpressionAttributeValues={
+                    ":pk": s(board_key(board, entity, period)),
+                    ":me": s(_sort_key(entry.kg, entry.entry_id)),
+                },
+            )
             items = answer.get("Items", [])
             return _entry(items[0]) if items else None
 

@@ -142,20 +142,33 @@ class CreditLedger:
     # ---- reads ----
 
     def project(self, project_id: str) -> tuple[Project, Inventory] | None:
-        item = aws.call("ledger", self.client.get_item, TableName=self._table, Key=_project_key(project_id),
-                        ConsistentRead=True).get("Item")  # fmt: skip
+        item = aws.call(
+            "ledger",
+            self.client.get_item,
+            TableName=self._table,
+            Key=_project_key(project_id),
+            ConsistentRead=True,
+        ).get("Item")
         return (Project.model_validate_json(item["body"]["S"]), _inventory(item)) if item else None
 
     def projects(self) -> list[tuple[Project, Inventory]]:
         found = []
-        for item in self._query(IndexName="GSI1", KeyConditionExpression="GSI1PK = :pk",
-                                ExpressionAttributeValues={":pk": s("PROJECTS")}):  # fmt: skip
+        for item in self._query(
+            IndexName="GSI1",
+            KeyConditionExpression="GSI1PK = :pk",
+            ExpressionAttributeValues={":pk": s("PROJECTS")},
+        ):
             found.append((Project.model_validate_json(item["body"]["S"]), _inventory(item)))
         return found
 
     def order(self, order_id: str) -> Order | None:
-        item = aws.call("ledger", self.client.get_item, TableName=self._table, Key=_order_key(order_id),
-                        ConsistentRead=True).get("Item")  # fmt: skip
+        item = aws.call(
+            "ledger",
+            self.client.get_item,
+            TableName=self._table,
+            Key=_order_key(order_id),
+            ConsistentRead=True,
+        ).get("Item")
         return Order.model_validate_json(item["body"]["S"]) if item else None
 
     def blocks(self, project_id: str, state: str, *, limit: int | None = None) -> list[SerialRange]:
@@ -190,7 +203,10 @@ class CreditLedger:
     def put_project(self, project: Project) -> None:
         """Creates or updates a project's metadata; counters start at zero and are never overwritten."""
         aws.call(
-            "ledger", self.client.update_item, TableName=self._table, Key=_project_key(project.project_id),
+            "ledger",
+            self.client.update_item,
+            TableName=self._table,
+            Key=_project_key(project.project_id),
             UpdateExpression=(
                 "SET #body = :body, #type = :type, GSI1PK = :g1, GSI1SK = :id, "
                 "issued_kg = if_not_exists(issued_kg, :zero), available_kg = if_not_exists(available_kg, :zero), "
@@ -198,9 +214,14 @@ class CreditLedger:
                 "issuance_version = if_not_exists(issuance_version, :zero)"
             ),
             ExpressionAttributeNames={"#body": "body", "#type": "type"},
-            ExpressionAttributeValues={":body": s(project.model_dump_json()), ":type": s("project"),
-                                       ":g1": s("PROJECTS"), ":id": s(project.project_id), ":zero": n(0)},
-        )  # fmt: skip
+            ExpressionAttributeValues={
+                ":body": s(project.model_dump_json()),
+                ":type": s("project"),
+                ":g1": s("PROJECTS"),
+                ":id": s(project.project_id),
+                ":zero": n(0),
+            },
+        )
 
     def issue(self, project_id: str, new_blocks: list[SerialRange]) -> int:
         """Adds issued blocks, refusing any serial that overlaps one already issued."""
@@ -221,19 +242,31 @@ class CreditLedger:
         total = sum(b.size for b in new_blocks)
         version = self._issuance_version(project_id)
         items = [
-            {"Update": {
-                "TableName": self._table, "Key": _project_key(project_id),
-                "UpdateExpression": "ADD issued_kg :q, available_kg :q, issuance_version :one",
-                "ConditionExpression": "issuance_version = :version",
-                "ExpressionAttributeValues": {":q": n(total), ":one": n(1), ":version": n(version)},
-            }},
-            *({"Put": {
-                "TableName": self._table,
-                "Item": {**_block_key(project_id, "AVAILABLE", b.first), "type": s("credit_block"),
-                         "first": n(b.first), "last": n(b.last)},
-                "ConditionExpression": "attribute_not_exists(PK)",
-            }} for b in new_blocks),
-        ]  # fmt: skip
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": _project_key(project_id),
+                    "UpdateExpression": "ADD issued_kg :q, available_kg :q, issuance_version :one",
+                    "ConditionExpression": "issuance_version = :version",
+                    "ExpressionAttributeValues": {":q": n(total), ":one": n(1), ":version": n(version)},
+                }
+            },
+            *(
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": {
+                            **_block_key(project_id, "AVAILABLE", b.first),
+                            "type": s("credit_block"),
+                            "first": n(b.first),
+                            "last": n(b.last),
+                        },
+                        "ConditionExpression": "attribute_not_exists(PK)",
+                    }
+                }
+                for b in new_blocks
+            ),
+        ]
         try:
             self._transact(items)
         except _Cancelled as exc:
@@ -241,16 +274,27 @@ class CreditLedger:
         return total
 
     def _issuance_version(self, project_id: str) -> int:
-        item = aws.call("ledger", self.client.get_item, TableName=self._table, Key=_project_key(project_id),
-                        ConsistentRead=True, ProjectionExpression="issuance_version")["Item"]  # fmt: skip
+        item = aws.call(
+            "ledger",
+            self.client.get_item,
+            TableName=self._table,
+            Key=_project_key(project_id),
+            ConsistentRead=True,
+            ProjectionExpression="issuance_version",
+        )["Item"]
         return int(item.get("issuance_version", {"N": "0"})["N"])
 
     # ---- reservation ----
 
     def find_idempotent(self, key: str) -> tuple[str, str] | None:
         """(fingerprint, order_id) of an earlier request with this key, if any."""
-        item = aws.call("ledger", self.client.get_item, TableName=self._table, Key=_idempotency_key(key),
-                        ConsistentRead=True).get("Item")  # fmt: skip
+        item = aws.call(
+            "ledger",
+            self.client.get_item,
+            TableName=self._table,
+            Key=_idempotency_key(key),
+            ConsistentRead=True,
+        ).get("Item")
         return (item["fingerprint"]["S"], item["order_id"]["S"]) if item else None
 
     def reserve(
@@ -285,8 +329,10 @@ class CreditLedger:
             )
             if not picked:
                 if len(available) >= MAX_BLOCKS_PER_ORDER:
-                    raise Conflict("the available credits are too fragmented for one order; order less",
-                                   field="quantity_kg")  # fmt: skip
+                    raise Conflict(
+                        "the available credits are too fragmented for one order; order less",
+                        field="quantity_kg",
+                    )
                 self._backoff(attempt)  # the counters were read mid-change: look again
                 continue
             reserved = order.model_copy(update={"reserved": [part for _, part in picked]})
@@ -308,23 +354,38 @@ class CreditLedger:
                 self._backoff(attempt)
         raise Busy("the project's credits are in high demand; try again in a moment")
 
-    def _reservation_items(self, order: Order, picked: list[tuple[SerialRange, SerialRange]], key: str,
-                           fingerprint: str, now: datetime) -> list[dict[str, Any]]:  # fmt: skip
+    def _reservation_items(
+        self,
+        order: Order,
+        picked: list[tuple[SerialRange, SerialRange]],
+        key: str,
+        fingerprint: str,
+        now: datetime,
+    ) -> list[dict[str, Any]]:
         q = order.quantity_kg
         items: list[dict[str, Any]] = [
-            {"Put": {
-                "TableName": self._table,
-                "Item": {**_idempotency_key(key), "type": s("idempotency"), "fingerprint": s(fingerprint),
-                         "order_id": s(order.order_id), "expires_at": n(int((now + IDEMPOTENCY_TTL).timestamp()))},
-                "ConditionExpression": "attribute_not_exists(PK)",
-            }},
-            {"Put": {
-                "TableName": self._table,
-                "Item": self._order_item(order),
-                "ConditionExpression": "attribute_not_exists(PK)",
-            }},
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": {
+                        **_idempotency_key(key),
+                        "type": s("idempotency"),
+                        "fingerprint": s(fingerprint),
+                        "order_id": s(order.order_id),
+                        "expires_at": n(int((now + IDEMPOTENCY_TTL).timestamp())),
+                    },
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": self._order_item(order),
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            },
             self._move_counter(order.project_id, "available_kg", "reserved_kg", q),
-        ]  # fmt: skip
+        ]
         for block, part in picked:
             unchanged = {
                 "ConditionExpression": "#last = :last",
@@ -332,12 +393,28 @@ class CreditLedger:
             }
             block_key = _block_key(order.project_id, "AVAILABLE", block.first)
             if part.first == block.first:
-                items.append({"Delete": {"TableName": self._table, "Key": block_key, **unchanged,
-                                         "ExpressionAttributeValues": {":last": n(block.last)}}})  # fmt: skip
+                items.append(
+                    {
+                        "Delete": {
+                            "TableName": self._table,
+                            "Key": block_key,
+                            **unchanged,
+                            "ExpressionAttributeValues": {":last": n(block.last)},
+                        }
+                    }
+                )
             else:  # the serials before the part stay available under the block's own key
-                items.append({"Update": {"TableName": self._table, "Key": block_key, **unchanged,
-                                         "UpdateExpression": "SET #last = :left",
-                                         "ExpressionAttributeValues": {":last": n(block.last), ":left": n(part.first - 1)}}})  # fmt: skip
+                items.append(
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": block_key,
+                            **unchanged,
+                            "UpdateExpression": "SET #last = :left",
+                            "ExpressionAttributeValues": {":last": n(block.last), ":left": n(part.first - 1)},
+                        }
+                    }
+                )
             items.append(self._put_block(order.project_id, "RESERVED", part, order_id=order.order_id))
             if part.last < block.last:
                 rest = SerialRange(first=part.last + 1, last=block.last)
@@ -349,45 +426,72 @@ class CreditLedger:
         starve a project. The first order of a window may be any size (an organizer's event)."""
         window = int(now.timestamp()) // CLIENT_WINDOW_S
         digest = hashlib.sha256(client.encode()).hexdigest()[:32]
-        return {"Update": {
-            "TableName": self._table, "Key": {"PK": s(f"CLIENT#{digest}#{window}"), "SK": s("RESERVATIONS")},
-            "UpdateExpression": "ADD reserved_kg :q SET expires_at = :expires, #type = :type",
-            "ConditionExpression": "attribute_not_exists(reserved_kg) OR reserved_kg <= :room",
-            "ExpressionAttributeNames": {"#type": "type"},
-            "ExpressionAttributeValues": {":q": n(q), ":room": n(cap_kg - q),
-                                          ":expires": n((window + 2) * CLIENT_WINDOW_S), ":type": s("client_window")},
-        }}  # fmt: skip
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": {"PK": s(f"CLIENT#{digest}#{window}"), "SK": s("RESERVATIONS")},
+                "UpdateExpression": "ADD reserved_kg :q SET expires_at = :expires, #type = :type",
+                "ConditionExpression": "attribute_not_exists(reserved_kg) OR reserved_kg <= :room",
+                "ExpressionAttributeNames": {"#type": "type"},
+                "ExpressionAttributeValues": {
+                    ":q": n(q),
+                    ":room": n(cap_kg - q),
+                    ":expires": n((window + 2) * CLIENT_WINDOW_S),
+                    ":type": s("client_window"),
+                },
+            }
+        }
 
     def _move_counter(self, project_id: str, source: str, target: str, q: int) -> dict[str, Any]:
         """Moves q kg between two of a project's counters, never below zero."""
-        return {"Update": {
-            "TableName": self._table, "Key": _project_key(project_id),
-            "UpdateExpression": f"ADD {source} :minus, {target} :q",
-            "ConditionExpression": f"{source} >= :q",
-            "ExpressionAttributeValues": {":q": n(q), ":minus": n(-q)},
-        }}  # fmt: skip
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": _project_key(project_id),
+                "UpdateExpression": f"ADD {source} :minus, {target} :q",
+                "ConditionExpression": f"{source} >= :q",
+                "ExpressionAttributeValues": {":q": n(q), ":minus": n(-q)},
+            }
+        }
 
     def _move_reserved(self, order: Order, state: str, **attrs: str) -> list[dict[str, Any]]:
         """The order's reserved blocks become `state`, provided they are still held for this order."""
         items: list[dict[str, Any]] = []
         for serials in order.reserved:
-            items.append({"Delete": {
-                "TableName": self._table, "Key": _block_key(order.project_id, "RESERVED", serials.first),
-                "ConditionExpression": "order_id = :order", "ExpressionAttributeValues": {":order": s(order.order_id)},
-            }})  # fmt: skip
+            items.append(
+                {
+                    "Delete": {
+                        "TableName": self._table,
+                        "Key": _block_key(order.project_id, "RESERVED", serials.first),
+                        "ConditionExpression": "order_id = :order",
+                        "ExpressionAttributeValues": {":order": s(order.order_id)},
+                    }
+                }
+            )
             items.append(self._put_block(order.project_id, state, serials, **attrs))
         return items
 
     def _put_block(self, project_id: str, state: str, serials: SerialRange, **attrs: str) -> dict[str, Any]:
-        item = {**_block_key(project_id, state, serials.first), "type": s("credit_block"),
-                "first": n(serials.first), "last": n(serials.last), **{k: s(v) for k, v in attrs.items()}}  # fmt: skip
+        item = {
+            **_block_key(project_id, state, serials.first),
+            "type": s("credit_block"),
+            "first": n(serials.first),
+            "last": n(serials.last),
+            **{k: s(v) for k, v in attrs.items()},
+        }
         return {
             "Put": {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(PK)"}
         }
 
     def _order_item(self, order: Order) -> dict[str, Any]:
-        item = {**_order_key(order.order_id), "type": s("order"), "v": n(1), "status": s(order.status.value),
-                "project_id": s(order.project_id), "body": s(order.model_dump_json())}  # fmt: skip
+        item = {
+            **_order_key(order.order_id),
+            "type": s("order"),
+            "v": n(1),
+            "status": s(order.status.value),
+            "project_id": s(order.project_id),
+            "body": s(order.model_dump_json()),
+        }
         if order.status is OrderStatus.pending_payment:
             item["GSI1PK"] = s(_shard(order.order_id))
             item["GSI1SK"] = s(f"{_iso(order.reserved_until)}#{order.order_id}")
@@ -395,11 +499,15 @@ class CreditLedger:
 
     def _order_update(self, order: Order, expected: OrderStatus) -> dict[str, Any]:
         """Replaces the order, provided nobody changed its status meanwhile."""
-        return {"Put": {
-            "TableName": self._table, "Item": self._order_item(order),
-            "ConditionExpression": "#status = :expected", "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": {":expected": s(expected.value)},
-        }}  # fmt: skip
+        return {
+            "Put": {
+                "TableName": self._table,
+                "Item": self._order_item(order),
+                "ConditionExpression": "#status = :expected",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": {":expected": s(expected.value)},
+            }
+        }
 
     def set_checkout_reference(self, order: Order) -> None:
         self._transact([self._order_update(order, OrderStatus.pending_payment)])
@@ -429,9 +537,13 @@ class CreditLedger:
                     )
                     outcome = "retired"
                 else:
-                    why = ("the reservation had expired before the payment arrived" if order.status is OrderStatus.expired
-                           else "the order was already settled" if order.status is not OrderStatus.pending_payment
-                           else f"paid {paid.amount} {paid.currency} but the order costs {order.amount.amount} {order.amount.currency}")  # fmt: skip
+                    why = (
+                        "the reservation had expired before the payment arrived"
+                        if order.status is OrderStatus.expired
+                        else "the order was already settled"
+                        if order.status is not OrderStatus.pending_payment
+                        else f"paid {paid.amount} {paid.currency} but the order costs {order.amount.amount} {order.amount.currency}"
+                    )
                     items, updated = self._refund_items(order, event, paid, why, now)
                     outcome = "refund_due"
             elif event.outcome == "expired" and order.status is OrderStatus.pending_payment:
@@ -454,8 +566,13 @@ class CreditLedger:
         raise Busy("could not apply the payment event; the provider will retry")
 
     def _event_item(self, event: PaymentEvent, now: datetime, order_id: str | None) -> dict[str, Any]:
-        item = {"PK": s(f"PAYMENT#{event.provider}#{event.event_id}"), "SK": s("EVENT"), "type": s("payment_event"),
-                "outcome": s(event.outcome), "received_at": s(_iso(now))}  # fmt: skip
+        item = {
+            "PK": s(f"PAYMENT#{event.provider}#{event.event_id}"),
+            "SK": s("EVENT"),
+            "type": s("payment_event"),
+            "outcome": s(event.outcome),
+            "received_at": s(_iso(now)),
+        }
         if order_id:
             item["order_id"] = s(order_id)
         return {
@@ -484,63 +601,109 @@ class CreditLedger:
             serial_label(project.standard.value, project.project_id, project.vintage, r)
             for r in order.reserved
         ]
-        retirement = Retirement(serials=order.reserved, labels=labels, beneficiary=order.beneficiary,
-                                reason=reason_for(order), retired_at=now, payment_event_id=event.event_id)  # fmt: skip
+        retirement = Retirement(
+            serials=order.reserved,
+            labels=labels,
+            beneficiary=order.beneficiary,
+            reason=reason_for(order),
+            retired_at=now,
+            payment_event_id=event.event_id,
+        )
         retired = order.model_copy(update={"status": OrderStatus.retired, "retirement": retirement})
         certificate_item = None
         if certify is not None:
             # The certificate is issued in the retirement's own transaction: both exist, or neither.
             certificate_id, signed = certify(retired, project)
             retired = retired.model_copy(update={"certificate_id": certificate_id})
-            certificate_item = {"Put": {
-                "TableName": self._table,
-                "Item": {"PK": s(f"CERT#{certificate_id}"), "SK": s("CERT"), "type": s("certificate"), "v": n(1),
-                         "order_id": s(order.order_id), "project_id": s(order.project_id),
-                         "body": s(json.dumps(signed, ensure_ascii=False, separators=(",", ":")))},
-                "ConditionExpression": "attribute_not_exists(PK)",
-            }}  # fmt: skip
+            certificate_item = {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": {
+                        "PK": s(f"CERT#{certificate_id}"),
+                        "SK": s("CERT"),
+                        "type": s("certificate"),
+                        "v": n(1),
+                        "order_id": s(order.order_id),
+                        "project_id": s(order.project_id),
+                        "body": s(json.dumps(signed, ensure_ascii=False, separators=(",", ":"))),
+                    },
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            }
         q, amount = order.quantity_kg, order.amount.amount
         items = [
             self._event_item(event, now, order.order_id),
             self._order_update(retired, OrderStatus.pending_payment),
             self._move_counter(order.project_id, "reserved_kg", "retired_kg", q),
-            {"Update": {
-                "TableName": self._table, "Key": {"PK": s(f"DEVELOPER#{order.developer_id}"), "SK": s("PAYOUT")},
-                "UpdateExpression": "ADD owed :amount, retired_kg :q SET currency = :currency, #type = :type",
-                "ExpressionAttributeNames": {"#type": "type"},
-                "ExpressionAttributeValues": {":amount": n(str(amount)), ":q": n(q),
-                                              ":currency": s(order.amount.currency), ":type": s("payout")},
-            }},
-            {"Put": {
-                "TableName": self._table,
-                "Item": {"PK": s(f"DEVELOPER#{order.developer_id}"), "SK": s(f"ENTRY#{_iso(now)}#{order.order_id}"),
-                         "type": s("payout_entry"), "order_id": s(order.order_id), "amount": n(str(amount)),
-                         "currency": s(order.amount.currency), "kg": n(q), "project_id": s(order.project_id)},
-                "ConditionExpression": "attribute_not_exists(PK)",
-            }},
-        ]  # fmt: skip
-        items += self._move_reserved(order, "RETIRED", order_id=order.order_id, beneficiary=order.beneficiary.name,
-                                     reason=retirement.reason, retired_at=_iso(now))  # fmt: skip
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": {"PK": s(f"DEVELOPER#{order.developer_id}"), "SK": s("PAYOUT")},
+                    "UpdateExpression": "ADD owed :amount, retired_kg :q SET currency = :currency, #type = :type",
+                    "ExpressionAttributeNames": {"#type": "type"},
+                    "ExpressionAttributeValues": {
+                        ":amount": n(str(amount)),
+                        ":q": n(q),
+                        ":currency": s(order.amount.currency),
+                        ":type": s("payout"),
+                    },
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": {
+                        "PK": s(f"DEVELOPER#{order.developer_id}"),
+                        "SK": s(f"ENTRY#{_iso(now)}#{order.order_id}"),
+                        "type": s("payout_entry"),
+                        "order_id": s(order.order_id),
+                        "amount": n(str(amount)),
+                        "currency": s(order.amount.currency),
+                        "kg": n(q),
+                        "project_id": s(order.project_id),
+                    },
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            },
+        ]
+        items += self._move_reserved(
+            order,
+            "RETIRED",
+            order_id=order.order_id,
+            beneficiary=order.beneficiary.name,
+            reason=retirement.reason,
+            retired_at=_iso(now),
+        )
         if certificate_item:
             items.append(certificate_item)
         if contribute is not None:  # leaderboards and the scene's rating move with the retirement
             items.extend(contribute(retired))
         return items, retired
 
-    def _refund_items(self, order: Order, event: PaymentEvent, paid: Money, why: str,
-                      now: datetime) -> tuple[list[dict[str, Any]], Order]:  # fmt: skip
+    def _refund_items(
+        self, order: Order, event: PaymentEvent, paid: Money, why: str, now: datetime
+    ) -> tuple[list[dict[str, Any]], Order]:
         refund = Refund(amount=paid, reason=why, event_id=event.event_id)
         items = [
             self._event_item(event, now, order.order_id),
-            {"Put": {
-                "TableName": self._table,
-                "Item": {"PK": s(f"ORDER#{order.order_id}"), "SK": s(f"REFUND#{event.provider}#{event.event_id}"),
-                         "type": s("refund"), "status": s("due"), "amount": n(str(paid.amount)),
-                         "currency": s(paid.currency), "reason": s(why), "GSI1PK": s("REFUNDS"),
-                         "GSI1SK": s(f"{_iso(now)}#{order.order_id}")},
-                "ConditionExpression": "attribute_not_exists(PK)",
-            }},
-        ]  # fmt: skip
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": {
+                        "PK": s(f"ORDER#{order.order_id}"),
+                        "SK": s(f"REFUND#{event.provider}#{event.event_id}"),
+                        "type": s("refund"),
+                        "status": s("due"),
+                        "amount": n(str(paid.amount)),
+                        "currency": s(paid.currency),
+                        "reason": s(why),
+                        "GSI1PK": s("REFUNDS"),
+                        "GSI1SK": s(f"{_iso(now)}#{order.order_id}"),
+                    },
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            },
+        ]
         updated = order
         if order.status in (OrderStatus.pending_payment, OrderStatus.expired):
             # A payment that cannot buy this order's credits fails the order, and the credits go back.
@@ -556,7 +719,7 @@ class CreditLedger:
         items = [
             self._order_update(updated, OrderStatus.pending_payment),
             self._move_counter(order.project_id, "reserved_kg", "available_kg", q),
-        ]  # fmt: skip
+        ]
         items += self._move_reserved(order, "AVAILABLE")
         return items
 
@@ -577,10 +740,12 @@ class CreditLedger:
         """Pending orders whose reservation ran out, oldest first, across every shard."""
         found: list[str] = []
         for shard in range(RESERVATION_SHARDS):
-            for item in self._query(IndexName="GSI1",
-                                    KeyConditionExpression="GSI1PK = :pk AND GSI1SK < :now",
-                                    ExpressionAttributeValues={":pk": s(f"RESERVATIONS#{shard}"), ":now": s(_iso(now))},
-                                    page_size=limit):  # fmt: skip
+            for item in self._query(
+                IndexName="GSI1",
+                KeyConditionExpression="GSI1PK = :pk AND GSI1SK < :now",
+                ExpressionAttributeValues={":pk": s(f"RESERVATIONS#{shard}"), ":now": s(_iso(now))},
+                page_size=limit,
+            ):
                 found.append(item["GSI1SK"]["S"].split("#", 1)[1])
                 if len(found) >= limit:
                     return found
@@ -588,8 +753,12 @@ class CreditLedger:
 
     def certificate(self, certificate_id: str) -> tuple[dict[str, Any], str, str] | None:
         """(signed document, order id, project id) of an issued certificate."""
-        item = aws.call("ledger", self.client.get_item, TableName=self._table,
-                        Key={"PK": s(f"CERT#{certificate_id}"), "SK": s("CERT")}).get("Item")  # fmt: skip
+        item = aws.call(
+            "ledger",
+            self.client.get_item,
+            TableName=self._table,
+            Key={"PK": s(f"CERT#{certificate_id}"), "SK": s("CERT")},
+        ).get("Item")
         if not item:
             return None
         return json.loads(item["body"]["S"]), item["order_id"]["S"], item["project_id"]["S"]
@@ -599,8 +768,11 @@ class CreditLedger:
         if not ranges:
             return False
         keys = [_block_key(project_id, "RETIRED", r.first) for r in ranges]
-        answer = aws.call("ledger", self.client.batch_get_item,
-                          RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}})  # fmt: skip
+        answer = aws.call(
+            "ledger",
+            self.client.batch_get_item,
+            RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}},
+        )
         found = {int(i["first"]["N"]): i for i in answer.get("Responses", {}).get(self._table, [])}
         return all(
             r.first in found
@@ -610,8 +782,13 @@ class CreditLedger:
         )
 
     def payout(self, developer_id: str) -> tuple[Decimal, int]:
-        item = aws.call("ledger", self.client.get_item, TableName=self._table,
-                        Key={"PK": s(f"DEVELOPER#{developer_id}"), "SK": s("PAYOUT")}, ConsistentRead=True).get("Item")  # fmt: skip
+        item = aws.call(
+            "ledger",
+            self.client.get_item,
+            TableName=self._table,
+            Key={"PK": s(f"DEVELOPER#{developer_id}"), "SK": s("PAYOUT")},
+            ConsistentRead=True,
+        ).get("Item")
         if not item:
             return Decimal(0), 0
         return Decimal(item["owed"]["N"]), int(item["retired_kg"]["N"])
@@ -626,10 +803,18 @@ class CreditLedger:
             by_state = {state: self.blocks(pid, state) for state in _STATES}
             sums = {state: sum(b.size for b in blocks) for state, blocks in by_state.items()}
             if not inventory.balanced:
-                breaches.append(Breach(pid, f"issued {inventory.issued_kg} != available + reserved + retired "
-                                            f"({inventory.available_kg} + {inventory.reserved_kg} + {inventory.retired_kg})"))  # fmt: skip
-            for state, counter in (("AVAILABLE", inventory.available_kg), ("RESERVED", inventory.reserved_kg),
-                                   ("RETIRED", inventory.retired_kg)):  # fmt: skip
+                breaches.append(
+                    Breach(
+                        pid,
+                        f"issued {inventory.issued_kg} != available + reserved + retired "
+                        f"({inventory.available_kg} + {inventory.reserved_kg} + {inventory.retired_kg})",
+                    )
+                )
+            for state, counter in (
+                ("AVAILABLE", inventory.available_kg),
+                ("RESERVED", inventory.reserved_kg),
+                ("RETIRED", inventory.retired_kg),
+            ):
                 if sums[state] != counter:
                     breaches.append(
                         Breach(pid, f"{state.lower()} blocks hold {sums[state]} kg, counter says {counter}")

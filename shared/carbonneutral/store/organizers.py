@@ -25,9 +25,13 @@ class OrganizerStore:
         return self._client or aws.dynamodb()
 
     def put_key(self, key: ApiKey) -> None:
-        aws.call("organizers", self.client.put_item, TableName=self._table,
-                 Item={**_key(key.key_id), "type": s("api_key"), "v": n(1), "body": s(key.model_dump_json())},
-                 ConditionExpression="attribute_not_exists(PK)")  # fmt: skip
+        aws.call(
+            "organizers",
+            self.client.put_item,
+            TableName=self._table,
+            Item={**_key(key.key_id), "type": s("api_key"), "v": n(1), "body": s(key.model_dump_json())},
+            ConditionExpression="attribute_not_exists(PK)",
+        )
 
     def key(self, key_id: str) -> ApiKey | None:
         item = aws.call("organizers", self.client.get_item, TableName=self._table, Key=_key(key_id)).get(
@@ -40,16 +44,25 @@ class OrganizerStore:
         if key is None:
             return False
         revoked = key.model_copy(update={"revoked": True})
-        aws.call("organizers", self.client.put_item, TableName=self._table,
-                 Item={**_key(key_id), "type": s("api_key"), "v": n(1), "body": s(revoked.model_dump_json())})  # fmt: skip
+        aws.call(
+            "organizers",
+            self.client.put_item,
+            TableName=self._table,
+            Item={**_key(key_id), "type": s("api_key"), "v": n(1), "body": s(revoked.model_dump_json())},
+        )
         return True
 
     def create_scene(self, scene: Scene) -> None:
         from botocore.exceptions import ClientError
 
         try:
-            aws.call("organizers", self.client.put_item, TableName=self._table, Item=scene_item(scene),
-                     ConditionExpression="attribute_not_exists(PK)")  # fmt: skip
+            aws.call(
+                "organizers",
+                self.client.put_item,
+                TableName=self._table,
+                Item=scene_item(scene),
+                ConditionExpression="attribute_not_exists(PK)",
+            )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise Conflict(f"scene {scene.scene_id!r} exists already", field="scene_id") from exc
@@ -60,8 +73,14 @@ class OrganizerStore:
         from botocore.exceptions import ClientError
 
         try:
-            aws.call("organizers", self.client.put_item, TableName=self._table, Item=scene_item(scene),
-                     ConditionExpression="organizer_id = :me", ExpressionAttributeValues={":me": s(organizer_id)})  # fmt: skip
+            aws.call(
+                "organizers",
+                self.client.put_item,
+                TableName=self._table,
+                Item=scene_item(scene),
+                ConditionExpression="organizer_id = :me",
+                ExpressionAttributeValues={":me": s(organizer_id)},
+            )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise Forbidden("this scene belongs to another organizer") from exc

@@ -61,9 +61,14 @@ class RenderStore:
 
     def put(self, key: str, content: bytes, content_type: str) -> None:
         aws.call(
-            "renders", self.client.put_object, Bucket=self._bucket, Key=key, Body=content,
-            ContentType=content_type, ServerSideEncryption="AES256",
-        )  # fmt: skip
+            "renders",
+            self.client.put_object,
+            Bucket=self._bucket,
+            Key=key,
+            Body=content,
+            ContentType=content_type,
+            ServerSideEncryption="AES256",
+        )
 
     def get_or_render(self, key: str, content_type: str, render: Callable[[], bytes]) -> bytes:
         """S3 is a cache: when it fails, the render is made from DynamoDB's data and served anyway."""

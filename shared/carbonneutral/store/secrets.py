@@ -67,8 +67,12 @@ class SecretStore:
         wanted = [f"{self._path}/{name}" for name in self._names]
         for start in range(0, len(wanted), _BATCH):
             try:
-                answer = aws.call("secrets", self.client.get_parameters, Names=wanted[start : start + _BATCH],
-                                  WithDecryption=True)  # fmt: skip
+                answer = aws.call(
+                    "secrets",
+                    self.client.get_parameters,
+                    Names=wanted[start : start + _BATCH],
+                    WithDecryption=True,
+                )
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") != "AccessDeniedException":
                     raise

@@ -42,8 +42,12 @@ class ApiResolver(APIGatewayHttpResolver):
             len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode("utf-8", "surrogatepass"))
         )
         if size > limit:
-            return _raw_problem(413, "payload-too-large", "The request body is too large",
-                                f"The body may hold at most {limit} bytes")  # fmt: skip
+            return _raw_problem(
+                413,
+                "payload-too-large",
+                "The request body is too large",
+                f"The body may hold at most {limit} bytes",
+            )
         if event.get("isBase64Encoded") and body:
             try:
                 base64.b64decode(body, validate=True).decode("utf-8")

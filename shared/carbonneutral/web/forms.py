@@ -27,31 +27,70 @@ class Input:
     attrs: dict[str, str] = field(default_factory=dict)
 
 
-_CABINS = ((Cabin.economy, _("Economy")), (Cabin.premium_economy, _("Premium economy")),
-           (Cabin.business, _("Business")), (Cabin.first, _("First")))  # fmt: skip
-_DIETS = ((Diet.meat_heavy, _("Lots of meat")), (Diet.meat, _("Some meat")), (Diet.low_meat, _("Little meat")),
-          (Diet.pescatarian, _("Fish, no meat")), (Diet.vegetarian, _("Vegetarian")), (Diet.vegan, _("Vegan")))  # fmt: skip
+_CABINS = (
+    (Cabin.economy, _("Economy")),
+    (Cabin.premium_economy, _("Premium economy")),
+    (Cabin.business, _("Business")),
+    (Cabin.first, _("First")),
+)
+_DIETS = (
+    (Diet.meat_heavy, _("Lots of meat")),
+    (Diet.meat, _("Some meat")),
+    (Diet.low_meat, _("Little meat")),
+    (Diet.pescatarian, _("Fish, no meat")),
+    (Diet.vegetarian, _("Vegetarian")),
+    (Diet.vegan, _("Vegan")),
+)
 _KM = {"min": "0.1", "max": "50000", "step": "0.1", "inputmode": "decimal"}
 _TRIP = Input("round_trip", _("Return trip"), "checkbox")
 
 # The first input of each activity is the one that says whether the visitor used it.
 INPUTS: dict[str, tuple[Input, ...]] = {
     "flight": (
-        Input("from", _("From airport (IATA code)"), "text", attrs={"maxlength": "3", "pattern": "[A-Za-z]{3}", "autocapitalize": "characters"}),
-        Input("to", _("To airport (IATA code)"), "text", attrs={"maxlength": "3", "pattern": "[A-Za-z]{3}", "autocapitalize": "characters"}),
+        Input(
+            "from",
+            _("From airport (IATA code)"),
+            "text",
+            attrs={"maxlength": "3", "pattern": "[A-Za-z]{3}", "autocapitalize": "characters"},
+        ),
+        Input(
+            "to",
+            _("To airport (IATA code)"),
+            "text",
+            attrs={"maxlength": "3", "pattern": "[A-Za-z]{3}", "autocapitalize": "characters"},
+        ),
         Input("cabin", _("Cabin"), "select", tuple((c.value, label) for c, label in _CABINS)),
         _TRIP,
     ),
     "rail": (
         Input("km", _("Train distance (km)"), attrs=_KM),
-        Input("service", _("Train"), "select", (("high_speed", _("High-speed")), ("national", _("Conventional")),
-                                                ("international", _("International")), ("light_rail", _("Light rail or tram")))),
+        Input(
+            "service",
+            _("Train"),
+            "select",
+            (
+                ("high_speed", _("High-speed")),
+                ("national", _("Conventional")),
+                ("international", _("International")),
+                ("light_rail", _("Light rail or tram")),
+            ),
+        ),
     ),
     "car": (
         Input("km", _("Car distance, one way (km)"), attrs=_KM),
-        Input("fuel", _("Fuel"), "select", (("petrol", _("Petrol")), ("diesel", _("Diesel")), ("hybrid", _("Hybrid")),
-                                            ("plug_in_hybrid", _("Plug-in hybrid")), ("electric", _("Electric")),
-                                            ("unknown", _("Not sure")))),
+        Input(
+            "fuel",
+            _("Fuel"),
+            "select",
+            (
+                ("petrol", _("Petrol")),
+                ("diesel", _("Diesel")),
+                ("hybrid", _("Hybrid")),
+                ("plug_in_hybrid", _("Plug-in hybrid")),
+                ("electric", _("Electric")),
+                ("unknown", _("Not sure")),
+            ),
+        ),
         Input("passengers", _("People in the car"), attrs={"min": "1", "max": "9"}),
         _TRIP,
     ),
@@ -60,31 +99,70 @@ INPUTS: dict[str, tuple[Input, ...]] = {
         Input("service", _("Service"), "select", (("local", _("City bus")), ("coach", _("Coach")))),
         _TRIP,
     ),
-    "taxi": (Input("km", _("Taxi distance (km)"), attrs=_KM), Input("passengers", _("People sharing"), attrs={"min": "1", "max": "8"}), _TRIP),
+    "taxi": (
+        Input("km", _("Taxi distance (km)"), attrs=_KM),
+        Input("passengers", _("People sharing"), attrs={"min": "1", "max": "8"}),
+        _TRIP,
+    ),
     "metro": (Input("km", _("Metro distance (km)"), attrs=_KM), _TRIP),
     "motorcycle": (Input("km", _("Motorcycle distance (km)"), attrs=_KM), _TRIP),
-    "hotel": (Input("nights", _("Hotel nights"), attrs={"min": "1", "max": "366"}), Input("country", _("Country (ISO code)"), "text", attrs={"maxlength": "2"})),
-    "meal": (Input("count", _("Meals"), attrs={"min": "1", "max": "10000"}), Input("diet", _("Meals were mostly"), "select", tuple((d.value, label) for d, label in _DIETS))),
-    "electricity": (Input("kwh", _("Electricity (kWh)"), attrs={"min": "0.1", "step": "0.1"}), Input("grid", _("Grid"), "text", attrs={"maxlength": "8"})),
+    "hotel": (
+        Input("nights", _("Hotel nights"), attrs={"min": "1", "max": "366"}),
+        Input("country", _("Country (ISO code)"), "text", attrs={"maxlength": "2"}),
+    ),
+    "meal": (
+        Input("count", _("Meals"), attrs={"min": "1", "max": "10000"}),
+        Input("diet", _("Meals were mostly"), "select", tuple((d.value, label) for d, label in _DIETS)),
+    ),
+    "electricity": (
+        Input("kwh", _("Electricity (kWh)"), attrs={"min": "0.1", "step": "0.1"}),
+        Input("grid", _("Grid"), "text", attrs={"maxlength": "8"}),
+    ),
     "gas": (
         Input("amount", _("Gas used"), attrs={"min": "0.1", "step": "0.1"}),
-        Input("unit", _("Unit"), "select", (("m3", _("cubic metres")), ("kwh", "kWh"), ("kg", _("kg (LPG)")), ("litre", _("litres (LPG)")))),
+        Input(
+            "unit",
+            _("Unit"),
+            "select",
+            (("m3", _("cubic metres")), ("kwh", "kWh"), ("kg", _("kg (LPG)")), ("litre", _("litres (LPG)"))),
+        ),
         Input("fuel", _("Gas"), "select", (("natural_gas", _("Natural gas")), ("lpg", _("LPG")))),
     ),
-    "diet": (Input("diet", _("Your diet"), "select", (("", _("Leave out")), *((d.value, label) for d, label in _DIETS))),),
+    "diet": (
+        Input(
+            "diet",
+            _("Your diet"),
+            "select",
+            (("", _("Leave out")), *((d.value, label) for d, label in _DIETS)),
+        ),
+    ),
     "shopping": (Input("spend_cny", _("Spending (CNY)"), attrs={"min": "0.01", "step": "0.01"}),),
-}  # fmt: skip
+}
 
 TITLES = {
-    "flight": _("Flight"), "rail": _("Train"), "car": _("Car"), "bus": _("Bus or coach"), "taxi": _("Taxi"),
-    "metro": _("Metro"), "motorcycle": _("Motorcycle"), "hotel": _("Hotel"), "meal": _("Meals"),
-    "electricity": _("Electricity"), "gas": _("Gas"), "diet": _("Food"), "shopping": _("Shopping"),
-}  # fmt: skip
+    "flight": _("Flight"),
+    "rail": _("Train"),
+    "car": _("Car"),
+    "bus": _("Bus or coach"),
+    "taxi": _("Taxi"),
+    "metro": _("Metro"),
+    "motorcycle": _("Motorcycle"),
+    "hotel": _("Hotel"),
+    "meal": _("Meals"),
+    "electricity": _("Electricity"),
+    "gas": _("Gas"),
+    "diet": _("Food"),
+    "shopping": _("Shopping"),
+}
 
 KIND_NAMES = {
-    "conference": _("Conference"), "scenic_spot": _("Scenic spot"), "supermarket": _("Supermarket"),
-    "restaurant": _("Restaurant"), "hotel": _("Hotel"), "other": _("Place or event"),
-}  # fmt: skip
+    "conference": _("Conference"),
+    "scenic_spot": _("Scenic spot"),
+    "supermarket": _("Supermarket"),
+    "restaurant": _("Restaurant"),
+    "hotel": _("Hotel"),
+    "other": _("Place or event"),
+}
 
 LIFE_TYPES = ("electricity", "gas", "car", "metro", "bus", "rail", "flight", "diet", "shopping")
 
@@ -160,24 +238,35 @@ def domain_error_to_form(field_name: str | None, message: str, activities: list[
 
 
 RATING_LEVELS = {
-    "none": _("Not rated yet"), "bronze": _("Bronze"), "silver": _("Silver"), "gold": _("Gold"),
+    "none": _("Not rated yet"),
+    "bronze": _("Bronze"),
+    "silver": _("Silver"),
+    "gold": _("Gold"),
     "carbon_neutral": _("Carbon neutral"),
-}  # fmt: skip
+}
 
 SCENE_FORM_FIELDS = (
-    ("name_zh", _("Name in Chinese")), ("name_en", _("Name in English")),
-    ("city_zh", _("City in Chinese")), ("city_en", _("City in English")),
-    ("lat", _("Latitude")), ("lon", _("Longitude")), ("airport", _("Nearest airport (IATA code, optional)")),
-    ("starts_on", _("First day")), ("ends_on", _("Last day")),
-)  # fmt: skip
+    ("name_zh", _("Name in Chinese")),
+    ("name_en", _("Name in English")),
+    ("city_zh", _("City in Chinese")),
+    ("city_en", _("City in English")),
+    ("lat", _("Latitude")),
+    ("lon", _("Longitude")),
+    ("airport", _("Nearest airport (IATA code, optional)")),
+    ("starts_on", _("First day")),
+    ("ends_on", _("Last day")),
+)
 BAD_KEY = _("That key is not valid.")
 
 FORM_EXPIRED = _("The form expired; please send it again.")
 
 ORDER_STATUSES = {
-    "pending_payment": _("Waiting for payment"), "paid": _("Paid"), "retired": _("Credits retired"),
-    "expired": _("Expired"), "failed": _("Failed; refund due"),
-}  # fmt: skip
+    "pending_payment": _("Waiting for payment"),
+    "paid": _("Paid"),
+    "retired": _("Credits retired"),
+    "expired": _("Expired"),
+    "failed": _("Failed; refund due"),
+}
 
 
 def order_request_from_form(
@@ -187,11 +276,14 @@ def order_request_from_form(
     raw = {
         "footprint_id": footprint_id,
         "project_id": form.get("project_id", ""),
-        "beneficiary": {"name": form.get("name", "").strip(), "kind": form.get("kind", "individual"),
-                        "hidden": form.get("hidden") == "on"},
+        "beneficiary": {
+            "name": form.get("name", "").strip(),
+            "kind": form.get("kind", "individual"),
+            "hidden": form.get("hidden") == "on",
+        },
         "role": form.get("role", "participant"),
         "participant_id": participant_id,
-    }  # fmt: skip
+    }
     try:
         return OrderRequest.model_validate(raw), {}
     except ValidationError as exc:
@@ -206,10 +298,12 @@ def scene_request_from_form(form: dict[str, str]) -> tuple[Any, dict[str, str]]:
         "kind": form.get("kind", ""),
         "name": {"zh-CN": form.get("name_zh", "").strip(), "en": form.get("name_en", "").strip()},
         "city": {"zh-CN": form.get("city_zh", "").strip(), "en": form.get("city_en", "").strip()},
-        "lat": form.get("lat", "").strip() or None, "lon": form.get("lon", "").strip() or None,
+        "lat": form.get("lat", "").strip() or None,
+        "lon": form.get("lon", "").strip() or None,
         "airport": form.get("airport", "").strip().upper() or None,
-        "starts_on": form.get("starts_on") or None, "ends_on": form.get("ends_on") or None,
-    }  # fmt: skip
+        "starts_on": form.get("starts_on") or None,
+        "ends_on": form.get("ends_on") or None,
+    }
     try:
         return SceneCreate.model_validate(raw), {}
     except ValidationError as exc:

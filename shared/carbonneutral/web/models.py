@@ -74,12 +74,19 @@ class ProjectOut(BaseModel):
     @classmethod
     def of(cls, project: Project, inventory: Inventory) -> ProjectOut:
         return cls(
-            project_id=project.project_id, name=project.name, developer=project.developer.name,
-            developer_id=project.developer.company_id, kind=project.kind, standard=project.standard.value,
-            location=project.location, vintage=project.vintage,
+            project_id=project.project_id,
+            name=project.name,
+            developer=project.developer.name,
+            developer_id=project.developer.company_id,
+            kind=project.kind,
+            standard=project.standard.value,
+            location=project.location,
+            vintage=project.vintage,
             price_per_tonne=Money(amount=project.price_per_tonne, currency=project.currency),
-            available_kg=inventory.available_kg, description=project.description, demo=project.demo,
-        )  # fmt: skip
+            available_kg=inventory.available_kg,
+            description=project.description,
+            demo=project.demo,
+        )
 
 
 class ProjectList(BaseModel):
@@ -116,16 +123,28 @@ class OrderOut(BaseModel):
     @classmethod
     def of(cls, order: Order, token: str | None = None) -> OrderOut:
         return cls(
-            order_id=order.order_id, status=order.status, order_token=token, project_id=order.project_id,
-            quantity_kg=order.quantity_kg, amount=order.amount, beneficiary=order.beneficiary, role=order.role,
-            footprint_id=order.footprint_id, scene_id=order.scene_id, reserved_until=order.reserved_until,
+            order_id=order.order_id,
+            status=order.status,
+            order_token=token,
+            project_id=order.project_id,
+            quantity_kg=order.quantity_kg,
+            amount=order.amount,
+            beneficiary=order.beneficiary,
+            role=order.role,
+            footprint_id=order.footprint_id,
+            scene_id=order.scene_id,
+            reserved_until=order.reserved_until,
             created_at=order.created_at,
-            payment=PaymentOut(provider=order.provider,
-                               checkout_url=order.checkout_url if order.status is OrderStatus.pending_payment else None),
+            payment=PaymentOut(
+                provider=order.provider,
+                checkout_url=order.checkout_url if order.status is OrderStatus.pending_payment else None,
+            ),
             serials=order.retirement.labels if order.retirement else [],
             retired_at=order.retirement.retired_at if order.retirement else None,
-            reason=order.reason, certificate_id=order.certificate_id, refund=order.refund,
-        )  # fmt: skip
+            reason=order.reason,
+            certificate_id=order.certificate_id,
+            refund=order.refund,
+        )
 
 
 class ProvidersOut(BaseModel):

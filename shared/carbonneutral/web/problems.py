@@ -102,8 +102,14 @@ def field_errors(errors: list[dict[str, Any]]) -> list[FieldError]:
         if kind == "json_invalid":
             position = next((p for p in error.get("loc", ()) if isinstance(p, int)), 0)
             reason = (error.get("ctx") or {}).get("error", "malformed")
-            out.append(FieldError(field="body", location="body", message=f"not valid JSON at character {position}: "
-                                  f"{reason}", type=kind))  # fmt: skip
+            out.append(
+                FieldError(
+                    field="body",
+                    location="body",
+                    message=f"not valid JSON at character {position}: {reason}",
+                    type=kind,
+                )
+            )
             continue
         location, path = field_path(error.get("loc", ()))
         if kind == "union_tag_invalid":
@@ -141,9 +147,19 @@ def register(app: Any) -> None:
     @app.exception_handler(RequestUnsupportedContentType)
     def _content_type(exc: RequestUnsupportedContentType) -> Response[Any]:
         return problem_response(
-            415, "unsupported-media-type", "Unsupported media type", "Send the body as application/json",
-            [FieldError(field="content-type", location="header", message="expected application/json", type="media_type")],
-        )  # fmt: skip
+            415,
+            "unsupported-media-type",
+            "Unsupported media type",
+            "Send the body as application/json",
+            [
+                FieldError(
+                    field="content-type",
+                    location="header",
+                    message="expected application/json",
+                    type="media_type",
+                )
+            ],
+        )
 
     @app.exception_handler(NotFoundError)
     def _not_found(exc: NotFoundError) -> Response[Any]:
