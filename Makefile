@@ -64,9 +64,11 @@ setup: $(VENV)/.installed $(SAM_VENV)/.installed $(DDB_STAMP) $(FONT_STAMP) $(CH
 run: setup
 	$(PY) -m infrastructure.local.run
 
-# Two processes: the reliability tests (fuzzing, abuse) get a stack of their own.
+# The unit suite first (no stack: its time is printed on its own), then everything that runs
+# against the local stacks, then the reliability tests (fuzzing, abuse) with a stack of their own.
 test: setup
-	$(PY) -m pytest -m "not reliability"
+	$(PY) -m pytest tests/unit
+	$(PY) -m pytest -m "not reliability" --ignore=tests/unit
 	$(PY) -m pytest -m reliability
 
 test-unit: $(VENV)/.installed
@@ -79,6 +81,7 @@ lint: $(VENV)/.installed lint-template
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 # The SAM CLI (with its translator and cfn-lint) and checkov pin dependencies of their own, which
 # clash with the project's: each gets a virtual environment of its own. The tests use the SAM

@@ -60,6 +60,7 @@ def _a_certificate(stack: LocalStack) -> str:
         {"quantity_kg": 2, "project_id": "cdcer-sichuan-biogas", "beneficiary": {"name": "Bench"}},
     )
     stored = services.ledger().order(json.loads(order["body"])["order_id"])
+    assert stored is not None
     body, headers = SandboxProvider(stack.secret("sandbox-webhook-secret")).event_for(stored)
     _invoke(stack, "POST", "/v1/payments/sandbox/webhook", None, raw=body, headers=headers)
     retired = services.ledger().order(stored.order_id)

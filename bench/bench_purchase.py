@@ -84,6 +84,7 @@ def buyer(env: dict[str, str], secret: str, project_id: str, count: int, barrier
             failures += 1
             continue
         order = ledger.order(json.loads(answer["body"])["order_id"])
+        assert order is not None
         before_read = dict(tally)
         body, headers = sandbox.event_for(order)
         outcome = json.loads(call("/v1/payments/sandbox/webhook", body, headers)["body"]).get("outcome")

@@ -170,7 +170,8 @@ def organizer_keys(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from carbonneutral import services
-    from carbonneutral.domain.organizers import ORGANIZER_ID_PATTERN, new_api_key
+    from carbonneutral.domain.organizers import new_api_key
+    from carbonneutral.domain.types import ORGANIZER_ID_PATTERN
 
     store = services.organizer_store()
     if args.command == "revoke-organizer-key":

@@ -120,7 +120,10 @@ def _constraint_error(name: str, spec: dict[str, Any], value: str) -> str | None
 def transformed(parameters: dict[str, str] | None = None) -> dict[str, Any]:
     """template.yaml after the SAM transform, for these parameter values (validated first)."""
     values = parameter_values(parameters)
-    return json.loads(_transformed_text(TEMPLATE.read_text(encoding="utf-8"), tuple(sorted(values.items()))))
+    document: dict[str, Any] = json.loads(
+        _transformed_text(TEMPLATE.read_text(encoding="utf-8"), tuple(sorted(values.items())))
+    )
+    return document
 
 
 @cache
@@ -134,7 +137,8 @@ def _transformed_text(source: str, values: tuple[tuple[str, str], ...]) -> str:
     done = subprocess.run(
         [
             str(SAM_PYTHON),
-            str(ROOT / "infrastructure" / "sam_transform.py"),
+            "-m",
+            "infrastructure.sam_transform",
             str(TEMPLATE),
             *(f"{k}={v}" for k, v in values),
         ],
@@ -142,7 +146,8 @@ def _transformed_text(source: str, values: tuple[tuple[str, str], ...]) -> str:
         text=True,
         check=False,
         timeout=120,
-        env={"AWS_DEFAULT_REGION": REGION, "PATH": "/usr/bin:/bin"},
+        cwd=ROOT,
+        env={"AWS_DEFAULT_REGION": REGION, "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
     )
     if done.returncode != 0:
         raise DeployError(f"the SAM transform failed: {done.stderr.strip().splitlines()[-1:]}")

@@ -55,7 +55,8 @@ def closure(roots: list[str]) -> dict[str, str]:
             child = Requirement(raw)
             extras = requirement.extras or {""}
             if child.marker is None or any(
-                child.marker.evaluate({**LAMBDA_ENVIRONMENT, "extra": e}) for e in extras
+                child.marker.evaluate({**LAMBDA_ENVIRONMENT, "extra": e})  # type: ignore[dict-item]
+                for e in extras
             ):
                 todo.append(child)
     return dict(sorted(pinned.items()))

@@ -1,8 +1,8 @@
 """Prints template.yaml as CloudFormation receives it after the SAM transform (JSON on stdout).
 
 Runs in the SAM CLI's own virtual environment (`.local/sam-venv`), whose pinned pydantic
-differs from the project's: `python infrastructure/sam_transform.py template.yaml [Name=Value ...]`.
-It imports nothing from the project. Local CodeUri and ContentUri become S3 URIs, as
+differs from the project's: `python -m infrastructure.sam_transform template.yaml [Name=Value ...]`.
+It imports nothing from the project but cfn_yaml.py, beside it. Local CodeUri and ContentUri become S3 URIs, as
 `sam package` makes them before CloudFormation sees the template.
 """
 
@@ -10,30 +10,12 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
-import yaml
 from samtranslator.translator.transform import transform
 
-
-class _CfnLoader(yaml.SafeLoader):
-    """YAML that keeps CloudFormation's short-form intrinsics as {'Fn::X': ...}."""
-
-
-def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-        if suffix == "GetAtt":
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    return {name: value}
-
-
-_CfnLoader.add_multi_constructor("!", _intrinsic)
+from infrastructure import cfn_yaml
 
 
 class _NoManagedPolicies:
@@ -58,8 +40,7 @@ def _packaged(template: dict[str, Any]) -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     path, overrides = argv[0], dict(arg.split("=", 1) for arg in argv[1:])
-    with open(path, encoding="utf-8") as fh:
-        template = _packaged(yaml.load(fh, Loader=_CfnLoader))  # noqa: S506 - SafeLoader subclass
+    template = _packaged(cfn_yaml.load(Path(path)))
     parameters = {"AWS::Region": overrides.pop("AWS::Region", "us-east-1"), **overrides}
     json.dump(transform(template, parameters, _NoManagedPolicies()), sys.stdout, indent=1, sort_keys=True)
     return 0

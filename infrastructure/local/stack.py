@@ -246,7 +246,8 @@ class LocalStack:
 
         assert self.proxy
         env = self.functions[logical_id].base_environment
-        return boto3.client(
+        factory: Any = boto3.client  # a service chosen at run time, not one of the stubs' literals
+        return factory(
             service,
             endpoint_url=self.proxy.endpoint,
             region_name=LOCAL_REGION,
@@ -285,7 +286,8 @@ class LocalStack:
 def _client(service: str, endpoint: str) -> Any:
     import boto3
 
-    return boto3.client(
+    factory: Any = boto3.client  # the service is chosen at run time
+    return factory(
         service,
         endpoint_url=endpoint,
         region_name=LOCAL_REGION,

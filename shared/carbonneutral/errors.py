@@ -70,3 +70,44 @@ class NotConfigured(ServiceUnavailable):
     slug = "not-configured"
     title = "The service is not configured yet"
     log_level = None
+
+
+class InvalidSignature(DomainError):
+    """A payment provider's event whose signature, age or form is not right."""
+
+    status = 400
+    slug = "invalid-signature"
+    title = "The webhook signature is not valid"
+
+
+class InsufficientCredits(Conflict):
+    slug = "insufficient-credits"
+    title = "Not enough credits available"
+
+
+class Busy(Conflict):
+    slug = "busy"
+    title = "Too many concurrent changes; try again"
+
+
+class TooManyReservations(DomainError):
+    status = 429
+    slug = "too-many-reservations"
+    title = "Too many credits reserved by this client"
+
+
+class IdempotencyKeyReused(InvalidInput):
+    slug = "idempotency-key-reused"
+    title = "This Idempotency-Key was used with a different request"
+
+
+class IdempotencyRace(Exception):
+    """Another request with the same Idempotency-Key committed first (the store tells purchasing)."""
+
+
+class TransactionCancelled(Exception):
+    """DynamoDB cancelled a transaction; `codes` are its reasons, one per item (the store's own)."""
+
+    def __init__(self, codes: list[str]) -> None:
+        super().__init__(codes)
+        self.codes = codes

@@ -18,8 +18,10 @@ if TYPE_CHECKING:
     from carbonneutral.certify.keys import SigningKey
     from carbonneutral.certify.service import CertificateService
     from carbonneutral.domain.footprints import FootprintService
+    from carbonneutral.domain.organizers import OrganizerService
     from carbonneutral.domain.payments import PaymentProvider
     from carbonneutral.domain.purchase import PurchaseService
+    from carbonneutral.domain.ranking import RankingService
     from carbonneutral.store.footprints import DynamoFootprintRepository
     from carbonneutral.store.leaderboards import Leaderboards
     from carbonneutral.store.ledger import CreditLedger
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     from carbonneutral.store.renders import RenderStore
     from carbonneutral.store.scenes import DynamoSceneRepository
     from carbonneutral.store.secrets import SecretStore
+    from carbonneutral.web.artwork import SceneArtwork
 
 
 @cache
@@ -175,6 +178,27 @@ def purchase_service() -> PurchaseService:
         contribute=leaderboards().contributions,
         client_cap_kg=settings.client_reservation_cap_kg,
     )
+
+
+@cache
+def ranking_service() -> RankingService:
+    from carbonneutral.domain.ranking import RankingService
+
+    return RankingService(leaderboards(), scene_repository())
+
+
+@cache
+def organizer_service() -> OrganizerService:
+    from carbonneutral.domain.organizers import OrganizerService
+
+    return OrganizerService(scene_repository(), organizer_store(), leaderboards())
+
+
+@cache
+def scene_artwork() -> SceneArtwork:
+    from carbonneutral.web.artwork import SceneArtwork
+
+    return SceneArtwork(scene_repository(), render_store())
 
 
 @cache

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import screenshot
-from tests.integration.test_certificates import retire
+from tests.journeys import retire
+from tests.support import screenshot
 
 pytestmark = pytest.mark.browser
 

@@ -8,8 +8,8 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from tests.conftest import screenshot
-from tests.integration.test_organizers import make_key
+from tests.journeys import make_key
+from tests.support import screenshot
 
 pytestmark = pytest.mark.browser
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import screenshot
+from tests.support import screenshot
 
 pytestmark = pytest.mark.browser
 

@@ -11,7 +11,7 @@ import pytest
 
 from infrastructure.local.services import free_port
 from infrastructure.local.stack import LocalStack
-from tests.conftest import Http
+from tests.support import Http
 
 pytestmark = pytest.mark.integration
 

@@ -21,7 +21,7 @@ import pytest
 from infrastructure.local.services import free_port
 from infrastructure.local.stack import LocalStack
 from infrastructure.template import ROOT
-from tests.conftest import Http
+from tests.support import Http
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 

@@ -13,8 +13,8 @@ import pytest
 
 from infrastructure.local.services import free_port
 from infrastructure.local.stack import LocalStack
-from tests.conftest import CHROMIUM_FLAGS, Http
 from tests.fakes import FakeCheckoutPage, FakeStripe
+from tests.support import CHROMIUM_FLAGS, Http
 
 pytestmark = pytest.mark.integration
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import DEMO_FOOTPRINT
+from tests.factories import DEMO_FOOTPRINT
 
 pytestmark = pytest.mark.e2e
 

@@ -15,7 +15,8 @@ import pytest
 
 from infrastructure.local.services import free_port
 from infrastructure.template import ROOT
-from tests.conftest import DEMO_FOOTPRINT, Http
+from tests.factories import DEMO_FOOTPRINT
+from tests.support import Http
 
 pytestmark = pytest.mark.e2e
 

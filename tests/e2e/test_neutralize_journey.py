@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.conftest import DEMO_FOOTPRINT
+from tests.factories import DEMO_FOOTPRINT
 
 pytestmark = pytest.mark.e2e
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import DEMO_FOOTPRINT
+from tests.factories import DEMO_FOOTPRINT
 
 pytestmark = pytest.mark.integration
 

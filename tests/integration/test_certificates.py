@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import secrets
 import subprocess
 import sys
 
@@ -12,46 +11,9 @@ import pytest
 from PIL import Image
 
 from infrastructure.template import ROOT
+from tests.journeys import retire
 
 pytestmark = pytest.mark.integration
-
-
-def retire(invoke, stack, name: str = "李雷 Li Lei", kg: int = 461) -> dict:
-    from carbonneutral.payments.sandbox import SandboxProvider
-    from carbonneutral.services import ledger
-
-    footprint_id = invoke(
-        "POST",
-        "/v1/footprints",
-        json_body={
-            "scene_id": "cdcnf-2021",
-            "kind": "scene",
-            "activities": [{"type": "hotel", "nights": 1}, {"type": "meal", "count": 2}],
-        },
-    ).json()["footprint_id"]
-    order = invoke(
-        "POST",
-        "/v1/orders",
-        json_body={
-            "footprint_id": footprint_id,
-            "project_id": "cdcer-longquan-forest",
-            "beneficiary": {"name": name},
-        },
-        headers={"Idempotency-Key": "cert-" + secrets.token_hex(8)},
-    ).json()
-    body, headers = SandboxProvider(stack.secret("sandbox-webhook-secret")).event_for(
-        ledger().order(order["order_id"])
-    )
-    assert (
-        invoke(
-            "POST",
-            "/v1/payments/sandbox/webhook",
-            body=body.encode(),
-            headers={**headers, "content-type": "application/json"},
-        ).json()["outcome"]
-        == "retired"
-    )
-    return invoke("GET", f"/v1/orders/{order['order_id']}?token={order['order_token']}").json()
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +26,9 @@ def test_retirement_issues_a_signed_certificate_with_everything_it_certifies(inv
     cert = invoke("GET", f"/v1/certificates/{retired['certificate_id']}").json()
     assert cert["beneficiary"] == "李雷 Li Lei" and cert["beneficiary_kind"] == "individual"
     assert cert["quantity_kg"] == retired["quantity_kg"] == 58  # 53.5 + 2 x 1.87667 = 57.253 kg, rounded up
-    assert cert["scene"] == {
-        "zh_cn": "首届中国数字碳中和高峰论坛",
+    assert cert["schema"] == "carbon-neutral-certificate/2"
+    assert cert["scene"] == {  # named like every other document of the platform
+        "zh-CN": "首届中国数字碳中和高峰论坛",
         "en": "First China Digital Carbon Neutrality Forum",
     }
     assert cert["project"]["en"] == "Longquan Mountain urban forest carbon sink (demo)"

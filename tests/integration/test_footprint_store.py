@@ -10,7 +10,7 @@ from carbonneutral.domain.footprints import FootprintRequest, compute, new_footp
 from carbonneutral.errors import Conflict
 from carbonneutral.store.footprints import DynamoFootprintRepository
 
-from tests.conftest import DEMO_FOOTPRINT
+from tests.factories import DEMO_FOOTPRINT
 
 pytestmark = pytest.mark.integration
 

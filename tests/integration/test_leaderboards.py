@@ -3,64 +3,18 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from datetime import timedelta
 
 import pytest
-from carbonneutral.domain.money import Money
-from carbonneutral.domain.orders import Beneficiary, Order, OrderStatus, Retirement
-from carbonneutral.domain.projects import SerialRange
 from carbonneutral.domain.ranking import entry_id_for
 from carbonneutral.store.leaderboards import Leaderboards
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.factories import NOV, retired_order
+from tests.journeys import record
+
 pytestmark = pytest.mark.integration
-NOV = datetime(2026, 11, 20, tzinfo=UTC)
-
-
-def retired_order(
-    kg: int,
-    *,
-    name: str = "x",
-    kind: str = "individual",
-    participant: str | None = None,
-    scene_id: str | None = None,
-    hidden: bool = False,
-    when: datetime = NOV,
-    role: str = "participant",
-) -> Order:
-    beneficiary = Beneficiary(name=name, kind=kind, hidden=hidden)  # type: ignore[arg-type]
-    return Order(
-        order_id="ord_" + secrets.token_urlsafe(16),
-        status=OrderStatus.retired,
-        project_id="p",
-        developer_id="d",
-        quantity_kg=kg,
-        amount=Money(amount=Decimal("1.00")),
-        beneficiary=beneficiary,
-        role=role,  # type: ignore[arg-type]
-        scene_id=scene_id,
-        participant_id=participant,
-        reason="r",
-        reserved=[SerialRange(first=1, last=kg)],
-        reserved_until=when,
-        created_at=when,
-        token_hash="h",
-        provider="sandbox",
-        retirement=Retirement(
-            serials=[SerialRange(first=1, last=kg)],
-            labels=["L"],
-            beneficiary=beneficiary,
-            reason="r",
-            retired_at=when,
-            payment_event_id="e",
-        ),
-    )
-
-
-def record(boards: Leaderboards, client, order: Order) -> None:
-    client.transact_write_items(TransactItems=boards.contributions(order))
 
 
 @pytest.fixture
@@ -205,5 +159,7 @@ def test_leaderboard_routes(stack, boards, invoke) -> None:
     assert invoke("GET", f"/v1/leaderboards/scene:{scene}/entries/p_AAAAAAAAAAAAAAAAAAAAAAAA").status == 404
     assert invoke("GET", "/v1/leaderboards/nonsense").status == 422
     assert invoke("GET", "/v1/leaderboards/global?period=2026-13").status == 422
-    page = invoke("GET", f"/leaderboard/scene:{scene}?lang=en", headers={"Cookie": f"pid={me}"}).body.decode()
+    page = invoke(
+        "GET", f"/leaderboard/scene:{scene}?lang=en", headers={"Cookie": f"participant={me}"}
+    ).body.decode()
     assert 'class="me" aria-current="true"' in page and "Me" in page

@@ -15,21 +15,21 @@ from decimal import Decimal
 import pytest
 from botocore.exceptions import ClientError
 from carbonneutral.domain.money import Money
-from carbonneutral.domain.orders import Beneficiary, OrderRequest, OrderStatus
-from carbonneutral.domain.projects import Developer, Project, SerialRange, Standard
+from carbonneutral.domain.orders import OrderStatus
+from carbonneutral.domain.projects import SerialRange
 from carbonneutral.domain.purchase import PurchaseService
-from carbonneutral.domain.scenes import LocalizedText
-from carbonneutral.errors import Conflict, ServiceUnavailable
+from carbonneutral.errors import Conflict, IdempotencyKeyReused, InsufficientCredits, ServiceUnavailable
 from carbonneutral.payments.sandbox import SandboxProvider
 from carbonneutral.store.footprints import DynamoFootprintRepository
-from carbonneutral.store.ledger import CreditLedger, IdempotencyKeyReused, InsufficientCredits
+from carbonneutral.store.ledger import CreditLedger
 from carbonneutral.store.scenes import DynamoSceneRepository
+
+from tests.factories import a_project, an_order_request
 
 pytestmark = pytest.mark.integration
 
 SECRET = "sandbox-secret-for-tests-0123456789"
 BASE = "http://127.0.0.1"
-TEXT = LocalizedText.model_validate({"zh-CN": "测试", "en": "Test"})
 
 
 class Clock:
@@ -72,30 +72,15 @@ def service(stack, ledger, sandbox, clock) -> PurchaseService:
 
 @pytest.fixture
 def project(ledger) -> Callable[..., str]:
+    """A project of its own for each test, with the given blocks issued."""
+
     def make(*blocks: tuple[int, int], price: str = "60.00") -> str:
-        project_id = "test-" + secrets.token_hex(6)
-        ledger.put_project(
-            Project(
-                project_id=project_id,
-                name=TEXT,
-                developer=Developer(company_id=f"dev-{project_id}", name=TEXT),
-                kind="forestry",
-                standard=Standard.CDCER,
-                location=TEXT,
-                vintage=2024,
-                price_per_tonne=Decimal(price),
-                description=TEXT,
-                demo=True,
-            )
-        )
-        ledger.issue(project_id, [SerialRange(first=a, last=b) for a, b in blocks or [(1, 100)]])
-        return project_id
+        project = a_project(price=price)
+        ledger.put_project(project)
+        ledger.issue(project.project_id, [SerialRange(first=a, last=b) for a, b in blocks or [(1, 100)]])
+        return project.project_id
 
     return make
-
-
-def order_for(project_id: str, kg: int, name: str = "李雷") -> OrderRequest:
-    return OrderRequest(quantity_kg=kg, project_id=project_id, beneficiary=Beneficiary(name=name))
 
 
 def key() -> str:
@@ -112,79 +97,82 @@ def inventory(ledger: CreditLedger, project_id: str):
 
 
 def test_reserving_splits_a_block_lowest_serials_first(service, ledger, project) -> None:
-    pid = project((1, 100))
-    order, created = service.place(order_for(pid, 10), key(), base_url=BASE)
+    project_id = project((1, 100))
+    order, created = service.place(an_order_request(project_id, 10), key(), base_url=BASE)
     assert created and order.status is OrderStatus.pending_payment
     assert order.reserved == [SerialRange(first=1, last=10)]
-    assert ledger.blocks(pid, "RESERVED") == [SerialRange(first=1, last=10)]
-    assert ledger.blocks(pid, "AVAILABLE") == [SerialRange(first=11, last=100)]
-    inv = inventory(ledger, pid)
+    assert ledger.blocks(project_id, "RESERVED") == [SerialRange(first=1, last=10)]
+    assert ledger.blocks(project_id, "AVAILABLE") == [SerialRange(first=11, last=100)]
+    inv = inventory(ledger, project_id)
     assert (inv.issued_kg, inv.available_kg, inv.reserved_kg, inv.retired_kg) == (100, 90, 10, 0)
     assert order.amount == Money(amount=Decimal("0.60"))  # 10 kg at 60 CNY/t
 
 
 def test_an_order_can_span_several_blocks(service, ledger, project) -> None:
-    pid = project((1, 5), (11, 20))
-    order, _ = service.place(order_for(pid, 8), key(), base_url=BASE)
+    project_id = project((1, 5), (11, 20))
+    order, _ = service.place(an_order_request(project_id, 8), key(), base_url=BASE)
     assert order.reserved == [SerialRange(first=1, last=5), SerialRange(first=11, last=13)]
-    assert ledger.blocks(pid, "AVAILABLE") == [SerialRange(first=14, last=20)]
+    assert ledger.blocks(project_id, "AVAILABLE") == [SerialRange(first=14, last=20)]
 
 
 def test_payment_retires_the_reserved_serials_in_the_beneficiarys_name(
     service, ledger, sandbox, project
 ) -> None:
-    pid = project((1, 100), price="85.00")
-    order, _ = service.place(order_for(pid, 40), key(), base_url=BASE)
+    project_id = project((1, 100), price="85.00")
+    order, _ = service.place(an_order_request(project_id, 40), key(), base_url=BASE)
     applied = pay(service, sandbox, order)
     assert applied.outcome == "retired"
     retired = ledger.order(order.order_id)
     assert retired.status is OrderStatus.retired
-    assert retired.retirement.labels == [f"CDCER-{pid}-2024-1-40"]
+    assert retired.retirement.labels == [f"CDCER-{project_id}-2024-1-40"]
     assert retired.retirement.beneficiary.name == "李雷"
-    assert ledger.blocks(pid, "RETIRED") == [SerialRange(first=1, last=40)]
-    assert ledger.blocks(pid, "RESERVED") == []
-    inv = inventory(ledger, pid)
+    assert ledger.blocks(project_id, "RETIRED") == [SerialRange(first=1, last=40)]
+    assert ledger.blocks(project_id, "RESERVED") == []
+    inv = inventory(ledger, project_id)
     assert (inv.available_kg, inv.reserved_kg, inv.retired_kg) == (60, 0, 40)
-    assert ledger.payout(f"dev-{pid}") == (Decimal("3.40"), 40)  # 40 kg at 85 CNY/t goes to the developer
+    assert ledger.payout(f"dev-{project_id}") == (
+        Decimal("3.40"),
+        40,
+    )  # 40 kg at 85 CNY/t goes to the developer
 
 
 def test_the_same_event_twice_is_applied_once(service, ledger, sandbox, project) -> None:
-    pid = project()
-    order, _ = service.place(order_for(pid, 10), key(), base_url=BASE)
+    project_id = project()
+    order, _ = service.place(an_order_request(project_id, 10), key(), base_url=BASE)
     body, headers = sandbox.event_for(order, event_id="evt_once")
     assert service.receive_webhook("sandbox", body, headers, base_url=BASE).outcome == "retired"
     assert service.receive_webhook("sandbox", body, headers, base_url=BASE).outcome == "duplicate"
-    assert ledger.payout(f"dev-{pid}") == (Decimal("0.60"), 10)
-    assert inventory(ledger, pid).retired_kg == 10
+    assert ledger.payout(f"dev-{project_id}") == (Decimal("0.60"), 10)
+    assert inventory(ledger, project_id).retired_kg == 10
 
 
 def test_events_in_any_order_end_the_same(service, ledger, sandbox, project) -> None:
-    pid = project()
-    order, _ = service.place(order_for(pid, 10), key(), base_url=BASE)
+    project_id = project()
+    order, _ = service.place(an_order_request(project_id, 10), key(), base_url=BASE)
     assert pay(service, sandbox, order, outcome="payment.failed").outcome == "ignored"
     assert pay(service, sandbox, order).outcome == "retired"
     assert pay(service, sandbox, order, outcome="checkout.expired").outcome == "ignored"
     assert ledger.order(order.order_id).status is OrderStatus.retired
-    assert inventory(ledger, pid).retired_kg == 10
+    assert inventory(ledger, project_id).retired_kg == 10
 
 
 def test_unpaid_orders_expire_and_release_their_credits(service, ledger, project, clock) -> None:
-    pid = project()
-    order, _ = service.place(order_for(pid, 30), key(), base_url=BASE)
+    project_id = project()
+    order, _ = service.place(an_order_request(project_id, 30), key(), base_url=BASE)
     assert service.sweep() == 0  # not yet due
     clock.now += timedelta(minutes=31)
     assert service.sweep() >= 1
     assert ledger.order(order.order_id).status is OrderStatus.expired
-    inv = inventory(ledger, pid)
+    inv = inventory(ledger, project_id)
     assert (inv.available_kg, inv.reserved_kg) == (100, 0)
-    assert sorted(b.first for b in ledger.blocks(pid, "AVAILABLE")) == [1, 31]
+    assert sorted(b.first for b in ledger.blocks(project_id, "AVAILABLE")) == [1, 31]
 
 
 def test_a_payment_after_expiry_is_marked_for_refund_not_kept(
     service, ledger, sandbox, project, clock
 ) -> None:
-    pid = project()
-    order, _ = service.place(order_for(pid, 30), key(), base_url=BASE)
+    project_id = project()
+    order, _ = service.place(an_order_request(project_id, 30), key(), base_url=BASE)
     clock.now += timedelta(minutes=31)
     service.sweep()
     applied = pay(service, sandbox, order)
@@ -192,26 +180,26 @@ def test_a_payment_after_expiry_is_marked_for_refund_not_kept(
     failed = ledger.order(order.order_id)
     assert failed.status is OrderStatus.failed
     assert failed.refund.amount == order.amount and "expired" in failed.refund.reason
-    assert inventory(ledger, pid).retired_kg == 0
-    assert ledger.payout(f"dev-{pid}") == (Decimal(0), 0)
+    assert inventory(ledger, project_id).retired_kg == 0
+    assert ledger.payout(f"dev-{project_id}") == (Decimal(0), 0)
 
 
 def test_a_wrong_amount_fails_the_order_with_a_refund_and_frees_the_credits(
     service, ledger, sandbox, project
 ) -> None:
-    pid = project()
-    order, _ = service.place(order_for(pid, 10), key(), base_url=BASE)
+    project_id = project()
+    order, _ = service.place(an_order_request(project_id, 10), key(), base_url=BASE)
     applied = pay(service, sandbox, order, amount=Money(amount=Decimal("0.01")))
     assert applied.outcome == "refund_due"
     assert ledger.order(order.order_id).status is OrderStatus.failed
-    assert inventory(ledger, pid).available_kg == 100
+    assert inventory(ledger, project_id).available_kg == 100
 
 
 def test_forged_and_stale_signatures_are_refused(service, sandbox, project) -> None:
-    from carbonneutral.domain.payments import InvalidSignature
+    from carbonneutral.errors import InvalidSignature
 
-    pid = project()
-    order, _ = service.place(order_for(pid, 1), key(), base_url=BASE)
+    project_id = project()
+    order, _ = service.place(an_order_request(project_id, 1), key(), base_url=BASE)
     forged_body, _ = SandboxProvider("another-secret-0123456789").event_for(order)
     _, headers = sandbox.event_for(order)
     with pytest.raises(InvalidSignature):
@@ -222,39 +210,41 @@ def test_forged_and_stale_signatures_are_refused(service, sandbox, project) -> N
 
 
 def test_ordering_more_than_is_available_is_a_conflict(service, project) -> None:
-    pid = project((1, 100))
+    project_id = project((1, 100))
     with pytest.raises(InsufficientCredits):
-        service.place(order_for(pid, 101), key(), base_url=BASE)
+        service.place(an_order_request(project_id, 101), key(), base_url=BASE)
 
 
 def test_same_key_same_body_gives_the_same_order_and_another_body_is_refused(service, project) -> None:
-    pid = project()
+    project_id = project()
     k = key()
-    first, created = service.place(order_for(pid, 5), k, base_url=BASE)
-    again, created_again = service.place(order_for(pid, 5), k, base_url=BASE)
+    first, created = service.place(an_order_request(project_id, 5), k, base_url=BASE)
+    again, created_again = service.place(an_order_request(project_id, 5), k, base_url=BASE)
     assert created and not created_again and again.order_id == first.order_id
     with pytest.raises(IdempotencyKeyReused):
-        service.place(order_for(pid, 6), k, base_url=BASE)
+        service.place(an_order_request(project_id, 6), k, base_url=BASE)
 
 
 def test_issuance_refuses_overlapping_serials(ledger, project) -> None:
-    pid = project((1, 100))
+    project_id = project((1, 100))
     with pytest.raises(Conflict):
-        ledger.issue(pid, [SerialRange(first=100, last=150)])
+        ledger.issue(project_id, [SerialRange(first=100, last=150)])
     with pytest.raises(Conflict):
-        ledger.issue(pid, [SerialRange(first=200, last=300), SerialRange(first=250, last=260)])
-    assert ledger.issue(pid, [SerialRange(first=101, last=150)]) == 50
-    assert inventory(ledger, pid).issued_kg == 150
+        ledger.issue(project_id, [SerialRange(first=200, last=300), SerialRange(first=250, last=260)])
+    assert ledger.issue(project_id, [SerialRange(first=101, last=150)]) == 50
+    assert inventory(ledger, project_id).issued_kg == 150
 
 
 def test_sixty_four_buyers_never_oversell_a_hundred_kilograms(service, ledger, sandbox, project) -> None:
-    pid = project((1, 100))
+    project_id = project((1, 100))
     outcomes: list[str] = []
     lock = threading.Lock()
 
     def buy(i: int) -> None:
         try:
-            order, _ = service.place(order_for(pid, 1 + i % 3, name=f"buyer {i}"), key(), base_url=BASE)
+            order, _ = service.place(
+                an_order_request(project_id, 1 + i % 3, name=f"buyer {i}"), key(), base_url=BASE
+            )
             if i % 2 == 0:
                 pay(service, sandbox, order)
             result = "ok"
@@ -268,27 +258,31 @@ def test_sixty_four_buyers_never_oversell_a_hundred_kilograms(service, ledger, s
     with ThreadPoolExecutor(max_workers=64) as pool:
         list(pool.map(buy, range(500)))
     assert len(outcomes) == 500
-    inv = inventory(ledger, pid)
+    inv = inventory(ledger, project_id)
     assert inv.reserved_kg + inv.retired_kg == 100 and inv.available_kg == 0
     assert inv.issued_kg == inv.available_kg + inv.reserved_kg + inv.retired_kg
-    taken = sorted(ledger.blocks(pid, "RESERVED") + ledger.blocks(pid, "RETIRED"), key=lambda r: r.first)
+    taken = sorted(
+        ledger.blocks(project_id, "RESERVED") + ledger.blocks(project_id, "RETIRED"), key=lambda r: r.first
+    )
     serials = [n for block in taken for n in range(block.first, block.last + 1)]
     assert serials == list(range(1, 101))  # every serial once, none twice
-    assert [b for b in ledger.audit() if b.project_id == pid] == []
+    assert [b for b in ledger.audit() if b.project_id == project_id] == []
 
 
 def test_one_key_sent_fifty_times_at_once_makes_one_order(service, ledger, project) -> None:
-    pid = project()
+    project_id = project()
     k = key()
     with ThreadPoolExecutor(max_workers=50) as pool:
-        results = list(pool.map(lambda _: service.place(order_for(pid, 7), k, base_url=BASE), range(50)))
+        results = list(
+            pool.map(lambda _: service.place(an_order_request(project_id, 7), k, base_url=BASE), range(50))
+        )
     assert len({order.order_id for order, _ in results}) == 1
     assert sum(created for _, created in results) == 1
-    assert inventory(ledger, pid).reserved_kg == 7
+    assert inventory(ledger, project_id).reserved_kg == 7
 
 
 def test_a_transaction_conflict_is_retried_to_success(stack, service, ledger, project) -> None:
-    pid = project()
+    project_id = project()
     client = stack.dynamodb_client()
     real = client.transact_write_items
     calls = {"n": 0}
@@ -316,13 +310,13 @@ def test_a_transaction_conflict_is_retried_to_success(stack, service, ledger, pr
         token_secret=lambda: "token-secret-for-tests-0123",
         reservation=timedelta(minutes=30),
     )
-    _, created = svc.place(order_for(pid, 3), key(), base_url=BASE)
+    _, created = svc.place(an_order_request(project_id, 3), key(), base_url=BASE)
     assert created and calls["n"] == 2
-    assert inventory(ledger, pid).reserved_kg == 3
+    assert inventory(ledger, project_id).reserved_kg == 3
 
 
 def test_throttling_past_retries_is_a_clean_503_and_writes_nothing(stack, service, ledger, project) -> None:
-    pid = project()
+    project_id = project()
     client = stack.dynamodb_client()
 
     def throttled(**kwargs):  # what botocore raises once its own retries are spent
@@ -343,16 +337,16 @@ def test_throttling_past_retries_is_a_clean_503_and_writes_nothing(stack, servic
     )
     k = key()
     with pytest.raises(ServiceUnavailable):
-        svc.place(order_for(pid, 3), k, base_url=BASE)
-    assert inventory(ledger, pid).reserved_kg == 0
+        svc.place(an_order_request(project_id, 3), k, base_url=BASE)
+    assert inventory(ledger, project_id).reserved_kg == 0
     assert ledger.find_idempotent(k) is None  # the client may retry with the same key
 
 
 def test_a_crash_between_payment_and_retirement_loses_nothing(
     stack, service, ledger, sandbox, project
 ) -> None:
-    pid = project()
-    order, _ = service.place(order_for(pid, 12), key(), base_url=BASE)
+    project_id = project()
+    order, _ = service.place(an_order_request(project_id, 12), key(), base_url=BASE)
     body, headers = sandbox.event_for(order, event_id="evt_crash")
     client = stack.dynamodb_client()
 
@@ -376,13 +370,13 @@ def test_a_crash_between_payment_and_retirement_loses_nothing(
         service.receive_webhook("sandbox", body, headers, base_url=BASE).outcome == "retired"
     )  # the provider's retry
     assert service.receive_webhook("sandbox", body, headers, base_url=BASE).outcome == "duplicate"
-    assert inventory(ledger, pid).retired_kg == 12
+    assert inventory(ledger, project_id).retired_kg == 12
 
 
 def test_expiry_racing_a_late_payment_ends_one_way_only(service, ledger, sandbox, project, clock) -> None:
-    pid = project()
+    project_id = project()
     for _ in range(10):
-        order, _ = service.place(order_for(pid, 2), key(), base_url=BASE)
+        order, _ = service.place(an_order_request(project_id, 2), key(), base_url=BASE)
         clock.now += timedelta(minutes=31)
         with ThreadPoolExecutor(max_workers=2) as pool:
             paid = pool.submit(pay, service, sandbox, order)
@@ -393,25 +387,25 @@ def test_expiry_racing_a_late_payment_ends_one_way_only(service, ledger, sandbox
             ("retired", OrderStatus.retired),
             ("refund_due", OrderStatus.failed),
         }
-    inv = inventory(ledger, pid)
+    inv = inventory(ledger, project_id)
     assert inv.balanced and inv.reserved_kg == 0
-    assert [b for b in ledger.audit() if b.project_id == pid] == []
+    assert [b for b in ledger.audit() if b.project_id == project_id] == []
 
 
 def test_audit_reports_a_counter_that_does_not_match_the_blocks(stack, ledger, project) -> None:
-    pid = project()
+    project_id = project()
 
     def nudge(by: int) -> None:
         stack.dynamodb_client().update_item(
             TableName=stack.table,
-            Key={"PK": {"S": f"PROJECT#{pid}"}, "SK": {"S": "PROJECT"}},
+            Key={"PK": {"S": f"PROJECT#{project_id}"}, "SK": {"S": "PROJECT"}},
             UpdateExpression="ADD available_kg :by",
             ExpressionAttributeValues={":by": {"N": str(by)}},
         )
 
     nudge(+1)
     try:
-        breaches = [b.problem for b in ledger.audit() if b.project_id == pid]
+        breaches = [b.problem for b in ledger.audit() if b.project_id == project_id]
     finally:
         nudge(-1)  # the session's other tests audit the whole table
     assert any("issued 100 != available + reserved + retired" in p for p in breaches)
@@ -428,31 +422,31 @@ def capped(service) -> PurchaseService:
 
 
 def test_one_client_cannot_hold_more_than_its_share_of_unpaid_credits(capped, ledger, project) -> None:
-    from carbonneutral.store.ledger import TooManyReservations
+    from carbonneutral.errors import TooManyReservations
 
     service = capped
-    pid = project((1, 100_000))
+    project_id = project((1, 100_000))
     client = "203.0.113." + str(secrets.randbelow(250))
     first, _ = service.place(
-        order_for(pid, CAP + 1000), key(), client, base_url=BASE
+        an_order_request(project_id, CAP + 1000), key(), client, base_url=BASE
     )  # an event's own footprint
     assert first.quantity_kg == 6000
     with pytest.raises(TooManyReservations):
-        service.place(order_for(pid, 1), key(), client, base_url=BASE)
+        service.place(an_order_request(project_id, 1), key(), client, base_url=BASE)
     other, _ = service.place(
-        order_for(pid, 1), key(), client + "0", base_url=BASE
+        an_order_request(project_id, 1), key(), client + "0", base_url=BASE
     )  # everyone else still buys
     assert other.quantity_kg == 1
-    assert inventory(ledger, pid).reserved_kg == 6001  # the refused order reserved nothing
+    assert inventory(ledger, project_id).reserved_kg == 6001  # the refused order reserved nothing
 
 
 def test_small_orders_from_one_client_add_up_to_the_cap(capped, project) -> None:
-    from carbonneutral.store.ledger import TooManyReservations
+    from carbonneutral.errors import TooManyReservations
 
     service = capped
-    pid = project((1, 100_000))
+    project_id = project((1, 100_000))
     client = "198.51.100." + str(secrets.randbelow(250))
     for _ in range(5):
-        service.place(order_for(pid, CAP // 5), key(), client, base_url=BASE)
+        service.place(an_order_request(project_id, CAP // 5), key(), client, base_url=BASE)
     with pytest.raises(TooManyReservations):
-        service.place(order_for(pid, 1), key(), client, base_url=BASE)
+        service.place(an_order_request(project_id, 1), key(), client, base_url=BASE)

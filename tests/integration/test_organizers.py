@@ -11,6 +11,8 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from tests.journeys import make_key
+
 pytestmark = pytest.mark.integration
 
 NEW_SCENE = {
@@ -20,14 +22,6 @@ NEW_SCENE = {
     "lat": 30.66,
     "lon": 104.07,
 }
-
-
-def make_key(organizer: str, capsys) -> str:
-    from infrastructure.admin import main
-
-    capsys.readouterr()
-    assert main(["create-organizer-key", organizer, "--name", "tests"]) == 0
-    return capsys.readouterr().out.strip().splitlines()[-1]
 
 
 @pytest.fixture
@@ -181,7 +175,8 @@ def test_the_poster_is_an_a4_print_page_with_the_qr(invoke, alice) -> None:
 def test_the_report_counts_footprints_and_neutralizations_as_json_and_csv(invoke, stack, alice) -> None:
     from carbonneutral.store.leaderboards import Leaderboards
 
-    from tests.integration.test_leaderboards import record, retired_order
+    from tests.factories import retired_order
+    from tests.journeys import record
 
     scene_id = create(invoke, alice)["scene_id"]
     for count in (2, 4):

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.conftest import DEMO_FOOTPRINT
+from tests.factories import DEMO_FOOTPRINT
 
 pytestmark = pytest.mark.integration
 

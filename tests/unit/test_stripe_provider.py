@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from carbonneutral.domain.money import Money
 from carbonneutral.domain.orders import Beneficiary, Order, OrderStatus
-from carbonneutral.domain.payments import InvalidSignature
+from carbonneutral.errors import InvalidSignature
 from carbonneutral.payments.signing import sign
 from carbonneutral.payments.stripe_provider import StripeProvider
 

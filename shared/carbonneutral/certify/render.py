@@ -11,7 +11,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from carbonneutral.web.qr import qr_image, qr_svg
+from carbonneutral.domain.certificates import SignedCertificate
+from carbonneutral.qr import qr_image, qr_svg
 
 __all__ = ["qr_svg", "render_png"]
 
@@ -66,7 +67,7 @@ def _draw_name(draw: Any, name: str, origin: tuple[int, int], width: int) -> Non
     draw.text(origin, name, font=_fit(draw, name, "700Bold", 24, width), fill=INK)
 
 
-def render_png(certificate: dict[str, Any], verify_url: str) -> bytes:
+def render_png(certificate: SignedCertificate, verify_url: str) -> bytes:
     from PIL import Image, ImageDraw
 
     image = Image.new("RGB", (1200, 630), PAPER)
@@ -75,27 +76,26 @@ def render_png(certificate: dict[str, Any], verify_url: str) -> bytes:
     draw.text(
         (60, 28), "碳中和荣誉证书  ·  Carbon Neutral Certificate", font=_font("700Bold", 40), fill="white"
     )
-    _draw_name(draw, certificate["beneficiary"], (60, 140), width=820)
+    _draw_name(draw, certificate.beneficiary, (60, 140), width=820)
     draw.text((60, 250), "已中和 neutralized", font=_font("400Regular", 28), fill=MUTED)
     # The font has no subscript two, so CO2e is set by hand: a smaller 2, lowered.
     big, small = _font("700Bold", 56), _font("700Bold", 34)
-    x = 60 + draw.textlength(f"{certificate['quantity_kg']:,} kg CO", font=big)
-    draw.text((60, 285), f"{certificate['quantity_kg']:,} kg CO", font=big, fill=GREEN)
+    x = 60 + draw.textlength(f"{certificate.quantity_kg:,} kg CO", font=big)
+    draw.text((60, 285), f"{certificate.quantity_kg:,} kg CO", font=big, fill=GREEN)
     draw.text((x + 2, 318), "2", font=small, fill=GREEN)
     draw.text((x + 4 + draw.textlength("2", font=small), 285), "e", font=big, fill=GREEN)
-    scene = certificate.get("scene")
+    scene = certificate.scene
     if scene:
-        line = f"{scene['zh_cn']} · {scene['en']}"
+        line = f"{scene.zh_cn} · {scene.en}"
         draw.text((60, 370), line, font=_fit(draw, line, "400Regular", 30, 820), fill=INK)
-    project = f"{certificate['project']['zh_cn']} ({certificate['standard']} {certificate['vintage']})"
+    project = f"{certificate.project.zh_cn} ({certificate.standard} {certificate.vintage})"
     draw.text((60, 420), project, font=_fit(draw, project, "400Regular", 26, 820), fill=MUTED)
-    serial = certificate["serials"][0] + (
-        f"  +{len(certificate['serials']) - 1}" if len(certificate["serials"]) > 1 else ""
-    )
+    serials = certificate.serials
+    serial = serials[0] + (f"  +{len(serials) - 1}" if len(serials) > 1 else "")
     draw.text((60, 462), serial, font=_fit(draw, serial, "400Regular", 22, 820), fill=MUTED)
     draw.text(
         (60, 540),
-        f"{certificate['retired_at'][:10]}  ·  {certificate['certificate_id']}",
+        f"{certificate.retired_at[:10]}  ·  {certificate.certificate_id}",
         font=_font("400Regular", 22),
         fill=MUTED,
     )

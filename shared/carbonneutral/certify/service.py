@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
 from carbonneutral.certify.keys import verify
-from carbonneutral.domain.certificates import is_certificate_id
+from carbonneutral.domain.certificates import SignedCertificate, is_certificate_id
 from carbonneutral.domain.projects import SerialRange
 from carbonneutral.errors import NotFound
 from carbonneutral.store.renders import render_key
@@ -36,7 +35,9 @@ class CertificateService:
     """Reads, verifies and renders certificates with the published key set (`keys`), which holds
     the current key and every key retired by rotation."""
 
-    def __init__(self, ledger: Any, renders: Any, keys: Callable[..., dict[str, Any]]) -> None:
+    def __init__(
+        self, ledger: CertificateLedger, renders: Renders, keys: Callable[..., dict[str, Any]]
+    ) -> None:
         self._ledger, self._renders, self._keys = ledger, renders, keys
 
     def key_set(self) -> dict[str, Any]:
@@ -46,13 +47,13 @@ class CertificateService:
         found = self._ledger.certificate(certificate_id) if is_certificate_id(certificate_id) else None
         if found is None:
             raise NotFound(f"no certificate {certificate_id!r}")
-        return found  # type: ignore[no-any-return]
+        return found
 
-    def get(self, certificate_id: str) -> dict[str, Any]:
-        return self._found(certificate_id)[0]
+    def get(self, certificate_id: str) -> SignedCertificate:
+        return SignedCertificate.model_validate(self._found(certificate_id)[0])
 
     def verify(self, certificate_id: str) -> Verification:
-        signed, order_id, project_id = self._found(certificate_id)
+        signed, order_id, project_id = self._found(certificate_id)  # verified as stored, in its own form
         keys = self._keys()
         if signed.get("kid") not in {k.get("kid") for k in keys.get("keys", [])}:
             keys = self._keys(fresh=True)  # signed with a key published since this copy was read
@@ -75,23 +76,28 @@ class CertificateService:
 
         signed = self.get(certificate_id)
         url = self.verify_url(certificate_id, base_url)
-        return self._renders.get_or_render(  # type: ignore[no-any-return]
-            render_key(f"certificates/{certificate_id}", "image.png", url),
-            "image/png",
-            lambda: render_png(signed, url),
-        )
+        key = render_key(f"certificates/{certificate_id}", "image.png", url)
+        return self._renders.get_or_render(key, "image/png", lambda: render_png(signed, url))
 
-    def page(self, certificate_id: str, lang: str, base_url: str) -> str:
-        from carbonneutral.certify.render import qr_svg
-        from carbonneutral.web.pages import render
+    def page(self, certificate_id: str, lang: str, base_url: str, render: PageRenderer) -> str:
+        """The certificate's hosted page, kept in S3: `render` (the web layer's) makes it from the
+        certificate and the SVG of its verification QR code."""
+        from carbonneutral.qr import qr_svg
 
         signed = self.get(certificate_id)
         url = self.verify_url(certificate_id, base_url)
-
-        def make() -> bytes:
-            qr = base64.b64encode(qr_svg(url).encode()).decode()
-            return render("certificate.html", lang, cert=signed, qr_svg_b64=qr, base_url=base_url).encode()
-
         key = render_key(f"certificates/{certificate_id}", f"page.{lang}.html", url)
-        page: bytes = self._renders.get_or_render(key, "text/html", make)
-        return page.decode()
+        made = self._renders.get_or_render(key, "text/html", lambda: render(signed, qr_svg(url)).encode())
+        return made.decode()
+
+
+class CertificateLedger(Protocol):
+    def certificate(self, certificate_id: str) -> tuple[dict[str, Any], str, str] | None: ...
+    def serials_retired_for(self, project_id: str, order_id: str, ranges: list[SerialRange]) -> bool: ...
+
+
+class Renders(Protocol):
+    def get_or_render(self, key: str, content_type: str, render: Callable[[], bytes]) -> bytes: ...
+
+
+PageRenderer = Callable[[SignedCertificate, str], str]

@@ -10,16 +10,25 @@ import json
 import re
 import secrets
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from carbonneutral.domain.orders import Order
 from carbonneutral.domain.projects import Project
 from carbonneutral.domain.scenes import Scene
+from carbonneutral.domain.types import (
+    CERTIFICATE_ID_PATTERN,
+    CertificateId,
+    Kg,
+    LocalizedText,
+    ProjectId,
+    SceneId,
+)
 
-CERTIFICATE_ID_PATTERN = r"^cert_[A-Za-z0-9_-]{20,40}$"
-SCHEMA = "carbon-neutral-certificate/1"
+# /2 names places and projects as every other document does ({"zh-CN": …, "en": …}); /1 used
+# {"zh_cn": …} keys. A certificate is read in the form it was signed in, and verified as it is.
+SCHEMA = "carbon-neutral-certificate/2"
 
 
 def is_certificate_id(value: str) -> bool:
@@ -30,44 +39,42 @@ def new_certificate_id() -> str:
     return "cert_" + secrets.token_urlsafe(18)
 
 
-class Names(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, frozen=True)
-
-    zh_cn: str
-    en: str
-
-    def get(self, lang: str) -> str:
-        return self.zh_cn if lang.lower().startswith("zh") else self.en
-
-
 class Certificate(BaseModel):
     """The signed content. Every field is a string, an integer, a boolean, a list or an object."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
-    schema_: str = SCHEMA
-    certificate_id: str
-    beneficiary: str
-    beneficiary_kind: str
-    quantity_kg: int
+    schema_: str = Field(default=SCHEMA, alias="schema", description="The signed format's name and version")
+    certificate_id: CertificateId
+    beneficiary: str = Field(description="The name on the certificate")
+    beneficiary_kind: Literal["individual", "organization"]
+    quantity_kg: Kg = Field(description="Kilograms of CO2e neutralized: one retired credit each")
     reason: str
-    scene_id: str | None
-    scene: Names | None
-    project_id: str
-    project: Names
+    scene_id: SceneId | None
+    scene: LocalizedText | None
+    project_id: ProjectId
+    project: LocalizedText
     standard: str
     vintage: int
-    developer: Names
-    serials: list[str]
-    retired_at: str
-    factor_set: str | None
-    issuer: str
-    kid: str
+    developer: LocalizedText = Field(description="The company that cut the emissions")
+    serials: list[str] = Field(
+        description="The retired serial ranges, e.g. CDCER-<project>-<vintage>-<first>-<last>"
+    )
+    retired_at: str = Field(description="When the credits were retired (UTC, ISO 8601)")
+    factor_set: str | None = Field(description="The factor set the footprint was calculated with")
+    issuer: str = Field(description="The origin that issued it")
+    kid: str = Field(description="The id of the key in the published key set that signed it")
 
     def document(self) -> dict[str, Any]:
-        doc = self.model_dump()
-        doc["schema"] = doc.pop("schema_")
-        return doc
+        """The document that is signed: the JSON form, with the format's own field names."""
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class SignedCertificate(Certificate):
+    """A certificate as issued: verify `signature` (Ed25519 over the JCS form of everything else,
+    base64url) with the key named by `kid` in /.well-known/certificate-keys.json."""
+
+    signature: str
 
 
 def canonical_json(document: dict[str, Any]) -> bytes:
@@ -106,12 +113,12 @@ def certificate_for(
         quantity_kg=order.quantity_kg,
         reason=order.retirement.reason,
         scene_id=order.scene_id,
-        scene=Names(zh_cn=scene.name.zh_cn, en=scene.name.en) if scene else None,
+        scene=scene.name if scene else None,
         project_id=project.project_id,
-        project=Names(zh_cn=project.name.zh_cn, en=project.name.en),
+        project=project.name,
         standard=project.standard.value,
         vintage=project.vintage,
-        developer=Names(zh_cn=project.developer.name.zh_cn, en=project.developer.name.en),
+        developer=project.developer.name,
         serials=order.retirement.labels,
         retired_at=order.retirement.retired_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
         factor_set=order.factor_set,

@@ -11,9 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validat
 
 from carbonneutral.domain import calculator
 from carbonneutral.domain.activities import LIFE_ACTIVITY_TYPES, Activity
-from carbonneutral.domain.factors import FactorSet
+from carbonneutral.domain.factors import FactorSet, load_factor_set
 from carbonneutral.domain.ports import FootprintRepository, SceneRepository
-from carbonneutral.domain.scenes import SCENE_ID_PATTERN
+from carbonneutral.domain.scenes import Scene, SceneStatus
+from carbonneutral.domain.types import SceneId
 from carbonneutral.errors import InvalidInput, NotFound
 
 
@@ -21,7 +22,7 @@ class FootprintRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["scene", "life"]
-    scene_id: str | None = Field(default=None, pattern=SCENE_ID_PATTERN)
+    scene_id: SceneId | None = None
     period: Literal["month", "year"] | None = Field(
         default=None, description="Life footprints: month or year"
     )
@@ -175,7 +176,7 @@ class FootprintService:
             scene = self._scenes.get(request.scene_id)
             if scene is None:
                 raise InvalidInput(f"no scene {request.scene_id!r}", field="scene_id")
-            if scene.status != "open":
+            if scene.status is not SceneStatus.open:
                 raise InvalidInput(f"scene {request.scene_id!r} is closed", field="scene_id")
             allowed = scene.allowed_activities()
             if request.radiative_forcing is None:
@@ -203,3 +204,18 @@ class FootprintService:
         if footprint is None:
             raise NotFound(f"no footprint {footprint_id!r}")
         return footprint
+
+    def scene(self, scene_id: str) -> Scene:
+        """A scene of the catalogue, with its calculator."""
+        scene = self._scenes.get(scene_id)
+        if scene is None:
+            raise NotFound(f"no scene {scene_id!r}")
+        return scene
+
+    @staticmethod
+    def factor_set(version: str | None) -> FactorSet:
+        """A shipped factor set (None: the newest)."""
+        try:
+            return load_factor_set(version)
+        except KeyError as exc:
+            raise NotFound(f"no factor set {version!r}") from exc

@@ -6,6 +6,8 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
+from carbonneutral.domain.types import Currency
+
 CENT = Decimal("0.01")
 
 
@@ -13,7 +15,7 @@ class Money(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     amount: Decimal = Field(ge=0, max_digits=14, decimal_places=2, description="Decimal string, e.g. '12.50'")
-    currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
+    currency: Currency = "CNY"
 
     @field_serializer("amount")
     def _as_string(self, amount: Decimal) -> str:

@@ -14,12 +14,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from carbonneutral.domain.ids import FOOTPRINT_ID_PATTERN
 from carbonneutral.domain.money import Money
-from carbonneutral.domain.projects import PROJECT_ID_PATTERN, SerialRange
+from carbonneutral.domain.projects import SerialRange
+from carbonneutral.domain.types import ORDER_ID_PATTERN, FootprintId, ParticipantId, ProjectId, SceneId
 
-IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9_.:-]{8,128}$"
-ORDER_ID_PATTERN = r"^ord_[A-Za-z0-9_-]{16,40}$"
 MAX_QUANTITY_KG = 1_000_000  # 1,000 t in one order
 
 
@@ -56,20 +54,16 @@ class OrderRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    footprint_id: str | None = Field(default=None, pattern=FOOTPRINT_ID_PATTERN)
-    quantity_kg: int | None = Field(default=None, ge=1, le=MAX_QUANTITY_KG)
-    project_id: str = Field(pattern=PROJECT_ID_PATTERN)
+    footprint_id: FootprintId | None = Field(default=None, description="The footprint to neutralize")
+    quantity_kg: int | None = Field(
+        default=None, ge=1, le=MAX_QUANTITY_KG, description="Or an explicit quantity"
+    )
+    project_id: ProjectId
     beneficiary: Beneficiary
     role: Literal["participant", "organizer"] = "participant"
-    participant_id: str | None = Field(
-        default=None,
-        pattern=r"^[A-Za-z0-9_-]{16,64}$",
-        description="The buyer's own identity (the pages' cookie): repeat purchases add up",
-    )
-    scene_id: str | None = Field(
-        default=None,
-        pattern=r"^[a-z0-9][a-z0-9-]{2,63}$",
-        description="For an explicit quantity: the scene it neutralizes",
+    participant_id: ParticipantId | None = None
+    scene_id: SceneId | None = Field(
+        default=None, description="For an explicit quantity: the scene it neutralizes"
     )
 
     @model_validator(mode="after")

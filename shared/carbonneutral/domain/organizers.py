@@ -6,21 +6,32 @@ import hashlib
 import hmac
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from carbonneutral.domain.ports import SceneRepository
+from carbonneutral.domain.ranking import Entry, Rating
 from carbonneutral.domain.scenes import (
-    SCENE_ID_PATTERN,
     CalculatorField,
-    LocalizedText,
     Scene,
     SceneKind,
+    SceneStatus,
     check_dates,
+    default_calculator,
 )
-from carbonneutral.errors import InvalidInput
+from carbonneutral.domain.types import (
+    SCENE_ID_PATTERN,
+    AirportCode,
+    CountryCode,
+    Latitude,
+    LocalizedText,
+    Longitude,
+)
+from carbonneutral.errors import Forbidden, InvalidInput, NotFound
 
-ORGANIZER_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,63}$"
 _TOKEN = re.compile(r"^cnk_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})$")
 
 
@@ -75,10 +86,10 @@ class SceneCreate(BaseModel):
     kind: SceneKind
     name: LocalizedText
     city: LocalizedText
-    country: str = Field(default="CN", pattern=r"^[A-Z]{2}$")
-    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
-    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
-    airport: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    country: CountryCode = "CN"
+    lat: Latitude
+    lon: Longitude
+    airport: AirportCode | None = Field(default=None, description="Nearest airport (IATA)")
     starts_on: date | None = None
     ends_on: date | None = None
     radiative_forcing: bool = True
@@ -103,7 +114,7 @@ class SceneUpdate(BaseModel):
     ends_on: date | None = None
     radiative_forcing: bool | None = None
     calculator: list[CalculatorField] | None = Field(default=None, max_length=13)
-    status: str | None = Field(default=None, pattern=r"^(open|closed)$")
+    status: SceneStatus | None = None
 
 
 def new_scene_id(kind: SceneKind) -> str:
@@ -118,3 +129,84 @@ def apply_update(scene: Scene, changes: SceneUpdate) -> Scene:
     except ValueError as exc:
         raise InvalidInput(str(exc), field="ends_on" if changes.ends_on else "starts_on") from exc
     return Scene.model_validate(updated)
+
+
+class OrganizerStore(Protocol):
+    """What organizing needs of storage (implemented in store.organizers)."""
+
+    def create_scene(self, scene: Scene) -> None: ...
+    def replace_scene(self, scene: Scene, organizer_id: str) -> None: ...
+
+
+class SceneFigures(Protocol):
+    """A scene's figures on the boards (implemented in store.leaderboards)."""
+
+    def scene_totals(self, scene_id: str) -> dict[str, int]: ...
+    def rating(self, scene_id: str) -> Rating: ...
+    def top(self, board: str, entity: str, period: str, limit: int) -> list[Entry]: ...
+
+
+@dataclass(frozen=True)
+class SceneReport:
+    """What an organizer follows: the scene, its footprint and neutralization totals, its rating, its top."""
+
+    scene: Scene
+    totals: dict[str, int]
+    rating: Rating
+    top_individuals: list[Entry]
+    top_organizations: list[Entry]
+
+
+class OrganizerService:
+    """Organizers' scenes: created, changed and closed only by their own organizer, and their figures."""
+
+    def __init__(self, scenes: SceneRepository, organizers: OrganizerStore, figures: SceneFigures) -> None:
+        self._scenes, self._organizers, self._figures = scenes, organizers, figures
+
+    def create_scene(self, request: SceneCreate, organizer_id: str) -> Scene:
+        calculator = request.calculator or default_calculator(
+            request.kind,
+            airport=request.airport,
+            country=request.country,
+            starts_on=request.starts_on,
+            ends_on=request.ends_on,
+        )
+        fields = request.model_dump(exclude={"calculator", "scene_id"})
+        scene = Scene(
+            scene_id=request.scene_id or new_scene_id(request.kind),
+            organizer_id=organizer_id,
+            calculator=calculator,
+            **fields,
+        )
+        self._organizers.create_scene(scene)
+        return scene
+
+    def owned(self, scene_id: str, organizer_id: str) -> Scene:
+        """The organizer's own scene: another organizer's is a 403, a missing one a 404."""
+        scene = self._scenes.get(scene_id)
+        if scene is None:
+            raise NotFound(f"no scene {scene_id!r}")
+        if scene.organizer_id != organizer_id:
+            raise Forbidden("this scene belongs to another organizer")
+        return scene
+
+    def update_scene(self, scene_id: str, changes: SceneUpdate, organizer_id: str) -> Scene:
+        updated = apply_update(self.owned(scene_id, organizer_id), changes)
+        self._organizers.replace_scene(updated, organizer_id)  # only if it is still theirs
+        return updated
+
+    def close_scene(self, scene_id: str, organizer_id: str) -> Scene:
+        closed = self.owned(scene_id, organizer_id).model_copy(update={"status": SceneStatus.closed})
+        self._organizers.replace_scene(closed, organizer_id)
+        return closed
+
+    def report(self, scene_id: str, organizer_id: str) -> SceneReport:
+        scene = self.owned(scene_id, organizer_id)
+        board = f"scene:{scene_id}"
+        return SceneReport(
+            scene=scene,
+            totals=self._figures.scene_totals(scene_id),
+            rating=self._figures.rating(scene_id),
+            top_individuals=self._figures.top(board, "individual", "all", 10),
+            top_organizations=self._figures.top(board, "organization", "all", 10),
+        )

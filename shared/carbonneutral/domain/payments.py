@@ -8,13 +8,6 @@ from typing import Literal, Protocol
 
 from carbonneutral.domain.money import Money
 from carbonneutral.domain.orders import Order
-from carbonneutral.errors import DomainError
-
-
-class InvalidSignature(DomainError):
-    status = 400
-    slug = "invalid-signature"
-    title = "The webhook signature is not valid"
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from carbonneutral.domain.scenes import LocalizedText
-
-PROJECT_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,63}$"
+from carbonneutral.domain.types import Currency, LocalizedText, ProjectId
 
 
 class Standard(StrEnum):
@@ -32,7 +30,7 @@ class Developer(BaseModel):
 class Project(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    project_id: str = Field(pattern=PROJECT_ID_PATTERN)
+    project_id: ProjectId
     name: LocalizedText
     developer: Developer
     kind: str = Field(
@@ -42,7 +40,7 @@ class Project(BaseModel):
     location: LocalizedText
     vintage: int = Field(ge=2000, le=2100)
     price_per_tonne: Decimal = Field(gt=0, max_digits=10, decimal_places=2, description="CNY per tonne CO2e")
-    currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
+    currency: Currency = "CNY"
     description: LocalizedText
     demo: bool = Field(default=False, description="Demo data, not real credits")
 

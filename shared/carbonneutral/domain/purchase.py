@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from carbonneutral.domain.money import price_of
+from carbonneutral.domain.money import Money, price_of
 from carbonneutral.domain.orders import (
-    IDEMPOTENCY_KEY_PATTERN,
     Order,
     OrderRequest,
     OrderStatus,
@@ -21,13 +21,27 @@ from carbonneutral.domain.orders import (
 )
 from carbonneutral.domain.payments import PaymentProvider
 from carbonneutral.domain.ports import FootprintRepository, SceneRepository
-from carbonneutral.errors import Forbidden, InvalidInput, NotConfigured, NotFound, Unauthorized
+from carbonneutral.domain.projects import Inventory, Project
+from carbonneutral.domain.types import IDEMPOTENCY_KEY_PATTERN, is_footprint_id
+from carbonneutral.errors import (
+    Forbidden,
+    IdempotencyKeyReused,
+    IdempotencyRace,
+    InvalidInput,
+    NotConfigured,
+    NotFound,
+    Unauthorized,
+)
+
+if TYPE_CHECKING:  # the footprint's model imports the calculator, which the sweeper does without
+    from carbonneutral.domain.footprints import Footprint
 
 
 class Ledger(Protocol):
     """What purchasing needs of the credit ledger (implemented in store.ledger)."""
 
-    def project(self, project_id: str) -> Any: ...
+    def project(self, project_id: str) -> tuple[Project, Inventory] | None: ...
+    def projects(self) -> list[tuple[Project, Inventory]]: ...
     def order(self, order_id: str) -> Order | None: ...
     def find_idempotent(self, key: str) -> tuple[str, str] | None: ...
     def reserve(
@@ -43,7 +57,6 @@ class Ledger(Protocol):
         self,
         event: Any,
         now: datetime,
-        reason_for: Callable[[Order], str],
         certify: Any = None,
         contribute: Any = None,
     ) -> Any: ...
@@ -53,6 +66,22 @@ class Ledger(Protocol):
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A project the footprint can be neutralized with, and what that costs."""
+
+    project: Project
+    inventory: Inventory
+    price: Money
+
+
+@dataclass(frozen=True)
+class Quote:
+    footprint: Footprint
+    quantity_kg: int
+    offers: list[Offer]
 
 
 def release_expired(ledger: Ledger, now: datetime, limit: int = 100) -> int:
@@ -106,8 +135,6 @@ class PurchaseService:
         lang: str | None = None,
     ) -> tuple[Order, bool]:
         """(order, created): the same key and body give the same order, once."""
-        from carbonneutral.store.ledger import IdempotencyRace
-
         if not idempotency_key:
             raise InvalidInput(
                 "the Idempotency-Key header is required", field="Idempotency-Key", location="header"
@@ -135,8 +162,6 @@ class PurchaseService:
             return earlier, False
 
     def _replay(self, key: str, fingerprint: str) -> Order | None:
-        from carbonneutral.store.ledger import IdempotencyKeyReused
-
         found = self._ledger.find_idempotent(key)
         if found is None:
             return None
@@ -209,6 +234,24 @@ class PurchaseService:
             return f"Carbon neutrality for {name}"
         return "Carbon neutrality" if explicit_quantity else "Carbon neutrality for everyday life"
 
+    def quote(self, footprint_id: str) -> Quote | None:
+        """What neutralizing a footprint costs with each project; None for an unknown footprint."""
+        footprint = self._footprints.get(footprint_id) if is_footprint_id(footprint_id) else None
+        if footprint is None:
+            return None
+        quantity = kg_to_neutralize(footprint.total_g)
+        offers = [
+            Offer(project, inventory, price_of(quantity, project.price_per_tonne, project.currency))
+            for project, inventory in self._ledger.projects()
+        ]
+        return Quote(footprint, quantity, offers)
+
+    def checkout(self, order_id: str, token: str | None) -> tuple[Order, Project | None]:
+        """The buyer's order (its token checked) and the project it buys from."""
+        order = self.get(order_id, token)
+        found = self._ledger.project(order.project_id)
+        return order, found[0] if found else None
+
     def get(self, order_id: str, token: str | None) -> Order:
         order = self._ledger.order(order_id)
         if order is None:
@@ -231,9 +274,7 @@ class PurchaseService:
         provider = self._providers()[provider_name]
         event = provider.parse_event(body, headers)
         certify = partial(self._certify, issuer=base_url) if self._certify else None
-        return self._ledger.apply_payment(
-            event, self._clock(), lambda order: order.reason, certify, self._contribute
-        )
+        return self._ledger.apply_payment(event, self._clock(), certify, self._contribute)
 
     def pay_in_sandbox(self, order_id: str, token: str | None, *, base_url: str) -> Any:
         """The sandbox 'bank': signs a payment event and sends it down the webhook path."""
@@ -244,8 +285,8 @@ class PurchaseService:
         body, headers = sandbox.event_for(order)  # type: ignore[attr-defined]
         return self.receive_webhook("sandbox", body, headers, base_url=base_url)
 
-    def projects(self) -> list[Any]:
-        return self._ledger.projects()  # type: ignore[attr-defined,no-any-return]
+    def projects(self) -> list[tuple[Project, Inventory]]:
+        return self._ledger.projects()
 
     def sweep(self, limit: int = 100) -> int:
         """Releases reservations that ran out; returns how many were released."""

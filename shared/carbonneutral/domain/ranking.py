@@ -1,4 +1,4 @@
-"""Leaderboards and ratings, as pure arithmetic.
+"""Leaderboards and ratings: pure arithmetic, and the ranking service pages and the API use.
 
 Exact ranks come from score histograms kept beside each board: a coarse one over bucketed
 scores and, per bucket, a fine one over exact scores. An entry's rank is one plus the number
@@ -11,18 +11,22 @@ import hashlib
 import math
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from pydantic import BaseModel
+
+from carbonneutral.domain.types import BOARD_PATTERN, PERIOD_PATTERN, is_id
+from carbonneutral.errors import NotFound
+
+if TYPE_CHECKING:
+    from carbonneutral.domain.ports import SceneRepository
+    from carbonneutral.domain.scenes import Scene
 
 Entity = Literal["individual", "organization"]
 BUCKETS_PER_DOUBLING = 8
 SHARDS = 8
-BOARD_PATTERN = r"^(global|scene:[a-z0-9][a-z0-9-]{2,63})$"
-PERIOD_PATTERN = r"^(all|\d{4}-(0[1-9]|1[0-2]))$"
-ENTRY_ID_PATTERN = r"^(p|o|org)_[A-Za-z0-9_-]{8,40}$"
-PARTICIPANT_ID_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
 
 
 def bucket_of(score_kg: int) -> int:
@@ -66,6 +70,16 @@ def competition_ranks(scores: list[int]) -> list[int]:
     return ranks
 
 
+@dataclass(frozen=True)
+class Entry:
+    """A beneficiary's place on a board."""
+
+    entry_id: str
+    name: str | None  # None when hidden
+    kg: int
+    rank: int | None = None
+
+
 class Rating(BaseModel):
     scene_id: str
     footprint_kg: float
@@ -98,3 +112,67 @@ def rating(scene_id: str, footprint_g: int, participants_kg: int, organizer_kg: 
         share=float(min(share, Decimal(1))),
         level=level,
     )
+
+
+class Boards(Protocol):
+    """What ranking needs of the leaderboards (implemented in store.leaderboards)."""
+
+    def top(self, board: str, entity: str, period: str, limit: int) -> list[Entry]: ...
+    def entry(self, board: str, entity: str, period: str, entry_id: str) -> Entry | None: ...
+    def rank(self, board: str, entity: str, period: str, entry: Entry) -> int: ...
+    def ranked_with_neighbours(
+        self, board: str, entity: str, period: str, entry_id: str
+    ) -> tuple[Entry, Entry | None, Entry | None] | None: ...
+    def rating(self, scene_id: str) -> Rating: ...
+
+
+@dataclass(frozen=True)
+class BoardView:
+    """A leaderboard as its page shows it: the top entries, the viewer's own row, the scene's rating."""
+
+    board: str
+    entity: str
+    period: str
+    entries: list[Entry]
+    mine: Entry | None  # the viewer's entry when it is not among the top ones
+    viewer: str | None  # the viewer's entry id, to highlight
+    scene: Scene | None
+    rating: Rating | None
+
+
+class RankingService:
+    def __init__(self, boards: Boards, scenes: SceneRepository) -> None:
+        self._boards, self._scenes = boards, scenes
+
+    def top(self, board: str, entity: str, period: str, limit: int) -> list[Entry]:
+        return self._boards.top(board, entity, period, limit)
+
+    def entry(
+        self, board: str, entity: str, period: str, entry_id: str
+    ) -> tuple[Entry, Entry | None, Entry | None]:
+        found = self._boards.ranked_with_neighbours(board, entity, period, entry_id)
+        if found is None:
+            raise NotFound(f"no entry {entry_id!r} on {board} ({entity}, {period})")
+        return found
+
+    def scene_rating(self, scene_id: str) -> Rating:
+        if self._scenes.get(scene_id) is None:
+            raise NotFound(f"no scene {scene_id!r}")
+        return self._boards.rating(scene_id)
+
+    def board_view(
+        self, board: str, entity: str, period: str, participant_id: str | None, limit: int = 20
+    ) -> BoardView | None:
+        """None when the board or the period does not exist."""
+        if not is_id(BOARD_PATTERN, board) or not is_id(PERIOD_PATTERN, period):
+            return None
+        entries = self._boards.top(board, entity, period, limit)
+        mine, viewer = None, None
+        if participant_id and entity == "individual":
+            viewer = entry_id_for("individual", "", participant_id, "")
+            found = self._boards.entry(board, entity, period, viewer)
+            if found and all(e.entry_id != viewer for e in entries):
+                mine = replace(found, rank=self._boards.rank(board, entity, period, found))
+        scene = self._scenes.get(board.split(":", 1)[1]) if board.startswith("scene:") else None
+        rating = self._boards.rating(scene.scene_id) if scene else None
+        return BoardView(board, entity, period, entries, mine, viewer, scene, rating)

@@ -10,12 +10,24 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from carbonneutral.domain.activities import SCENE_ACTIVITY_TYPES
-
-SCENE_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,63}$"
+from carbonneutral.domain.types import (
+    SCENE_ID_PATTERN,
+    AirportCode,
+    CountryCode,
+    Latitude,
+    LocalizedText,
+    Longitude,
+    SceneId,
+)
 
 
 def is_scene_id(value: str) -> bool:
     return re.fullmatch(SCENE_ID_PATTERN, value) is not None
+
+
+class SceneStatus(StrEnum):
+    open = "open"  # takes footprints and orders
+    closed = "closed"  # its figures are final
 
 
 class SceneKind(StrEnum):
@@ -38,16 +50,6 @@ KIND_ACTIVITIES: dict[SceneKind, tuple[str, ...]] = {
 }
 
 
-class LocalizedText(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, frozen=True, extra="forbid")
-
-    zh_cn: str = Field(alias="zh-CN", min_length=1, max_length=200)
-    en: str = Field(min_length=1, max_length=200)
-
-    def get(self, lang: str) -> str:
-        return self.zh_cn if lang.lower().startswith("zh") else self.en
-
-
 class CalculatorField(BaseModel):
     """One activity the scene's calculator shows, with values filled in for the visitor."""
 
@@ -67,17 +69,17 @@ class CalculatorField(BaseModel):
 class Scene(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="forbid")
 
-    scene_id: str = Field(pattern=SCENE_ID_PATTERN)
+    scene_id: SceneId
     kind: SceneKind
     name: LocalizedText
     city: LocalizedText
-    country: str = Field(default="CN", pattern=r"^[A-Z]{2}$")
-    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
-    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
-    airport: str | None = Field(default=None, pattern=r"^[A-Z]{3}$", description="Nearest airport (IATA)")
+    country: CountryCode = "CN"
+    lat: Latitude
+    lon: Longitude
+    airport: AirportCode | None = Field(default=None, description="Nearest airport (IATA)")
     starts_on: date | None = None
     ends_on: date | None = None
-    status: str = Field(default="open", pattern=r"^(open|closed)$")
+    status: SceneStatus = SceneStatus.open
     radiative_forcing: bool = Field(default=True, description="Flights include radiative forcing")
     organizer_id: str | None = None
     calculator: list[CalculatorField] = Field(default_factory=list)

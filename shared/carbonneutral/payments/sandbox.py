@@ -12,7 +12,8 @@ from urllib.parse import urlencode
 
 from carbonneutral.domain.money import Money
 from carbonneutral.domain.orders import Order
-from carbonneutral.domain.payments import CheckoutStart, InvalidSignature, PaymentEvent
+from carbonneutral.domain.payments import CheckoutStart, PaymentEvent
+from carbonneutral.errors import InvalidSignature
 from carbonneutral.payments.signing import sign, verify
 
 SIGNATURE_HEADER = "sandbox-signature"

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import time
 
-from carbonneutral.domain.payments import InvalidSignature
+from carbonneutral.errors import InvalidSignature
 
 TOLERANCE_S = 300
 

@@ -13,12 +13,13 @@ rank is one GetItem and one BatchGetItem of 2 x SHARDS small items, whatever the
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from carbonneutral.domain.orders import Order
 from carbonneutral.domain.ranking import (
     SHARDS,
+    Entry,
     Rating,
     boards_for,
     bucket_of,
@@ -29,14 +30,6 @@ from carbonneutral.domain.ranking import (
 )
 from carbonneutral.store import aws
 from carbonneutral.store.items import n, s
-
-
-@dataclass(frozen=True)
-class Entry:
-    entry_id: str
-    name: str | None  # None when hidden
-    kg: int
-    rank: int | None = None
 
 
 def board_key(board: str, entity: str, period: str) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 from carbonneutral.domain.organizers import ApiKey
 from carbonneutral.domain.scenes import Scene
-from carbonneutral.errors import Conflict, Forbidden, NotFound
+from carbonneutral.errors import Conflict, Forbidden
 from carbonneutral.store import aws
 from carbonneutral.store.items import n, s
 from carbonneutral.store.scenes import scene_item
@@ -85,12 +85,3 @@ class OrganizerStore:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise Forbidden("this scene belongs to another organizer") from exc
             raise
-
-
-def owned_scene(scenes: Any, scene_id: str, organizer_id: str) -> Scene:
-    scene: Scene | None = scenes.get(scene_id)
-    if scene is None:
-        raise NotFound(f"no scene {scene_id!r}")
-    if scene.organizer_id != organizer_id:
-        raise Forbidden("this scene belongs to another organizer")
-    return scene

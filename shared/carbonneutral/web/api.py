@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from carbonneutral.errors import InvalidInput
 from carbonneutral.settings import get_settings
@@ -29,11 +30,21 @@ def public_origin(event: Any) -> str:
     return f"{'http' if proto == 'http' else 'https'}://{domain}"
 
 
-class ApiResolver(APIGatewayHttpResolver):
-    """APIGatewayHttpResolver that refuses oversized bodies before parsing them."""
+class ApiRouter(APIGatewayHttpRouter):
+    """The routes of one concern (a function's api.py or pages.py), included into its resolver."""
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]  # Powertools' Router.__init__ has no annotations
 
     def base_url(self) -> str:
         return public_origin(self.current_event)
+
+    def client_ip(self) -> str:
+        return str(self.current_event.request_context.http.source_ip)
+
+
+class ApiResolver(APIGatewayHttpResolver):
+    """APIGatewayHttpResolver that refuses oversized bodies before parsing them."""
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         limit = get_settings().max_body_bytes
@@ -65,11 +76,14 @@ def _raw_problem(status: int, slug: str, title: str, detail: str) -> dict[str, A
     }
 
 
-def create_app() -> ApiResolver:
+def create_app(*routers: ApiRouter) -> ApiResolver:
+    """A function's resolver: validation on, problem+json errors, and its routers included."""
     app = ApiResolver(
         enable_validation=True,
         cors=CORSConfig(allow_origin="*", allow_headers=["Idempotency-Key", "Authorization"], max_age=600),
         json_body_deserializer=problems.safe_json_loads,
     )
     problems.register(app)
+    for router in routers:
+        app.include_router(router)
     return app

@@ -30,6 +30,6 @@ def organizer_of(event: Any, keys: Any) -> str:
 
 def organizer_from_cookie(event: Any, keys: Any) -> str | None:
     """The signed-in organizer of the organizer pages, or None."""
-    from carbonneutral.web.pages import cookies_of
+    from carbonneutral.web.html import cookies_of
 
     return organizer_for_token(cookies_of(event).get(ORGANIZER_COOKIE, ""), keys)

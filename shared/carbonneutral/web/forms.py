@@ -11,11 +11,7 @@ from carbonneutral.domain.activities import Cabin, Diet
 from carbonneutral.domain.footprints import FootprintRequest
 from carbonneutral.domain.orders import OrderRequest
 from carbonneutral.web.problems import field_errors
-
-
-def _(message: str) -> str:
-    """Marks a message for extraction; templates translate it when they show it."""
-    return message
+from carbonneutral.web.texts import KIND_NAMES, TITLES, _
 
 
 @dataclass(frozen=True)
@@ -139,31 +135,6 @@ INPUTS: dict[str, tuple[Input, ...]] = {
     "shopping": (Input("spend_cny", _("Spending (CNY)"), attrs={"min": "0.01", "step": "0.01"}),),
 }
 
-TITLES = {
-    "flight": _("Flight"),
-    "rail": _("Train"),
-    "car": _("Car"),
-    "bus": _("Bus or coach"),
-    "taxi": _("Taxi"),
-    "metro": _("Metro"),
-    "motorcycle": _("Motorcycle"),
-    "hotel": _("Hotel"),
-    "meal": _("Meals"),
-    "electricity": _("Electricity"),
-    "gas": _("Gas"),
-    "diet": _("Food"),
-    "shopping": _("Shopping"),
-}
-
-KIND_NAMES = {
-    "conference": _("Conference"),
-    "scenic_spot": _("Scenic spot"),
-    "supermarket": _("Supermarket"),
-    "restaurant": _("Restaurant"),
-    "hotel": _("Hotel"),
-    "other": _("Place or event"),
-}
-
 LIFE_TYPES = ("electricity", "gas", "car", "metro", "bus", "rail", "flight", "diet", "shopping")
 
 
@@ -237,14 +208,6 @@ def domain_error_to_form(field_name: str | None, message: str, activities: list[
     return {"activities": message}
 
 
-RATING_LEVELS = {
-    "none": _("Not rated yet"),
-    "bronze": _("Bronze"),
-    "silver": _("Silver"),
-    "gold": _("Gold"),
-    "carbon_neutral": _("Carbon neutral"),
-}
-
 SCENE_FORM_FIELDS = (
     ("name_zh", _("Name in Chinese")),
     ("name_en", _("Name in English")),
@@ -256,17 +219,6 @@ SCENE_FORM_FIELDS = (
     ("starts_on", _("First day")),
     ("ends_on", _("Last day")),
 )
-BAD_KEY = _("That key is not valid.")
-
-FORM_EXPIRED = _("The form expired; please send it again.")
-
-ORDER_STATUSES = {
-    "pending_payment": _("Waiting for payment"),
-    "paid": _("Paid"),
-    "retired": _("Credits retired"),
-    "expired": _("Expired"),
-    "failed": _("Failed; refund due"),
-}
 
 
 def order_request_from_form(

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from carbonneutral.domain.money import Money
 from carbonneutral.domain.orders import Beneficiary, Order, OrderStatus, Refund
+from carbonneutral.domain.organizers import SceneReport
 from carbonneutral.domain.projects import Inventory, Project
-from carbonneutral.domain.ranking import Rating
-from carbonneutral.domain.scenes import CalculatorField, LocalizedText, Scene, SceneKind
+from carbonneutral.domain.ranking import Entry, Rating
+from carbonneutral.domain.scenes import CalculatorField, Scene, SceneKind, SceneStatus
+from carbonneutral.domain.types import LocalizedText
 
 
 class SceneOut(BaseModel):
@@ -25,7 +27,7 @@ class SceneOut(BaseModel):
     airport: str | None
     starts_on: str | None
     ends_on: str | None
-    status: str
+    status: SceneStatus
     radiative_forcing: bool
     calculator: list[CalculatorField] = Field(
         description="The activities the scene's calculator asks for, with defaults"
@@ -152,6 +154,10 @@ class ProvidersOut(BaseModel):
     providers: list[str] = Field(description="Providers whose webhook is live")
     test_payments_only: bool = Field(description="True for the sandbox: no real money moves")
 
+    @classmethod
+    def of(cls, provider: str) -> ProvidersOut:
+        return cls(default=provider, providers=[provider], test_payments_only=provider == "sandbox")
+
 
 class WebhookAnswer(BaseModel):
     received: bool = True
@@ -166,7 +172,7 @@ class EntryOut(BaseModel):
     kg: int
 
     @classmethod
-    def of(cls, entry: Any) -> EntryOut:
+    def of(cls, entry: Entry) -> EntryOut:
         return cls(
             rank=entry.rank, entry_id=entry.entry_id, name=entry.name, hidden=entry.name is None, kg=entry.kg
         )
@@ -187,6 +193,19 @@ class RankedEntryOut(BaseModel):
     above: EntryOut | None
     below: EntryOut | None
 
+    @classmethod
+    def of(
+        cls, board: str, entity: str, period: str, entry: Entry, above: Entry | None, below: Entry | None
+    ) -> RankedEntryOut:
+        return cls(
+            board=board,
+            entity=entity,
+            period=period,
+            entry=EntryOut.of(entry),
+            above=EntryOut.of(above) if above else None,
+            below=EntryOut.of(below) if below else None,
+        )
+
 
 class SceneCreated(SceneOut):
     qr_png_url: str
@@ -205,10 +224,10 @@ class SceneCreated(SceneOut):
         )
 
 
-class SceneReport(BaseModel):
+class SceneReportOut(BaseModel):
     scene_id: str
     name: LocalizedText
-    status: str
+    status: SceneStatus
     footprints: int = Field(description="Footprints calculated at the scene")
     footprint_kg: float
     participant_orders: int
@@ -218,6 +237,24 @@ class SceneReport(BaseModel):
     rating: Rating
     top_individuals: list[EntryOut]
     top_organizations: list[EntryOut]
+
+    @classmethod
+    def of(cls, report: SceneReport) -> SceneReportOut:
+        totals, scene = report.totals, report.scene
+        return cls(
+            scene_id=scene.scene_id,
+            name=scene.name,
+            status=scene.status,
+            footprints=totals["footprints"],
+            footprint_kg=totals["footprint_g"] / 1000,
+            participant_orders=totals["participants_orders"],
+            participants_kg=totals["participants_kg"],
+            organizer_orders=totals["organizer_orders"],
+            organizer_kg=totals["organizer_kg"],
+            rating=report.rating,
+            top_individuals=[EntryOut.of(e) for e in report.top_individuals],
+            top_organizations=[EntryOut.of(e) for e in report.top_organizations],
+        )
 
     def csv(self) -> str:
         import csv

@@ -1,4 +1,5 @@
-"""Server-rendered pages: jinja2 with autoescape, gettext, and strict security headers."""
+"""The pages' toolkit: jinja2 rendering with gettext, HTML answers with strict security headers,
+redirects, forms, cookies and CSRF. The pages themselves are in each function's pages.py."""
 
 from __future__ import annotations
 
@@ -8,6 +9,10 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.shared.cookies import Cookie, SameSite
+
+from carbonneutral.domain.types import PARTICIPANT_ID_PATTERN, is_id
 from carbonneutral.web.i18n import LANGUAGES, negotiate, translations
 
 if TYPE_CHECKING:
@@ -87,13 +92,36 @@ def cookies_of(event: Any) -> dict[str, str]:
     return dict(c.strip().split("=", 1) for c in (event.get("cookies") or []) if "=" in c)
 
 
-def csrf_token(event: Any) -> tuple[str, str | None]:
-    """(token, Set-Cookie or None): the double-submit token a form carries beside its cookie."""
+PARTICIPANT_COOKIE = "participant"
+
+
+def participant_of(event: Any) -> str | None:
+    """The buyer's own random identity, kept by the browser: repeat purchases add up on boards."""
+    value = cookies_of(event).get(PARTICIPANT_COOKIE, "")
+    return value if is_id(PARTICIPANT_ID_PATTERN, value) else None
+
+
+def page_cookie(
+    name: str, value: str, *, max_age: int, path: str = "/", same_site: SameSite = SameSite.LAX_MODE
+) -> Cookie:
+    """An HttpOnly cookie of the pages."""
+    return Cookie(name, value, path=path, secure=False, http_only=True, max_age=max_age, same_site=same_site)
+
+
+def participant_cookie(event: Any) -> Cookie | None:
+    """The identity for a browser that has none yet, else None."""
+    if participant_of(event):
+        return None
+    return page_cookie(PARTICIPANT_COOKIE, secrets.token_urlsafe(24), max_age=365 * 86400)
+
+
+def csrf_token(event: Any) -> tuple[str, Cookie | None]:
+    """(token, its cookie or None): the double-submit token a form carries beside its cookie."""
     existing = cookies_of(event).get("csrf", "")
     if len(existing) == 43 and existing.replace("-", "").replace("_", "").isalnum():
         return existing, None
     token = secrets.token_urlsafe(32)
-    return token, f"csrf={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=86400"
+    return token, page_cookie("csrf", token, max_age=86400)
 
 
 def csrf_ok(event: Any, form: dict[str, str]) -> bool:
@@ -107,27 +135,27 @@ def html(
     status: int = 200,
     lang: str | None = None,
     headers: dict[str, str] | None = None,
-    cookies: list[str] | None = None,
-) -> Any:
-    from aws_lambda_powertools.event_handler import Response
-
+    cookies: list[Cookie] | None = None,
+) -> Response[str]:
     cookies = list(cookies or [])
     if lang:
-        cookies.append(f"lang={lang}; Path=/; Max-Age=31536000; SameSite=Lax")
+        cookies.append(
+            Cookie("lang", lang, path="/", secure=False, max_age=365 * 86400, same_site=SameSite.LAX_MODE)
+        )
     return Response(
         status_code=status,
         content_type="text/html; charset=utf-8",
         body=body,
         headers={**SECURITY_HEADERS, "Cache-Control": "no-store", **(headers or {})},
-        cookies=cookies,  # type: ignore[arg-type]
+        cookies=cookies,
     )
 
 
-def redirect(location: str) -> Any:
-    from aws_lambda_powertools.event_handler import Response
+def redirect(location: str, cookies: list[Cookie] | None = None) -> Response[str]:
+    return Response(
+        status_code=303, body="", headers={"Location": location, **SECURITY_HEADERS}, cookies=cookies
+    )
 
-    return Response(status_code=303, body="", headers={"Location": location, **SECURITY_HEADERS})
 
-
-def not_found_page(lang: str) -> Any:
+def not_found_page(lang: str) -> Response[str]:
     return html(render("error.html", lang, title=PAGE_NOT_FOUND), status=404, lang=lang)

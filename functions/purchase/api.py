@@ -1,0 +1,118 @@
+"""purchase's API: offset projects, orders and their credit reservations, payment webhooks."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+from aws_lambda_powertools.metrics import MetricUnit
+from carbonneutral import services
+from carbonneutral.domain.orders import OrderRequest
+from carbonneutral.domain.types import ORDER_ID_PATTERN
+from carbonneutral.observability import logger, metrics
+from carbonneutral.settings import get_settings
+from carbonneutral.web.api import ApiRouter
+from carbonneutral.web.models import OrderOut, ProjectList, ProjectOut, ProvidersOut, WebhookAnswer
+from carbonneutral.web.problems import problem_responses
+
+router = ApiRouter()
+
+
+@router.get(
+    "/v1/projects",
+    tags=["purchase"],
+    summary="List the offset projects",
+    description="Each project's developer, kind, standard, vintage, price per tonne and credits available.",
+    responses=problem_responses(),
+)
+def list_projects() -> ProjectList:
+    return ProjectList(items=[ProjectOut.of(p, inv) for p, inv in services.purchase_service().projects()])
+
+
+@router.get(
+    "/v1/payments/providers",
+    tags=["purchase"],
+    summary="How orders are paid",
+    description="The provider new orders are paid with; its webhook is the only one live.",
+    responses=problem_responses(),
+)
+def payment_providers() -> ProvidersOut:
+    return ProvidersOut.of(get_settings().payment_provider.value)
+
+
+@router.post(
+    "/v1/orders",
+    tags=["purchase"],
+    summary="Place an order",
+    description="Reserves the credits for a footprint (or an explicit quantity) in a project, for the "
+    "beneficiary named on the certificate. Send an `Idempotency-Key`: the same key and body give the same "
+    "order. The answer carries the amount, the order token and where to pay.",
+    responses={
+        201: {"description": "The order, its credits reserved, with how to pay"},
+        200: {"description": "The same order again: the Idempotency-Key was seen with this body before"},
+        **problem_responses(409, 415, 429, ok=None),
+    },
+)
+def create_order(
+    request: Annotated[OrderRequest, Body()],
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", max_length=128, description="8 to 128 of A-Z a-z 0-9 _ . : -"),
+    ] = None,
+) -> Response[OrderOut]:
+    service = services.purchase_service()
+    order, created = service.place(request, idempotency_key, router.client_ip(), base_url=router.base_url())
+    if created:
+        metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
+        logger.info(
+            "order placed", extra={"order_id": order.order_id, "kg": order.quantity_kg, "role": order.role}
+        )
+    body = OrderOut.of(order, service.token_for(order))
+    return Response(
+        201 if created else 200,
+        "application/json",
+        body,
+        headers={"Location": f"/v1/orders/{order.order_id}"},
+    )
+
+
+@router.get(
+    "/v1/orders/<order_id>",
+    tags=["purchase"],
+    summary="Get an order",
+    description="The order's status and, once retired, its serial ranges and certificate. Needs the order "
+    "token, as `Authorization: Bearer <token>` or `?token=`.",
+    responses=problem_responses(401, 403, 404),
+)
+def get_order(
+    order_id: Annotated[str, Path(pattern=ORDER_ID_PATTERN, description="The order's id")],
+    authorization: Annotated[str | None, Header(max_length=300, description="Bearer <order token>")] = None,
+    token: Annotated[str | None, Query(max_length=100, description="The order token")] = None,
+) -> OrderOut:
+    bearer = authorization.removeprefix("Bearer ").strip() if authorization else None
+    return OrderOut.of(services.purchase_service().get(order_id, bearer or token))
+
+
+@router.post(
+    "/v1/payments/<provider>/webhook",
+    tags=["purchase"],
+    summary="Receive a payment provider's event",
+    description="A signed event from the stack's payment provider: verified, de-duplicated by its id, and "
+    "applied once (credits retired and a certificate issued, or the money recorded as due back).",
+    responses=problem_responses(400, 404),
+)
+def payment_webhook(
+    provider: Annotated[str, Path(pattern=r"^[a-z_]{2,20}$", description="sandbox or stripe")],
+) -> WebhookAnswer:
+    event = router.current_event
+    applied = services.purchase_service().receive_webhook(
+        provider, event.decoded_body or "", dict(event.headers), base_url=router.base_url()
+    )
+    if applied.outcome == "retired" and applied.order:
+        metrics.add_metric(name="KgRetired", unit=MetricUnit.Count, value=applied.order.quantity_kg)
+        metrics.add_metric(name="RevenueFen", unit=MetricUnit.Count, value=applied.order.amount.minor_units)
+    elif applied.outcome == "refund_due":
+        metrics.add_metric(name="RefundsDue", unit=MetricUnit.Count, value=1)
+    logger.info("payment event applied", extra={"provider": provider, "outcome": applied.outcome})
+    return WebhookAnswer(outcome=applied.outcome)

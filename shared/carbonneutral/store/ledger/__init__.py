@@ -1,0 +1,30 @@
+"""The credit ledger in DynamoDB: every change of credits is one conditional transaction.
+
+Items (single table):
+  PROJECT#{id} / PROJECT                 metadata and counters issued/available/reserved/retired (kg)
+  PROJECT#{id} / AVAILABLE#{first}       a block of serials free to reserve
+  PROJECT#{id} / RESERVED#{first}        a block held for one order
+  PROJECT#{id} / RETIRED#{first}         a block retired in a beneficiary's name (never changes again)
+  ORDER#{id} / ORDER                     the order; GSI1 lists pending reservations by expiry (sharded)
+  IDEMPOTENCY#{sha256(key)} / IDEMPOTENCY  written in the same transaction as the order it guards
+  PAYMENT#{provider}#{event_id} / EVENT  a provider event, applied once
+  DEVELOPER#{id} / PAYOUT, ENTRY#…       money owed to the company that cut the emissions
+  ORDER#{id} / REFUND#{event}            a payment that could not buy credits, due back to the buyer
+
+By concern: table.py (keys, transactions), blocks.py (projects, blocks, issuance, audit),
+orders.py (reservations, expiry), payments.py (payment events, retirement, refunds),
+payouts.py (what developers are owed). What a payment does is decided in domain/settlement.py.
+"""
+
+from __future__ import annotations
+
+from carbonneutral.store.ledger.blocks import Breach
+from carbonneutral.store.ledger.payments import Applied, Certify, Payments
+from carbonneutral.store.ledger.table import MAX_BLOCKS_PER_ORDER, RESERVATION_SHARDS
+
+
+class CreditLedger(Payments):
+    """Projects, credit blocks, orders, payments and payouts in one table."""
+
+
+__all__ = ["MAX_BLOCKS_PER_ORDER", "RESERVATION_SHARDS", "Applied", "Breach", "Certify", "CreditLedger"]

@@ -1,0 +1,227 @@
+"""Projects and their serial-numbered credit blocks: issuance, the block moves every change
+of credits is made of, and the audit of `issued = available + reserved + retired`.
+
+A block's state is part of its sort key (AVAILABLE#, RESERVED#, RETIRED#{first:012d}), so
+finding available credits reads only available blocks, and a state change is a Delete plus a
+Put that either both happen or neither.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+from carbonneutral.domain.orders import Order
+from carbonneutral.domain.projects import Inventory, Project, SerialRange, overlapping
+from carbonneutral.errors import Conflict, InvalidInput, TransactionCancelled
+from carbonneutral.store import aws
+from carbonneutral.store.items import n, s
+from carbonneutral.store.ledger.table import LedgerTable, block_key, project_key
+
+STATES = ("AVAILABLE", "RESERVED", "RETIRED")
+
+
+@dataclass(frozen=True)
+class Breach:
+    project_id: str
+    problem: str
+
+
+class CreditBlocks(LedgerTable):
+    def project(self, project_id: str) -> tuple[Project, Inventory] | None:
+        item = aws.call(
+            "ledger",
+            self.client.get_item,
+            TableName=self._table,
+            Key=project_key(project_id),
+            ConsistentRead=True,
+        ).get("Item")
+        return (Project.model_validate_json(item["body"]["S"]), _inventory(item)) if item else None
+
+    def projects(self) -> list[tuple[Project, Inventory]]:
+        found = []
+        for item in self._query(
+            IndexName="GSI1",
+            KeyConditionExpression="GSI1PK = :pk",
+            ExpressionAttributeValues={":pk": s("PROJECTS")},
+        ):
+            found.append((Project.model_validate_json(item["body"]["S"]), _inventory(item)))
+        return found
+
+    def blocks(self, project_id: str, state: str, *, limit: int | None = None) -> list[SerialRange]:
+        params: dict[str, Any] = {
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :state)",
+            "ExpressionAttributeValues": {":pk": s(f"PROJECT#{project_id}"), ":state": s(f"{state}#")},
+            "ConsistentRead": True,
+        }
+        blocks = []
+        for item in self._query(**params, page_size=limit):
+            blocks.append(SerialRange(first=int(item["first"]["N"]), last=int(item["last"]["N"])))
+            if limit and len(blocks) >= limit:
+                break
+        return blocks
+
+    def put_project(self, project: Project) -> None:
+        """Creates or updates a project's metadata; counters start at zero and are never overwritten."""
+        aws.call(
+            "ledger",
+            self.client.update_item,
+            TableName=self._table,
+            Key=project_key(project.project_id),
+            UpdateExpression=(
+                "SET #body = :body, #type = :type, GSI1PK = :g1, GSI1SK = :id, "
+                "issued_kg = if_not_exists(issued_kg, :zero), available_kg = if_not_exists(available_kg, :zero), "
+                "reserved_kg = if_not_exists(reserved_kg, :zero), retired_kg = if_not_exists(retired_kg, :zero), "
+                "issuance_version = if_not_exists(issuance_version, :zero)"
+            ),
+            ExpressionAttributeNames={"#body": "body", "#type": "type"},
+            ExpressionAttributeValues={
+                ":body": s(project.model_dump_json()),
+                ":type": s("project"),
+                ":g1": s("PROJECTS"),
+                ":id": s(project.project_id),
+                ":zero": n(0),
+            },
+        )
+
+    def issue(self, project_id: str, new_blocks: list[SerialRange]) -> int:
+        """Adds issued blocks, refusing any serial that overlaps one already issued."""
+        if not new_blocks:
+            raise InvalidInput("no blocks to issue", field="blocks")
+        if len(new_blocks) > 90:
+            raise InvalidInput("issue at most 90 blocks at a time", field="blocks")
+        found = self.project(project_id)
+        if found is None:
+            raise InvalidInput(f"no project {project_id!r}", field="project_id")
+        existing = [b for state in STATES for b in self.blocks(project_id, state)]
+        clashes = overlapping(new_blocks, existing)
+        if clashes:
+            a, b = clashes[0]
+            raise Conflict(
+                f"serials {a.first}-{a.last} overlap issued serials {b.first}-{b.last}", field="blocks"
+            )
+        total = sum(b.size for b in new_blocks)
+        version = self._issuance_version(project_id)
+        items = [
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": project_key(project_id),
+                    "UpdateExpression": "ADD issued_kg :q, available_kg :q, issuance_version :one",
+                    "ConditionExpression": "issuance_version = :version",
+                    "ExpressionAttributeValues": {":q": n(total), ":one": n(1), ":version": n(version)},
+                }
+            },
+            *(
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": {
+                            **block_key(project_id, "AVAILABLE", b.first),
+                            "type": s("credit_block"),
+                            "first": n(b.first),
+                            "last": n(b.last),
+                        },
+                        "ConditionExpression": "attribute_not_exists(PK)",
+                    }
+                }
+                for b in new_blocks
+            ),
+        ]
+        try:
+            self._transact(items)
+        except TransactionCancelled as exc:
+            raise Conflict("another issuance changed the project meanwhile; run it again") from exc
+        return total
+
+    def _issuance_version(self, project_id: str) -> int:
+        item = aws.call(
+            "ledger",
+            self.client.get_item,
+            TableName=self._table,
+            Key=project_key(project_id),
+            ConsistentRead=True,
+            ProjectionExpression="issuance_version",
+        )["Item"]
+        return int(item.get("issuance_version", {"N": "0"})["N"])
+
+    def _move_counter(self, project_id: str, source: str, target: str, q: int) -> dict[str, Any]:
+        """Moves q kg between two of a project's counters, never below zero."""
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": project_key(project_id),
+                "UpdateExpression": f"ADD {source} :minus, {target} :q",
+                "ConditionExpression": f"{source} >= :q",
+                "ExpressionAttributeValues": {":q": n(q), ":minus": n(-q)},
+            }
+        }
+
+    def _move_reserved(self, order: Order, state: str, **attrs: str) -> list[dict[str, Any]]:
+        """The order's reserved blocks become `state`, provided they are still held for this order."""
+        items: list[dict[str, Any]] = []
+        for serials in order.reserved:
+            items.append(
+                {
+                    "Delete": {
+                        "TableName": self._table,
+                        "Key": block_key(order.project_id, "RESERVED", serials.first),
+                        "ConditionExpression": "order_id = :order",
+                        "ExpressionAttributeValues": {":order": s(order.order_id)},
+                    }
+                }
+            )
+            items.append(self._put_block(order.project_id, state, serials, **attrs))
+        return items
+
+    def _put_block(self, project_id: str, state: str, serials: SerialRange, **attrs: str) -> dict[str, Any]:
+        item = {
+            **block_key(project_id, state, serials.first),
+            "type": s("credit_block"),
+            "first": n(serials.first),
+            "last": n(serials.last),
+            **{k: s(v) for k, v in attrs.items()},
+        }
+        return {
+            "Put": {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(PK)"}
+        }
+
+    def audit(self) -> list[Breach]:
+        """Checks every project: counters balance and match the blocks; no serial in two blocks."""
+        breaches = []
+        for project, inventory in self.projects():
+            pid = project.project_id
+            by_state = {state: self.blocks(pid, state) for state in STATES}
+            sums = {state: sum(b.size for b in blocks) for state, blocks in by_state.items()}
+            if not inventory.balanced:
+                breaches.append(
+                    Breach(
+                        pid,
+                        f"issued {inventory.issued_kg} != available + reserved + retired "
+                        f"({inventory.available_kg} + {inventory.reserved_kg} + {inventory.retired_kg})",
+                    )
+                )
+            for state, counter in (
+                ("AVAILABLE", inventory.available_kg),
+                ("RESERVED", inventory.reserved_kg),
+                ("RETIRED", inventory.retired_kg),
+            ):
+                if sums[state] != counter:
+                    breaches.append(
+                        Breach(pid, f"{state.lower()} blocks hold {sums[state]} kg, counter says {counter}")
+                    )
+            ordered = sorted((b for blocks in by_state.values() for b in blocks), key=lambda r: r.first)
+            for a, b in itertools.pairwise(ordered):
+                if a.overlaps(b):
+                    breaches.append(Breach(pid, f"serials {a.first}-{a.last} and {b.first}-{b.last} overlap"))
+        return breaches
+
+
+def _inventory(item: dict[str, Any]) -> Inventory:
+    return Inventory(
+        **{
+            k: int(item.get(k, {"N": "0"})["N"])
+            for k in ("issued_kg", "available_kg", "reserved_kg", "retired_kg")
+        }
+    )

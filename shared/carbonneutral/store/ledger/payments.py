@@ -1,0 +1,216 @@
+"""Payments: each verified provider event applied exactly once, as the settlement decides
+(domain/settlement.py), in one transaction with the order, the credits, the developer's payout,
+the certificate and the leaderboards."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from carbonneutral.domain.orders import Order, OrderStatus
+from carbonneutral.domain.payments import PaymentEvent
+from carbonneutral.domain.projects import Project, SerialRange
+from carbonneutral.domain.settlement import RecordOnly, RefundDue, Release, Retire, Settlement, settle
+from carbonneutral.errors import Busy, TransactionCancelled
+from carbonneutral.store import aws
+from carbonneutral.store.items import n, s
+from carbonneutral.store.ledger.orders import Orders
+from carbonneutral.store.ledger.payouts import Payouts
+from carbonneutral.store.ledger.table import block_key, iso
+
+# Given the retired order and its project: (certificate id, signed certificate document).
+Certify = Callable[[Order, Project], tuple[str, dict[str, Any]]]
+Contribute = Callable[[Order], list[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What applying a payment event did."""
+
+    outcome: str  # retired, refund_due, released, duplicate, ignored, unknown_order
+    order: Order | None = None
+
+
+class Payments(Orders, Payouts):
+    def apply_payment(
+        self,
+        event: PaymentEvent,
+        now: datetime,
+        certify: Certify | None = None,
+        contribute: Contribute | None = None,
+    ) -> Applied:
+        """Applies a verified payment event exactly once, whatever order events arrive in."""
+        for attempt in range(self._max_attempts):
+            order = self.order(event.order_id) if event.order_id else None
+            found = self.project(order.project_id) if order else None
+            settlement = settle(order, found[0] if found else None, event, now)
+            if isinstance(settlement, RecordOnly):
+                recorded = self._record_event_only(event, now)
+                return Applied(settlement.outcome if recorded else "duplicate", settlement.order)
+            assert order is not None and found is not None
+            items, updated = self._settlement_items(
+                settlement, order, found[0], event, now, certify, contribute
+            )
+            try:
+                self._transact(items)
+                return Applied(settlement.outcome, updated)
+            except TransactionCancelled as exc:
+                if exc.codes[0] == "ConditionalCheckFailed":
+                    return Applied("duplicate", self.order(order.order_id))
+                self._backoff(attempt)  # the order changed meanwhile (e.g. it just expired): look again
+        raise Busy("could not apply the payment event; the provider will retry")
+
+    def _settlement_items(
+        self,
+        settlement: Settlement,
+        order: Order,
+        project: Project,
+        event: PaymentEvent,
+        now: datetime,
+        certify: Certify | None,
+        contribute: Contribute | None,
+    ) -> tuple[list[dict[str, Any]], Order]:
+        """The one transaction that carries out a settlement, each item conditioned on what it changes."""
+        recorded = self._event_item(event, now, order.order_id)
+        if isinstance(settlement, Retire):
+            items, retired = self._retirement_items(
+                order, settlement.order, project, now, certify, contribute
+            )
+            return [recorded, *items], retired
+        if isinstance(settlement, RefundDue):
+            return [recorded, *self._refund_items(order, settlement, event, now)], settlement.order
+        assert isinstance(settlement, Release)
+        return [recorded, *self._release_items(order, settlement.order)], settlement.order
+
+    def _event_item(self, event: PaymentEvent, now: datetime, order_id: str | None) -> dict[str, Any]:
+        item = {
+            "PK": s(f"PAYMENT#{event.provider}#{event.event_id}"),
+            "SK": s("EVENT"),
+            "type": s("payment_event"),
+            "outcome": s(event.outcome),
+            "received_at": s(iso(now)),
+        }
+        if order_id:
+            item["order_id"] = s(order_id)
+        return {
+            "Put": {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(PK)"}
+        }
+
+    def _record_event_only(self, event: PaymentEvent, now: datetime) -> bool:
+        try:
+            self._transact([self._event_item(event, now, event.order_id)])
+            return True
+        except TransactionCancelled:
+            return False
+
+    def _retirement_items(
+        self,
+        order: Order,
+        retired: Order,
+        project: Project,
+        now: datetime,
+        certify: Certify | None,
+        contribute: Contribute | None,
+    ) -> tuple[list[dict[str, Any]], Order]:
+        retirement = retired.retirement
+        assert retirement is not None
+        certificate_item = None
+        if certify is not None:
+            # The certificate is issued in the retirement's own transaction: both exist, or neither.
+            certificate_id, signed = certify(retired, project)
+            retired = retired.model_copy(update={"certificate_id": certificate_id})
+            certificate_item = {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": {
+                        "PK": s(f"CERT#{certificate_id}"),
+                        "SK": s("CERT"),
+                        "type": s("certificate"),
+                        "v": n(1),
+                        "order_id": s(order.order_id),
+                        "project_id": s(order.project_id),
+                        "body": s(json.dumps(signed, ensure_ascii=False, separators=(",", ":"))),
+                    },
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            }
+        items = [
+            self._order_update(retired, OrderStatus.pending_payment),
+            self._move_counter(order.project_id, "reserved_kg", "retired_kg", order.quantity_kg),
+            *self._payout_items(order, now),
+            *self._move_reserved(
+                order,
+                "RETIRED",
+                order_id=order.order_id,
+                beneficiary=order.beneficiary.name,
+                reason=retirement.reason,
+                retired_at=iso(now),
+            ),
+        ]
+        if certificate_item:
+            items.append(certificate_item)
+        if contribute is not None:  # leaderboards and the scene's rating move with the retirement
+            items.extend(contribute(retired))
+        return items, retired
+
+    def _refund_items(
+        self, order: Order, settlement: RefundDue, event: PaymentEvent, now: datetime
+    ) -> list[dict[str, Any]]:
+        paid = settlement.refund.amount
+        items: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": {
+                        "PK": s(f"ORDER#{order.order_id}"),
+                        "SK": s(f"REFUND#{event.provider}#{event.event_id}"),
+                        "type": s("refund"),
+                        "status": s("due"),
+                        "amount": n(str(paid.amount)),
+                        "currency": s(paid.currency),
+                        "reason": s(settlement.refund.reason),
+                        "GSI1PK": s("REFUNDS"),
+                        "GSI1SK": s(f"{iso(now)}#{order.order_id}"),
+                    },
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            },
+        ]
+        if settlement.releases_credits:
+            items.extend(self._release_items(order, settlement.order))
+        elif order.status is OrderStatus.expired:  # it fails; its credits were released when it expired
+            items.append(self._order_update(settlement.order, order.status))
+        return items
+
+    def certificate(self, certificate_id: str) -> tuple[dict[str, Any], str, str] | None:
+        """(signed document, order id, project id) of an issued certificate."""
+        item = aws.call(
+            "ledger",
+            self.client.get_item,
+            TableName=self._table,
+            Key={"PK": s(f"CERT#{certificate_id}"), "SK": s("CERT")},
+        ).get("Item")
+        if not item:
+            return None
+        return json.loads(item["body"]["S"]), item["order_id"]["S"], item["project_id"]["S"]
+
+    def serials_retired_for(self, project_id: str, order_id: str, ranges: list[SerialRange]) -> bool:
+        """Whether every range is a retired block of this order in the ledger."""
+        if not ranges:
+            return False
+        keys = [block_key(project_id, "RETIRED", r.first) for r in ranges]
+        answer = aws.call(
+            "ledger",
+            self.client.batch_get_item,
+            RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}},
+        )
+        found = {int(i["first"]["N"]): i for i in answer.get("Responses", {}).get(self._table, [])}
+        return all(
+            r.first in found
+            and int(found[r.first]["last"]["N"]) == r.last
+            and found[r.first]["order_id"]["S"] == order_id
+            for r in ranges
+        )

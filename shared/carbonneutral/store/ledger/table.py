@@ -1,0 +1,100 @@
+"""What every part of the ledger shares: the table, its keys, transactions and backoff."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from carbonneutral.errors import TransactionCancelled
+from carbonneutral.observability import logger
+from carbonneutral.store import aws
+from carbonneutral.store.items import s
+
+RESERVATION_SHARDS = 8
+# 2 items per block, in a transaction of at most 100 items that also holds the order, event,
+# counters, payout, certificate and up to 17 leaderboard and rating updates.
+MAX_BLOCKS_PER_ORDER = 35
+IDEMPOTENCY_TTL = timedelta(hours=24)
+CLIENT_WINDOW_S = 30 * 60
+_rng = random.Random()  # noqa: S311 - spreads load, not a secret
+
+
+def project_key(project_id: str) -> dict[str, Any]:
+    return {"PK": s(f"PROJECT#{project_id}"), "SK": s("PROJECT")}
+
+
+def block_key(project_id: str, state: str, first: int) -> dict[str, Any]:
+    return {"PK": s(f"PROJECT#{project_id}"), "SK": s(f"{state}#{first:012d}")}
+
+
+def order_key(order_id: str) -> dict[str, Any]:
+    return {"PK": s(f"ORDER#{order_id}"), "SK": s("ORDER")}
+
+
+def idempotency_key(key: str) -> dict[str, Any]:
+    return {"PK": s(f"IDEMPOTENCY#{hashlib.sha256(key.encode()).hexdigest()}"), "SK": s("IDEMPOTENCY")}
+
+
+def reservation_shard(order_id: str) -> str:
+    return f"RESERVATIONS#{zlib.crc32(order_id.encode()) % RESERVATION_SHARDS}"
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+class LedgerTable:
+    """The ledger's table: reads, conditional transactions, and jittered retries."""
+
+    def __init__(
+        self,
+        table_name: str,
+        client: Any | None = None,
+        *,
+        max_attempts: int = 12,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._table, self._client = table_name, client
+        self._max_attempts, self._sleep = max_attempts, sleep
+
+    @property
+    def client(self) -> Any:
+        return self._client or aws.dynamodb()
+
+    def _query(self, *, page_size: int | None = None, **params: Any) -> Iterator[dict[str, Any]]:
+        start = None
+        while True:
+            page = {**params, "TableName": self._table}
+            if page_size:
+                page["Limit"] = page_size
+            if start:
+                page["ExclusiveStartKey"] = start
+            answer = aws.call("ledger", self.client.query, **page)
+            yield from answer.get("Items", [])
+            start = answer.get("LastEvaluatedKey")
+            if not start:
+                return
+
+    def _transact(self, items: list[dict[str, Any]]) -> None:
+        from botocore.exceptions import ClientError
+
+        try:
+            aws.call("ledger", self.client.transact_write_items, TransactItems=items)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                if exc.response["Error"]["Code"] == "TransactionConflictException":
+                    raise TransactionCancelled(["TransactionConflict"]) from exc
+                raise
+            reasons = exc.response.get("CancellationReasons") or []
+            codes = [r.get("Code", "None") for r in reasons] or ["Unknown"]
+            logger.debug("transaction cancelled", extra={"codes": codes})
+            raise TransactionCancelled(codes) from exc
+
+    def _backoff(self, attempt: int) -> None:
+        # Full jitter: spreads retries of competing buyers apart.
+        self._sleep(random.uniform(0, min(0.25, 0.01 * 2**attempt)))  # noqa: S311 - not for security

@@ -1,0 +1,60 @@
+"""Steps through a running stack that several tests take: buying credits down to a certificate,
+an organizer's key, a board's contributions."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from carbonneutral.domain.orders import Order
+from carbonneutral.store.leaderboards import Leaderboards
+
+
+def retire(invoke: Any, stack: Any, name: str = "李雷 Li Lei", kg: int = 461) -> dict:
+    from carbonneutral.payments.sandbox import SandboxProvider
+    from carbonneutral.services import ledger
+
+    footprint_id = invoke(
+        "POST",
+        "/v1/footprints",
+        json_body={
+            "scene_id": "cdcnf-2021",
+            "kind": "scene",
+            "activities": [{"type": "hotel", "nights": 1}, {"type": "meal", "count": 2}],
+        },
+    ).json()["footprint_id"]
+    order = invoke(
+        "POST",
+        "/v1/orders",
+        json_body={
+            "footprint_id": footprint_id,
+            "project_id": "cdcer-longquan-forest",
+            "beneficiary": {"name": name},
+        },
+        headers={"Idempotency-Key": "cert-" + secrets.token_hex(8)},
+    ).json()
+    body, headers = SandboxProvider(stack.secret("sandbox-webhook-secret")).event_for(
+        ledger().order(order["order_id"])
+    )
+    assert (
+        invoke(
+            "POST",
+            "/v1/payments/sandbox/webhook",
+            body=body.encode(),
+            headers={**headers, "content-type": "application/json"},
+        ).json()["outcome"]
+        == "retired"
+    )
+    return invoke("GET", f"/v1/orders/{order['order_id']}?token={order['order_token']}").json()
+
+
+def make_key(organizer: str, capsys: Any) -> str:
+    from infrastructure.admin import main
+
+    capsys.readouterr()
+    assert main(["create-organizer-key", organizer, "--name", "tests"]) == 0
+    return capsys.readouterr().out.strip().splitlines()[-1]
+
+
+def record(boards: Leaderboards, client: Any, order: Order) -> None:
+    client.transact_write_items(TransactItems=boards.contributions(order))

@@ -1,0 +1,92 @@
+"""What tests use besides fixtures: a small HTTP client for the gateway, Chromium's flags, screenshots."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class HttpAnswer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "")
+
+
+def _headers(message: Any) -> dict[str, str]:
+    """Header names lowercased; repeated headers (Set-Cookie) joined by newlines."""
+    joined: dict[str, str] = {}
+    for name, value in message.items():
+        key = name.lower()
+        joined[key] = f"{joined[key]}\n{value}" if key in joined else value
+    return joined
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # tests look at redirects themselves
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
+class Http:
+    """A tiny HTTP client for the gateway (urllib: no extra dependency); redirects are not followed."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        data: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> HttpAnswer:
+        headers = dict(headers or {})
+        if json_body is not None:
+            data = json.dumps(json_body).encode()
+            headers.setdefault("Content-Type", "application/json")
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
+        try:
+            with _OPENER.open(req, timeout=30) as resp:
+                return HttpAnswer(resp.status, _headers(resp.headers), resp.read())
+        except urllib.error.HTTPError as err:
+            return HttpAnswer(err.code, _headers(err.headers), err.read())
+
+    def get(self, path: str, **kw: Any) -> HttpAnswer:
+        return self.request("GET", path, **kw)
+
+    def post(self, path: str, **kw: Any) -> HttpAnswer:
+        return self.request("POST", path, **kw)
+
+
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / ".local" / "screenshots"
+
+
+def screenshot(page: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
