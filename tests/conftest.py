@@ -55,6 +55,7 @@ class Lambda:
         json_body: Any = None,
         body: bytes = b"",
         headers: dict[str, str] | None = None,
+        client_ip: str = "127.0.0.1",
     ) -> HttpAnswer:
         from infrastructure.local.gateway import event_for
 
@@ -67,9 +68,12 @@ class Lambda:
         if json_body is not None:
             body = json.dumps(json_body).encode()
             headers.setdefault("content-type", "application/json")
-        route, event = event_for(method, target, body=body, headers=headers)
-        status, out_headers, _cookies, out_body = self.stack.gateway.invoke(route.function, event)
-        return HttpAnswer(status, {k.lower(): v for k, v in out_headers.items()}, out_body)
+        route, event = event_for(method, target, body=body, headers=headers, client_ip=client_ip)
+        status, out_headers, cookies, out_body = self.stack.gateway.invoke(route.function, event)
+        headers = {k.lower(): v for k, v in out_headers.items()}
+        if cookies:  # as the Http client joins repeated Set-Cookie headers
+            headers["set-cookie"] = "\n".join(cookies)
+        return HttpAnswer(status, headers, out_body)
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,10 @@ class HttpAnswer:
         return json.loads(self.body)
 
     @property
+    def text(self) -> str:
+        return self.body.decode()
+
+    @property
     def content_type(self) -> str:
         return self.headers.get("content-type", "")
 

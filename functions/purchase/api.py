@@ -17,6 +17,7 @@ from carbonneutral.web.models import OrderOut, ProjectList, ProjectOut, Provider
 from carbonneutral.web.problems import problem_responses
 
 router = ApiRouter()
+NO_STORE = {"Cache-Control": "no-store"}  # an order's answer carries its token or its buyer's details
 
 
 @router.get(
@@ -68,13 +69,10 @@ def create_order(
         logger.info(
             "order placed", extra={"order_id": order.order_id, "kg": order.quantity_kg, "role": order.role}
         )
-    body = OrderOut.of(order, service.token_for(order))
-    return Response(
-        201 if created else 200,
-        "application/json",
-        body,
-        headers={"Location": f"/v1/orders/{order.order_id}"},
-    )
+    token = service.token_for(order)
+    body = OrderOut.of(order, token, service.checkout_url(order, token, router.base_url()))
+    headers = {"Location": f"/v1/orders/{order.order_id}", **NO_STORE}
+    return Response(201 if created else 200, "application/json", body, headers=headers)
 
 
 @router.get(
@@ -89,9 +87,12 @@ def get_order(
     order_id: Annotated[str, Path(pattern=ORDER_ID_PATTERN, description="The order's id")],
     authorization: Annotated[str | None, Header(max_length=300, description="Bearer <order token>")] = None,
     token: Annotated[str | None, Query(max_length=100, description="The order token")] = None,
-) -> OrderOut:
+) -> Response[OrderOut]:
     bearer = authorization.removeprefix("Bearer ").strip() if authorization else None
-    return OrderOut.of(services.purchase_service().get(order_id, bearer or token))
+    service, presented = services.purchase_service(), bearer or token
+    order = service.get(order_id, presented)
+    body = OrderOut.of(order, checkout_url=service.checkout_url(order, str(presented), router.base_url()))
+    return Response(200, "application/json", body, headers=NO_STORE)
 
 
 @router.post(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.shared.cookies import Cookie
 from carbonneutral import services
 from carbonneutral.domain.orders import is_order_id
 from carbonneutral.errors import DomainError
@@ -13,12 +14,14 @@ from carbonneutral.observability import logger
 from carbonneutral.web import texts
 from carbonneutral.web.api import ApiRouter
 from carbonneutral.web.html import (
+    cookies_of,
     csp,
     csrf_ok,
     csrf_token,
     html,
     language_of,
     not_found_page,
+    page_cookie,
     participant_cookie,
     participant_of,
     read_form,
@@ -44,8 +47,9 @@ def neutralize_submit(footprint_id: str) -> Response[str]:
         return _neutralize_page(footprint_id, lang, form, {"form": texts.FORM_EXPIRED}, 403)
     request, errors = forms.order_request_from_form(form, footprint_id, participant_of(event))
     if request is not None:
+        service = services.purchase_service()
         try:
-            order, _ = services.purchase_service().place(
+            order, _ = service.place(
                 request,
                 form.get("idempotency_key"),
                 router.client_ip(),
@@ -57,14 +61,20 @@ def neutralize_submit(footprint_id: str) -> Response[str]:
                 raise  # not the buyer's mistake: answered as a problem, not as a form error
             errors = {exc.field or "form": exc.detail}
         else:
-            return redirect(order.checkout_url or f"/?lang={lang}")
+            token = service.token_for(order)
+            checkout = (
+                service.checkout_url(order, token, router.base_url(), lang) or f"/checkout/{order.order_id}"
+            )
+            return redirect(checkout, cookies=[_token_cookie(order.order_id, token)])
     return _neutralize_page(footprint_id, lang, form, errors, 422)
 
 
 @router.get("/checkout/<order_id>", include_in_schema=False)
 def checkout_page(order_id: str) -> Response[str]:
     event = router.current_event
-    lang, token = language_of(event), (event.query_string_parameters or {}).get("token")
+    lang = language_of(event)
+    query_token = (event.query_string_parameters or {}).get("token")
+    token = query_token or cookies_of(event).get(ORDER_TOKEN_COOKIE)
     try:
         if not is_order_id(order_id):
             return not_found_page(lang)
@@ -74,6 +84,9 @@ def checkout_page(order_id: str) -> Response[str]:
             raise
         return not_found_page(lang)
     csrf, cookie = csrf_token(event)
+    cookies = [c for c in (cookie,) if c]
+    if query_token:  # kept for this page, so its links (the language, after paying) need no token
+        cookies.append(_token_cookie(order_id, query_token))
     body = render(
         "checkout.html",
         lang,
@@ -83,9 +96,7 @@ def checkout_page(order_id: str) -> Response[str]:
         csrf=csrf,
         statuses=texts.ORDER_STATUSES,
     )
-    return html(
-        body, lang=lang, cookies=[cookie] if cookie else None, headers={"Referrer-Policy": "no-referrer"}
-    )
+    return html(body, lang=lang, cookies=cookies, headers={"Referrer-Policy": "no-referrer"})
 
 
 @router.post("/checkout/<order_id>/pay", include_in_schema=False)
@@ -103,7 +114,15 @@ def checkout_pay(order_id: str) -> Response[str]:
             raise
         return not_found_page(lang)
     logger.info("sandbox payment", extra={"outcome": applied.outcome})
-    return redirect(f"/checkout/{order_id}?token={form.get('token')}&lang={lang}")
+    return redirect(f"/checkout/{order_id}?lang={lang}")
+
+
+ORDER_TOKEN_COOKIE = "order_token"  # noqa: S105 - the cookie's name, not a secret
+
+
+def _token_cookie(order_id: str, token: str) -> Cookie:
+    """The order token for its own checkout page only (a return from the provider carries none)."""
+    return page_cookie(ORDER_TOKEN_COOKIE, token, path=f"/checkout/{order_id}", max_age=86400)
 
 
 def _neutralize_page(

@@ -162,7 +162,12 @@ def match(routes: list[Route], method: str, path: str) -> tuple[Route, dict[str,
 
 
 def event_for(
-    method: str, target: str, *, body: bytes = b"", headers: dict[str, str] | None = None
+    method: str,
+    target: str,
+    *,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    client_ip: str = "127.0.0.1",
 ) -> tuple[Route, dict[str, Any]]:
     """The event API Gateway would send for a request, and the route it would pick."""
     url = urlsplit(target)
@@ -171,7 +176,7 @@ def event_for(
         raise LookupError(f"no route for {method} {url.path}")
     route, params = matched
     return route, build_event(
-        route, method, url.path, url.query, dict(headers or {}), body, "127.0.0.1", params
+        route, method, url.path, url.query, dict(headers or {}), body, client_ip, params
     )
 
 

@@ -111,3 +111,12 @@ class TransactionCancelled(Exception):
     def __init__(self, codes: list[str]) -> None:
         super().__init__(codes)
         self.codes = codes
+
+
+class NotCanonical(ValueError):
+    """A signed document that has more than one reading (the offline verifier refuses it)."""
+
+
+class SceneClosed(Conflict):
+    slug = "scene-closed"
+    title = "The scene is closed: its figures are final"

@@ -85,6 +85,9 @@ def test_an_order_from_the_api_gets_a_stripe_checkout_and_a_signed_event_retires
     assert order["payment"]["provider"] == "stripe"
     assert order["payment"]["checkout_url"].startswith("https://checkout.stripe.com/c/pay/cs_test_")
     session = fake.requests[-1]["form"]
+    # Stripe keeps these URLs: the order token is in none of them, nor in the stored order
+    assert order["order_token"] not in json.dumps(session)
+    assert session["success_url"].startswith(f"{stack.url}/checkout/{order['order_id']}?")
     assert int(session["line_items[0][price_data][unit_amount]"]) == round(
         float(order["amount"]["amount"]) * 100
     )

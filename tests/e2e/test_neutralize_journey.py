@@ -56,7 +56,11 @@ def test_footprint_to_retired_credits_through_the_pages(http) -> None:
         == placed.headers["location"]
     )
 
-    checkout = http.get(checkout_path, headers={"Cookie": cookie}).body.decode()
+    opened = http.get(checkout_path, headers={"Cookie": cookie})
+    checkout = opened.body.decode()
+    # the token moves from the link into a cookie for this order's pages only
+    token_cookie = re.search(r"order_token=([^;]+);[^\n]*Path=/checkout/", opened.headers["set-cookie"])
+    assert token_cookie and "HttpOnly" in opened.headers["set-cookie"]
     assert "This is a test payment." in checkout and "¥39.19" in checkout  # 461 kg at 85 CNY/t
     assert "&lt;b&gt;Han Meimei&lt;/b&gt;" in checkout and "<b>Han Meimei</b>" not in checkout
     order_id = checkout_path.split("/checkout/")[1].split("?")[0]
@@ -67,7 +71,11 @@ def test_footprint_to_retired_credits_through_the_pages(http) -> None:
         cookie,
     )
     assert paid.status == 303
-    done = http.get(paid.headers["location"]).body.decode()
+    assert "token=" not in paid.headers["location"]
+    assert http.get(paid.headers["location"]).status == 404  # without the cookie, nothing
+    done = http.get(
+        paid.headers["location"], headers={"Cookie": f"order_token={token_cookie[1]}"}
+    ).body.decode()
     assert "Done: your credits are retired." in done
     assert re.search(r"CDCER-cdcer-longquan-forest-2023-\d+-\d+", done)
 

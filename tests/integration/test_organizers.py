@@ -120,13 +120,26 @@ def test_updating_and_closing_a_scene(invoke, alice) -> None:
         headers=alice,
     )
     assert changed.status == 200 and changed.json()["name"]["en"] == "New name"
+    meal = {"kind": "scene", "scene_id": scene_id, "activities": [{"type": "meal", "count": 1}]}
+    before = invoke("POST", "/v1/footprints", json_body=meal).json()["footprint_id"]
     assert invoke("POST", f"/v1/scenes/{scene_id}/close", headers=alice).json()["status"] == "closed"
-    refused = invoke(
-        "POST",
-        "/v1/footprints",
-        json_body={"kind": "scene", "scene_id": scene_id, "activities": [{"type": "meal", "count": 1}]},
-    )
-    assert refused.status == 422 and "closed" in refused.json()["errors"][0]["message"]
+    refused = invoke("POST", "/v1/footprints", json_body=meal)
+    assert refused.status == 409 and refused.json()["type"].endswith("/scene-closed")
+    assert "closed" in refused.json()["errors"][0]["message"]
+    # Neither a footprint calculated before the close nor an amount for the scene can be paid now.
+    for body in (
+        {"footprint_id": before},
+        {"quantity_kg": 5, "scene_id": scene_id},
+    ):
+        order = invoke(
+            "POST",
+            "/v1/orders",
+            json_body={**body, "project_id": "cdcer-longquan-forest", "beneficiary": {"name": "Late"}},
+            headers={"Idempotency-Key": "late-" + secrets.token_hex(8)},
+        )
+        assert order.status == 409 and order.json()["type"].endswith("/scene-closed"), order.body
+    page = invoke("GET", f"/s/{scene_id}?lang=en")
+    assert "closed" in page.text and "Calculate my footprint" not in page.text
 
 
 def test_the_qr_code_decodes_to_the_scene_page_and_comes_back_after_deletion(invoke, stack, alice) -> None:

@@ -241,3 +241,59 @@ def test_init_secrets_creates_the_parameters_once_and_never_overwrites(stack, ca
         "Value"
     ]
     assert again == params["certificate-signing-key"]["Value"]
+
+
+def stored_order(stack, order_id: str) -> str:
+    item = stack.dynamodb_client().get_item(
+        TableName=stack.table,
+        Key={"PK": {"S": f"ORDER#{order_id}"}, "SK": {"S": "ORDER"}},
+        ConsistentRead=True,
+    )["Item"]
+    return json.dumps(item)
+
+
+def test_an_order_token_is_never_stored_only_its_hash(invoke, stack, footprint_id) -> None:
+    answer = place(invoke, order_body(footprint_id), new_key())
+    order = answer.json()
+    assert order["order_token"] in order["payment"]["checkout_url"]  # given to the buyer…
+    assert order["order_token"] not in stored_order(stack, order["order_id"])  # …and kept nowhere
+
+
+def test_order_answers_are_never_cached(invoke, footprint_id) -> None:
+    placed = place(invoke, order_body(footprint_id), new_key())
+    read = invoke("GET", f"/v1/orders/{placed.json()['order_id']}?token={placed.json()['order_token']}")
+    assert placed.headers["cache-control"] == read.headers["cache-control"] == "no-store"
+    assert read.json()["payment"]["checkout_url"] == placed.json()["payment"]["checkout_url"]
+
+
+def test_the_checkout_page_keeps_working_in_the_other_language_without_the_token_in_its_link(
+    invoke, footprint_id
+) -> None:
+    order = place(invoke, order_body(footprint_id), new_key()).json()
+    first = invoke("GET", f"/checkout/{order['order_id']}?token={order['order_token']}&lang=zh-CN")
+    assert first.status == 200
+    kept = next(c for c in first.headers["set-cookie"].split("\n") if c.startswith("order_token="))
+    assert f"Path=/checkout/{order['order_id']}" in kept and "HttpOnly" in kept
+    # the language link is ?lang=en: the browser sends the cookie, not the token
+    cookie = kept.split(";")[0]
+    switched = invoke("GET", f"/checkout/{order['order_id']}?lang=en", headers={"Cookie": cookie})
+    assert switched.status == 200 and b"Your order" in switched.body
+    assert invoke("GET", f"/checkout/{order['order_id']}?lang=en").status == 404  # no token, no page
+
+
+def test_an_idempotency_key_replayed_by_someone_else_never_returns_the_order_or_its_token(
+    invoke, footprint_id
+) -> None:
+    # Given a buyer's order, and its key and body learned by someone else
+    key, body = new_key(), order_body(footprint_id)
+    mine = place(invoke, body, key).json()
+    # When the other client replays them
+    theirs = invoke(
+        "POST", "/v1/orders", json_body=body, headers={"Idempotency-Key": key}, client_ip="203.0.113.9"
+    )
+    # Then they get an order of their own (this footprint's claim permitting), never the buyer's
+    assert theirs.status in (201, 409)
+    assert mine["order_id"] not in theirs.body.decode() and mine["order_token"] not in theirs.body.decode()
+    # while the buyer's own replay is still the same order
+    again = place(invoke, body, key)
+    assert again.status == 200 and again.json()["order_id"] == mine["order_id"]

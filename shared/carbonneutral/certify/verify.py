@@ -19,10 +19,7 @@ from typing import Any
 
 from carbonneutral.certify.keys import verify
 from carbonneutral.domain.certificates import canonical_json
-
-
-class NotCanonical(ValueError):
-    pass
+from carbonneutral.errors import NotCanonical
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

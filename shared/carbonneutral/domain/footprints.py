@@ -15,7 +15,7 @@ from carbonneutral.domain.factors import FactorSet, load_factor_set
 from carbonneutral.domain.ports import FootprintRepository, SceneRepository
 from carbonneutral.domain.scenes import Scene, SceneStatus
 from carbonneutral.domain.types import SceneId
-from carbonneutral.errors import InvalidInput, NotFound
+from carbonneutral.errors import InvalidInput, NotFound, SceneClosed
 
 
 class FootprintRequest(BaseModel):
@@ -177,7 +177,9 @@ class FootprintService:
             if scene is None:
                 raise InvalidInput(f"no scene {request.scene_id!r}", field="scene_id")
             if scene.status is not SceneStatus.open:
-                raise InvalidInput(f"scene {request.scene_id!r} is closed", field="scene_id")
+                raise SceneClosed(
+                    f"scene {request.scene_id!r} is closed and takes no new footprints", field="scene_id"
+                )
             allowed = scene.allowed_activities()
             if request.radiative_forcing is None:
                 radiative_forcing = scene.radiative_forcing

@@ -24,7 +24,7 @@ class PaymentEvent:
 
 @dataclass(frozen=True)
 class CheckoutStart:
-    url: str
+    url: str | None  # the provider's payment page; None: the platform's own checkout page
     reference: str
 
 
@@ -33,8 +33,6 @@ class PaymentProvider(Protocol):
     # Origins the buyer's browser is sent to for paying; the pages' CSP lets forms go there.
     checkout_origins: tuple[str, ...]
 
-    def start_checkout(
-        self, order: Order, token: str, base_url: str, lang: str | None = None
-    ) -> CheckoutStart: ...
+    def start_checkout(self, order: Order, base_url: str, lang: str | None = None) -> CheckoutStart: ...
 
     def parse_event(self, body: str, headers: Mapping[str, str]) -> PaymentEvent: ...

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlencode
 
 from carbonneutral.domain.money import Money, price_of
 from carbonneutral.domain.orders import (
@@ -30,6 +31,7 @@ from carbonneutral.errors import (
     InvalidInput,
     NotConfigured,
     NotFound,
+    SceneClosed,
     Unauthorized,
 )
 
@@ -145,6 +147,9 @@ class PurchaseService:
                 field="Idempotency-Key",
                 location="header",
             )
+        # A key is the requester's own: the same key from someone else is another request, so a
+        # replay never hands an earlier order, or its token, to whoever learned the key.
+        idempotency_key = f"{request.participant_id or client or ''}\x00{idempotency_key}"
         fingerprint = request.fingerprint()
         earlier = self._replay(idempotency_key, fingerprint)
         if earlier:
@@ -192,6 +197,8 @@ class PurchaseService:
             quantity = request.quantity_kg
             if scene_id and self._scenes.get(scene_id) is None:
                 raise InvalidInput(f"no scene {scene_id!r}", field="scene_id")
+        if scene_id:
+            self._refuse_closed(scene_id, "footprint_id" if request.footprint_id else "scene_id")
         found = self._ledger.project(request.project_id)
         if found is None:
             raise InvalidInput(f"no project {request.project_id!r}", field="project_id")
@@ -218,14 +225,31 @@ class PurchaseService:
             provider=provider.name,
         )
         token = self.token_for(order)
-        checkout = provider.start_checkout(order, token, base_url, lang)
+        checkout = provider.start_checkout(order, base_url, lang)
         return order.model_copy(
             update={
-                "token_hash": hash_token(token),
+                "token_hash": hash_token(token),  # the token itself is never stored
                 "checkout_url": checkout.url,
                 "checkout_reference": checkout.reference,
             }
         )
+
+    def _refuse_closed(self, scene_id: str, field: str) -> None:
+        scene = self._scenes.get(scene_id)
+        if scene is not None and scene.status != "open":  # SceneStatus.open
+            raise SceneClosed(
+                f"scene {scene_id!r} is closed: its figures are final and it takes no new orders", field=field
+            )
+
+    def checkout_url(self, order: Order, token: str, base_url: str, lang: str | None = None) -> str | None:
+        """Where the buyer pays a pending order: the provider's page, or the platform's own test
+        checkout, whose URL carries the token and so is made for each answer, never stored."""
+        if order.status is not OrderStatus.pending_payment:
+            return None
+        if order.checkout_url:
+            return order.checkout_url
+        query = urlencode({"token": token, **({"lang": lang} if lang else {})})
+        return f"{base_url}/checkout/{order.order_id}?{query}"
 
     def reason_for(self, scene_id: str | None, explicit_quantity: bool = False) -> str:
         if scene_id:

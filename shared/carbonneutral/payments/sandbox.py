@@ -8,7 +8,6 @@ import time
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import urlencode
 
 from carbonneutral.domain.money import Money
 from carbonneutral.domain.orders import Order
@@ -29,13 +28,10 @@ class SandboxProvider:
             raise ValueError("the sandbox webhook secret must be at least 16 characters")
         self._secret = webhook_secret
 
-    def start_checkout(
-        self, order: Order, token: str, base_url: str, lang: str | None = None
-    ) -> CheckoutStart:
-        query = urlencode({"token": token, **({"lang": lang} if lang else {})})
-        return CheckoutStart(
-            url=f"{base_url}/checkout/{order.order_id}?{query}", reference=f"sbx_{order.order_id}"
-        )
+    def start_checkout(self, order: Order, base_url: str, lang: str | None = None) -> CheckoutStart:
+        # The test checkout is the platform's own page, reached with the order token: its URL is made
+        # when answering the buyer, never stored.
+        return CheckoutStart(url=None, reference=f"sbx_{order.order_id}")
 
     def event_for(
         self,

@@ -47,12 +47,10 @@ class StripeProvider:
             self._client = stripe.StripeClient(self._api_key, **kwargs)
         return self._client
 
-    def start_checkout(
-        self, order: Order, token: str, base_url: str, lang: str | None = None
-    ) -> CheckoutStart:
-        back = f"{base_url}/checkout/{order.order_id}?" + urlencode(
-            {"token": token, **({"lang": lang} if lang else {})}
-        )
+    def start_checkout(self, order: Order, base_url: str, lang: str | None = None) -> CheckoutStart:
+        # Back to the order's page without its token (Stripe keeps these URLs): the pages hold the
+        # token in a cookie scoped to that page; an API client holds it itself.
+        back = f"{base_url}/checkout/{order.order_id}?" + urlencode({"lang": lang or "zh-CN"})
         params: dict[str, Any] = {
             "mode": "payment",
             "client_reference_id": order.order_id,

@@ -123,7 +123,7 @@ class OrderOut(BaseModel):
     refund: Refund | None = None
 
     @classmethod
-    def of(cls, order: Order, token: str | None = None) -> OrderOut:
+    def of(cls, order: Order, token: str | None = None, checkout_url: str | None = None) -> OrderOut:
         return cls(
             order_id=order.order_id,
             status=order.status,
@@ -137,10 +137,7 @@ class OrderOut(BaseModel):
             scene_id=order.scene_id,
             reserved_until=order.reserved_until,
             created_at=order.created_at,
-            payment=PaymentOut(
-                provider=order.provider,
-                checkout_url=order.checkout_url if order.status is OrderStatus.pending_payment else None,
-            ),
+            payment=PaymentOut(provider=order.provider, checkout_url=checkout_url),
             serials=order.retirement.labels if order.retirement else [],
             retired_at=order.retirement.retired_at if order.retirement else None,
             reason=order.reason,
