@@ -65,7 +65,7 @@ def read_issuance(path: Path) -> list[dict[str, Any]]:
     return list(projects.values())
 
 
-SECRET_NAMES = ("order-token-secret", "sandbox-webhook-secret", "certificate-signing-key")
+SECRET_NAMES = ("order-token-secret", "cursor-key", "sandbox-webhook-secret", "certificate-signing-key")
 
 
 KEY_ID = re.compile(r"[A-Za-z0-9._-]{1,40}")
@@ -87,6 +87,7 @@ def init_secrets(path: str, kid: str, out: Any = None) -> int:
     key = SigningKey.generate(kid)
     wanted = {
         "order-token-secret": ("SecureString", secrets.token_urlsafe(32)),
+        "cursor-key": ("SecureString", secrets.token_urlsafe(32)),
         "sandbox-webhook-secret": ("SecureString", secrets.token_urlsafe(32)),
         "certificate-signing-key": ("SecureString", key.to_secret()),
         "certificate-public-keys": ("String", json.dumps(key_set(key))),
@@ -199,6 +200,45 @@ def use_local_stack() -> None:
     os.environ.update(json.loads(STACK_FILE.read_text()))
 
 
+def audit_scenes() -> list[str]:
+    """Each scene's figures against its retired orders (domain.ranking.scene_breaches); prints its rating."""
+    from carbonneutral import services
+    from carbonneutral.domain.ranking import rating, scene_breaches
+
+    boards, scenes, footprints = (
+        services.leaderboards(),
+        services.scene_repository(),
+        services.footprint_repository(),
+    )
+    by_scene: dict[str, list[Any]] = {}
+    for order in services.ledger().retired_orders():
+        if order.scene_id:
+            by_scene.setdefault(order.scene_id, []).append(order)
+    breaches: list[str] = []
+    for scene_id, orders in sorted(by_scene.items()):
+        scene = scenes.get(scene_id)
+        if scene is None:
+            breaches.append(
+                f"scene {scene_id}: {len(orders)} retired orders name a scene that does not exist"
+            )
+            continue
+        totals = boards.scene_totals(scene_id)
+        held = {claim["order_id"] for claim in boards.held(scene_id)}
+        sizes = {}
+        for order in orders:
+            if order.footprint_id:
+                footprint = footprints.get(order.footprint_id)
+                if footprint is not None:
+                    sizes[order.footprint_id] = footprint.total_g
+        rated = rating(scene, totals)
+        print(
+            f"scene {scene_id}: {rated.level}, {rated.neutralized_kg} of {rated.target_kg} kg "
+            f"(participants {rated.participants_kg}, organizer {rated.organizer_kg}, held {rated.held_kg})"
+        )
+        breaches += scene_breaches(scene, totals, orders, held, sizes)
+    return breaches
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="admin", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -220,7 +260,13 @@ def main(argv: list[str] | None = None) -> int:
     put = commands.add_parser("put-secret", help="store one SecureString parameter, read from standard input")
     put.add_argument(
         "name",
-        choices=["stripe-api-key", "stripe-webhook-secret", "order-token-secret", "sandbox-webhook-secret"],
+        choices=[
+            "stripe-api-key",
+            "stripe-webhook-secret",
+            "order-token-secret",
+            "cursor-key",
+            "sandbox-webhook-secret",
+        ],
     )
     put.add_argument("--path", default="/carbon-neutral")
     rotate = commands.add_parser("rotate-certificate-key", help="sign new certificates with a new key")
@@ -253,14 +299,15 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         return 0
     if args.command == "audit":
-        breaches = ledger.audit()
+        breaches = [f"{b.project_id}: {b.problem}" for b in ledger.audit()]
         for project, inventory in ledger.projects():
             print(
                 f"{project.project_id}: issued {inventory.issued_kg} = available {inventory.available_kg} "
                 f"+ reserved {inventory.reserved_kg} + retired {inventory.retired_kg}"
             )
+        breaches += audit_scenes()
         for breach in breaches:
-            print(f"BREACH {breach.project_id}: {breach.problem}", file=sys.stderr)
+            print(f"BREACH {breach}", file=sys.stderr)
         print("audit: " + ("no breaches" if not breaches else f"{len(breaches)} breaches"))
         return 1 if breaches else 0
     seen = set()

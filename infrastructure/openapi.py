@@ -24,7 +24,9 @@ def build() -> dict[str, Any]:
         part = json.loads(app.get_openapi_json_schema(title=TITLE, version=VERSION))
         document["openapi"] = part["openapi"]
         document["info"] = part["info"]
-        document["paths"].update(part.get("paths", {}))
+        for path, operations in part.get("paths", {}).items():
+            # Functions share paths (GET /v1/scenes is calculate's, POST organize's): merge, never replace.
+            document["paths"].setdefault(path, {}).update(operations)
         document["components"]["schemas"].update(part.get("components", {}).get("schemas", {}))
     for name in _UNUSED:
         document["components"]["schemas"].pop(name, None)

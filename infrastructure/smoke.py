@@ -24,8 +24,10 @@ from urllib.parse import urlencode
 NEEDS_AUTH = frozenset(
     {
         ("GET", "/v1/scenes/{scene_id}/report"),
+        ("GET", "/v1/scenes/{scene_id}/held"),
         ("GET", "/organizer/scenes/new"),
         ("GET", "/organizer/scenes/{scene_id}"),
+        ("GET", "/organizer/scenes/{scene_id}/neutralize"),
     }
 )
 

@@ -107,6 +107,8 @@ def retired_order(
     hidden: bool = False,
     when: datetime = NOV,
     role: str = "participant",
+    footprint_g: int | None = None,
+    counts_as: str | None = None,
 ) -> Order:
     beneficiary = Beneficiary(name=name, kind=kind, hidden=hidden)  # type: ignore[arg-type]
     return Order(
@@ -120,6 +122,9 @@ def retired_order(
         role=role,  # type: ignore[arg-type]
         scene_id=scene_id,
         participant_id=participant,
+        footprint_id="fp_" + secrets.token_urlsafe(16) if footprint_g else None,
+        footprint_g=footprint_g,
+        counts_as=counts_as,  # type: ignore[arg-type]
         reason="r",
         reserved=[SerialRange(first=1, last=kg)],
         reserved_until=when,

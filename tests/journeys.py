@@ -48,6 +48,24 @@ def retire(invoke: Any, stack: Any, name: str = "李雷 Li Lei", kg: int = 461) 
     return invoke("GET", f"/v1/orders/{order['order_id']}?token={order['order_token']}").json()
 
 
+def pay(invoke: Any, stack: Any, order: dict) -> str:
+    """Pays a placed order through the sandbox's signed webhook; the outcome ("retired", …)."""
+    from carbonneutral.payments.sandbox import SandboxProvider
+    from carbonneutral.services import ledger
+
+    body, headers = SandboxProvider(stack.secret("sandbox-webhook-secret")).event_for(
+        ledger().order(order["order_id"])
+    )
+    answer = invoke(
+        "POST",
+        "/v1/payments/sandbox/webhook",
+        body=body.encode(),
+        headers={**headers, "content-type": "application/json"},
+    )
+    assert answer.status == 200, answer.body
+    return str(answer.json()["outcome"])
+
+
 def make_key(organizer: str, capsys: Any) -> str:
     from infrastructure.admin import main
 
@@ -58,3 +76,24 @@ def make_key(organizer: str, capsys: Any) -> str:
 
 def record(boards: Leaderboards, client: Any, order: Order) -> None:
     client.transact_write_items(TransactItems=boards.contributions(order))
+
+
+def run_out(stack, order_id: str) -> None:
+    """Moves an order's reservation into the past, as if its 30 minutes had passed."""
+    from datetime import UTC, datetime, timedelta
+
+    from carbonneutral.domain.orders import Order
+
+    table, key = stack.table, {"PK": {"S": f"ORDER#{order_id}"}, "SK": {"S": "ORDER"}}
+    client = stack.dynamodb_client()
+    item = client.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
+    order = Order.model_validate_json(item["body"]["S"])
+    past = datetime.now(UTC) - timedelta(minutes=1)
+    body = order.model_copy(update={"reserved_until": past}).model_dump_json()
+    due = f"{past.isoformat(timespec='seconds')}#{order_id}"
+    client.update_item(
+        TableName=table,
+        Key=key,
+        UpdateExpression="SET body = :b, GSI1SK = :due",
+        ExpressionAttributeValues={":b": {"S": body}, ":due": {"S": due}},
+    )

@@ -25,8 +25,10 @@ router = ApiRouter()
     "/v1/scenes",
     tags=["scenes"],
     summary="List and search scenes",
-    description="Scenes by kind, or whose names or city contain `q` (Chinese or English), a page at a time.",
-    responses=problem_responses(),
+    description="Scenes by kind, or whose names or city contain `q` (Chinese or English), a page at a time. "
+    "A page's `cursor` is opaque and good only for the same listing (the same `kind` and `q`); any other "
+    "cursor is a 400 naming it.",
+    responses=problem_responses(400),
 )
 def list_scenes(
     kind: Annotated[SceneKind | None, Query(description="Only scenes of this kind")] = None,
@@ -34,7 +36,9 @@ def list_scenes(
         str | None, Query(min_length=1, max_length=100, description="Text in a name or city")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=100, description="How many scenes")] = 50,
-    cursor: Annotated[str | None, Query(max_length=2048, description="From the previous page")] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=2048, description="The previous page's cursor, for the same kind and q")
+    ] = None,
 ) -> SceneList:
     scenes, next_cursor = services.scene_repository().list(kind=kind, query=q, limit=limit, cursor=cursor)
     base = router.base_url()

@@ -107,7 +107,9 @@ def _scene(scene_id: str) -> Scene | None:
 
 def _scene_context(scene: Scene) -> dict[str, Any]:
     """What a scene's page shows beside its calculator (its rating, read only when shown)."""
-    rating = services.leaderboards().rating(scene.scene_id)
+    from carbonneutral.domain.ranking import rating as rate
+
+    rating = rate(scene, services.leaderboards().scene_totals(scene.scene_id))
     types = [f.type for f in scene.calculator]
     return {"scene": scene, "rating": rating, "levels": texts.RATING_LEVELS, **forms.page_context(types)}
 

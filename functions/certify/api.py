@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from carbonneutral import services
 from carbonneutral.certify.service import Verification
-from carbonneutral.domain.certificates import SignedCertificate
+from carbonneutral.domain.certificates import SignedCertificate, SignedEventCertificate
 from carbonneutral.domain.types import CERTIFICATE_ID_PATTERN
 from carbonneutral.web.api import ApiRouter
 from carbonneutral.web.problems import problem_responses
@@ -22,11 +22,12 @@ IMMUTABLE = "public, max-age=86400, immutable"
     "/v1/certificates/<certificate_id>",
     tags=["certify"],
     summary="Get a signed certificate",
-    description="The certificate as issued. Verify `signature` (Ed25519 over the JCS form of every other "
+    description="The certificate as issued: a buyer's (schema carbon-neutral-certificate/2) or a scene's "
+    "(carbon-neutral-event-certificate/1). Verify `signature` (Ed25519 over the JCS form of every other "
     "field) with the key named by `kid` in /.well-known/certificate-keys.json.",
     responses=problem_responses(404),
 )
-def get_certificate(certificate_id: CertificateId) -> Response[SignedCertificate]:
+def get_certificate(certificate_id: CertificateId) -> Response[SignedCertificate | SignedEventCertificate]:
     certificate = services.certificate_service().get(certificate_id)
     return Response(200, "application/json", certificate, headers={"Cache-Control": IMMUTABLE})
 

@@ -6,8 +6,9 @@ import base64
 
 from aws_lambda_powertools.event_handler import Response
 from carbonneutral import services
-from carbonneutral.domain.certificates import SignedCertificate, is_certificate_id
+from carbonneutral.domain.certificates import SignedCertificate, SignedEventCertificate, is_certificate_id
 from carbonneutral.errors import NotFound
+from carbonneutral.web import texts
 from carbonneutral.web.api import ApiRouter
 from carbonneutral.web.html import html, language_of, not_found_page, render
 
@@ -20,8 +21,17 @@ def certificate_page(certificate_id: str) -> Response[str]:
     if not is_certificate_id(certificate_id):
         return not_found_page(lang)
 
-    def page(certificate: SignedCertificate, qr_svg: str) -> str:
+    def page(certificate: SignedCertificate | SignedEventCertificate, qr_svg: str) -> str:
         qr = base64.b64encode(qr_svg.encode()).decode()
+        if isinstance(certificate, SignedEventCertificate):
+            return render(
+                "event_certificate.html",
+                lang,
+                cert=certificate,
+                qr_svg_b64=qr,
+                base_url=base,
+                levels=texts.RATING_LEVELS,
+            )
         return render("certificate.html", lang, cert=certificate, qr_svg_b64=qr, base_url=base)
 
     try:

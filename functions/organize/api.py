@@ -8,13 +8,14 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.metrics import MetricUnit
 from carbonneutral import services
+from carbonneutral.domain.certificates import SignedEventCertificate
 from carbonneutral.domain.organizers import SceneCreate, SceneUpdate
-from carbonneutral.domain.types import SCENE_ID_PATTERN
+from carbonneutral.domain.types import ORDER_ID_PATTERN, SCENE_ID_PATTERN
 from carbonneutral.observability import logger, metrics
 from carbonneutral.web.api import ApiRouter
 from carbonneutral.web.auth import organizer_of
 from carbonneutral.web.html import SECURITY_HEADERS
-from carbonneutral.web.models import SceneCreated, SceneOut, SceneReportOut
+from carbonneutral.web.models import HeldClaimOut, HeldClaimsOut, SceneCreated, SceneOut, SceneReportOut
 from carbonneutral.web.problems import problem_responses
 
 router = ApiRouter()
@@ -50,8 +51,10 @@ def create_scene(request: Annotated[SceneCreate, Body()]) -> Response[SceneCreat
     "/v1/scenes/<scene_id>",
     tags=["organize"],
     summary="Change a scene",
-    description=f"Only the fields given change; only the scene's own organizer may. {AUTH}",
-    responses=problem_responses(401, 403, 404, 415),
+    description="Only the fields given change; only the scene's own organizer may, and never once the scene "
+    "is closed (409). Declaring `expected_attendance`, `event_footprint_kg` and, if the kind's own estimate "
+    f"does not fit, `per_participant_kg` is what lets the scene be rated. {AUTH}",
+    responses=problem_responses(401, 403, 404, 409, 415),
 )
 def update_scene(scene_id: SceneId, changes: Annotated[SceneUpdate, Body()]) -> SceneOut:
     updated = services.organizer_service().update_scene(scene_id, changes, _organizer())
@@ -132,3 +135,63 @@ def scene_report(scene_id: SceneId) -> Response[Any]:
         headers = {"Content-Disposition": attachment, "Cache-Control": "no-store"}
         return Response(200, "text/csv; charset=utf-8", report.csv(), headers=headers)
     return Response(200, "application/json", report, headers={"Cache-Control": "no-store"})
+
+
+@router.get(
+    "/v1/scenes/<scene_id>/held",
+    tags=["organize"],
+    summary="Footprints awaiting the organizer",
+    description="Paid footprint claims far above what the scene's kind makes plausible (more than ten times "
+    f"the per-participant estimate): they count towards the rating only once the organizer accepts them. {AUTH}",
+    responses=problem_responses(401, 403, 404),
+)
+def held_claims(scene_id: SceneId) -> Response[HeldClaimsOut]:
+    claims = services.organizer_service().held(scene_id, _organizer())
+    body = HeldClaimsOut(items=[HeldClaimOut(**c) for c in claims])
+    return Response(200, "application/json", body, headers={"Cache-Control": "no-store"})
+
+
+@router.post(
+    "/v1/scenes/<scene_id>/held/<order_id>/accept",
+    tags=["organize"],
+    summary="Accept a held footprint",
+    description="The organizer vouches for a held footprint: it counts towards the participants' part of the "
+    f"rating from now on. {AUTH}",
+    responses=problem_responses(401, 403, 404, 409),
+)
+def accept_held_claim(
+    scene_id: SceneId,
+    order_id: Annotated[str, Path(pattern=ORDER_ID_PATTERN, description="The held order's id")],
+) -> Response[HeldClaimsOut]:
+    service, organizer = services.organizer_service(), _organizer()
+    service.accept_held(scene_id, order_id, organizer)
+    logger.info("held claim accepted", extra={"scene_id": scene_id, "order_id": order_id})
+    body = HeldClaimsOut(items=[HeldClaimOut(**c) for c in service.held(scene_id, organizer)])
+    return Response(200, "application/json", body, headers={"Cache-Control": "no-store"})
+
+
+@router.post(
+    "/v1/scenes/<scene_id>/certificate",
+    tags=["organize"],
+    summary="Apply for the scene's event certificate",
+    description="Once the scene reached a rating level, its organizer gets a signed event certificate "
+    "stating the scene, level, period, calculated and neutralized kg and the organizer's own share, verifiable "
+    "like a personal one. While the figures stay the same the current certificate is returned (200); once "
+    f"they changed, a new one supersedes it (201); the old one is never edited. {AUTH}",
+    responses={
+        201: {"description": "A new certificate, superseding the scene's previous one if any"},
+        200: {"description": "The scene's current certificate: its figures have not changed"},
+        **problem_responses(401, 403, 404, 409, ok=None),
+    },
+)
+def certify_scene(scene_id: SceneId) -> Response[SignedEventCertificate]:
+    signed, created = services.organizer_service().certify(scene_id, _organizer(), router.base_url())
+    if created:
+        logger.info("event certificate issued", extra={"scene_id": scene_id, "level": signed["level"]})
+    certificate_id = signed["certificate_id"]
+    return Response(
+        201 if created else 200,
+        "application/json",
+        SignedEventCertificate.model_validate(signed),
+        headers={"Location": f"/v1/certificates/{certificate_id}", "Cache-Control": "no-store"},
+    )

@@ -6,7 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.shared.cookies import Cookie, SameSite
+from aws_lambda_powertools.shared.cookies import Cookie
 from carbonneutral import services
 from carbonneutral.domain.scenes import is_scene_id
 from carbonneutral.errors import DomainError
@@ -14,14 +14,19 @@ from carbonneutral.observability import metrics
 from carbonneutral.web import texts
 from carbonneutral.web.api import ApiRouter
 from carbonneutral.web.artwork import SceneArtwork
-from carbonneutral.web.auth import ORGANIZER_COOKIE, organizer_for_token, organizer_from_cookie
+from carbonneutral.web.auth import (
+    organizer_from_session,
+    session_cookies,
+    sign_in,
+    sign_out,
+    signed_out_cookies,
+)
 from carbonneutral.web.html import (
     csrf_ok,
     csrf_token,
     html,
     language_of,
     not_found_page,
-    page_cookie,
     read_form,
     redirect,
     render,
@@ -41,16 +46,25 @@ def organizer_login_page() -> Response[str]:
 def organizer_login() -> Response[str]:
     event = router.current_event
     lang, form = language_of(event), read_form(event)
-    token = form.get("key", "").strip()
-    if not csrf_ok(event, form) or organizer_for_token(token, services.organizer_store()) is None:
+    store = services.organizer_store()
+    session_id = sign_in(form.get("key", "").strip(), store) if csrf_ok(event, form) else None
+    if session_id is None:
         csrf, cookie = csrf_token(event)
         return _page(
             "organizer_login.html", lang, 401, [cookie] if cookie else None, csrf=csrf, error=texts.BAD_KEY
         )
-    session = page_cookie(
-        ORGANIZER_COOKIE, token, path="/organizer", same_site=SameSite.STRICT_MODE, max_age=28800
-    )
-    return redirect(f"/organizer/scenes/new?lang={lang}", cookies=[session])
+    sign_out(event, store)  # a session this browser had before ends: one browser, one session
+    return redirect(f"/organizer/scenes/new?lang={lang}", cookies=session_cookies(session_id))
+
+
+@router.post("/organizer/sign-out", include_in_schema=False)
+def organizer_sign_out() -> Response[str]:
+    event = router.current_event
+    lang, form = language_of(event), read_form(event)
+    if not csrf_ok(event, form):  # another site cannot sign an organizer out either
+        return redirect(f"/organizer/scenes/new?lang={lang}")
+    sign_out(event, services.organizer_store())
+    return redirect(f"/organizer?lang={lang}", cookies=signed_out_cookies())
 
 
 @router.get("/organizer/scenes/new", include_in_schema=False)
@@ -95,10 +109,15 @@ def organizer_scene_page(scene_id: str) -> Response[str]:
     except DomainError:
         return not_found_page(lang)
     page_url = SceneArtwork.page_url(report.scene, router.base_url())
-    context: dict[str, Any] = {"scene": report.scene, "totals": report.totals, "rating": report.rating}
+    held = services.organizer_service().held(scene_id, organizer)
+    context: dict[str, Any] = {"scene": report.scene, "rating": report.rating, "held": held}
+    csrf, cookie = csrf_token(router.current_event)
     return _page(
         "organizer_scene.html",
         lang,
+        200,
+        [cookie] if cookie else None,
+        csrf=csrf,
         page_url=page_url,
         kinds=texts.KIND_NAMES,
         levels=texts.RATING_LEVELS,
@@ -106,8 +125,35 @@ def organizer_scene_page(scene_id: str) -> Response[str]:
     )
 
 
+@router.post("/organizer/scenes/<scene_id>/held/<order_id>/accept", include_in_schema=False)
+def accept_held_submit(scene_id: str, order_id: str) -> Response[str]:
+    event = router.current_event
+    lang, organizer, form = language_of(event), _signed_in(), read_form(event)
+    if organizer is None or not csrf_ok(event, form):
+        return redirect(f"/organizer?lang={lang}")
+    try:
+        services.organizer_service().accept_held(scene_id, order_id, organizer)
+    except DomainError:
+        return not_found_page(lang)
+    return redirect(f"/organizer/scenes/{scene_id}?lang={lang}")
+
+
+@router.post("/organizer/scenes/<scene_id>/certificate", include_in_schema=False)
+def certificate_submit(scene_id: str) -> Response[str]:
+    """The organizer applies for the scene's event certificate, and sees it."""
+    event = router.current_event
+    lang, organizer, form = language_of(event), _signed_in(), read_form(event)
+    if organizer is None or not csrf_ok(event, form):
+        return redirect(f"/organizer?lang={lang}")
+    try:
+        signed, _ = services.organizer_service().certify(scene_id, organizer, router.base_url())
+    except DomainError:
+        return not_found_page(lang)
+    return redirect(f"/c/{signed['certificate_id']}?lang={lang}")
+
+
 def _signed_in() -> str | None:
-    return organizer_from_cookie(router.current_event, services.organizer_store())
+    return organizer_from_session(router.current_event, services.organizer_store())
 
 
 def _new_scene_form(

@@ -13,6 +13,7 @@ from carbonneutral.domain.types import ORDER_ID_PATTERN
 from carbonneutral.observability import logger, metrics
 from carbonneutral.settings import get_settings
 from carbonneutral.web.api import ApiRouter
+from carbonneutral.web.auth import organizer_of
 from carbonneutral.web.models import OrderOut, ProjectList, ProjectOut, ProvidersOut, WebhookAnswer
 from carbonneutral.web.problems import problem_responses
 
@@ -48,11 +49,13 @@ def payment_providers() -> ProvidersOut:
     summary="Place an order",
     description="Reserves the credits for a footprint (or an explicit quantity) in a project, for the "
     "beneficiary named on the certificate. Send an `Idempotency-Key`: the same key and body give the same "
-    "order. The answer carries the amount, the order token and where to pay.",
+    "order to the same requester. A footprint has one order at a time: another one is a 409 while it is "
+    "pending or retired. `role: organizer` needs the scene owner's organizer key "
+    "(`Authorization: Bearer cnk_…`). The answer carries the amount, the order token and where to pay.",
     responses={
         201: {"description": "The order, its credits reserved, with how to pay"},
         200: {"description": "The same order again: the Idempotency-Key was seen with this body before"},
-        **problem_responses(409, 415, 429, ok=None),
+        **problem_responses(401, 403, 409, 415, 429, ok=None),
     },
 )
 def create_order(
@@ -63,7 +66,14 @@ def create_order(
     ] = None,
 ) -> Response[OrderOut]:
     service = services.purchase_service()
-    order, created = service.place(request, idempotency_key, router.client_ip(), base_url=router.base_url())
+    event = router.current_event
+    # An organizer proves who they are with their key; a bad key is a 401, none is a participant.
+    organizer = (
+        organizer_of(event, services.organizer_store()) if event.headers.get("authorization") else None
+    )
+    order, created = service.place(
+        request, idempotency_key, router.client_ip(), base_url=router.base_url(), organizer_id=organizer
+    )
     if created:
         metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
         logger.info(

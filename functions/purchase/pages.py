@@ -8,11 +8,13 @@ import secrets
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.shared.cookies import Cookie
 from carbonneutral import services
-from carbonneutral.domain.orders import is_order_id
-from carbonneutral.errors import DomainError
+from carbonneutral.domain.orders import OrderStatus, is_order_id
+from carbonneutral.domain.scenes import is_scene_id
+from carbonneutral.errors import DomainError, FootprintClaimed
 from carbonneutral.observability import logger
 from carbonneutral.web import texts
 from carbonneutral.web.api import ApiRouter
+from carbonneutral.web.auth import organizer_from_session
 from carbonneutral.web.html import (
     cookies_of,
     csp,
@@ -34,7 +36,35 @@ router = ApiRouter()
 
 @router.get("/neutralize/<footprint_id>", include_in_schema=False)
 def neutralize_page(footprint_id: str) -> Response[str]:
-    return _neutralize_page(footprint_id, language_of(router.current_event), {}, {})
+    lang = language_of(router.current_event)
+    claimed = _claimed(footprint_id, lang)
+    return claimed or _neutralize_page(footprint_id, lang, {}, {})
+
+
+def _claimed(footprint_id: str, lang: str) -> Response[str] | None:
+    """Where a footprint that already has an order leads instead of a new order: its certificate
+    once retired; the buyer's own checkout while it is pending; otherwise a page saying so."""
+    service = services.purchase_service()
+    claim = service.claim(footprint_id)
+    if claim is None:
+        return None
+    order_id, status, certificate_id = claim
+    if certificate_id:
+        return redirect(f"/c/{certificate_id}?lang={lang}")
+    order = service.order(order_id)
+    mine = (
+        order is not None
+        and order.participant_id
+        and order.participant_id == participant_of(router.current_event)
+    )
+    if mine and order is not None and status is OrderStatus.pending_payment:
+        token = service.token_for(order)
+        checkout = service.checkout_url(order, token, router.base_url(), lang) or f"/checkout/{order_id}"
+        return redirect(checkout, cookies=[_token_cookie(order_id, token)])
+    body = render(
+        "claimed.html", lang, footprint_id=footprint_id, pending=status is OrderStatus.pending_payment
+    )
+    return html(body, status=409, lang=lang)
 
 
 @router.post("/neutralize/<footprint_id>", include_in_schema=False)
@@ -56,6 +86,8 @@ def neutralize_submit(footprint_id: str) -> Response[str]:
                 base_url=router.base_url(),
                 lang=lang,
             )
+        except FootprintClaimed:  # a double tap replays its order above; this is someone else's
+            return _claimed(footprint_id, lang) or _neutralize_page(footprint_id, lang, form, {}, 409)
         except DomainError as exc:
             if exc.status >= 500:
                 raise  # not the buyer's mistake: answered as a problem, not as a form error
@@ -148,3 +180,71 @@ def _neutralize_page(
     # The form's answer redirects to the provider's checkout: the CSP must let the form go there.
     headers = {"Content-Security-Policy": csp(services.checkout_origins())}
     return html(body, status=status, lang=lang, cookies=cookies, headers=headers)
+
+
+@router.get("/organizer/scenes/<scene_id>/neutralize", include_in_schema=False)
+def neutralize_event_page(scene_id: str) -> Response[str]:
+    lang = language_of(router.current_event)
+    return _event_page(scene_id, lang, {}, {})
+
+
+@router.post("/organizer/scenes/<scene_id>/neutralize", include_in_schema=False)
+def neutralize_event_submit(scene_id: str) -> Response[str]:
+    """The organizer's order for the event's own footprint: only the scene's signed-in organizer."""
+    from carbonneutral.web import forms
+
+    event = router.current_event
+    lang, form = language_of(event), read_form(event)
+    organizer = organizer_from_session(event, services.organizer_store())
+    if organizer is None:
+        return redirect(f"/organizer?lang={lang}")
+    if not csrf_ok(event, form):
+        return _event_page(scene_id, lang, form, {"form": texts.FORM_EXPIRED}, 403)
+    request, errors = forms.event_order_from_form(form, scene_id)
+    if request is not None:
+        service = services.purchase_service()
+        try:
+            order, _ = service.place(
+                request,
+                form.get("idempotency_key"),
+                router.client_ip(),
+                base_url=router.base_url(),
+                lang=lang,
+                organizer_id=organizer,
+            )
+        except DomainError as exc:
+            if exc.status >= 500:
+                raise
+            errors = {exc.field or "form": exc.detail}
+        else:
+            token = service.token_for(order)
+            checkout = (
+                service.checkout_url(order, token, router.base_url(), lang) or f"/checkout/{order.order_id}"
+            )
+            return redirect(checkout, cookies=[_token_cookie(order.order_id, token)])
+    return _event_page(scene_id, lang, form, errors, 422)
+
+
+def _event_page(
+    scene_id: str, lang: str, values: dict[str, str], errors: dict[str, str], status: int = 200
+) -> Response[str]:
+    event = router.current_event
+    organizer = organizer_from_session(event, services.organizer_store())
+    if organizer is None:
+        return redirect(f"/organizer?lang={lang}")
+    scene = services.scene_repository().get(scene_id) if is_scene_id(scene_id) else None
+    if scene is None or scene.organizer_id != organizer:
+        return not_found_page(lang)
+    csrf, cookie = csrf_token(event)
+    body = render(
+        "neutralize_event.html",
+        lang,
+        scene=scene,
+        projects=services.purchase_service().projects(),
+        values=values,
+        errors=errors,
+        csrf=csrf,
+        idempotency_key=values.get("idempotency_key") or secrets.token_urlsafe(18),
+    )
+    headers = {"Content-Security-Policy": csp(services.checkout_origins())}
+    return html(body, status=status, lang=lang, cookies=[cookie] if cookie else None, headers=headers)

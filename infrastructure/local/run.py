@@ -1,8 +1,8 @@
 """`make run`: the platform on 127.0.0.1 with DynamoDB Local, a local S3 and SSM, and demo data.
 
 The local SSM's parameters (the secrets `init-secrets` made, and any later rotation) are kept in
-.local/data/ssm.json (readable by its owner only) between runs, so certificates signed in an
-earlier run keep verifying.
+.local/data/ssm.json between runs, so certificates signed in an earlier run keep verifying. That
+folder and every file the run writes there are its owner's only (0700 and 0600 from creation).
 """
 
 from __future__ import annotations
@@ -58,18 +58,34 @@ def save_parameters(stack: LocalStack, saved: Path) -> None:
     write_private(saved, json.dumps(found))
 
 
+def private_dir(path: Path) -> Path:
+    """A folder only its owner can enter (an older, more open one is closed too)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path
+
+
 def write_private(path: Path, text: str) -> None:
-    """A file only its owner can read, created so from the start (never briefly world-readable)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as fh:
-        fh.write(text)
-    path.chmod(0o600)
+    """A file only its owner can read: written to a new file created 0600 (never briefly readable
+    by others, whatever the umask) and swapped in whole, so an older file that others could read
+    is replaced, never rewritten in place, and no reader sees half a file."""
+    private_dir(path.parent)
+    scratch = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    scratch.unlink(missing_ok=True)
+    descriptor = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(scratch, path)
+    except BaseException:
+        scratch.unlink(missing_ok=True)
+        raise
 
 
 def main() -> int:
     port = int(os.environ.get("PORT", "3000"))
     data_dir = Path(os.environ.get("LOCAL_DATA_DIR") or ROOT / ".local" / "data") / "dynamodb"
+    private_dir(data_dir.parent)  # before anything is written there: data, logs, secrets
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -79,8 +95,8 @@ def main() -> int:
     saved = data_dir.parent / "ssm.json"
     try:
         stack.start()
-        if not restore_parameters(stack, saved):
-            stack.create_secrets()
+        restore_parameters(stack, saved)
+        stack.create_secrets()  # what is missing (a secret added since the last run); keeps the rest
     except DeployError as exc:
         print(f"could not start: {exc}", file=sys.stderr)
         stack.stop()

@@ -39,6 +39,7 @@ BUCKET_NAME = "carbon-neutral-local-renders"
 LOCAL_KEY_ID = "local-1"
 ALL_SECRETS = (
     "order-token-secret",
+    "cursor-key",
     "certificate-signing-key",
     "certificate-public-keys",
     "sandbox-webhook-secret",

@@ -24,6 +24,15 @@ class InvalidInput(DomainError):
     title = "The request is not valid"
 
 
+class InvalidCursor(InvalidInput):
+    """A page cursor this API did not issue for this listing: forged, cut, re-encoded, sealed under
+    another key, or issued for another query. Never handed on to the database."""
+
+    status = 400
+    slug = "invalid-cursor"
+    title = "The cursor is not valid for this listing"
+
+
 class NotFound(DomainError):
     status = 404
     slug = "not-found"
@@ -95,6 +104,10 @@ class TooManyReservations(DomainError):
     slug = "too-many-reservations"
     title = "Too many credits reserved by this client"
 
+    def __init__(self, detail: str, *, retry_after: int, field: str | None = None) -> None:
+        super().__init__(detail, field=field)
+        self.retry_after = retry_after  # seconds until the client's reservations have run out
+
 
 class IdempotencyKeyReused(InvalidInput):
     slug = "idempotency-key-reused"
@@ -111,6 +124,16 @@ class TransactionCancelled(Exception):
     def __init__(self, codes: list[str]) -> None:
         super().__init__(codes)
         self.codes = codes
+
+
+class FootprintClaimed(Conflict):
+    slug = "footprint-claimed"
+    title = "This footprint is already being neutralized, or was"
+
+
+class NotRated(Conflict):
+    slug = "not-rated"
+    title = "The scene has not reached a rating level"
 
 
 class NotCanonical(ValueError):

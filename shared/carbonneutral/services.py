@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from carbonneutral.domain.payments import PaymentProvider
     from carbonneutral.domain.purchase import PurchaseService
     from carbonneutral.domain.ranking import RankingService
+    from carbonneutral.store.event_certificates import EventCertificates
     from carbonneutral.store.footprints import DynamoFootprintRepository
     from carbonneutral.store.leaderboards import Leaderboards
     from carbonneutral.store.ledger import CreditLedger
@@ -44,7 +45,7 @@ def secrets() -> SecretStore:
 def scene_repository() -> DynamoSceneRepository:
     from carbonneutral.store.scenes import DynamoSceneRepository
 
-    return DynamoSceneRepository(get_settings().table())
+    return DynamoSceneRepository(get_settings().table(), cursor_key=lambda: secrets().get("cursor-key"))
 
 
 @cache
@@ -191,7 +192,16 @@ def ranking_service() -> RankingService:
 def organizer_service() -> OrganizerService:
     from carbonneutral.domain.organizers import OrganizerService
 
-    return OrganizerService(scene_repository(), organizer_store(), leaderboards())
+    return OrganizerService(
+        scene_repository(), organizer_store(), leaderboards(), event_certificates(), signing_key
+    )
+
+
+@cache
+def event_certificates() -> EventCertificates:
+    from carbonneutral.store.event_certificates import EventCertificates
+
+    return EventCertificates(get_settings().table())
 
 
 @cache
@@ -205,7 +215,7 @@ def scene_artwork() -> SceneArtwork:
 def certificate_service() -> CertificateService:
     from carbonneutral.certify.service import CertificateService
 
-    return CertificateService(ledger(), render_store(), public_keys)
+    return CertificateService(ledger(), render_store(), public_keys, event_certificates())
 
 
 def reset() -> None:
@@ -218,6 +228,7 @@ def reset() -> None:
         render_store,
         organizer_store,
         leaderboards,
+        event_certificates,
         ledger,
         _sandbox,
         _stripe,

@@ -37,7 +37,12 @@ class Settings(BaseModel):
     stripe_payment_methods: tuple[str, ...] = ("card",)
     stripe_api_base: str | None = None
     reservation_minutes: int = Field(default=30, ge=1, le=24 * 60)
-    client_reservation_cap_kg: int = Field(default=5000, ge=0, description="0 turns the per-client cap off")
+    client_reservation_cap_kg: int = Field(
+        default=5000,
+        ge=0,
+        description="Most kg one client holds unpaid per project (and never above 20 % of what it has free); "
+        "0 turns clients' holds off, for a stack whose clients all share one address",
+    )
     secrets_path: str | None = Field(default=None, pattern=r"^(/[A-Za-z0-9_.-]+)+$")
     secrets: tuple[str, ...] = ()
     secrets_ttl_s: int = Field(default=300, ge=0, le=3600)

@@ -26,6 +26,7 @@ def fresh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         export=False,
         init_secrets=False,
         log_dir=tmp_path_factory.mktemp("fresh-logs"),
+        parameters={"ClientReservationCapKg": "5000"},  # the template's default, as deployed
     )
     try:
         yield stack.start()
@@ -46,7 +47,7 @@ def order(http: Http):
 
 def test_before_init_secrets_what_needs_a_secret_answers_503_naming_it_and_writes_nothing(fresh) -> None:
     http = Http(fresh.url)
-    before = {p: items(fresh, p) for p in ("ORDER#", "IDEMPOTENCY#", "CLIENT#")}
+    before = {p: items(fresh, p) for p in ("ORDER#", "IDEMPOTENCY#", "HOLD#")}
     for _ in range(3):
         answer = order(http)
         assert answer.status == 503 and answer.content_type == "application/problem+json"
@@ -56,8 +57,11 @@ def test_before_init_secrets_what_needs_a_secret_answers_503_naming_it_and_write
     assert {p: items(fresh, p) for p in before} == before
     keys = http.get("/.well-known/certificate-keys.json")
     assert keys.status == 503 and "certificate-public-keys" in keys.json()["detail"]
+    paged = http.get("/v1/scenes?limit=1")  # a next page needs the cursor key
+    assert paged.status == 503 and f"{fresh.secrets_path}/cursor-key" in paged.json()["detail"]
     # what needs no secret works already
     assert http.get("/v1/scenes/cdcnf-2021").status == 200
+    assert http.get("/v1/scenes?limit=100").status == 200  # one page: no cursor to seal
     assert http.get("/v1/projects").status == 200
     assert fresh.invoke("SweeperFunction", {}) == {"released": 0}
 
@@ -89,4 +93,27 @@ def test_after_init_secrets_everything_works_without_a_restart(fresh) -> None:
     checkout = http.get(f"/checkout/{order_id}?token={token}&lang=en")
     assert checkout.status == 200 and b"This is a test payment" in checkout.body
     assert http.get("/.well-known/certificate-keys.json").json()["keys"][0]["kid"] == "cert-1"
+    cursor = http.get("/v1/scenes?limit=1").json()["cursor"]
+    assert http.get(f"/v1/scenes?limit=1&cursor={cursor}").status == 200
     assert {name: len(f.cold_starts) for name, f in fresh.functions.items()} == started  # no restart
+
+
+def test_one_address_holds_at_most_the_cap_unpaid_and_is_told_when_to_retry(fresh) -> None:
+    """Over HTTP, as deployed (ClientReservationCapKg 5000): every request here comes from 127.0.0.1."""
+    http = Http(fresh.url)  # the secrets exist: the test before this one created them
+    body = {**ORDER, "project_id": "cdcer-longquan-forest"}
+
+    def place(kg: int):
+        return http.post(
+            "/v1/orders",
+            json_body={**body, "quantity_kg": kg},
+            headers={"Idempotency-Key": "hold-" + secrets.token_hex(6)},
+        )
+
+    refused = place(5001)  # a first order is capped like any other
+    assert refused.status == 429 and refused.json()["type"] == "/problems/too-many-reservations"
+    assert int(refused.headers["retry-after"]) >= 1
+    assert place(4990).status == 201
+    again = place(11)
+    assert again.status == 429 and 1700 <= int(again.headers["retry-after"]) <= 1800  # when the hold runs out
+    assert place(10).status == 201  # up to the cap exactly

@@ -31,20 +31,13 @@ def test_a_function_may_not_write_where_its_role_only_reads(stack) -> None:
 
 
 def test_every_inner_operation_of_a_transaction_is_checked(stack) -> None:
-    organize = stack.client_as("OrganizeFunction", "dynamodb")  # may Put, may not Update
+    calculate = stack.client_as("CalculateFunction", "dynamodb")  # may Put, may not Delete
     put = {"Put": {"TableName": stack.table, "Item": {"PK": {"S": "X#t"}, "SK": {"S": "X"}}}}
-    update = {
-        "Update": {
-            "TableName": stack.table,
-            "Key": {"PK": {"S": "X#u"}, "SK": {"S": "X"}},
-            "UpdateExpression": "SET a = :a",
-            "ExpressionAttributeValues": {":a": {"N": "1"}},
-        }
-    }
-    code = denied(lambda: organize.transact_write_items(TransactItems=[put, update]))
+    delete = {"Delete": {"TableName": stack.table, "Key": {"PK": {"S": "X#u"}, "SK": {"S": "X"}}}}
+    code = denied(lambda: calculate.transact_write_items(TransactItems=[put, delete]))
     assert code == "AccessDeniedException"
     assert stack.dynamodb_client().get_item(TableName=stack.table, Key=put["Put"]["Item"]).get("Item") is None
-    assert stack.proxy.denials[-1].action == "dynamodb:UpdateItem"
+    assert stack.proxy.denials[-1].action == "dynamodb:DeleteItem"
     stack.proxy.denials.clear()
 
 
@@ -56,10 +49,12 @@ def test_a_function_may_read_only_its_own_secrets(stack) -> None:
         code = denied(lambda name=name: certify.get_parameters(Names=[f"{path}/{name}"], WithDecryption=True))
         assert code == "AccessDeniedException"
     calculate = stack.client_as("CalculateFunction", "ssm")
+    assert calculate.get_parameters(Names=[f"{path}/cursor-key"], WithDecryption=True)["Parameters"]
     assert (
         denied(lambda: calculate.get_parameters(Names=[f"{path}/certificate-public-keys"]))
         == "AccessDeniedException"
     )
+    assert denied(lambda: certify.get_parameters(Names=[f"{path}/cursor-key"])) == "AccessDeniedException"
     stack.proxy.denials.clear()
 
 

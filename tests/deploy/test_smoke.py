@@ -21,7 +21,13 @@ def test_smoke_passes_and_reaches_every_public_route(stack) -> None:
         for p in (
             "/v1/scenes",
             "/v1/scenes/{scene_id}/close",
+            "/v1/scenes/{scene_id}/certificate",
+            "/v1/scenes/{scene_id}/held/{order_id}/accept",
+            "/organizer/scenes/{scene_id}/neutralize",
+            "/organizer/scenes/{scene_id}/held/{order_id}/accept",
+            "/organizer/scenes/{scene_id}/certificate",
             "/organizer",
+            "/organizer/sign-out",
             "/organizer/scenes/new",
             "/s/{scene_id}",
             "/life",

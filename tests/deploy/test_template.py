@@ -99,6 +99,7 @@ def test_each_function_may_read_exactly_the_parameters_it_names(deployed) -> Non
         f"{path}/{n}"
         for n in (
             "order-token-secret",
+            "cursor-key",
             "certificate-signing-key",
             "certificate-public-keys",
             "sandbox-webhook-secret",

@@ -94,7 +94,7 @@ def test_make_run_serves_keeps_data_and_stops_everything(tmp_path: Path) -> None
     saved = tmp_path / "ssm.json"  # the local SSM's parameters, kept for the next run
     assert saved.stat().st_mode & 0o077 == 0
     secrets = [p["Value"] for p in json.loads(saved.read_text()) if p["Type"] == "SecureString"]
-    assert len(secrets) == 3 and not any(value in admin_environment for value in secrets)
+    assert len(secrets) == 4 and not any(value in admin_environment for value in secrets)
     proc, _ = start(port, tmp_path)  # same data folder: the footprint and the keys survived the restart
     try:
         http = Http(f"http://127.0.0.1:{port}")

@@ -108,12 +108,13 @@ def test_the_global_board_counts_every_scene(stack, boards) -> None:
     assert entry.kg == 7
 
 
-def test_scene_rating_is_the_neutralized_share_of_its_footprints(stack, boards, invoke) -> None:
+def test_scene_rating_is_the_neutralized_share_of_what_the_organizer_declared(stack, boards, invoke) -> None:
     from carbonneutral.store.scenes import DynamoSceneRepository
 
     repo = DynamoSceneRepository(stack.table, stack.dynamodb_client())
     scene_id = "rating-" + secrets.token_hex(5)
-    repo.put(repo.get("cdcnf-2021").model_copy(update={"scene_id": scene_id}))
+    declared = {"expected_attendance": 2, "per_participant_kg": 107, "event_footprint_kg": 214}
+    repo.put(repo.get("cdcnf-2021").model_copy(update={"scene_id": scene_id, **declared}))
     for _ in range(2):  # 2 x (107 kg hotel) = 214 kg of footprints
         assert (
             invoke(
@@ -128,21 +129,27 @@ def test_scene_rating_is_the_neutralized_share_of_its_footprints(stack, boards, 
             == 201
         )
     client = stack.dynamodb_client()
-    record(boards, client, retired_order(107, participant=secrets.token_urlsafe(18), scene_id=scene_id))
-    rating = invoke("GET", f"/v1/scenes/{scene_id}/rating").json()
-    assert (rating["footprint_kg"], rating["participants_kg"], rating["share"], rating["level"]) == (
+    claim = retired_order(
+        107,
+        participant=secrets.token_urlsafe(18),
+        scene_id=scene_id,
+        footprint_g=106_600,
+        counts_as="participants",
+    )
+    record(boards, client, claim)
+    rating = invoke("GET", f"/v1/scenes/{scene_id}/rating").json()  # 106.6 of 2 x 107 + 214 = 428 kg
+    assert (rating["footprint_kg"], rating["target_kg"], rating["participants_kg"], rating["level"]) == (
         214.0,
-        107.0,
-        0.5,
-        "silver",
+        428.0,
+        106.6,
+        "none",
     )
-    record(
-        boards,
-        client,
-        retired_order(107, name="Organizer", kind="organization", role="organizer", scene_id=scene_id),
+    organizer = retired_order(
+        214, name="Organizer", kind="organization", role="organizer", scene_id=scene_id, counts_as="organizer"
     )
+    record(boards, client, organizer)
     rating = invoke("GET", f"/v1/scenes/{scene_id}/rating").json()
-    assert (rating["organizer_kg"], rating["level"]) == (107.0, "carbon_neutral")
+    assert (rating["organizer_kg"], rating["neutralized_kg"], rating["level"]) == (214.0, 320.6, "silver")
 
 
 def test_leaderboard_routes(stack, boards, invoke) -> None:

@@ -421,23 +421,50 @@ def capped(service) -> PurchaseService:
     return service
 
 
-def test_one_client_cannot_hold_more_than_its_share_of_unpaid_credits(capped, ledger, project) -> None:
+def test_no_first_order_is_uncapped(capped, ledger, project) -> None:
     from carbonneutral.errors import TooManyReservations
 
     service = capped
     project_id = project((1, 100_000))
     client = "203.0.113." + str(secrets.randbelow(250))
-    first, _ = service.place(
-        an_order_request(project_id, CAP + 1000), key(), client, base_url=BASE
-    )  # an event's own footprint
-    assert first.quantity_kg == 6000
-    with pytest.raises(TooManyReservations):
+    with pytest.raises(TooManyReservations) as refused:
+        service.place(an_order_request(project_id, CAP + 1), key(), client, base_url=BASE)
+    assert refused.value.field == "quantity_kg"
+    service.place(an_order_request(project_id, CAP), key(), client, base_url=BASE)
+    with pytest.raises(TooManyReservations) as refused:
         service.place(an_order_request(project_id, 1), key(), client, base_url=BASE)
+    # try again once the client's reservations have run out: 30 minutes from now at the latest
+    assert 0 < refused.value.retry_after <= 30 * 60
     other, _ = service.place(
         an_order_request(project_id, 1), key(), client + "0", base_url=BASE
     )  # everyone else still buys
     assert other.quantity_kg == 1
-    assert inventory(ledger, project_id).reserved_kg == 6001  # the refused order reserved nothing
+    assert inventory(ledger, project_id).reserved_kg == CAP + 1  # the refused orders reserved nothing
+
+
+def test_a_client_holds_at_most_a_fifth_of_what_a_project_has_free(capped, ledger, project) -> None:
+    from carbonneutral.errors import TooManyReservations
+
+    service = capped
+    project_id = project((1, 1_000))  # 1 t: a fifth is 200 kg, whatever the order of the requests
+    client = "192.0.2." + str(secrets.randbelow(250))
+    for kg in (150, 50):
+        service.place(an_order_request(project_id, kg), key(), client, base_url=BASE)
+    with pytest.raises(TooManyReservations):
+        service.place(an_order_request(project_id, 1), key(), client, base_url=BASE)
+    assert inventory(ledger, project_id).reserved_kg == 200
+
+
+def test_paying_or_releasing_frees_the_clients_hold(capped, ledger, project) -> None:
+    service = capped
+    project_id = project((1, 1_000))
+    client = "192.0.2." + str(secrets.randbelow(250))
+    held, _ = service.place(an_order_request(project_id, 200), key(), client, base_url=BASE)
+    assert ledger.held(str(held.hold))[0] == 200
+    assert ledger.expire(held.order_id)
+    assert ledger.held(str(held.hold))[0] == 0
+    again, _ = service.place(an_order_request(project_id, 200), key(), client, base_url=BASE)
+    assert again.quantity_kg == 200
 
 
 def test_small_orders_from_one_client_add_up_to_the_cap(capped, project) -> None:

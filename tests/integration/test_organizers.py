@@ -191,7 +191,10 @@ def test_the_report_counts_footprints_and_neutralizations_as_json_and_csv(invoke
     from tests.factories import retired_order
     from tests.journeys import record
 
-    scene_id = create(invoke, alice)["scene_id"]
+    # a restaurant of 2 guests of 10 kg each, whose own footprint is 2 kg: a target of 22 kg
+    scene_id = create(invoke, alice, expected_attendance=2, per_participant_kg=10, event_footprint_kg=2)[
+        "scene_id"
+    ]
     for count in (2, 4):
         invoke(
             "POST",
@@ -206,17 +209,28 @@ def test_the_report_counts_footprints_and_neutralizations_as_json_and_csv(invoke
     record(
         boards,
         stack.dynamodb_client(),
-        retired_order(9, name="=HYPERLINK(1)", participant=secrets.token_urlsafe(18), scene_id=scene_id),
+        retired_order(
+            9,
+            name="=HYPERLINK(1)",
+            participant=secrets.token_urlsafe(18),
+            scene_id=scene_id,
+            footprint_g=8_500,
+            counts_as="participants",
+        ),
     )
     record(
         boards,
         stack.dynamodb_client(),
-        retired_order(3, name="Team", kind="organization", role="organizer", scene_id=scene_id),
+        retired_order(
+            3, name="Team", kind="organization", role="organizer", scene_id=scene_id, counts_as="organizer"
+        ),
     )
     report = invoke("GET", f"/v1/scenes/{scene_id}/report", headers=alice).json()
     assert (report["footprints"], report["footprint_kg"]) == (2, 11.26)  # 6 meals x 1.87667 kg
-    assert (report["participant_orders"], report["participants_kg"], report["organizer_kg"]) == (1, 9, 3)
-    assert report["rating"]["level"] == "carbon_neutral"  # 12 kg neutralized of 11.26 kg
+    assert (report["participant_orders"], report["participants_kg"], report["organizer_kg"]) == (1, 8.5, 3)
+    rating = report["rating"]
+    assert (rating["target_kg"], rating["neutralized_kg"], rating["organizer_uncounted_kg"]) == (22, 10.5, 1)
+    assert rating["level"] == "bronze"  # 10.5 of 22 kg: the calculated 11.26 kg count for nothing
     assert report["top_individuals"][0]["kg"] == 9
     exported = invoke("GET", f"/v1/scenes/{scene_id}/report", headers={**alice, "Accept": "text/csv"})
     assert exported.content_type.startswith("text/csv")

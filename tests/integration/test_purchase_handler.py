@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tests.factories import DEMO_FOOTPRINT
+from tests.journeys import run_out
 
 pytestmark = pytest.mark.integration
 
@@ -161,25 +161,6 @@ def test_the_sweeper_releases_expired_reservations(invoke, stack) -> None:
     assert services.ledger().order(order["order_id"]).status.value == "expired"
 
 
-def run_out(stack, order_id: str) -> None:
-    """Moves an order's reservation into the past, as if its 30 minutes had passed."""
-    from carbonneutral.domain.orders import Order
-
-    table, key = stack.table, {"PK": {"S": f"ORDER#{order_id}"}, "SK": {"S": "ORDER"}}
-    client = stack.dynamodb_client()
-    item = client.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
-    order = Order.model_validate_json(item["body"]["S"])
-    past = datetime.now(UTC) - timedelta(minutes=1)
-    body = order.model_copy(update={"reserved_until": past}).model_dump_json()
-    due = f"{past.isoformat(timespec='seconds')}#{order_id}"
-    client.update_item(
-        TableName=table,
-        Key=key,
-        UpdateExpression="SET body = :b, GSI1SK = :due",
-        ExpressionAttributeValues={":b": {"S": body}, ":due": {"S": due}},
-    )
-
-
 def test_admin_imports_issuance_from_csv_and_refuses_overlaps(stack, tmp_path, capsys) -> None:
     from infrastructure.admin import main
 
@@ -223,6 +204,7 @@ def test_init_secrets_creates_the_parameters_once_and_never_overwrites(stack, ca
     }
     assert set(params) == {
         "order-token-secret",
+        "cursor-key",
         "sandbox-webhook-secret",
         "certificate-signing-key",
         "certificate-public-keys",
@@ -236,7 +218,7 @@ def test_init_secrets_creates_the_parameters_once_and_never_overwrites(stack, ca
     )[0]
     capsys.readouterr()
     assert main(["init-secrets", "--path", path, "--kid", "k-test"]) == 0
-    assert sum(line.startswith("kept ") for line in capsys.readouterr().out.splitlines()) == 4
+    assert sum(line.startswith("kept ") for line in capsys.readouterr().out.splitlines()) == len(params)
     again = ssm.get_parameter(Name=f"{path}/certificate-signing-key", WithDecryption=True)["Parameter"][
         "Value"
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from carbonneutral.domain.scenes import SceneKind
-from carbonneutral.errors import InvalidInput
+from carbonneutral.errors import InvalidCursor, NotConfigured
 from carbonneutral.store.scenes import DynamoSceneRepository
 
 pytestmark = pytest.mark.integration
@@ -12,7 +12,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def scenes(stack) -> DynamoSceneRepository:
-    return DynamoSceneRepository(stack.table, stack.dynamodb_client())
+    return DynamoSceneRepository(stack.table, stack.dynamodb_client(), cursor_key=lambda: "k" * 43)
 
 
 def test_demo_conference_is_seeded_with_its_calculator(scenes: DynamoSceneRepository) -> None:
@@ -56,6 +56,13 @@ def test_pages_cover_the_catalogue_once(scenes: DynamoSceneRepository) -> None:
 
 
 def test_a_forged_cursor_is_refused(scenes: DynamoSceneRepository) -> None:
-    with pytest.raises(InvalidInput) as err:
+    with pytest.raises(InvalidCursor) as err:
         scenes.list(cursor="eyJQSyI6IDF9")
-    assert err.value.field == "cursor"
+    assert (err.value.status, err.value.field, err.value.location) == (400, "cursor", "query")
+
+
+def test_a_repository_without_a_cursor_key_pages_nothing_but_lists_a_single_page(stack) -> None:
+    keyless = DynamoSceneRepository(stack.table, stack.dynamodb_client())
+    assert keyless.list(limit=100)[0]
+    with pytest.raises(NotConfigured, match="cursor-key"):
+        keyless.list(limit=1)

@@ -72,6 +72,11 @@ def test_every_operation_has_a_summary_and_a_description() -> None:
 def test_the_signed_certificate_is_a_typed_schema_in_the_document() -> None:
     document = json.loads((LAYER / "data" / "openapi.json").read_text(encoding="utf-8"))
     ok = document["paths"]["/v1/certificates/{certificate_id}"]["get"]["responses"]["200"]
-    assert ok["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/SignedCertificate"}
+    assert ok["content"]["application/json"]["schema"]["anyOf"] == [
+        {"$ref": "#/components/schemas/SignedCertificate"},
+        {"$ref": "#/components/schemas/SignedEventCertificate"},
+    ]
     schema = document["components"]["schemas"]["SignedCertificate"]
     assert {"signature", "kid", "serials", "schema"} <= set(schema["properties"])
+    event = document["components"]["schemas"]["SignedEventCertificate"]
+    assert {"signature", "kid", "level", "period", "neutralized_kg", "supersedes"} <= set(event["properties"])

@@ -10,6 +10,7 @@ import json
 import re
 import secrets
 from collections.abc import Callable
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -145,3 +146,112 @@ class CertificateIssuer:
         )
         document = certificate.document()
         return certificate.certificate_id, {**document, "signature": key.sign(document)}
+
+
+# An organizer's certificate for a scene that reached a level: signed like a personal one, with the
+# figures of the rating as strings of kilograms (a signed document holds no floats).
+EVENT_SCHEMA = "carbon-neutral-event-certificate/1"
+EVENT_FIGURES = (
+    "level",
+    "period",
+    "expected_attendance",
+    "per_participant_kg",
+    "event_footprint_kg",
+    "target_kg",
+    "calculated_kg",
+    "neutralized_kg",
+    "participants_kg",
+    "organizer_kg",
+    "organizer_share_percent",
+)
+
+
+class EventCertificate(BaseModel):
+    """A scene's carbon-neutral rating as its organizer applied for it. Never edited: when the
+    figures change, a new certificate supersedes it (`supersedes` names the one before)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    schema_: str = Field(
+        default=EVENT_SCHEMA, alias="schema", description="The signed format's name and version"
+    )
+    certificate_id: CertificateId
+    scene_id: SceneId
+    scene: LocalizedText
+    organizer_id: str
+    level: Literal["bronze", "silver", "gold", "carbon_neutral"]
+    period: str = Field(description="The scene's dates (an ISO 8601 interval), or the day it was issued")
+    expected_attendance: int
+    per_participant_kg: int
+    event_footprint_kg: int
+    target_kg: str = Field(description="expected_attendance x per_participant_kg + event_footprint_kg")
+    calculated_kg: str = Field(description="The footprints calculated at the scene (not part of the rating)")
+    neutralized_kg: str = Field(description="Neutralized, as counted by the rating: never above the target")
+    participants_kg: str
+    organizer_kg: str = Field(description="The organizer's own share, up to the event's footprint")
+    organizer_share_percent: str = Field(description="organizer_kg as a share of neutralized_kg")
+    supersedes: CertificateId | None = Field(description="The scene's previous certificate, if any")
+    issued_at: str
+    issuer: str = Field(description="The origin that issued it")
+    kid: str
+
+    def document(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+    def figures(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in EVENT_FIGURES)
+
+
+class SignedEventCertificate(EventCertificate):
+    signature: str
+
+
+def is_event_certificate(document: dict[str, Any]) -> bool:
+    return document.get("schema") == EVENT_SCHEMA
+
+
+def _kg(value: float) -> str:
+    return f"{value:.3f}"
+
+
+def event_certificate_for(
+    scene: Scene,
+    rating: Any,
+    *,
+    certificate_id: str,
+    supersedes: str | None,
+    issued_on: date,
+    issued_at: str,
+    issuer: str,
+    kid: str,
+) -> EventCertificate:
+    """What a scene's certificate says, from its rating (domain.ranking.Rating) as it is now."""
+    if not rating.declared or rating.level == "none":
+        raise ValueError("only a declared scene that reached a level has a certificate")
+    period = (
+        f"{scene.starts_on.isoformat()}/{(scene.ends_on or scene.starts_on).isoformat()}"
+        if scene.starts_on
+        else issued_on.isoformat()
+    )
+    share = rating.organizer_kg / rating.neutralized_kg * 100 if rating.neutralized_kg else 0.0
+    return EventCertificate(
+        certificate_id=certificate_id,
+        scene_id=scene.scene_id,
+        scene=scene.name,
+        organizer_id=str(scene.organizer_id),
+        level=rating.level,
+        period=period,
+        expected_attendance=int(rating.expected_attendance),
+        per_participant_kg=rating.per_participant_kg,
+        event_footprint_kg=int(rating.event_footprint_kg),
+        target_kg=_kg(rating.target_kg),
+        calculated_kg=_kg(rating.footprint_kg),
+        neutralized_kg=_kg(rating.neutralized_kg),
+        participants_kg=_kg(rating.participants_kg),
+        organizer_kg=_kg(rating.organizer_kg),
+        organizer_share_percent=f"{share:.1f}",
+        supersedes=supersedes,
+        issued_at=issued_at,
+        issuer=issuer,
+        kid=kid,
+    )

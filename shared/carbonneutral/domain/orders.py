@@ -12,19 +12,40 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from carbonneutral.domain.money import Money
 from carbonneutral.domain.projects import SerialRange
-from carbonneutral.domain.types import ORDER_ID_PATTERN, FootprintId, ParticipantId, ProjectId, SceneId
+from carbonneutral.domain.types import (
+    ORDER_ID_PATTERN,
+    FootprintId,
+    ParticipantId,
+    ProjectId,
+    SceneId,
+    normalize_name,
+)
 
 MAX_QUANTITY_KG = 1_000_000  # 1,000 t in one order
+# No client holds more than this share of what a project has free (its available credits plus
+# what the client itself holds), nor more than the stack's per-client cap, in unpaid orders.
+CLIENT_SHARE_PERCENT = 20
+
+
+def hold_limit(cap_kg: int, available_kg: int, held_kg: int) -> int:
+    """The most one client may hold unpaid in one project; cap_kg 0: the share alone bounds it."""
+    share = (available_kg + held_kg) * CLIENT_SHARE_PERCENT // 100
+    return min(cap_kg, share) if cap_kg else share
 
 
 def is_order_id(value: str) -> bool:
     import re
 
     return re.fullmatch(ORDER_ID_PATTERN, value) is not None
+
+
+# participants: a footprint claim of the scene; held: one too large to count until the organizer
+# accepts it; organizer: the scene owner's own order; boards: an explicit amount, on the boards only.
+CountsAs = Literal["participants", "held", "organizer", "boards"]
 
 
 class OrderStatus(StrEnum):
@@ -42,11 +63,14 @@ class Beneficiary(BaseModel):
     kind: Literal["individual", "organization"] = "individual"
     hidden: bool = Field(default=False, description="Hide the name on public leaderboards")
 
-    @model_validator(mode="after")
-    def _printable(self) -> Beneficiary:
-        if not self.name.strip() or any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in self.name):
+    @field_validator("name", mode="before")
+    @classmethod
+    def _normalized(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        if any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in value):
             raise ValueError("name must be printable text")
-        return self
+        return normalize_name(value)
 
 
 class OrderRequest(BaseModel):
@@ -120,6 +144,16 @@ class Order(BaseModel):
     retirement: Retirement | None = None
     refund: Refund | None = None
     certificate_id: str | None = None
+    hold: str | None = Field(default=None, description="The client hold the reservation counts in")
+    footprint_g: int | None = Field(default=None, description="The claimed footprint's own grams")
+    organizer_id: str | None = Field(default=None, description="The scene owner who placed it, if one did")
+    counts_as: CountsAs | None = Field(
+        default=None, description="What the order adds to its scene's rating once retired"
+    )
+
+    def counted_g(self) -> int:
+        """A footprint claim counts up to the footprint it neutralizes, never the rounding above it."""
+        return min(self.quantity_kg * 1000, self.footprint_g or 0)
 
     def token_matches(self, token: str | None) -> bool:
         return bool(token) and hmac.compare_digest(self.token_hash, hash_token(token or ""))

@@ -6,15 +6,18 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Protocol
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from carbonneutral.domain.ports import SceneRepository
-from carbonneutral.domain.ranking import Entry, Rating
+from carbonneutral.domain.ranking import Entry, Rating, rating
 from carbonneutral.domain.scenes import (
+    MAX_ATTENDANCE,
+    MAX_DECLARED_KG,
     CalculatorField,
     Scene,
     SceneKind,
@@ -30,7 +33,7 @@ from carbonneutral.domain.types import (
     LocalizedText,
     Longitude,
 )
-from carbonneutral.errors import Forbidden, InvalidInput, NotFound
+from carbonneutral.errors import Busy, Forbidden, InvalidInput, NotFound, NotRated, SceneClosed
 
 _TOKEN = re.compile(r"^cnk_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})$")
 
@@ -96,6 +99,9 @@ class SceneCreate(BaseModel):
     calculator: list[CalculatorField] | None = Field(
         default=None, max_length=13, description="Fields and defaults; the kind's own when absent"
     )
+    expected_attendance: int | None = Field(default=None, ge=1, le=MAX_ATTENDANCE)
+    per_participant_kg: int | None = Field(default=None, ge=1, le=100_000)
+    event_footprint_kg: int | None = Field(default=None, ge=0, le=MAX_DECLARED_KG)
 
     @model_validator(mode="after")
     def _dates(self) -> SceneCreate:
@@ -115,6 +121,9 @@ class SceneUpdate(BaseModel):
     radiative_forcing: bool | None = None
     calculator: list[CalculatorField] | None = Field(default=None, max_length=13)
     status: SceneStatus | None = None
+    expected_attendance: int | None = Field(default=None, ge=1, le=MAX_ATTENDANCE)
+    per_participant_kg: int | None = Field(default=None, ge=1, le=100_000)
+    event_footprint_kg: int | None = Field(default=None, ge=0, le=MAX_DECLARED_KG)
 
 
 def new_scene_id(kind: SceneKind) -> str:
@@ -138,12 +147,20 @@ class OrganizerStore(Protocol):
     def replace_scene(self, scene: Scene, organizer_id: str) -> None: ...
 
 
+class EventCertificateStore(Protocol):
+    """Scenes' signed event certificates (implemented in store.event_certificates)."""
+
+    def current(self, scene_id: str) -> dict[str, Any] | None: ...
+    def issue(self, scene_id: str, signed: dict[str, Any], previous: str | None) -> bool: ...
+
+
 class SceneFigures(Protocol):
     """A scene's figures on the boards (implemented in store.leaderboards)."""
 
     def scene_totals(self, scene_id: str) -> dict[str, int]: ...
-    def rating(self, scene_id: str) -> Rating: ...
     def top(self, board: str, entity: str, period: str, limit: int) -> list[Entry]: ...
+    def held(self, scene_id: str) -> list[dict[str, Any]]: ...
+    def accept_held(self, scene_id: str, order_id: str) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -160,8 +177,17 @@ class SceneReport:
 class OrganizerService:
     """Organizers' scenes: created, changed and closed only by their own organizer, and their figures."""
 
-    def __init__(self, scenes: SceneRepository, organizers: OrganizerStore, figures: SceneFigures) -> None:
+    def __init__(
+        self,
+        scenes: SceneRepository,
+        organizers: OrganizerStore,
+        figures: SceneFigures,
+        certificates: EventCertificateStore | None = None,
+        signing_key: Callable[[], Any] | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self._scenes, self._organizers, self._figures = scenes, organizers, figures
+        self._certificates, self._signing_key, self._clock = certificates, signing_key, clock
 
     def create_scene(self, request: SceneCreate, organizer_id: str) -> Scene:
         calculator = request.calculator or default_calculator(
@@ -191,7 +217,10 @@ class OrganizerService:
         return scene
 
     def update_scene(self, scene_id: str, changes: SceneUpdate, organizer_id: str) -> Scene:
-        updated = apply_update(self.owned(scene_id, organizer_id), changes)
+        scene = self.owned(scene_id, organizer_id)
+        if scene.status is SceneStatus.closed:
+            raise SceneClosed(f"scene {scene_id!r} is closed: its figures and declarations are final")
+        updated = apply_update(scene, changes)
         self._organizers.replace_scene(updated, organizer_id)  # only if it is still theirs
         return updated
 
@@ -203,10 +232,70 @@ class OrganizerService:
     def report(self, scene_id: str, organizer_id: str) -> SceneReport:
         scene = self.owned(scene_id, organizer_id)
         board = f"scene:{scene_id}"
+        totals = self._figures.scene_totals(scene_id)
         return SceneReport(
             scene=scene,
-            totals=self._figures.scene_totals(scene_id),
-            rating=self._figures.rating(scene_id),
+            totals=totals,
+            rating=rating(scene, totals),
             top_individuals=self._figures.top(board, "individual", "all", 10),
             top_organizations=self._figures.top(board, "organization", "all", 10),
         )
+
+    def held(self, scene_id: str, organizer_id: str) -> list[dict[str, Any]]:
+        """The scene's implausibly large footprint claims, paid for, awaiting the organizer."""
+        self.owned(scene_id, organizer_id)
+        return self._figures.held(scene_id)
+
+    def accept_held(self, scene_id: str, order_id: str, organizer_id: str) -> None:
+        """Counts a held claim towards the rating: the organizer vouches for the footprint."""
+        if self.owned(scene_id, organizer_id).status is SceneStatus.closed:
+            raise SceneClosed(f"scene {scene_id!r} is closed: its figures are final")
+        if not self._figures.accept_held(scene_id, order_id):
+            raise NotFound(f"no held claim of order {order_id!r} at scene {scene_id!r}")
+
+    def certify(self, scene_id: str, organizer_id: str, issuer: str) -> tuple[dict[str, Any], bool]:
+        """(the scene's signed event certificate, whether it is new). The current one while the
+        figures are the same; a new one, superseding it, once they changed. A scene that has not
+        reached a level (or declared nothing) has none: a 409 saying so."""
+        from carbonneutral.domain.certificates import (
+            EventCertificate,
+            event_certificate_for,
+            new_certificate_id,
+        )
+
+        assert self._certificates is not None and self._signing_key is not None
+        scene = self.owned(scene_id, organizer_id)
+        rated = rating(scene, self._figures.scene_totals(scene_id))
+        if not rated.declared or rated.level == "none":
+            raise NotRated(
+                f"scene {scene_id!r} has not reached a level: {rated.share:.0%} of its target is neutralized"
+                if rated.declared
+                else f"scene {scene_id!r} declares no expected attendance and event footprint to rate against"
+            )
+        for _ in range(3):
+            current = self._certificates.current(scene_id)
+            now = self._clock()
+            key = self._signing_key()
+            draft = event_certificate_for(
+                scene,
+                rated,
+                certificate_id=new_certificate_id(),
+                supersedes=current["certificate_id"] if current else None,
+                issued_on=now.date(),
+                issued_at=now.isoformat(timespec="seconds").replace("+00:00", "Z"),
+                issuer=issuer,
+                kid=key.kid,
+            )
+            if (
+                current is not None
+                and EventCertificate.model_validate(
+                    {k: v for k, v in current.items() if k != "signature"}
+                ).figures()
+                == draft.figures()
+            ):
+                return current, False
+            document = draft.document()
+            signed = {**document, "signature": key.sign(document)}
+            if self._certificates.issue(scene_id, signed, draft.supersedes):
+                return signed, True
+        raise Busy("the scene's certificate changed meanwhile; try again")

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from carbonneutral.domain.money import Money, price_of
 from carbonneutral.domain.orders import (
+    CountsAs,
     Order,
     OrderRequest,
     OrderStatus,
@@ -25,6 +26,7 @@ from carbonneutral.domain.ports import FootprintRepository, SceneRepository
 from carbonneutral.domain.projects import Inventory, Project
 from carbonneutral.domain.types import IDEMPOTENCY_KEY_PATTERN, is_footprint_id
 from carbonneutral.errors import (
+    FootprintClaimed,
     Forbidden,
     IdempotencyKeyReused,
     IdempotencyRace,
@@ -64,6 +66,7 @@ class Ledger(Protocol):
     ) -> Any: ...
     def expired_reservations(self, now: datetime, limit: int = 100) -> list[str]: ...
     def expire(self, order_id: str) -> bool: ...
+    def claim(self, footprint_id: str) -> tuple[str, OrderStatus, str | None] | None: ...
 
 
 def _now() -> datetime:
@@ -135,8 +138,13 @@ class PurchaseService:
         *,
         base_url: str,
         lang: str | None = None,
+        organizer_id: str | None = None,
     ) -> tuple[Order, bool]:
-        """(order, created): the same key and body give the same order, once."""
+        """(order, created): the same key and body give the same order, once.
+
+        `organizer_id` is the organizer the request proved to be (API key or signed-in session);
+        only the scene's own organizer may place an order as its organizer.
+        """
         if not idempotency_key:
             raise InvalidInput(
                 "the Idempotency-Key header is required", field="Idempotency-Key", location="header"
@@ -149,16 +157,22 @@ class PurchaseService:
             )
         # A key is the requester's own: the same key from someone else is another request, so a
         # replay never hands an earlier order, or its token, to whoever learned the key.
-        idempotency_key = f"{request.participant_id or client or ''}\x00{idempotency_key}"
+        requester = f"o:{organizer_id}" if organizer_id else request.participant_id or client or ""
+        idempotency_key = f"{requester}\x00{idempotency_key}"
         fingerprint = request.fingerprint()
         earlier = self._replay(idempotency_key, fingerprint)
         if earlier:
             return earlier, False
-        order = self._new_order(request, base_url, lang)
+        order = self._new_order(request, base_url, lang, organizer_id)
         try:
-            reserved = self._ledger.reserve(
-                order, idempotency_key, fingerprint, self._clock(), client, self._client_cap_kg
+            # An organizer's orders (an event's own footprint) are held apart from its address, and
+            # bounded by the share alone; everyone else's by the share and the per-client cap (a cap
+            # of 0 turns clients' holds off, for a stack whose clients share one address).
+            holder, cap = (
+                (f"organizer:{organizer_id}", 0) if order.organizer_id else (client, self._client_cap_kg)
             )
+            holder = holder if cap or order.organizer_id else None
+            reserved = self._ledger.reserve(order, idempotency_key, fingerprint, self._clock(), holder, cap)
             return reserved, True
         except IdempotencyRace:
             earlier = self._replay(idempotency_key, fingerprint)
@@ -180,25 +194,52 @@ class PurchaseService:
         assert order is not None
         return order
 
-    def _new_order(self, request: OrderRequest, base_url: str, lang: str | None) -> Order:
+    def _new_order(
+        self, request: OrderRequest, base_url: str, lang: str | None, organizer_id: str | None = None
+    ) -> Order:
         now = self._clock()
-        scene_id, factor_set = request.scene_id, None
+        scene_id, factor_set, footprint_g = request.scene_id, None, None
         if request.footprint_id:
             footprint = self._footprints.get(request.footprint_id)
             if footprint is None:
                 raise InvalidInput(f"no footprint {request.footprint_id!r}", field="footprint_id")
-            quantity, scene_id, factor_set = (
+            if self._ledger.claim(request.footprint_id):  # before a provider's session is opened for it
+                raise FootprintClaimed(
+                    f"footprint {request.footprint_id} already has an order, pending or retired",
+                    field="footprint_id",
+                )
+            quantity, scene_id, factor_set, footprint_g = (
                 kg_to_neutralize(footprint.total_g),
                 footprint.scene_id,
                 footprint.factor_set,
+                footprint.total_g,
             )
         else:
             assert request.quantity_kg is not None
             quantity = request.quantity_kg
-            if scene_id and self._scenes.get(scene_id) is None:
-                raise InvalidInput(f"no scene {scene_id!r}", field="scene_id")
-        if scene_id:
-            self._refuse_closed(scene_id, "footprint_id" if request.footprint_id else "scene_id")
+        scene = self._scenes.get(scene_id) if scene_id else None
+        if scene_id and scene is None:
+            raise InvalidInput(f"no scene {scene_id!r}", field="scene_id")
+        if scene is not None and scene.status != "open":  # SceneStatus.open
+            raise SceneClosed(
+                f"scene {scene.scene_id!r} is closed: its figures are final and it takes no new orders",
+                field="footprint_id" if request.footprint_id else "scene_id",
+            )
+        if request.role == "organizer" and (
+            organizer_id is None or scene is None or scene.organizer_id != organizer_id
+        ):
+            raise Forbidden(
+                "only the scene's own organizer, with its organizer key or signed in, orders as its organizer",
+                field="role",
+            )
+        if scene is None:
+            counts: CountsAs | None = None
+        elif request.role == "organizer":
+            counts = "organizer"
+        elif footprint_g is None:
+            counts = "boards"
+        else:
+            counts = "held" if footprint_g > scene.plausible_g() else "participants"
         found = self._ledger.project(request.project_id)
         if found is None:
             raise InvalidInput(f"no project {request.project_id!r}", field="project_id")
@@ -217,6 +258,9 @@ class PurchaseService:
             scene_id=scene_id,
             factor_set=factor_set,
             participant_id=request.participant_id,
+            organizer_id=organizer_id if request.role == "organizer" else None,
+            footprint_g=footprint_g,
+            counts_as=counts,
             reason=self.reason_for(scene_id, request.footprint_id is None),
             reserved=[],
             reserved_until=now + self._reservation,
@@ -234,13 +278,6 @@ class PurchaseService:
             }
         )
 
-    def _refuse_closed(self, scene_id: str, field: str) -> None:
-        scene = self._scenes.get(scene_id)
-        if scene is not None and scene.status != "open":  # SceneStatus.open
-            raise SceneClosed(
-                f"scene {scene_id!r} is closed: its figures are final and it takes no new orders", field=field
-            )
-
     def checkout_url(self, order: Order, token: str, base_url: str, lang: str | None = None) -> str | None:
         """Where the buyer pays a pending order: the provider's page, or the platform's own test
         checkout, whose URL carries the token and so is made for each answer, never stored."""
@@ -257,6 +294,13 @@ class PurchaseService:
             name = scene.name.en if scene else scene_id
             return f"Carbon neutrality for {name}"
         return "Carbon neutrality" if explicit_quantity else "Carbon neutrality for everyday life"
+
+    def order(self, order_id: str) -> Order | None:
+        return self._ledger.order(order_id)
+
+    def claim(self, footprint_id: str) -> tuple[str, OrderStatus, str | None] | None:
+        """(order id, status, certificate id) of the order that claims a footprint, if one does."""
+        return self._ledger.claim(footprint_id) if is_footprint_id(footprint_id) else None
 
     def quote(self, footprint_id: str) -> Quote | None:
         """What neutralizing a footprint costs with each project; None for an unknown footprint."""

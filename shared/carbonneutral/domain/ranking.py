@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from carbonneutral.domain.types import BOARD_PATTERN, PERIOD_PATTERN, is_id
+from carbonneutral.domain.types import BOARD_PATTERN, PERIOD_PATTERN, is_id, normalize_name
 from carbonneutral.errors import NotFound
 
 if TYPE_CHECKING:
+    from carbonneutral.domain.orders import CountsAs, Order
     from carbonneutral.domain.ports import SceneRepository
     from carbonneutral.domain.scenes import Scene
 
@@ -41,11 +41,29 @@ def shard_of(entry_id: str) -> int:
 def entry_id_for(kind: Entity, name: str, participant_id: str | None, order_id: str) -> str:
     """Who an entry belongs to: an organization by its name, a person by their participant id."""
     if kind == "organization":
-        normalized = re.sub(r"\s+", " ", name).strip().casefold()
+        normalized = normalize_name(name).casefold()
         return "org_" + hashlib.sha256(normalized.encode()).hexdigest()[:24]
     if participant_id:
         return "p_" + hashlib.sha256(participant_id.encode()).hexdigest()[:24]
     return "o_" + hashlib.sha256(order_id.encode()).hexdigest()[:24]
+
+
+def buyer_of(order: Order) -> str | None:
+    """Who placed an order, as far as the platform can tell: the organizer, or the participant."""
+    if order.organizer_id:
+        return "o_" + hashlib.sha256(order.organizer_id.encode()).hexdigest()[:24]
+    if order.participant_id:
+        return "p_" + hashlib.sha256(order.participant_id.encode()).hexdigest()[:24]
+    return None
+
+
+def counts_as(order: Order) -> CountsAs:
+    """What a retired order adds to its scene's figures (decided when it was placed)."""
+    if order.counts_as:
+        return order.counts_as
+    if order.role == "organizer":  # an order placed before the rule: as it was counted then
+        return "organizer"
+    return "participants" if order.footprint_id else "boards"
 
 
 def boards_for(scene_id: str | None) -> list[str]:
@@ -81,12 +99,30 @@ class Entry:
 
 
 class Rating(BaseModel):
+    """A scene's carbon-neutral rating: paid neutralization against what its organizer declared.
+
+    target = expected attendance x per-participant estimate + the event's own footprint.
+    Participants' footprint claims count up to their footprint and, together, up to the
+    participants' part of the target; the organizer's orders up to the event's footprint. What
+    goes beyond is reported as uncounted, never dropped silently; calculations count for nothing.
+    """
+
     scene_id: str
-    footprint_kg: float
-    neutralized_kg: float
-    participants_kg: float
-    organizer_kg: float
-    share: float
+    declared: bool = Field(description="Whether the organizer declared attendance and the event footprint")
+    expected_attendance: int | None
+    per_participant_kg: int
+    event_footprint_kg: int | None
+    target_kg: float = Field(description="attendance x per-participant estimate + event footprint")
+    footprints: int = Field(description="Footprints calculated at the scene (not part of the rating)")
+    footprint_kg: float = Field(description="Their total (not part of the rating)")
+    participants_kg: float = Field(description="Participants' neutralized footprints, as counted")
+    participants_uncounted_kg: float = Field(description="Participants' part beyond attendance x estimate")
+    organizer_kg: float = Field(description="The organizer's neutralization, as counted")
+    organizer_uncounted_kg: float = Field(description="The organizer's part beyond the event footprint")
+    held_kg: float = Field(description="Implausibly large footprints neutralized, awaiting the organizer")
+    explicit_kg: float = Field(description="Explicit amounts bought for the scene: on the boards, not here")
+    neutralized_kg: float = Field(description="participants_kg + organizer_kg: never above target_kg")
+    share: float = Field(description="neutralized_kg / target_kg")
     level: Literal["none", "bronze", "silver", "gold", "carbon_neutral"]
 
 
@@ -98,18 +134,53 @@ LEVELS: tuple[tuple[Decimal, str], ...] = (
 )
 
 
-def rating(scene_id: str, footprint_g: int, participants_kg: int, organizer_kg: int) -> Rating:
-    """The share of a scene's calculated footprint that has been neutralized, and its level."""
-    neutralized = participants_kg + organizer_kg
-    share = Decimal(neutralized * 1000) / Decimal(footprint_g) if footprint_g else Decimal(0)
+SCENE_TOTALS = (
+    "footprints",
+    "footprint_g",
+    "participants_orders",
+    "participants_g",
+    "organizer_orders",
+    "organizer_kg",
+    "held_orders",
+    "held_g",
+    "explicit_orders",
+    "explicit_kg",
+)
+
+
+def rating(scene: Scene, totals: Mapping[str, int]) -> Rating:
+    """The rule of the README's "How a scene is rated", in one place."""
+    attendance, estimate, event = (
+        scene.expected_attendance,
+        scene.participant_estimate_kg(),
+        scene.event_footprint_kg,
+    )
+    declared = attendance is not None and event is not None
+    participants_target_g = (attendance or 0) * estimate * 1000
+    organizer_target_g = (event or 0) * 1000
+    participants_g = min(totals.get("participants_g", 0), participants_target_g)
+    organizer_g = min(totals.get("organizer_kg", 0) * 1000, organizer_target_g)
+    target_g = participants_target_g + organizer_target_g
+    counted_g = participants_g + organizer_g
+    share = Decimal(counted_g) / Decimal(target_g) if declared and target_g else Decimal(0)
     level = next((name for threshold, name in LEVELS if share >= threshold), "none")
     return Rating(
-        scene_id=scene_id,
-        footprint_kg=footprint_g / 1000,
-        neutralized_kg=float(neutralized),
-        participants_kg=float(participants_kg),
-        organizer_kg=float(organizer_kg),
-        share=float(min(share, Decimal(1))),
+        scene_id=scene.scene_id,
+        declared=declared,
+        expected_attendance=attendance,
+        per_participant_kg=estimate,
+        event_footprint_kg=event,
+        target_kg=target_g / 1000,
+        footprints=totals.get("footprints", 0),
+        footprint_kg=totals.get("footprint_g", 0) / 1000,
+        participants_kg=participants_g / 1000,
+        participants_uncounted_kg=(totals.get("participants_g", 0) - participants_g) / 1000,
+        organizer_kg=organizer_g / 1000,
+        organizer_uncounted_kg=totals.get("organizer_kg", 0) - organizer_g / 1000,
+        held_kg=totals.get("held_g", 0) / 1000,
+        explicit_kg=float(totals.get("explicit_kg", 0)),
+        neutralized_kg=counted_g / 1000,
+        share=float(share),
         level=level,
     )
 
@@ -123,7 +194,7 @@ class Boards(Protocol):
     def ranked_with_neighbours(
         self, board: str, entity: str, period: str, entry_id: str
     ) -> tuple[Entry, Entry | None, Entry | None] | None: ...
-    def rating(self, scene_id: str) -> Rating: ...
+    def scene_totals(self, scene_id: str) -> dict[str, int]: ...
 
 
 @dataclass(frozen=True)
@@ -156,9 +227,10 @@ class RankingService:
         return found
 
     def scene_rating(self, scene_id: str) -> Rating:
-        if self._scenes.get(scene_id) is None:
+        scene = self._scenes.get(scene_id)
+        if scene is None:
             raise NotFound(f"no scene {scene_id!r}")
-        return self._boards.rating(scene_id)
+        return rating(scene, self._boards.scene_totals(scene_id))
 
     def board_view(
         self, board: str, entity: str, period: str, participant_id: str | None, limit: int = 20
@@ -174,5 +246,50 @@ class RankingService:
             if found and all(e.entry_id != viewer for e in entries):
                 mine = replace(found, rank=self._boards.rank(board, entity, period, found))
         scene = self._scenes.get(board.split(":", 1)[1]) if board.startswith("scene:") else None
-        rating = self._boards.rating(scene.scene_id) if scene else None
-        return BoardView(board, entity, period, entries, mine, viewer, scene, rating)
+        rated = rating(scene, self._boards.scene_totals(scene.scene_id)) if scene else None
+        return BoardView(board, entity, period, entries, mine, viewer, scene, rated)
+
+
+def scene_breaches(
+    scene: Scene,
+    totals: Mapping[str, int],
+    retired: list[Order],
+    held_orders: set[str],
+    footprint_g: Mapping[str, int],
+) -> list[str]:
+    """What `admin audit` finds wrong with a scene's figures, recomputed from its retired orders:
+    a footprint neutralized twice, a claim above its footprint, an organizer's part that another
+    organizer bought, figures that disagree with the orders, more neutralized than the target."""
+    problems: list[str] = []
+    by_footprint: dict[str, list[str]] = {}
+    expected = dict.fromkeys(SCENE_TOTALS[2:], 0)
+    for order in retired:
+        part = counts_as(order)
+        if order.footprint_id:
+            by_footprint.setdefault(order.footprint_id, []).append(order.order_id)
+            stored = footprint_g.get(order.footprint_id)
+            if stored is not None and order.counted_g() > stored:
+                problems.append(
+                    f"order {order.order_id} counts {order.counted_g()} g of a {stored} g footprint"
+                )
+        if part == "organizer" and order.organizer_id and order.organizer_id != scene.organizer_id:
+            problems.append(f"order {order.order_id} counts as organizer but {order.organizer_id} is not")
+        if part == "held" and order.order_id not in held_orders:
+            part = "participants"  # the organizer accepted it
+        if part in ("participants", "held"):
+            expected[f"{part}_g"] += order.counted_g()
+        elif part == "organizer":
+            expected["organizer_kg"] += order.quantity_kg
+        else:
+            expected["explicit_kg"] += order.quantity_kg
+        expected["explicit_orders" if part == "boards" else f"{part}_orders"] += 1
+    for footprint_id, orders in sorted(by_footprint.items()):
+        if len(orders) > 1:
+            problems.append(f"footprint {footprint_id} was neutralized {len(orders)} times: {sorted(orders)}")
+    for name, value in expected.items():
+        if totals.get(name, 0) != value:
+            problems.append(f"{name} is {totals.get(name, 0)}, its retired orders add up to {value}")
+    rated = rating(scene, totals)
+    if rated.neutralized_kg > rated.target_kg:
+        problems.append(f"neutralized {rated.neutralized_kg} kg is above the target {rated.target_kg} kg")
+    return [f"scene {scene.scene_id}: {p}" for p in problems]

@@ -50,6 +50,24 @@ KIND_ACTIVITIES: dict[SceneKind, tuple[str, ...]] = {
 }
 
 
+# What one participant of a scene of each kind plausibly emits getting there and being there (kg
+# CO2e), when its organizer declares no figure of their own: the denominator of the participants'
+# part of the rating, and the yardstick of what counts as an implausible footprint.
+PER_PARTICIPANT_KG: dict[SceneKind, int] = {
+    SceneKind.conference: 300,
+    SceneKind.scenic_spot: 150,
+    SceneKind.supermarket: 5,
+    SceneKind.restaurant: 10,
+    SceneKind.hotel: 120,
+    SceneKind.other: 100,
+}
+# A footprint more than this many times the per-participant estimate counts towards the rating only
+# once the scene's organizer accepts it.
+PLAUSIBLE_MULTIPLE = 10
+MAX_ATTENDANCE = 10_000_000
+MAX_DECLARED_KG = 1_000_000_000  # 1 Mt
+
+
 class CalculatorField(BaseModel):
     """One activity the scene's calculator shows, with values filled in for the visitor."""
 
@@ -83,11 +101,33 @@ class Scene(BaseModel):
     radiative_forcing: bool = Field(default=True, description="Flights include radiative forcing")
     organizer_id: str | None = None
     calculator: list[CalculatorField] = Field(default_factory=list)
+    expected_attendance: int | None = Field(
+        default=None, ge=1, le=MAX_ATTENDANCE, description="How many participants the organizer expects"
+    )
+    per_participant_kg: int | None = Field(
+        default=None,
+        ge=1,
+        le=100_000,
+        description="The organizer's estimate of one participant's footprint (kg); the kind's own when absent",
+    )
+    event_footprint_kg: int | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_DECLARED_KG,
+        description="The event's own footprint (venue, energy, materials) in kg, as the organizer declares it",
+    )
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> Scene:
         check_dates(self.starts_on, self.ends_on)
         return self
+
+    def participant_estimate_kg(self) -> int:
+        return self.per_participant_kg or PER_PARTICIPANT_KG[self.kind]
+
+    def plausible_g(self) -> int:
+        """The largest footprint that counts towards the rating without the organizer's acceptance."""
+        return self.participant_estimate_kg() * PLAUSIBLE_MULTIPLE * 1000
 
     def allowed_activities(self) -> frozenset[str]:
         return frozenset(f.type for f in self.calculator) or frozenset(KIND_ACTIVITIES[self.kind])

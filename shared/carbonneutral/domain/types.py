@@ -23,6 +23,19 @@ IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9_.:-]{8,128}$"
 BOARD_PATTERN = r"^(global|scene:[a-z0-9][a-z0-9-]{2,63})$"
 PERIOD_PATTERN = r"^(all|\d{4}-(0[1-9]|1[0-2]))$"
 
+# Characters that change how text reads without being seen: bidi embeddings, overrides and isolates,
+# marks, zero-width spaces and joiners, the BOM. Removed from names before they are shown, compared
+# or signed, so "Alice\u202egnp.exe" cannot read as another name and two entries cannot look alike.
+_INVISIBLE = re.compile("[\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
+
+
+def normalize_name(text: str) -> str:
+    """NFKC, invisible and bidi control characters removed, runs of white space made one space."""
+    import unicodedata
+
+    return re.sub(r"\s+", " ", _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))).strip()
+
+
 SceneId = Annotated[str, Field(pattern=SCENE_ID_PATTERN, description="A scene's id, e.g. cdcnf-2021")]
 ProjectId = Annotated[str, Field(pattern=PROJECT_ID_PATTERN, description="An offset project's id")]
 OrganizerId = Annotated[str, Field(pattern=ORGANIZER_ID_PATTERN, description="An organizer's id")]

@@ -18,14 +18,15 @@ from typing import Any
 
 from carbonneutral.domain.orders import Order
 from carbonneutral.domain.ranking import (
+    SCENE_TOTALS,
     SHARDS,
     Entry,
-    Rating,
     boards_for,
     bucket_of,
+    buyer_of,
+    counts_as,
     entry_id_for,
     rank_from_histograms,
-    rating,
     shard_of,
 )
 from carbonneutral.store import aws
@@ -84,44 +85,135 @@ class Leaderboards:
             self.client.batch_get_item,
             RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}},
         )
-        current = {
-            (i["PK"]["S"], i["SK"]["S"]): int(i["kg"]["N"]) for i in answer["Responses"].get(self._table, [])
-        }
+        current = {(i["PK"]["S"], i["SK"]["S"]): i for i in answer["Responses"].get(self._table, [])}
         items: list[dict[str, Any]] = []
         for (board, period), key in zip(slots, keys, strict=True):
-            old = current.get((key["PK"]["S"], key["SK"]["S"]))
-            new = (old or 0) + order.quantity_kg
-            items += self._entry_items(board, entity, period, entry_id, order, old, new)
+            found = current.get((key["PK"]["S"], key["SK"]["S"]))
+            items += self._entry_items(board, entity, period, entry_id, order, found)
         if order.scene_id:
-            column = "organizer" if order.role == "organizer" else "participants"
+            items += self._scene_items(order)
+        return items
+
+    def _scene_items(self, order: Order) -> list[dict[str, Any]]:
+        """What a retired order adds to its scene's figures: see domain.ranking.rating for the rule."""
+        assert order.scene_id
+        part = counts_as(order)
+        amount = {
+            "participants": ("participants_g", order.counted_g()),
+            "held": ("held_g", order.counted_g()),
+            "organizer": ("organizer_kg", order.quantity_kg),
+            "boards": ("explicit_kg", order.quantity_kg),
+        }[part]
+        orders = "explicit_orders" if part == "boards" else f"{part}_orders"
+        items = [self._stats_update(order.scene_id, order.order_id, {amount[0]: amount[1], orders: 1})]
+        if part == "held":  # listed for the organizer, who may accept it into the rating
             items.append(
                 {
-                    "Update": {
+                    "Put": {
                         "TableName": self._table,
-                        "Key": {
-                            "PK": s(
-                                f"SCENESTATS#{order.scene_id}#{zlib.crc32(order.order_id.encode()) % SHARDS}"
+                        "Item": {
+                            "PK": s(f"SCENEHELD#{order.scene_id}"),
+                            "SK": s(f"ORDER#{order.order_id}"),
+                            "type": s("held_claim"),
+                            "order_id": s(order.order_id),
+                            "footprint_id": s(order.footprint_id or ""),
+                            "counted_g": n(order.counted_g()),
+                            "kg": n(order.quantity_kg),
+                            "retired_at": s(
+                                order.retirement.retired_at.isoformat() if order.retirement else ""
                             ),
-                            "SK": s("STATS"),
                         },
-                        "UpdateExpression": f"ADD {column}_kg :q, {column}_orders :one SET #type = :type",
-                        "ExpressionAttributeNames": {"#type": "type"},
-                        "ExpressionAttributeValues": {
-                            ":q": n(order.quantity_kg),
-                            ":one": n(1),
-                            ":type": s("scene_stats"),
-                        },
+                        "ConditionExpression": "attribute_not_exists(PK)",
                     }
                 }
             )
         return items
 
+    def _stats_update(self, scene_id: str, spread_by: str, deltas: dict[str, int]) -> dict[str, Any]:
+        names = {f"#c{i}": name for i, name in enumerate(deltas)}
+        values = {f":d{i}": n(delta) for i, delta in enumerate(deltas.values())}
+        adds = ", ".join(f"#c{i} :d{i}" for i in range(len(deltas)))
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": {
+                    "PK": s(f"SCENESTATS#{scene_id}#{zlib.crc32(spread_by.encode()) % SHARDS}"),
+                    "SK": s("STATS"),
+                },
+                "UpdateExpression": f"ADD {adds} SET #type = :type",
+                "ExpressionAttributeNames": {**names, "#type": "type"},
+                "ExpressionAttributeValues": {**values, ":type": s("scene_stats")},
+            }
+        }
+
+    def held(self, scene_id: str) -> list[dict[str, Any]]:
+        """The scene's footprint claims awaiting its organizer, oldest first."""
+        answer = aws.call(
+            "leaderboards",
+            self.client.query,
+            TableName=self._table,
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": s(f"SCENEHELD#{scene_id}")},
+            ConsistentRead=True,
+        )
+        claims = [
+            {
+                "order_id": i["order_id"]["S"],
+                "footprint_id": i["footprint_id"]["S"] or None,
+                "kg": int(i["kg"]["N"]),
+                "counted_kg": int(i["counted_g"]["N"]) / 1000,
+                "retired_at": i["retired_at"]["S"],
+            }
+            for i in answer.get("Items", [])
+        ]
+        return sorted(claims, key=lambda c: c["retired_at"])
+
+    def accept_held(self, scene_id: str, order_id: str) -> bool:
+        """Moves a held claim into the participants' part; False when there is no such claim."""
+        from botocore.exceptions import ClientError
+
+        key = {"PK": s(f"SCENEHELD#{scene_id}"), "SK": s(f"ORDER#{order_id}")}
+        item = aws.call(
+            "leaderboards", self.client.get_item, TableName=self._table, Key=key, ConsistentRead=True
+        ).get("Item")
+        if not item:
+            return False
+        grams = int(item["counted_g"]["N"])
+        deltas = {"held_g": -grams, "held_orders": -1, "participants_g": grams, "participants_orders": 1}
+        try:
+            aws.call(
+                "leaderboards",
+                self.client.transact_write_items,
+                TransactItems=[
+                    {
+                        "Delete": {
+                            "TableName": self._table,
+                            "Key": key,
+                            "ConditionExpression": "attribute_exists(PK)",
+                        }
+                    },
+                    self._stats_update(scene_id, order_id, deltas),
+                ],
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "TransactionCanceledException":
+                return False  # accepted meanwhile
+            raise
+        return True
+
     def _entry_items(
-        self, board: str, entity: str, period: str, entry_id: str, order: Order, old: int | None, new: int
+        self, board: str, entity: str, period: str, entry_id: str, order: Order, found: dict[str, Any] | None
     ) -> list[dict[str, Any]]:
         key = _entry_key(board, entity, period, entry_id)
         shard = shard_of(entry_id)
+        old = int(found["kg"]["N"]) if found else None
+        new = (old or 0) + order.quantity_kg
         condition = ("attribute_not_exists(PK)", {}) if old is None else ("kg = :old", {":old": n(old)})
+        buyer = buyer_of(order)
+        # A hidden entry stays hidden; how it is named changes only with an order of the same buyer.
+        hidden = order.beneficiary.hidden or bool(found and found.get("hidden", {}).get("BOOL"))
+        owner = found.get("owner", {}).get("S") if found else buyer
+        name = order.beneficiary.name if found is None or (buyer and owner == buyer) else found["name"]["S"]
         items: list[dict[str, Any]] = [
             {
                 "Update": {
@@ -130,13 +222,20 @@ class Leaderboards:
                     "UpdateExpression": (
                         "SET kg = :new, #name = :name, #hidden = :hidden, entry_id = :id, #type = :type, "
                         "GSI2PK = :board, GSI2SK = :sort"
+                        + (", #owner = :owner" if found is None and buyer else "")
                     ),
                     "ConditionExpression": condition[0],
-                    "ExpressionAttributeNames": {"#name": "name", "#type": "type", "#hidden": "hidden"},
+                    "ExpressionAttributeNames": {
+                        "#name": "name",
+                        "#type": "type",
+                        "#hidden": "hidden",
+                        **({"#owner": "owner"} if found is None and buyer else {}),
+                    },
                     "ExpressionAttributeValues": {
                         ":new": n(new),
-                        ":name": s(order.beneficiary.name),
-                        ":hidden": {"BOOL": order.beneficiary.hidden},
+                        ":name": s(name),
+                        ":hidden": {"BOOL": hidden},
+                        **({":owner": s(buyer)} if found is None and buyer else {}),
                         ":id": s(entry_id),
                         ":type": s("leaderboard_entry"),
                         ":board": s(board_key(board, entity, period)),
@@ -289,25 +388,13 @@ class Leaderboards:
         return replace(entry, rank=rank), above, below
 
     def scene_totals(self, scene_id: str) -> dict[str, int]:
-        """Footprints, their grams, and orders and kg neutralized by participants and the organizer."""
+        """The scene's figures (domain.ranking.SCENE_TOTALS), summed over their shards."""
         keys = [{"PK": s(f"SCENESTATS#{scene_id}#{shard}"), "SK": s("STATS")} for shard in range(SHARDS)]
         answer = aws.call(
             "leaderboards", self.client.batch_get_item, RequestItems={self._table: {"Keys": keys}}
         )
-        names = (
-            "footprints",
-            "footprint_g",
-            "participants_orders",
-            "participants_kg",
-            "organizer_orders",
-            "organizer_kg",
-        )
-        totals = dict.fromkeys(names, 0)
+        totals = dict.fromkeys(SCENE_TOTALS, 0)
         for item in answer["Responses"].get(self._table, []):
             for name in totals:
                 totals[name] += int(item.get(name, {"N": "0"})["N"])
         return totals
-
-    def rating(self, scene_id: str) -> Rating:
-        totals = self.scene_totals(scene_id)
-        return rating(scene_id, totals["footprint_g"], totals["participants_kg"], totals["organizer_kg"])

@@ -1,11 +1,13 @@
-"""Organizer API keys and organizers' changes to scenes, in DynamoDB."""
+"""Organizer API keys, their browser sessions, and organizers' changes to scenes, in DynamoDB."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from carbonneutral.domain.organizers import ApiKey
 from carbonneutral.domain.scenes import Scene
+from carbonneutral.domain.sessions import OrganizerSession
 from carbonneutral.errors import Conflict, Forbidden
 from carbonneutral.store import aws
 from carbonneutral.store.items import n, s
@@ -14,6 +16,10 @@ from carbonneutral.store.scenes import scene_item
 
 def _key(key_id: str) -> dict[str, Any]:
     return {"PK": s(f"APIKEY#{key_id}"), "SK": s("APIKEY")}
+
+
+def _session(session_hash: str) -> dict[str, Any]:
+    return {"PK": s(f"SESSION#{session_hash}"), "SK": s("SESSION")}
 
 
 class OrganizerStore:
@@ -51,6 +57,47 @@ class OrganizerStore:
             Item={**_key(key_id), "type": s("api_key"), "v": n(1), "body": s(revoked.model_dump_json())},
         )
         return True
+
+    def put_session(self, session: OrganizerSession) -> None:
+        aws.call(
+            "organizers",
+            self.client.put_item,
+            TableName=self._table,
+            Item={
+                **_session(session.session_hash),
+                "type": s("organizer_session"),
+                "v": n(1),
+                "organizer_id": s(session.organizer_id),
+                "key_id": s(session.key_id),
+                "created_at": s(session.created_at.isoformat()),
+                # The table's TTL attribute: DynamoDB deletes the item some time after it expires
+                # (readers check the expiry themselves, since the deletion may lag for days).
+                "expires_at": n(int(session.expires_at.timestamp())),
+            },
+            ConditionExpression="attribute_not_exists(PK)",
+        )
+
+    def session(self, session_hash: str) -> OrganizerSession | None:
+        # Strongly consistent: a session just opened is seen at once, one just ended is gone.
+        item = aws.call(
+            "organizers",
+            self.client.get_item,
+            TableName=self._table,
+            Key=_session(session_hash),
+            ConsistentRead=True,
+        ).get("Item")
+        if not item:
+            return None
+        return OrganizerSession(
+            session_hash=session_hash,
+            organizer_id=item["organizer_id"]["S"],
+            key_id=item["key_id"]["S"],
+            created_at=datetime.fromisoformat(item["created_at"]["S"]),
+            expires_at=datetime.fromtimestamp(int(item["expires_at"]["N"]), UTC),
+        )
+
+    def delete_session(self, session_hash: str) -> None:
+        aws.call("organizers", self.client.delete_item, TableName=self._table, Key=_session(session_hash))
 
     def create_scene(self, scene: Scene) -> None:
         from botocore.exceptions import ClientError

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from carbonneutral.domain.scenes import Scene, SceneKind
+from carbonneutral.errors import NotConfigured
 from carbonneutral.store import aws
-from carbonneutral.store.items import SCHEMA_VERSION, decode_cursor, encode_cursor, n, s
+from carbonneutral.store.cursors import CursorCodec
+from carbonneutral.store.items import SCHEMA_VERSION, n, s
 
 CATALOGUE = "SCENES"
 _MAX_PAGES = 10  # bounds the work a filtered search may do for one request
+_CURSOR_KEYS = {"PK", "SK", "GSI1PK", "GSI1SK"}
 
 
 def scene_key(scene_id: str) -> dict[str, Any]:
@@ -36,10 +40,18 @@ def scene_from_item(item: dict[str, Any]) -> Scene:
     return Scene.model_validate_json(item["body"]["S"])
 
 
+def _no_cursor_key() -> str:
+    raise NotConfigured("this scene repository was given no cursor-key: it cannot page")
+
+
 class DynamoSceneRepository:
-    def __init__(self, table_name: str, client: Any | None = None) -> None:
+    def __init__(
+        self, table_name: str, client: Any | None = None, *, cursor_key: Callable[[], str] | None = None
+    ) -> None:
         self._table = table_name
         self._client = client
+        # Asked only when a listing has more than one page (the secret store's value, when wired).
+        self._cursors = CursorCodec(cursor_key or _no_cursor_key, purpose="scenes")
 
     @property
     def client(self) -> Any:
@@ -76,7 +88,9 @@ class DynamoSceneRepository:
             params["FilterExpression"] = "contains(#search, :q)"
             params["ExpressionAttributeNames"] = {"#search": "search"}
             values[":q"] = s(query.lower())
-        start = decode_cursor(cursor, expected_keys={"PK", "SK", "GSI1PK", "GSI1SK"})
+        # A cursor is good only for the listing it was issued for: same kind, same search.
+        binding = (kind.value if kind else "", query.lower() if query else "")
+        start = self._cursors.open(cursor, binding=binding, expected_keys=_CURSOR_KEYS)
         scenes: list[Scene] = []
         for _ in range(_MAX_PAGES):
             page_params = {**params, "Limit": limit - len(scenes)}
@@ -87,4 +101,4 @@ class DynamoSceneRepository:
             start = answer.get("LastEvaluatedKey")
             if not start or len(scenes) >= limit:
                 break
-        return scenes, encode_cursor(start)
+        return scenes, self._cursors.seal(start, binding=binding)

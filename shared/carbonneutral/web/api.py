@@ -15,6 +15,13 @@ from carbonneutral.settings import get_settings
 from carbonneutral.web import problems
 
 _HOST = re.compile(r"^[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def over_https(forwarded_proto: str | None) -> bool:
+    """Whether a request came over HTTPS, by API Gateway's X-Forwarded-Proto (always there on AWS,
+    where it is https; the local gateway on 127.0.0.1 says http)."""
+    return (forwarded_proto or "https").split(",")[0].strip().lower() != "http"
 
 
 def public_origin(event: Any) -> str:
@@ -24,10 +31,9 @@ def public_origin(event: Any) -> str:
     if configured:
         return configured
     domain = str(event.request_context.domain_name or "")
-    proto = (event.headers.get("x-forwarded-proto") or "https").split(",")[0].strip().lower()
     if not _HOST.fullmatch(domain):
         raise InvalidInput("the request has no usable host", field="host", location="header")
-    return f"{'http' if proto == 'http' else 'https'}://{domain}"
+    return f"{'https' if over_https(event.headers.get('x-forwarded-proto')) else 'http'}://{domain}"
 
 
 class ApiRouter(APIGatewayHttpRouter):
@@ -44,9 +50,18 @@ class ApiRouter(APIGatewayHttpRouter):
 
 
 class ApiResolver(APIGatewayHttpResolver):
-    """APIGatewayHttpResolver that refuses oversized bodies before parsing them."""
+    """APIGatewayHttpResolver that refuses oversized bodies before parsing them, and the one place
+    every answer passes: over HTTPS each gets HSTS and each of its cookies is Secure."""
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        result = self._answer(event, context)
+        headers = event.get("headers") or {}
+        proto = next((str(v) for k, v in headers.items() if k.lower() == "x-forwarded-proto"), None)
+        if over_https(proto):
+            _secure(result)
+        return result
+
+    def _answer(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         limit = get_settings().max_body_bytes
         body = event.get("body") or ""
         size = (
@@ -65,6 +80,20 @@ class ApiResolver(APIGatewayHttpResolver):
             except ValueError:
                 return _raw_problem(400, "bad-request", "Bad request", "The body is not valid UTF-8")
         return super().resolve(event, context)
+
+
+def _secure(result: dict[str, Any]) -> None:
+    """HSTS, and Secure on every cookie. Here rather than where each cookie is made: the pages'
+    helpers do not see how the request came, and this sees every cookie of every function's pages."""
+    result["headers"] = {**(result.get("headers") or {}), "Strict-Transport-Security": HSTS}
+    cookies = result.get("cookies")
+    if cookies:
+        result["cookies"] = [
+            cookie
+            if any(part.strip().lower() == "secure" for part in str(cookie).split(";")[1:])
+            else f"{cookie}; Secure"
+            for cookie in cookies
+        ]
 
 
 def _raw_problem(status: int, slug: str, title: str, detail: str) -> dict[str, Any]:

@@ -218,6 +218,9 @@ SCENE_FORM_FIELDS = (
     ("airport", _("Nearest airport (IATA code, optional)")),
     ("starts_on", _("First day")),
     ("ends_on", _("Last day")),
+    ("expected_attendance", _("Expected participants (for the rating)")),
+    ("per_participant_kg", _("Footprint per participant in kg (optional: the kind's own estimate)")),
+    ("event_footprint_kg", _("The event's own footprint in kg (venue, energy, materials)")),
 )
 
 
@@ -233,7 +236,7 @@ def order_request_from_form(
             "kind": form.get("kind", "individual"),
             "hidden": form.get("hidden") == "on",
         },
-        "role": form.get("role", "participant"),
+        "role": "participant",  # the organizer's share is bought from the organizer's own pages
         "participant_id": participant_id,
     }
     try:
@@ -255,6 +258,10 @@ def scene_request_from_form(form: dict[str, str]) -> tuple[Any, dict[str, str]]:
         "airport": form.get("airport", "").strip().upper() or None,
         "starts_on": form.get("starts_on") or None,
         "ends_on": form.get("ends_on") or None,
+        **{
+            name: form.get(name, "").strip() or None
+            for name in ("expected_attendance", "per_participant_kg", "event_footprint_kg")
+        },
     }
     try:
         return SceneCreate.model_validate(raw), {}
@@ -265,4 +272,22 @@ def scene_request_from_form(form: dict[str, str]) -> tuple[Any, dict[str, str]]:
             errors.setdefault(
                 names.get(error.field, error.field) if error.field != "body" else "form", error.message
             )
+        return None, errors
+
+
+def event_order_from_form(form: dict[str, str], scene_id: str) -> tuple[OrderRequest | None, dict[str, str]]:
+    """The organizer's event-footprint form as an order request, or the messages beside its inputs."""
+    raw = {
+        "quantity_kg": form.get("quantity_kg", "").strip() or None,
+        "scene_id": scene_id,
+        "project_id": form.get("project_id", ""),
+        "beneficiary": {"name": form.get("name", "").strip(), "kind": "organization"},
+        "role": "organizer",
+    }
+    try:
+        return OrderRequest.model_validate(raw), {}
+    except ValidationError as exc:
+        errors = {e.field: e.message for e in field_errors([dict(e) for e in exc.errors()])}
+        if "body" in errors:  # neither a footprint nor a quantity: the quantity is what is missing
+            errors["quantity_kg"] = errors.pop("body")
         return None, errors

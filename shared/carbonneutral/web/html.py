@@ -104,7 +104,8 @@ def participant_of(event: Any) -> str | None:
 def page_cookie(
     name: str, value: str, *, max_age: int, path: str = "/", same_site: SameSite = SameSite.LAX_MODE
 ) -> Cookie:
-    """An HttpOnly cookie of the pages."""
+    """An HttpOnly cookie of the pages (made Secure by the resolver when the request is over HTTPS:
+    web/api.py, which sees how the request came)."""
     return Cookie(name, value, path=path, secure=False, http_only=True, max_age=max_age, same_site=same_site)
 
 

@@ -32,6 +32,9 @@ class SceneOut(BaseModel):
     calculator: list[CalculatorField] = Field(
         description="The activities the scene's calculator asks for, with defaults"
     )
+    expected_attendance: int | None = Field(description="Declared by the organizer; the rating's basis")
+    per_participant_kg: int = Field(description="The organizer's estimate, or the kind's own")
+    event_footprint_kg: int | None = Field(description="Declared by the organizer; the rating's basis")
     page_url: str
 
     @classmethod
@@ -50,6 +53,9 @@ class SceneOut(BaseModel):
             status=scene.status,
             radiative_forcing=scene.radiative_forcing,
             calculator=scene.calculator,
+            expected_attendance=scene.expected_attendance,
+            per_participant_kg=scene.participant_estimate_kg(),
+            event_footprint_kg=scene.event_footprint_kg,
             page_url=f"{base_url}/s/{scene.scene_id}",
         )
 
@@ -225,12 +231,16 @@ class SceneReportOut(BaseModel):
     scene_id: str
     name: LocalizedText
     status: SceneStatus
-    footprints: int = Field(description="Footprints calculated at the scene")
+    footprints: int = Field(description="Footprints calculated at the scene (not part of the rating)")
     footprint_kg: float
-    participant_orders: int
-    participants_kg: int
+    participant_orders: int = Field(description="Participants' footprint claims retired and counted")
+    participants_kg: float = Field(description="What they neutralized, each up to its footprint")
+    held_orders: int = Field(description="Claims too large to count until the organizer accepts them")
+    held_kg: float
     organizer_orders: int
     organizer_kg: int
+    explicit_orders: int = Field(description="Explicit amounts bought for the scene: on the boards only")
+    explicit_kg: int
     rating: Rating
     top_individuals: list[EntryOut]
     top_organizations: list[EntryOut]
@@ -245,9 +255,13 @@ class SceneReportOut(BaseModel):
             footprints=totals["footprints"],
             footprint_kg=totals["footprint_g"] / 1000,
             participant_orders=totals["participants_orders"],
-            participants_kg=totals["participants_kg"],
+            participants_kg=totals["participants_g"] / 1000,
+            held_orders=totals["held_orders"],
+            held_kg=totals["held_g"] / 1000,
             organizer_orders=totals["organizer_orders"],
             organizer_kg=totals["organizer_kg"],
+            explicit_orders=totals["explicit_orders"],
+            explicit_kg=totals["explicit_kg"],
             rating=report.rating,
             top_individuals=[EntryOut.of(e) for e in report.top_individuals],
             top_organizations=[EntryOut.of(e) for e in report.top_organizations],
@@ -272,14 +286,32 @@ class SceneReportOut(BaseModel):
             "footprint_kg",
             "participant_orders",
             "participants_kg",
+            "held_orders",
+            "held_kg",
             "organizer_orders",
             "organizer_kg",
+            "explicit_orders",
+            "explicit_kg",
         ):
             writer.writerow(["total", "", key, getattr(self, key)])
         writer.writerow(["total", "", "rating", self.rating.level])
+        writer.writerow(["total", "", "rating_target_kg", self.rating.target_kg])
+        writer.writerow(["total", "", "rating_share", self.rating.share])
         return out.getvalue()
 
 
 def _csv_safe(text: str) -> str:
     """Names go into spreadsheets: never let one start a formula."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+class HeldClaimOut(BaseModel):
+    order_id: str
+    footprint_id: str | None
+    kg: int = Field(description="Credits retired for it")
+    counted_kg: float = Field(description="What it adds to the participants' part once accepted")
+    retired_at: str
+
+
+class HeldClaimsOut(BaseModel):
+    items: list[HeldClaimOut]

@@ -64,7 +64,12 @@ def problem_body(
 
 
 def problem_response(
-    status: int, slug: str, title: str, detail: str, errors: list[FieldError] | None = None
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response[Any]:
     from aws_lambda_powertools.event_handler import Response
 
@@ -72,7 +77,7 @@ def problem_response(
         status_code=status,
         content_type=PROBLEM_JSON,
         body=problem_body(status, slug, title, detail, errors),
-        headers={"Cache-Control": "no-store"},
+        headers={"Cache-Control": "no-store", **(headers or {})},
     )
 
 
@@ -134,7 +139,9 @@ def register(app: Any) -> None:
             errors = [FieldError(field=exc.field, location=exc.location, message=exc.detail, type=exc.slug)]
         if exc.log_level:
             getattr(logger, exc.log_level)("dependency unavailable", extra={"problem": exc.slug})
-        return problem_response(exc.status, exc.slug, exc.title, exc.detail, errors)
+        retry_after = getattr(exc, "retry_after", None)
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+        return problem_response(exc.status, exc.slug, exc.title, exc.detail, errors, headers)
 
     @app.exception_handler(RequestValidationError)
     def _validation(exc: RequestValidationError) -> Response[Any]:

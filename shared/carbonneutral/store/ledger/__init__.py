@@ -7,11 +7,13 @@ Items (single table):
   PROJECT#{id} / RETIRED#{first}         a block retired in a beneficiary's name (never changes again)
   ORDER#{id} / ORDER                     the order; GSI1 lists pending reservations by expiry (sharded)
   IDEMPOTENCY#{sha256(key)} / IDEMPOTENCY  written in the same transaction as the order it guards
+  FOOTPRINT#{id} / CLAIM                 the one order that neutralizes a footprint (pending or retired)
+  HOLD#{sha256(client)}#{project} / HOLD kg one client holds unpaid in a project (bounded)
   PAYMENT#{provider}#{event_id} / EVENT  a provider event, applied once
   DEVELOPER#{id} / PAYOUT, ENTRY#…       money owed to the company that cut the emissions
   ORDER#{id} / REFUND#{event}            a payment that could not buy credits, due back to the buyer
 
-By concern: table.py (keys, transactions), blocks.py (projects, blocks, issuance, audit),
+By concern: table.py (keys, transactions), blocks.py (projects, blocks, issuance, audit), claims.py,
 orders.py (reservations, expiry), payments.py (payment events, retirement, refunds),
 payouts.py (what developers are owed). What a payment does is decided in domain/settlement.py.
 """

@@ -3,16 +3,16 @@ the per-client cap on unpaid reservations, and releasing what ran out unpaid."""
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from typing import Any
 
-from carbonneutral.domain.orders import Order, OrderStatus
+from carbonneutral.domain.orders import Order, OrderStatus, hold_limit
 from carbonneutral.domain.projects import SerialRange, take, take_spread
 from carbonneutral.domain.settlement import expiry
 from carbonneutral.errors import (
     Busy,
     Conflict,
+    FootprintClaimed,
     IdempotencyRace,
     InsufficientCredits,
     InvalidInput,
@@ -22,8 +22,9 @@ from carbonneutral.errors import (
 from carbonneutral.store import aws
 from carbonneutral.store.items import n, s
 from carbonneutral.store.ledger.blocks import CreditBlocks
+from carbonneutral.store.ledger.claims import Claims
+from carbonneutral.store.ledger.holds import Holds, hold_id
 from carbonneutral.store.ledger.table import (
-    CLIENT_WINDOW_S,
     IDEMPOTENCY_TTL,
     MAX_BLOCKS_PER_ORDER,
     RESERVATION_SHARDS,
@@ -36,7 +37,7 @@ from carbonneutral.store.ledger.table import (
 )
 
 
-class Orders(CreditBlocks):
+class Orders(CreditBlocks, Claims, Holds):
     def order(self, order_id: str) -> Order | None:
         item = aws.call(
             "ledger",
@@ -69,9 +70,14 @@ class Orders(CreditBlocks):
     ) -> Order:
         """Reserves the order's credits, lowest serials first, and records the order and its key.
 
-        Raises InsufficientCredits, Busy after repeated conflicts, or IdempotencyRace when another
-        request with the same key won.
+        With a `client`, what that client holds unpaid in the project stays within
+        `hold_limit(client_cap_kg, …)`, or the order is refused with TooManyReservations.
+
+        Raises InsufficientCredits, FootprintClaimed, TooManyReservations, Busy after repeated
+        conflicts, or IdempotencyRace when another request with the same key won.
         """
+        hold = hold_id(client, order.project_id) if client else None
+        order = order.model_copy(update={"hold": hold})
         for attempt in range(self._max_attempts):
             found = self.project(order.project_id)
             if found is None:
@@ -81,6 +87,18 @@ class Orders(CreditBlocks):
                 raise InsufficientCredits(
                     f"{order.project_id} has {inventory.available_kg} kg available; the order needs {order.quantity_kg} kg"
                 )
+            room = None
+            if hold:
+                held, until = self.held(hold)
+                room = hold_limit(client_cap_kg, inventory.available_kg, held)
+                if held + order.quantity_kg > room:
+                    wait = int((until - now).total_seconds()) if until else 0
+                    raise TooManyReservations(
+                        f"this client holds {held} kg of {order.project_id} unpaid and may hold at most "
+                        f"{room} kg; pay for those orders or let them run out",
+                        retry_after=max(wait, 1),
+                        field="quantity_kg",
+                    )
             available = self.blocks(order.project_id, "AVAILABLE", limit=MAX_BLOCKS_PER_ORDER)
             # Lowest serials first; once buyers collide, spread out over the available blocks.
             picked = (
@@ -99,20 +117,19 @@ class Orders(CreditBlocks):
             reserved = order.model_copy(update={"reserved": [part for _, part in picked]})
             try:
                 items = self._reservation_items(reserved, picked, idempotency_key, fingerprint, now)
-                capped = bool(client) and client_cap_kg > 0
-                if capped:
-                    items.append(self._client_window(str(client), order.quantity_kg, now, client_cap_kg))
+                if room is not None:
+                    items.append(self._hold_add(reserved, room))
                 self._transact(items)
                 return reserved
             except TransactionCancelled as exc:
                 if exc.codes[0] == "ConditionalCheckFailed":
                     raise IdempotencyRace from exc
-                if capped and exc.codes[-1] == "ConditionalCheckFailed":
-                    raise TooManyReservations(
-                        f"this client reserved {client_cap_kg} kg or more in the last half hour; "
-                        "pay or let those orders expire first"
+                if order.footprint_id and exc.codes[2:3] == ["ConditionalCheckFailed"]:
+                    raise FootprintClaimed(
+                        f"footprint {order.footprint_id} already has an order, pending or retired",
+                        field="footprint_id",
                     ) from exc
-                self._backoff(attempt)
+                self._backoff(attempt)  # credits or the client's hold changed meanwhile: look again
         raise Busy("the project's credits are in high demand; try again in a moment")
 
     def _reservation_items(
@@ -147,6 +164,8 @@ class Orders(CreditBlocks):
             },
             self._move_counter(order.project_id, "available_kg", "reserved_kg", q),
         ]
+        if order.footprint_id:  # one claim per footprint: a second order for it cannot be written
+            items.insert(2, self._claim_put(order))
         for block, part in picked:
             unchanged = {
                 "ConditionExpression": "#last = :last",
@@ -181,27 +200,6 @@ class Orders(CreditBlocks):
                 rest = SerialRange(first=part.last + 1, last=block.last)
                 items.append(self._put_block(order.project_id, "AVAILABLE", rest))
         return items
-
-    def _client_window(self, client: str, q: int, now: datetime, cap_kg: int) -> dict[str, Any]:
-        """Counts what one client reserves per half hour, so a flood of unpaid orders cannot
-        starve a project. The first order of a window may be any size (an organizer's event)."""
-        window = int(now.timestamp()) // CLIENT_WINDOW_S
-        digest = hashlib.sha256(client.encode()).hexdigest()[:32]
-        return {
-            "Update": {
-                "TableName": self._table,
-                "Key": {"PK": s(f"CLIENT#{digest}#{window}"), "SK": s("RESERVATIONS")},
-                "UpdateExpression": "ADD reserved_kg :q SET expires_at = :expires, #type = :type",
-                "ConditionExpression": "attribute_not_exists(reserved_kg) OR reserved_kg <= :room",
-                "ExpressionAttributeNames": {"#type": "type"},
-                "ExpressionAttributeValues": {
-                    ":q": n(q),
-                    ":room": n(cap_kg - q),
-                    ":expires": n((window + 2) * CLIENT_WINDOW_S),
-                    ":type": s("client_window"),
-                },
-            }
-        }
 
     def _order_item(self, order: Order) -> dict[str, Any]:
         item = {
@@ -239,6 +237,8 @@ class Orders(CreditBlocks):
             self._move_counter(order.project_id, "reserved_kg", "available_kg", q),
         ]
         items += self._move_reserved(order, "AVAILABLE")
+        items += self._claim_release(order)
+        items += self._hold_release(order)
         return items
 
     def expire(self, order_id: str) -> bool:

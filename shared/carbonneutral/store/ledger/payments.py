@@ -19,7 +19,7 @@ from carbonneutral.store import aws
 from carbonneutral.store.items import n, s
 from carbonneutral.store.ledger.orders import Orders
 from carbonneutral.store.ledger.payouts import Payouts
-from carbonneutral.store.ledger.table import block_key, iso
+from carbonneutral.store.ledger.table import block_key, claim_key, iso
 
 # Given the retired order and its project: (certificate id, signed certificate document).
 Certify = Callable[[Order, Project], tuple[str, dict[str, Any]]]
@@ -152,6 +152,25 @@ class Payments(Orders, Payouts):
         ]
         if certificate_item:
             items.append(certificate_item)
+        items += self._hold_release(order)
+        if order.footprint_id:  # the footprint's claim now points at what was retired for it
+            claim: dict[str, Any] = {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": claim_key(order.footprint_id),
+                    "UpdateExpression": "SET #status = :retired, order_id = :order, #type = :type"
+                    + (", certificate_id = :cert" if retired.certificate_id else ""),
+                    "ConditionExpression": "attribute_not_exists(PK) OR order_id = :order",
+                    "ExpressionAttributeNames": {"#status": "status", "#type": "type"},
+                    "ExpressionAttributeValues": {
+                        ":retired": s(OrderStatus.retired.value),
+                        ":order": s(order.order_id),
+                        ":type": s("footprint_claim"),
+                        **({":cert": s(retired.certificate_id)} if retired.certificate_id else {}),
+                    },
+                }
+            }
+            items.append(claim)
         if contribute is not None:  # leaderboards and the scene's rating move with the retirement
             items.extend(contribute(retired))
         return items, retired
@@ -214,3 +233,23 @@ class Payments(Orders, Payouts):
             and found[r.first]["order_id"]["S"] == order_id
             for r in ranges
         )
+
+    def retired_orders(self) -> list[Order]:
+        """Every retired order (a scan: for the audit, never for a request)."""
+        found: list[Order] = []
+        start = None
+        while True:
+            page: dict[str, Any] = {
+                "TableName": self._table,
+                "FilterExpression": "#type = :order AND #status = :retired",
+                "ExpressionAttributeNames": {"#type": "type", "#status": "status"},
+                "ExpressionAttributeValues": {":order": s("order"), ":retired": s(OrderStatus.retired.value)},
+                "ConsistentRead": True,
+            }
+            if start:
+                page["ExclusiveStartKey"] = start
+            answer = aws.call("ledger", self.client.scan, **page)
+            found += [Order.model_validate_json(item["body"]["S"]) for item in answer.get("Items", [])]
+            start = answer.get("LastEvaluatedKey")
+            if not start:
+                return found

@@ -17,10 +17,10 @@ from carbonneutral.store.items import s
 
 RESERVATION_SHARDS = 8
 # 2 items per block, in a transaction of at most 100 items that also holds the order, event,
-# counters, payout, certificate and up to 17 leaderboard and rating updates.
+# counter, payout (2), certificate, the footprint's claim, the client's hold and up to 18
+# leaderboard and rating items: 70 + 26 = 96.
 MAX_BLOCKS_PER_ORDER = 35
 IDEMPOTENCY_TTL = timedelta(hours=24)
-CLIENT_WINDOW_S = 30 * 60
 _rng = random.Random()  # noqa: S311 - spreads load, not a secret
 
 
@@ -34,6 +34,10 @@ def block_key(project_id: str, state: str, first: int) -> dict[str, Any]:
 
 def order_key(order_id: str) -> dict[str, Any]:
     return {"PK": s(f"ORDER#{order_id}"), "SK": s("ORDER")}
+
+
+def claim_key(footprint_id: str) -> dict[str, Any]:
+    return {"PK": s(f"FOOTPRINT#{footprint_id}"), "SK": s("CLAIM")}
 
 
 def idempotency_key(key: str) -> dict[str, Any]:
