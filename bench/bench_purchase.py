@@ -48,7 +48,9 @@ class Context:
         return 15_000
 
 
-def buyer(env: dict[str, str], secret: str, project_id: str, count: int, barrier: Any, results: Any) -> None:
+def buyer(
+    env: dict[str, str], secret: str, project_id: str, count: int, barrier: Any, results: Any, index: int
+) -> None:
     os.environ.update(env)
     os.dup2(
         os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno()
@@ -65,8 +67,13 @@ def buyer(env: dict[str, str], secret: str, project_id: str, count: int, barrier
     sandbox, ledger = SandboxProvider(secret), services.ledger()
 
     def call(path: str, body: str, headers: dict[str, str]) -> dict[str, Any]:
+        # each buyer from an address of its own, as people buying are: each has its own client hold
         _, event = event_for(
-            "POST", path, body=body.encode(), headers={"content-type": "application/json", **headers}
+            "POST",
+            path,
+            body=body.encode(),
+            headers={"content-type": "application/json", **headers},
+            client_ip=f"198.51.100.{index + 1}",
         )
         return lambda_handler(event, Context())  # type: ignore[no-any-return]
 
@@ -113,9 +120,10 @@ def main() -> None:
             project_id = "cdcer-chengdu-green-commute" if buyers == 32 else "cdcer-sichuan-biogas"
             procs = [
                 ctx.Process(
-                    target=buyer, args=(stack.environ, secret, project_id, count // buyers, barrier, results)
+                    target=buyer,
+                    args=(stack.environ, secret, project_id, count // buyers, barrier, results, index),
                 )
-                for _ in range(buyers)
+                for index in range(buyers)
             ]
             for proc in procs:
                 proc.start()

@@ -130,6 +130,31 @@ def test_an_expired_or_cancelled_order_frees_its_footprint(invoke, stack, owner)
     assert rating(invoke, scene_id)["participants_kg"] == footprint_kg(invoke, fp)
 
 
+def test_a_failed_order_frees_its_footprint(invoke, stack, owner) -> None:
+    from decimal import Decimal
+
+    from carbonneutral.domain.money import Money
+    from carbonneutral.payments.sandbox import SandboxProvider
+    from carbonneutral.services import ledger
+
+    scene_id = new_scene(invoke, owner, **DECLARED)
+    fp = footprint(invoke, scene_id, HOTEL_2_NIGHTS)["footprint_id"]
+    placed = order(invoke, {"footprint_id": fp}).json()
+    # a payment of the wrong amount cannot buy the credits: the order fails and its money is due back
+    body, headers = SandboxProvider(stack.secret("sandbox-webhook-secret")).event_for(
+        ledger().order(placed["order_id"]), amount=Money(amount=Decimal("0.01"))
+    )
+    paid = invoke(
+        "POST",
+        "/v1/payments/sandbox/webhook",
+        body=body.encode(),
+        headers={**headers, "content-type": "application/json"},
+    )
+    assert paid.json()["outcome"] == "refund_due"
+    assert ledger().claim(fp) is None
+    assert order(invoke, {"footprint_id": fp}).status == 201
+
+
 def test_neutralize_it_on_a_neutralized_footprint_leads_to_its_certificate(invoke, stack, owner) -> None:
     scene_id = new_scene(invoke, owner, **DECLARED)
     fp = footprint(invoke, scene_id, HOTEL_2_NIGHTS)["footprint_id"]
