@@ -8,7 +8,7 @@ import secrets
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.shared.cookies import Cookie
 from carbonneutral import services
-from carbonneutral.domain.orders import OrderStatus, is_order_id
+from carbonneutral.domain.orders import Order, OrderStatus, is_order_id
 from carbonneutral.domain.scenes import is_scene_id
 from carbonneutral.errors import DomainError, FootprintClaimed
 from carbonneutral.observability import logger
@@ -58,9 +58,7 @@ def _claimed(footprint_id: str, lang: str) -> Response[str] | None:
         and order.participant_id == participant_of(router.current_event)
     )
     if mine and order is not None and status is OrderStatus.pending_payment:
-        token = service.token_for(order)
-        checkout = service.checkout_url(order, token, router.base_url(), lang) or f"/checkout/{order_id}"
-        return redirect(checkout, cookies=[_token_cookie(order_id, token)])
+        return _to_checkout(order, lang)
     body = render(
         "claimed.html", lang, footprint_id=footprint_id, pending=status is OrderStatus.pending_payment
     )
@@ -93,11 +91,7 @@ def neutralize_submit(footprint_id: str) -> Response[str]:
                 raise  # not the buyer's mistake: answered as a problem, not as a form error
             errors = {exc.field or "form": exc.detail}
         else:
-            token = service.token_for(order)
-            checkout = (
-                service.checkout_url(order, token, router.base_url(), lang) or f"/checkout/{order.order_id}"
-            )
-            return redirect(checkout, cookies=[_token_cookie(order.order_id, token)])
+            return _to_checkout(order, lang)
     return _neutralize_page(footprint_id, lang, form, errors, 422)
 
 
@@ -150,6 +144,14 @@ def checkout_pay(order_id: str) -> Response[str]:
 
 
 ORDER_TOKEN_COOKIE = "order_token"  # noqa: S105 - the cookie's name, not a secret
+
+
+def _to_checkout(order: Order, lang: str) -> Response[str]:
+    """To where the buyer pays the order, its token kept in the order's own cookie."""
+    service = services.purchase_service()
+    token = service.token_for(order)
+    checkout = service.checkout_url(order, token, router.base_url(), lang) or f"/checkout/{order.order_id}"
+    return redirect(checkout, cookies=[_token_cookie(order.order_id, token)])
 
 
 def _token_cookie(order_id: str, token: str) -> Cookie:
@@ -217,11 +219,7 @@ def neutralize_event_submit(scene_id: str) -> Response[str]:
                 raise
             errors = {exc.field or "form": exc.detail}
         else:
-            token = service.token_for(order)
-            checkout = (
-                service.checkout_url(order, token, router.base_url(), lang) or f"/checkout/{order.order_id}"
-            )
-            return redirect(checkout, cookies=[_token_cookie(order.order_id, token)])
+            return _to_checkout(order, lang)
     return _event_page(scene_id, lang, form, errors, 422)
 
 

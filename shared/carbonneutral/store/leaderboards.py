@@ -130,21 +130,9 @@ class Leaderboards:
         return items
 
     def _stats_update(self, scene_id: str, spread_by: str, deltas: dict[str, int]) -> dict[str, Any]:
-        names = {f"#c{i}": name for i, name in enumerate(deltas)}
-        values = {f":d{i}": n(delta) for i, delta in enumerate(deltas.values())}
-        adds = ", ".join(f"#c{i} :d{i}" for i in range(len(deltas)))
-        return {
-            "Update": {
-                "TableName": self._table,
-                "Key": {
-                    "PK": s(f"SCENESTATS#{scene_id}#{zlib.crc32(spread_by.encode()) % SHARDS}"),
-                    "SK": s("STATS"),
-                },
-                "UpdateExpression": f"ADD {adds} SET #type = :type",
-                "ExpressionAttributeNames": {**names, "#type": "type"},
-                "ExpressionAttributeValues": {**values, ":type": s("scene_stats")},
-            }
-        }
+        """Adds to one of the scene's sharded totals (the shard picked by `spread_by`)."""
+        pk = s(f"SCENESTATS#{scene_id}#{zlib.crc32(spread_by.encode()) % SHARDS}")
+        return self._counter_update(pk, "STATS", deltas, kind="scene_stats")
 
     def held(self, scene_id: str) -> list[dict[str, Any]]:
         """The scene's footprint claims awaiting its organizer, oldest first."""
@@ -258,34 +246,27 @@ class Leaderboards:
                 items.append(self._counter_update(pk, f"F#{b_old}", {f"s{old}": -1}))
         return items
 
-    def _counter_update(self, pk: dict[str, Any], sk: str, deltas: dict[str, int]) -> dict[str, Any]:
+    def _counter_update(
+        self, pk: dict[str, Any], sk: str, deltas: dict[str, int], kind: str | None = None
+    ) -> dict[str, Any]:
         names = {f"#c{i}": name for i, name in enumerate(deltas)}
         values = {f":d{i}": n(delta) for i, delta in enumerate(deltas.values())}
         adds = ", ".join(f"#c{i} :d{i}" for i in range(len(deltas)))
+        if kind:  # the item's type, for whoever reads the table
+            names["#type"], values[":type"] = "type", s(kind)
         return {
             "Update": {
                 "TableName": self._table,
                 "Key": {"PK": pk, "SK": s(sk)},
-                "UpdateExpression": f"ADD {adds}",
+                "UpdateExpression": f"ADD {adds}" + (" SET #type = :type" if kind else ""),
                 "ExpressionAttributeNames": names,
                 "ExpressionAttributeValues": values,
             }
         }
 
     def add_footprint(self, scene_id: str, footprint_id: str, total_g: int) -> dict[str, Any]:
-        """The transaction item that counts a scene footprint towards the scene's rating."""
-        return {
-            "Update": {
-                "TableName": self._table,
-                "Key": {
-                    "PK": s(f"SCENESTATS#{scene_id}#{zlib.crc32(footprint_id.encode()) % SHARDS}"),
-                    "SK": s("STATS"),
-                },
-                "UpdateExpression": "ADD footprint_g :g, footprints :one SET #type = :type",
-                "ExpressionAttributeNames": {"#type": "type"},
-                "ExpressionAttributeValues": {":g": n(total_g), ":one": n(1), ":type": s("scene_stats")},
-            }
-        }
+        """The transaction item that counts a scene footprint in the scene's figures (not its rating)."""
+        return self._stats_update(scene_id, footprint_id, {"footprint_g": total_g, "footprints": 1})
 
     # ---- reads ----
 
