@@ -65,8 +65,9 @@ def update_scene(scene_id: SceneId, changes: Annotated[SceneUpdate, Body()]) -> 
     "/v1/scenes/<scene_id>/close",
     tags=["organize"],
     summary="Close a scene",
-    description=f"A closed scene takes no new footprints; its figures are final. {AUTH}",
-    responses=problem_responses(401, 403, 404),
+    description="A closed scene takes no new footprints or orders and no changes; its figures are final. "
+    f"Closing it again changes nothing. {AUTH}",
+    responses=problem_responses(401, 403, 404, 409),
 )
 def close_scene(scene_id: SceneId) -> SceneOut:
     return SceneOut.of(services.organizer_service().close_scene(scene_id, _organizer()), router.base_url())

@@ -59,8 +59,11 @@ def leaderboard_entry(
     "/v1/scenes/<scene_id>/rating",
     tags=["rank"],
     summary="A scene's carbon-neutral rating",
-    description="The share of the scene's calculated footprint that was neutralized, and its level "
-    "(bronze 25 %, silver 50 %, gold 75 %, carbon neutral 100 %).",
+    description="Paid neutralization against what the organizer declared: target = expected attendance x "
+    "per-participant estimate + the event's own footprint; participants' footprint claims count up to their "
+    "footprint and together up to their part, the organizer's own orders up to the event footprint, the rest "
+    "is reported as uncounted. Calculations are not part of it. Levels: bronze 25 %, silver 50 %, gold 75 %, "
+    "carbon neutral 100 % of the target; a scene without declarations is not rated.",
     responses=problem_responses(404),
 )
 def scene_rating(

@@ -131,6 +131,11 @@ class FootprintClaimed(Conflict):
     title = "This footprint is already being neutralized, or was"
 
 
+class DeclarationShrinks(Conflict):
+    slug = "declaration-shrinks"
+    title = "A declaration the rating counts against may not shrink"
+
+
 class NotRated(Conflict):
     slug = "not-rated"
     title = "The scene has not reached a rating level"

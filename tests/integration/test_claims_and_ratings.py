@@ -298,10 +298,16 @@ def test_a_hidden_organization_stays_hidden_and_keeps_its_name(invoke, stack, ow
         stack,
         {"quantity_kg": 1, "scene_id": scene_id, "participant_id": mallory},
         name="ＯＰＥＮ\u200b co",
+        hidden=True,  # nor can anyone else hide it
         **org,
     )
     board = invoke("GET", f"/v1/leaderboards/scene:{scene_id}?entity=organization").json()["entries"]
     assert [(e["name"], e["hidden"], e["kg"]) for e in board] == [(None, True, 4), ("Open Co", False, 3)]
+    # a hidden entry is not confirmed to whoever guesses its name and derives its id
+    hidden_id, open_id = board[0]["entry_id"], board[1]["entry_id"]
+    entry = f"/v1/leaderboards/scene:{scene_id}/entries/{{}}?entity=organization"
+    assert invoke("GET", entry.format(hidden_id)).status == 404
+    assert invoke("GET", entry.format(open_id)).json()["entry"]["name"] == "Open Co"
     buy(invoke, stack, {"quantity_kg": 1, "scene_id": scene_id, "participant_id": me}, name="OPEN CO", **org)
     board = invoke("GET", f"/v1/leaderboards/scene:{scene_id}?entity=organization").json()["entries"]
     assert ("OPEN CO", 4) in [(e["name"], e["kg"]) for e in board]  # its own buyer renames it
@@ -314,6 +320,28 @@ def test_names_are_normalized_before_display_and_signing(invoke, stack, owner) -
     done = invoke("GET", f"/v1/orders/{paid['order_id']}?token={paid['order_token']}").json()
     certificate = invoke("GET", f"/v1/certificates/{done['certificate_id']}").json()
     assert certificate["beneficiary"] == "Alicegnp.exe Bob"
+
+
+def test_declarations_may_grow_but_not_shrink_once_neutralization_counts(invoke, stack, owner) -> None:
+    scene_id = new_scene(invoke, owner, **DECLARED)
+    change = f"/v1/scenes/{scene_id}"
+    # before anything counts, the organizer may correct them either way
+    assert invoke("PATCH", change, json_body={"per_participant_kg": 90}, headers=owner).status == 200
+    fp = footprint(invoke, scene_id, HOTEL_2_NIGHTS)["footprint_id"]
+    buy(invoke, stack, {"footprint_id": fp})
+    before = rating(invoke, scene_id)
+    for field, smaller in (
+        ("expected_attendance", 1),
+        ("per_participant_kg", 50),
+        ("event_footprint_kg", 10),
+    ):
+        refused = invoke("PATCH", change, json_body={field: smaller}, headers=owner)
+        assert refused.status == 409 and refused.json()["type"] == "/problems/declaration-shrinks", (
+            refused.body
+        )
+        assert refused.json()["errors"][0]["field"] == field
+    assert rating(invoke, scene_id) == before  # a smaller target would have raised it for free
+    assert invoke("PATCH", change, json_body={"expected_attendance": 3}, headers=owner).status == 200
 
 
 # ---- audit ----

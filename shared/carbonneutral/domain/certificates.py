@@ -151,9 +151,8 @@ class CertificateIssuer:
 # An organizer's certificate for a scene that reached a level: signed like a personal one, with the
 # figures of the rating as strings of kilograms (a signed document holds no floats).
 EVENT_SCHEMA = "carbon-neutral-event-certificate/1"
-EVENT_FIGURES = (
+EVENT_FIGURES = (  # and the period, for a scene with dates (an undated one states the day of issue)
     "level",
-    "period",
     "expected_attendance",
     "per_participant_kg",
     "event_footprint_kg",

@@ -63,14 +63,11 @@ class Beneficiary(BaseModel):
     kind: Literal["individual", "organization"] = "individual"
     hidden: bool = Field(default=False, description="Hide the name on public leaderboards")
 
-    @field_validator("name", mode="before")
-    @classmethod
-    def _normalized(cls, value: object) -> object:
-        if not isinstance(value, str):
-            return value
-        if any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in value):
+    @model_validator(mode="after")
+    def _printable(self) -> Beneficiary:
+        if not self.name.strip() or any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in self.name):
             raise ValueError("name must be printable text")
-        return normalize_name(value)
+        return self
 
 
 class OrderRequest(BaseModel):
@@ -89,6 +86,16 @@ class OrderRequest(BaseModel):
     scene_id: SceneId | None = Field(
         default=None, description="For an explicit quantity: the scene it neutralizes"
     )
+
+    @field_validator("beneficiary", mode="before")
+    @classmethod
+    def _normalized_name(cls, value: object) -> object:
+        """Names are normalized as they come in (orders stored earlier are read as they were)."""
+        if isinstance(value, dict) and isinstance(value.get("name"), str):
+            name = value["name"]
+            if not any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in name):  # else refused as it is
+                return {**value, "name": normalize_name(name)}
+        return value
 
     @model_validator(mode="after")
     def _one_quantity(self) -> OrderRequest:

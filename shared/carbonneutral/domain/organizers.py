@@ -33,7 +33,15 @@ from carbonneutral.domain.types import (
     LocalizedText,
     Longitude,
 )
-from carbonneutral.errors import Busy, Forbidden, InvalidInput, NotFound, NotRated, SceneClosed
+from carbonneutral.errors import (
+    Busy,
+    DeclarationShrinks,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    NotRated,
+    SceneClosed,
+)
 
 _TOKEN = re.compile(r"^cnk_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})$")
 
@@ -221,11 +229,32 @@ class OrganizerService:
         if scene.status is SceneStatus.closed:
             raise SceneClosed(f"scene {scene_id!r} is closed: its figures and declarations are final")
         updated = apply_update(scene, changes)
-        self._organizers.replace_scene(updated, organizer_id)  # only if it is still theirs
+        self._refuse_shrinking(scene, updated)
+        self._organizers.replace_scene(updated, organizer_id)  # only if it is still theirs, and open
         return updated
 
+    def _refuse_shrinking(self, scene: Scene, updated: Scene) -> None:
+        """Once neutralization counts towards the rating, the declarations it is measured against
+        may grow but not shrink: a smaller target would raise the rating without a purchase."""
+        totals = self._figures.scene_totals(scene.scene_id)
+        if not any(totals.get(f"{part}_orders", 0) for part in ("participants", "organizer", "held")):
+            return
+        for field, before, after in (
+            ("expected_attendance", scene.expected_attendance, updated.expected_attendance),
+            ("per_participant_kg", scene.participant_estimate_kg(), updated.participant_estimate_kg()),
+            ("event_footprint_kg", scene.event_footprint_kg, updated.event_footprint_kg),
+        ):
+            if before is not None and (after is None or after < before):
+                raise DeclarationShrinks(
+                    f"{field} may not go below {before} now that neutralization counts towards the rating",
+                    field=field,
+                )
+
     def close_scene(self, scene_id: str, organizer_id: str) -> Scene:
-        closed = self.owned(scene_id, organizer_id).model_copy(update={"status": SceneStatus.closed})
+        scene = self.owned(scene_id, organizer_id)
+        if scene.status is SceneStatus.closed:
+            return scene  # closing twice changes nothing
+        closed = scene.model_copy(update={"status": SceneStatus.closed})
         self._organizers.replace_scene(closed, organizer_id)
         return closed
 
@@ -286,12 +315,16 @@ class OrganizerService:
                 issuer=issuer,
                 kid=key.kid,
             )
+            before = (
+                EventCertificate.model_validate({k: v for k, v in current.items() if k != "signature"})
+                if current is not None
+                else None
+            )
             if (
                 current is not None
-                and EventCertificate.model_validate(
-                    {k: v for k, v in current.items() if k != "signature"}
-                ).figures()
-                == draft.figures()
+                and before is not None
+                and before.figures() == draft.figures()
+                and (scene.starts_on is None or before.period == draft.period)
             ):
                 return current, False
             document = draft.document()

@@ -222,7 +222,9 @@ class RankingService:
         self, board: str, entity: str, period: str, entry_id: str
     ) -> tuple[Entry, Entry | None, Entry | None]:
         found = self._boards.ranked_with_neighbours(board, entity, period, entry_id)
-        if found is None:
+        # A hidden entry is not looked up by its id: an organization's id is derived from its name,
+        # so answering would tell whoever guesses the name that it is there, and with how much.
+        if found is None or found[0].name is None:
             raise NotFound(f"no entry {entry_id!r} on {board} ({entity}, {period})")
         return found
 
@@ -272,7 +274,7 @@ def scene_breaches(
                 problems.append(
                     f"order {order.order_id} counts {order.counted_g()} g of a {stored} g footprint"
                 )
-        if part == "organizer" and order.organizer_id and order.organizer_id != scene.organizer_id:
+        if part == "organizer" and order.organizer_id != scene.organizer_id:  # None: placed by anyone
             problems.append(f"order {order.order_id} counts as organizer but {order.organizer_id} is not")
         if part == "held" and order.order_id not in held_orders:
             part = "participants"  # the organizer accepted it

@@ -198,10 +198,13 @@ class Leaderboards:
         new = (old or 0) + order.quantity_kg
         condition = ("attribute_not_exists(PK)", {}) if old is None else ("kg = :old", {":old": n(old)})
         buyer = buyer_of(order)
-        # A hidden entry stays hidden; how it is named changes only with an order of the same buyer.
-        hidden = order.beneficiary.hidden or bool(found and found.get("hidden", {}).get("BOOL"))
+        # A hidden entry stays hidden. How an entry shows (its name, hiding it) changes only with an
+        # order of the buyer who created it: anyone else's order adds its kg and nothing more.
         owner = found.get("owner", {}).get("S") if found else buyer
-        name = order.beneficiary.name if found is None or (buyer and owner == buyer) else found["name"]["S"]
+        owned = found is None or bool(buyer and owner == buyer)
+        was_hidden = bool(found and found.get("hidden", {}).get("BOOL"))
+        hidden = was_hidden or (order.beneficiary.hidden and owned)
+        name = order.beneficiary.name if owned else found["name"]["S"]  # type: ignore[index]
         items: list[dict[str, Any]] = [
             {
                 "Update": {

@@ -8,7 +8,7 @@ from typing import Any
 from carbonneutral.domain.organizers import ApiKey
 from carbonneutral.domain.scenes import Scene
 from carbonneutral.domain.sessions import OrganizerSession
-from carbonneutral.errors import Conflict, Forbidden
+from carbonneutral.errors import Conflict, SceneClosed
 from carbonneutral.store import aws
 from carbonneutral.store.items import n, s
 from carbonneutral.store.scenes import scene_item
@@ -116,7 +116,8 @@ class OrganizerStore:
             raise
 
     def replace_scene(self, scene: Scene, organizer_id: str) -> None:
-        """Writes the scene only if it is still this organizer's (no read-then-write race)."""
+        """Writes the scene only if it is still this organizer's and still open (no read-then-write
+        race: a change racing the close neither reopens the scene nor lands after it)."""
         from botocore.exceptions import ClientError
 
         try:
@@ -125,10 +126,14 @@ class OrganizerStore:
                 self.client.put_item,
                 TableName=self._table,
                 Item=scene_item(scene),
-                ConditionExpression="organizer_id = :me",
-                ExpressionAttributeValues={":me": s(organizer_id)},
+                # scenes written before `status` was an attribute of their own count as open
+                ConditionExpression="organizer_id = :me AND (attribute_not_exists(#status) OR #status = :open)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":me": s(organizer_id), ":open": s("open")},
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise Forbidden("this scene belongs to another organizer") from exc
+                raise SceneClosed(
+                    f"scene {scene.scene_id!r} is closed, or no longer this organizer's: nothing changed"
+                ) from exc
             raise

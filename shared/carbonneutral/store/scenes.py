@@ -32,6 +32,7 @@ def scene_item(scene: Scene) -> dict[str, Any]:
         "GSI1SK": s(f"{scene.kind.value}#{scene.scene_id}"),
         "search": s(search),
         "organizer_id": s(scene.organizer_id or "-"),
+        "status": s(scene.status.value),  # what a change is conditioned on (body is opaque to conditions)
         "body": s(scene.model_dump_json(by_alias=True)),
     }
 

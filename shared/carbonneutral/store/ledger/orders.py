@@ -92,11 +92,15 @@ class Orders(CreditBlocks, Claims, Holds):
                 held, until = self.held(hold)
                 room = hold_limit(client_cap_kg, inventory.available_kg, held)
                 if held + order.quantity_kg > room:
-                    wait = int((until - now).total_seconds()) if until else 0
+                    # When the client's own reservations run out; holding none, when everyone else's
+                    # reservations taken now will have, freeing what the share is measured on.
+                    wait = (until or order.reserved_until) - now
+                    bound = f", and never more than {client_cap_kg} kg" if client_cap_kg else ""
                     raise TooManyReservations(
-                        f"this client holds {held} kg of {order.project_id} unpaid and may hold at most "
-                        f"{room} kg; pay for those orders or let them run out",
-                        retry_after=max(wait, 1),
+                        f"one client may hold at most {room} kg of {order.project_id} unpaid now (a fifth "
+                        f"of what is free{bound}); this client holds {held} kg: order at most "
+                        f"{max(room - held, 0)} kg, pay for what it holds, or try again later",
+                        retry_after=max(int(wait.total_seconds()), 1),
                         field="quantity_kg",
                     )
             available = self.blocks(order.project_id, "AVAILABLE", limit=MAX_BLOCKS_PER_ORDER)
