@@ -256,10 +256,23 @@ class Smoke:
             self.report(True, "no leaderboard entries yet: an entry's rank is not checked")
             return
         route = "/v1/leaderboards/{board}/entries/{entry_id}"
-        ranked = self.get_json(f"/v1/leaderboards/global/entries/{entries[0]['entry_id']}", route)
-        self.report(
-            ranked.get("entry", {}).get("rank") == 1, "the top entry ranks first", ranked.get("entry")
-        )
+        shown = [e for e in entries if not e.get("hidden")]
+        hidden = [e for e in entries if e.get("hidden")]
+        if shown:  # the first entry with a name has the rank the board shows it at
+            ranked = self.get_json(f"/v1/leaderboards/global/entries/{shown[0]['entry_id']}", route)
+            self.report(
+                ranked.get("entry", {}).get("rank") == shown[0]["rank"],
+                "an entry's own rank is the board's",
+                ranked.get("entry"),
+            )
+        if hidden:  # a hidden entry is not served by its id (this check's own order is hidden)
+            self.request(
+                "GET",
+                f"/v1/leaderboards/global/entries/{hidden[0]['entry_id']}",
+                route,
+                expect=404,
+                check="application/problem+json",
+            )
 
 
 def run(base: str, out: Any = sys.stdout) -> Smoke:
