@@ -3,6 +3,9 @@
   python -m infrastructure.admin [--local] import-issuance FILE   # JSON like seed/projects.json, or CSV
   python -m infrastructure.admin [--local] audit                  # exit 1 when any invariant is broken
   python -m infrastructure.admin [--local] payouts
+  python -m infrastructure.admin [--local] refunds [--order ORDER_ID] [--list]   # pay refunds due back
+  python -m infrastructure.admin [--local] statement DEVELOPER_ID [--period 2026-11] [--format csv|json]
+  python -m infrastructure.admin [--local] mark-paid DEVELOPER_ID --amount 120.50 --reference BANK_REF [--period 2026-11]
   python -m infrastructure.admin [--local] create-organizer-key ORGANIZER_ID --name NAME   # prints the key once
   python -m infrastructure.admin [--local] revoke-organizer-key KEY_ID
   python -m infrastructure.admin [--local] init-secrets [--path /carbon-neutral] [--kid cert-1]   # before deploying
@@ -10,7 +13,8 @@
   python -m infrastructure.admin [--local] rotate-certificate-key --kid cert-2 [--path /carbon-neutral]
 
 Against AWS, set TABLE_NAME (the stack's TableName output) and the usual AWS credentials; the
-secret commands need only the credentials and the region.
+secret commands need only the credentials and the region; `refunds` also PAYMENT_PROVIDER and
+SECRETS_PATH (the stack's parameters), to pay through the stack's provider with its secrets.
 
 CSV columns: project_id, name_zh, name_en, developer_id, developer_zh, developer_en, kind, standard,
 location_zh, location_en, vintage, price_per_tonne, description_zh, description_en, demo, first, last
@@ -25,6 +29,7 @@ import json
 import os
 import re
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -239,6 +244,143 @@ def audit_scenes() -> list[str]:
     return breaches
 
 
+def pay_refunds(order_id: str | None, list_only: bool) -> int:
+    """Lists the refunds due and pays each back through its provider (idempotently: a refund paid
+    once is never paid again, whatever crashed in between)."""
+    from carbonneutral import services
+    from carbonneutral.errors import DomainError
+
+    service = services.purchase_service()
+    try:
+        due = service.refunds_due(order_id)
+    except DomainError as exc:
+        print(f"refused: {exc.detail}", file=sys.stderr)
+        return 1
+    failures = 0
+    for order, refund in due:
+        line = (
+            f"{order.order_id}: {refund.amount.amount} {refund.amount.currency} through "
+            f"{refund.provider or order.provider} ({refund.reason})"
+        )
+        if list_only:
+            print(f"due {line}")
+            continue
+        try:
+            applied = service.pay_refund(order, refund)
+            print(f"{applied.outcome} {line}")
+        except DomainError as exc:
+            failures += 1
+            print(f"not paid {line}: {exc.detail}", file=sys.stderr)
+    print(f"refunds: {len(due)} due" + ("" if list_only else f", {len(due) - failures} paid"))
+    return 1 if failures else 0
+
+
+def statement(developer_id: str, period: str | None, fmt: str) -> int:
+    """Each sale owed to a developer (order, project, kg, amount, date) and the payouts made."""
+    from carbonneutral import services
+
+    ledger = services.ledger()
+    sales = ledger.sales(developer_id, period)
+    made = [
+        p
+        for p in ledger.payouts_made(developer_id)
+        if period is None or (p.period or p.paid_at).startswith(period)
+    ]
+    owed, paid, _ = ledger.payout_totals(developer_id)
+    if fmt == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["order_id", "project_id", "kg", "amount", "currency", "retired_at"])
+        for sale in sales:
+            writer.writerow(
+                [
+                    sale.order_id,
+                    sale.project_id,
+                    sale.kg,
+                    sale.amount.amount,
+                    sale.amount.currency,
+                    sale.retired_at,
+                ]
+            )
+        return 0
+    total = sum((sale.amount.amount for sale in sales), start=Decimal(0))
+    document = {
+        "developer_id": developer_id,
+        "period": period or "all",
+        "sales": [
+            {
+                "order_id": sale.order_id,
+                "project_id": sale.project_id,
+                "kg": sale.kg,
+                "amount": {"amount": str(sale.amount.amount), "currency": sale.amount.currency},
+                "retired_at": sale.retired_at,
+            }
+            for sale in sales
+        ],
+        "sales_kg": sum(sale.kg for sale in sales),
+        "sales_amount": str(total),
+        "payouts": [
+            {
+                "reference": p.reference,
+                "amount": str(p.amount.amount),
+                "paid_at": p.paid_at,
+                "period": p.period,
+            }
+            for p in made
+        ],
+        "owed_to_date": str(owed),
+        "paid_to_date": str(paid),
+        "outstanding": str(owed - paid),
+    }
+    print(json.dumps(document, ensure_ascii=False, indent=1))
+    return 0
+
+
+def mark_paid(developer_id: str, amount: str, currency: str, reference: str, period: str | None) -> int:
+    from datetime import UTC, datetime
+
+    from carbonneutral import services
+    from carbonneutral.domain.money import Money
+    from carbonneutral.errors import DomainError
+
+    try:
+        money = Money(amount=Decimal(amount), currency=currency)
+        made = services.ledger().mark_paid(developer_id, money, reference, datetime.now(UTC), period)
+    except (DomainError, ArithmeticError, ValueError) as exc:
+        print(f"refused: {getattr(exc, 'detail', exc)}", file=sys.stderr)
+        return 1
+    print(f"{developer_id}: payout {made.reference} of {made.amount.amount} {made.amount.currency} recorded")
+    return 0
+
+
+def audit_money() -> list[str]:
+    """Refunds due and paid, open disputes, and each developer's owed = paid + outstanding."""
+    from carbonneutral import services
+
+    ledger = services.ledger()
+    refunds = ledger.refunds()
+    for status in ("due", "refunded"):
+        found = [r for _, r in refunds if r.status == status]
+        total = sum((r.amount.amount for r in found), start=Decimal(0))
+        print(f"refunds {status}: {len(found)}, {total} CNY")
+    for order_id, refund in refunds:
+        if refund.status == "due":
+            print(f"  due {order_id}: {refund.amount.amount} {refund.amount.currency} ({refund.reason})")
+    for order in ledger.retired_orders():  # retirement is final; the money's fate is shown
+        if order.dispute is not None:
+            print(f"dispute {order.dispute.status} on retired order {order.order_id}")
+    breaches: list[str] = []
+    seen: set[str] = set()
+    for project, _ in ledger.projects():
+        developer = project.developer.company_id
+        if developer in seen:
+            continue
+        seen.add(developer)
+        owed, paid, _ = ledger.payout_totals(developer)
+        print(f"developer {developer}: owed {owed} = paid {paid} + outstanding {owed - paid}")
+        breaches += ledger.payout_audit(developer)
+    return breaches
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="admin", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -249,6 +391,19 @@ def main(argv: list[str] | None = None) -> int:
     importer.add_argument("file", type=Path)
     commands.add_parser("audit", help="check the credit invariants of every project")
     commands.add_parser("payouts", help="money owed to each project developer")
+    refunds = commands.add_parser("refunds", help="pay the refunds due back through their provider")
+    refunds.add_argument("--order", help="only this order's refunds")
+    refunds.add_argument("--list", action="store_true", help="list them without paying")
+    statement_of = commands.add_parser("statement", help="a developer's sales and payouts")
+    statement_of.add_argument("developer_id")
+    statement_of.add_argument("--period", help="YYYY-MM or YYYY")
+    statement_of.add_argument("--format", choices=["json", "csv"], default="json")
+    marking = commands.add_parser("mark-paid", help="record a payout to a developer, once per bank reference")
+    marking.add_argument("developer_id")
+    marking.add_argument("--amount", required=True)
+    marking.add_argument("--currency", default="CNY")
+    marking.add_argument("--reference", required=True, help="the bank transfer's reference")
+    marking.add_argument("--period", help="the period it settles (YYYY-MM)")
     create_key = commands.add_parser("create-organizer-key", help="a new API key for an organizer")
     create_key.add_argument("organizer_id")
     create_key.add_argument("--name", required=True, help="what the key is for, e.g. the event team")
@@ -288,6 +443,15 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command in ("create-organizer-key", "revoke-organizer-key"):
         return organizer_keys(args)
+    if args.command == "refunds":
+        return pay_refunds(args.order, args.list)
+    if args.command == "statement":
+        if args.period and not re.fullmatch(r"\d{4}(-\d{2})?", args.period):
+            print("refused: --period is YYYY or YYYY-MM", file=sys.stderr)
+            return 1
+        return statement(args.developer_id, args.period, args.format)
+    if args.command == "mark-paid":
+        return mark_paid(args.developer_id, args.amount, args.currency, args.reference, args.period)
     ledger = services.ledger()
     if args.command == "import-issuance":
         try:
@@ -306,6 +470,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"+ reserved {inventory.reserved_kg} + retired {inventory.retired_kg}"
             )
         breaches += audit_scenes()
+        breaches += audit_money()
         for breach in breaches:
             print(f"BREACH {breach}", file=sys.stderr)
         print("audit: " + ("no breaches" if not breaches else f"{len(breaches)} breaches"))
@@ -316,9 +481,10 @@ def main(argv: list[str] | None = None) -> int:
         if developer.company_id in seen:
             continue
         seen.add(developer.company_id)
-        owed, kg = ledger.payout(developer.company_id)
+        owed, paid, kg = ledger.payout_totals(developer.company_id)
         print(
-            f"{developer.company_id} ({developer.name.en}): owed {owed} {project.currency} for {kg} kg retired"
+            f"{developer.company_id} ({developer.name.en}): owed {owed} {project.currency} for {kg} kg retired, "
+            f"paid {paid}, outstanding {owed - paid}"
         )
     return 0
 

@@ -182,21 +182,7 @@ class Smoke:
                 False, "no project has credits to sell", "import issuance first (admin import-issuance)"
             )
             return
-        order = self.request(
-            "POST",
-            "/v1/orders",
-            "/v1/orders",
-            expect=201,
-            check="application/json",
-            body=json.dumps(
-                {
-                    "footprint_id": fid,
-                    "project_id": usable[0]["project_id"],
-                    "beneficiary": {"name": "Smoke test", "hidden": True},
-                }
-            ).encode(),
-            headers={"Content-Type": "application/json", "Idempotency-Key": f"smoke-{time.time_ns()}"},
-        )
+        order = self.order({"footprint_id": fid, "project_id": usable[0]["project_id"]})
         if order.status != 201:
             return
         oid, token = order.json()["order_id"], order.json()["order_token"]
@@ -224,6 +210,56 @@ class Smoke:
         cid = paid.get("certificate_id")
         if cid:
             self.certificate(cid)
+        self.cancelling(usable[0]["project_id"])
+
+    def order(self, body: dict[str, Any]) -> Answer:
+        """An order for the smoke test's own hidden beneficiary."""
+        return self.request(
+            "POST",
+            "/v1/orders",
+            "/v1/orders",
+            expect=201,
+            check="application/json",
+            body=json.dumps({**body, "beneficiary": {"name": "Smoke test", "hidden": True}}).encode(),
+            headers={"Content-Type": "application/json", "Idempotency-Key": f"smoke-{time.time_ns()}"},
+        )
+
+    def cancelling(self, project_id: str) -> None:
+        """An unpaid 1 kg order cancelled from its checkout page, then again through the API."""
+        order = self.order({"quantity_kg": 1, "project_id": project_id})
+        if order.status != 201:
+            return
+        oid, token = order.json()["order_id"], order.json()["order_token"]
+        checkout = self.request(
+            "GET", f"/checkout/{oid}?token={token}", "/checkout/{order_id}", check="text/html"
+        )
+        found = re.search(
+            rb'action="/checkout/[^/]+/cancel[^"]*".*?name="csrf" value="([^"]+)"', checkout.body, re.S
+        )
+        if not found:
+            self.report(False, "the checkout page offers to cancel an unpaid order", "no cancel form")
+            return
+        self.request(
+            "POST",
+            f"/checkout/{oid}/cancel",
+            "/checkout/{order_id}/cancel",
+            expect=303,
+            body=urlencode({"csrf": found.group(1).decode(), "token": token}).encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        again = self.request(
+            "POST",
+            f"/v1/orders/{oid}/cancel",
+            "/v1/orders/{order_id}/cancel",
+            check="application/json",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        status = str(again.json().get("status") if again.status == 200 else again.status)
+        self.report(
+            status == "cancelled",
+            "an unpaid order is cancelled, and cancelling again changes nothing",
+            status,
+        )
 
     def certificate(self, cid: str) -> None:
         cert = self.get_json(f"/v1/certificates/{cid}", "/v1/certificates/{certificate_id}")

@@ -85,15 +85,25 @@ def an_order(
     )
 
 
-def a_payment(order: Order | None, outcome: str = "succeeded", *, amount: str | None = None) -> PaymentEvent:
+def a_payment(
+    order: Order | None,
+    outcome: str = "succeeded",
+    *,
+    amount: str | None = None,
+    provider: str = "sandbox",
+    payment_ref: str | None = "pay_1",
+    refund_ref: str | None = None,
+) -> PaymentEvent:
     """A verified provider event about an order; the amount is the order's unless given."""
     paid = Money(amount=Decimal(amount)) if amount else order.amount if order else None
     return PaymentEvent(
-        "sandbox",
+        provider,
         "evt_" + secrets.token_hex(6),
         outcome,  # type: ignore[arg-type]
         order.order_id if order else "ord_unknownunknownunknown",
         paid,
+        payment_ref=payment_ref,
+        refund_ref=refund_ref,
     )
 
 

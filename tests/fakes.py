@@ -12,31 +12,48 @@ from urllib.parse import parse_qs
 
 
 class FakeStripe:
-    """Stripe's API as far as Checkout Sessions go: it records what it is asked and answers with
-    a session whose URL is Stripe Checkout's, fragment included, as the real API does."""
+    """Stripe's API as far as Checkout Sessions and Refunds go: it records what it is asked and
+    answers with a session whose URL is Stripe Checkout's, fragment included, as the real API does;
+    a refund asked again with the same Idempotency-Key gets the same refund back, as Stripe's does."""
 
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
+        self.refunds: dict[str, dict[str, Any]] = {}  # by idempotency key
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+                form = {k: v[0] for k, v in parse_qs(body).items()}
                 fake.requests.append(
                     {
                         "path": self.path,
-                        "form": {k: v[0] for k, v in parse_qs(body).items()},
+                        "form": form,
                         "auth": self.headers["Authorization"],
+                        "idempotency_key": self.headers.get("Idempotency-Key"),
                     }
                 )
-                session = "cs_test_" + secrets.token_hex(12)
-                answer = json.dumps(
-                    {
-                        "id": session,
-                        "object": "checkout.session",
-                        "url": f"https://checkout.stripe.com/c/pay/{session}#fidkdWxOYHwnPyd1",
-                    }
-                ).encode()
+                if self.path == "/v1/refunds":
+                    refund = fake.refunds.setdefault(
+                        self.headers.get("Idempotency-Key") or secrets.token_hex(8),
+                        {
+                            "id": "re_test_" + secrets.token_hex(12),
+                            "object": "refund",
+                            "amount": int(form["amount"]),
+                            "payment_intent": form["payment_intent"],
+                            "status": "succeeded",
+                        },
+                    )
+                    answer = json.dumps(refund).encode()
+                else:
+                    session = "cs_test_" + secrets.token_hex(12)
+                    answer = json.dumps(
+                        {
+                            "id": session,
+                            "object": "checkout.session",
+                            "url": f"https://checkout.stripe.com/c/pay/{session}#fidkdWxOYHwnPyd1",
+                        }
+                    ).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(answer)))

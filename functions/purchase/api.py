@@ -106,6 +106,27 @@ def get_order(
 
 
 @router.post(
+    "/v1/orders/<order_id>/cancel",
+    tags=["purchase"],
+    summary="Cancel an unpaid order",
+    description="The buyer cancels an order awaiting payment: its credits, and its footprint, are released "
+    "at once, and the provider's checkout is closed. A payment that still arrives is refunded, never kept. "
+    "Cancelling again answers the cancelled order; a paid order cannot be cancelled (its credits are "
+    "retired, which is final): 409. Needs the order token, as `Authorization: Bearer <token>` or `?token=`.",
+    responses=problem_responses(401, 403, 404, 409),
+)
+def cancel_order(
+    order_id: Annotated[str, Path(pattern=ORDER_ID_PATTERN, description="The order's id")],
+    authorization: Annotated[str | None, Header(max_length=300, description="Bearer <order token>")] = None,
+    token: Annotated[str | None, Query(max_length=100, description="The order token")] = None,
+) -> Response[OrderOut]:
+    bearer = authorization.removeprefix("Bearer ").strip() if authorization else None
+    order = services.purchase_service().cancel(order_id, bearer or token)
+    logger.info("order cancelled", extra={"order_id": order.order_id, "status": order.status.value})
+    return Response(200, "application/json", OrderOut.of(order), headers=NO_STORE)
+
+
+@router.post(
     "/v1/payments/<provider>/webhook",
     tags=["purchase"],
     summary="Receive a payment provider's event",
@@ -125,5 +146,7 @@ def payment_webhook(
         metrics.add_metric(name="RevenueFen", unit=MetricUnit.Count, value=applied.order.amount.minor_units)
     elif applied.outcome == "refund_due":
         metrics.add_metric(name="RefundsDue", unit=MetricUnit.Count, value=1)
+    elif applied.outcome in ("refunded", "disputed"):
+        metrics.add_metric(name=applied.outcome.title(), unit=MetricUnit.Count, value=1)
     logger.info("payment event applied", extra={"provider": provider, "outcome": applied.outcome})
     return WebhookAnswer(outcome=applied.outcome)

@@ -4,6 +4,7 @@ checkout, or the provider's page) and see the retired serial numbers."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.shared.cookies import Cookie
@@ -127,19 +128,32 @@ def checkout_page(order_id: str) -> Response[str]:
 
 @router.post("/checkout/<order_id>/pay", include_in_schema=False)
 def checkout_pay(order_id: str) -> Response[str]:
+    def pay(token: str | None) -> None:
+        applied = services.purchase_service().pay_in_sandbox(order_id, token, base_url=router.base_url())
+        logger.info("sandbox payment", extra={"outcome": applied.outcome})
+
+    return _checkout_form(order_id, pay)
+
+
+@router.post("/checkout/<order_id>/cancel", include_in_schema=False)
+def checkout_cancel(order_id: str) -> Response[str]:
+    return _checkout_form(order_id, lambda token: services.purchase_service().cancel(order_id, token))
+
+
+def _checkout_form(order_id: str, act: Callable[[str | None], object]) -> Response[str]:
+    """A form of the checkout page (its CSRF token checked) doing `act` with the order token, then
+    back to the page; a conflict (paid or expired meanwhile) shows the order as it is now."""
     event = router.current_event
     lang, form = language_of(event), read_form(event)
     if not is_order_id(order_id) or not csrf_ok(event, form):
         return not_found_page(lang)
     try:
-        applied = services.purchase_service().pay_in_sandbox(
-            order_id, form.get("token"), base_url=router.base_url()
-        )
+        act(form.get("token"))
     except DomainError as exc:
         if exc.status >= 500:
             raise
-        return not_found_page(lang)
-    logger.info("sandbox payment", extra={"outcome": applied.outcome})
+        if exc.status != 409:
+            return not_found_page(lang)
     return redirect(f"/checkout/{order_id}?lang={lang}")
 
 

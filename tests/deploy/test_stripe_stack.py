@@ -176,3 +176,103 @@ def test_the_neutralize_page_takes_the_buyer_to_stripe_checkout(
     assert path.startswith("/c/pay/cs_test_") and "lang=" not in path
     assert page.url.endswith("#fidkdWxOYHwnPyd1")  # Stripe's fragment arrives whole
     assert page.console_errors == []  # no Content Security Policy violation
+
+
+def place(http: Http, name: str) -> dict[str, Any]:
+    """An order for a new footprint, paid with Stripe."""
+    answer = http.post(
+        "/v1/orders",
+        json_body={
+            "footprint_id": footprint(http),
+            "project_id": "cdcer-sichuan-biogas",
+            "beneficiary": {"name": name},
+        },
+        headers={"Idempotency-Key": "st-" + secrets.token_hex(6)},
+    )
+    assert answer.status == 201, answer.body
+    return dict(answer.json())
+
+
+def stripe_webhook(http: Http, kind: str, obj: dict[str, object]) -> str:
+    from carbonneutral.payments.signing import sign
+
+    event = json.dumps(
+        {"id": "evt_" + secrets.token_hex(6), "object": "event", "type": kind, "data": {"object": obj}}
+    )
+    answer = http.post(
+        "/v1/payments/stripe/webhook",
+        data=event.encode(),
+        headers={"Content-Type": "application/json", "Stripe-Signature": sign(WEBHOOK_SECRET, event)},
+    )
+    assert answer.status == 200, answer.body
+    return str(answer.json()["outcome"])
+
+
+def test_money_paid_twice_goes_back_through_stripes_refunds_and_its_events_are_applied(
+    stripe_stack, monkeypatch
+) -> None:
+    stack, fake = stripe_stack
+    http = Http(stack.url)
+    order = place(http, "Twice")
+    fen = round(float(order["amount"]["amount"]) * 100)
+    session = {
+        "object": "checkout.session",
+        "client_reference_id": order["order_id"],
+        "amount_total": fen,
+        "currency": "cny",
+        "payment_status": "paid",
+    }
+    assert (
+        stripe_webhook(
+            http, "checkout.session.completed", {**session, "id": "cs_1", "payment_intent": "pi_first"}
+        )
+        == "retired"
+    )
+    assert (
+        stripe_webhook(
+            http, "checkout.session.completed", {**session, "id": "cs_2", "payment_intent": "pi_second"}
+        )
+        == "refund_due"
+    )
+    # the operator pays it back: the admin calls Stripe's Refunds API for the second PaymentIntent
+    monkeypatch.setenv("STRIPE_API_BASE", fake.url)
+    done = stack.admin("refunds", "--order", order["order_id"])
+    assert done.returncode == 0, done.stderr
+    [asked] = [r for r in fake.requests if r["path"] == "/v1/refunds"]
+    assert (asked["form"]["payment_intent"], asked["form"]["amount"]) == ("pi_second", str(fen))
+    assert asked["idempotency_key"].startswith(f"refund:{order['order_id']}:stripe:")
+    bearer = {"Authorization": f"Bearer {order['order_token']}"}
+    after = http.get(f"/v1/orders/{order['order_id']}", headers=bearer).json()
+    assert after["status"] == "retired" and after["refund"]["status"] == "refunded"
+    # Stripe's own word on it, naming only the PaymentIntent: already known, nothing more
+    charge = {
+        "object": "charge",
+        "id": "ch_2",
+        "payment_intent": "pi_second",
+        "amount": fen,
+        "currency": "cny",
+    }
+    assert stripe_webhook(http, "charge.refunded", {**charge, "amount_refunded": fen}) == "ignored"
+    dispute = {
+        "object": "dispute",
+        "id": "dp_1",
+        "payment_intent": "pi_first",
+        "amount": fen,
+        "currency": "cny",
+    }
+    assert (
+        stripe_webhook(http, "charge.dispute.created", {**dispute, "status": "needs_response"}) == "disputed"
+    )
+    assert http.get(f"/v1/orders/{order['order_id']}", headers=bearer).json()["status"] == "retired"
+
+
+def test_cancelling_a_stripe_order_expires_its_checkout_session(stripe_stack) -> None:
+    stack, fake = stripe_stack
+    http = Http(stack.url)
+    order = place(http, "Gone")
+    session_id = order["payment"]["checkout_url"].split("/")[-1].split("#")[0]
+    cancelled = http.post(
+        f"/v1/orders/{order['order_id']}/cancel", headers={"Authorization": f"Bearer {order['order_token']}"}
+    )
+    assert cancelled.status == 200 and cancelled.json()["status"] == "cancelled"
+    assert fake.requests[-1]["path"] == f"/v1/checkout/sessions/{session_id}/expire"

@@ -96,3 +96,38 @@ def test_a_form_without_its_csrf_cookie_is_refused(http) -> None:
 
 def test_checkout_needs_the_order_token(http) -> None:
     assert http.get("/checkout/ord_AAAAAAAAAAAAAAAAAAAAAA?token=nope").status == 404
+
+
+def test_the_checkout_page_says_retirement_is_final_and_the_buyer_can_cancel(http) -> None:
+    footprint_id = http.post("/v1/footprints", json_body=DEMO_FOOTPRINT).json()["footprint_id"]
+    order = http.post(
+        "/v1/orders",
+        json_body={
+            "footprint_id": footprint_id,
+            "project_id": "cdcer-sichuan-biogas",
+            "beneficiary": {"name": "Lucy"},
+        },
+        headers={"Idempotency-Key": "cancel-" + footprint_id},
+    ).json()
+    opened = http.get(f"/checkout/{order['order_id']}?lang=en&token={order['order_token']}")
+    page = opened.body.decode()
+    assert "Retirement is final: it cannot be undone or refunded." in page  # said before paying
+    assert f'action="/checkout/{order["order_id"]}/cancel?lang=en"' in page
+    cookie = f"csrf={csrf_cookie(opened)}"
+    form = {"csrf": hidden(page, "csrf"), "token": hidden(page, "token")}
+    assert (
+        form_post(
+            http, f"/checkout/{order['order_id']}/cancel?lang=en", {**form, "csrf": "forged"}, cookie
+        ).status
+        == 404
+    )
+    assert (
+        http.get(f"/v1/orders/{order['order_id']}?token={order['order_token']}").json()["status"]
+        == "pending_payment"
+    )
+    done = form_post(http, f"/checkout/{order['order_id']}/cancel?lang=en", form, cookie)
+    assert done.status == 303
+    shown = http.get(f"/checkout/{order['order_id']}?lang=zh-CN&token={order['order_token']}").body.decode()
+    assert "您已取消此订单" in shown and "/pay" not in shown and "取消此订单</button>" not in shown
+    # the footprint can be neutralized again
+    assert http.get(f"/neutralize/{footprint_id}?lang=en").status == 200

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -20,80 +19,12 @@ from carbonneutral.domain.projects import SerialRange
 from carbonneutral.domain.purchase import PurchaseService
 from carbonneutral.errors import Conflict, IdempotencyKeyReused, InsufficientCredits, ServiceUnavailable
 from carbonneutral.payments.sandbox import SandboxProvider
-from carbonneutral.store.footprints import DynamoFootprintRepository
 from carbonneutral.store.ledger import CreditLedger
-from carbonneutral.store.scenes import DynamoSceneRepository
 
-from tests.factories import a_project, an_order_request
+from tests.factories import an_order_request
+from tests.integration.ledger_support import BASE, inventory, key, pay
 
 pytestmark = pytest.mark.integration
-
-SECRET = "sandbox-secret-for-tests-0123456789"
-BASE = "http://127.0.0.1"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def ledger(stack) -> CreditLedger:
-    return CreditLedger(stack.table, stack.dynamodb_client())
-
-
-@pytest.fixture
-def sandbox() -> SandboxProvider:
-    return SandboxProvider(SECRET)
-
-
-@pytest.fixture
-def service(stack, ledger, sandbox, clock) -> PurchaseService:
-    client = stack.dynamodb_client()
-    return PurchaseService(
-        ledger,
-        DynamoFootprintRepository(stack.table, client),
-        DynamoSceneRepository(stack.table, client),
-        lambda: {"sandbox": sandbox},
-        default_provider="sandbox",
-        token_secret=lambda: "token-secret-for-tests-0123",
-        reservation=timedelta(minutes=30),
-        clock=clock,
-    )
-
-
-@pytest.fixture
-def project(ledger) -> Callable[..., str]:
-    """A project of its own for each test, with the given blocks issued."""
-
-    def make(*blocks: tuple[int, int], price: str = "60.00") -> str:
-        project = a_project(price=price)
-        ledger.put_project(project)
-        ledger.issue(project.project_id, [SerialRange(first=a, last=b) for a, b in blocks or [(1, 100)]])
-        return project.project_id
-
-    return make
-
-
-def key() -> str:
-    return "k-" + secrets.token_hex(8)
-
-
-def pay(service: PurchaseService, sandbox: SandboxProvider, order, **kw):
-    body, headers = sandbox.event_for(order, **kw)
-    return service.receive_webhook("sandbox", body, headers, base_url=BASE)
-
-
-def inventory(ledger: CreditLedger, project_id: str):
-    return ledger.project(project_id)[1]
 
 
 def test_reserving_splits_a_block_lowest_serials_first(service, ledger, project) -> None:

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from carbonneutral.domain.orders import OrderStatus
-from carbonneutral.domain.settlement import RecordOnly, RefundDue, Release, Retire, expiry, settle
+from carbonneutral.domain.settlement import (
+    Disputed,
+    RecordOnly,
+    RefundDue,
+    RefundSettled,
+    Release,
+    Retire,
+    cancellation,
+    expiry,
+    settle,
+)
+from carbonneutral.errors import Conflict, InvalidInput
 
 from tests.factories import NOW, a_payment, a_project, an_order
 
@@ -46,12 +59,89 @@ def test_a_payment_after_expiry_is_owed_back_and_releases_nothing_twice() -> Non
     assert settlement.refund.reason == "the reservation had expired before the payment arrived"
 
 
-def test_a_second_payment_of_a_settled_order_is_owed_back_and_changes_nothing() -> None:
+def test_a_second_payment_of_a_settled_order_is_owed_back_and_retires_nothing_more() -> None:
     order = an_order(status=OrderStatus.retired)
     settlement = settle(order, PROJECT, a_payment(order), NOW)
     assert isinstance(settlement, RefundDue)
-    assert settlement.order == order and not settlement.releases_credits
+    assert settlement.order.status is OrderStatus.retired and not settlement.releases_credits
+    assert settlement.order.refund == settlement.refund  # the buyer's page says it is coming back
     assert settlement.refund.reason == "the order was already settled"
+
+
+def test_a_payment_after_the_buyer_cancelled_is_owed_back() -> None:
+    order = an_order(status=OrderStatus.cancelled)
+    settlement = settle(order, PROJECT, a_payment(order), NOW)
+    assert isinstance(settlement, RefundDue) and not settlement.releases_credits
+    assert settlement.order.status is OrderStatus.cancelled
+    assert settlement.refund.reason == "the order had been cancelled before the payment arrived"
+    assert (settlement.refund.provider, settlement.refund.payment_ref) == ("sandbox", "pay_1")
+
+
+def test_a_payment_through_another_provider_is_owed_back_and_leaves_the_order_alone() -> None:
+    order = an_order()
+    settlement = settle(order, PROJECT, a_payment(order, provider="stripe"), NOW)
+    assert isinstance(settlement, RefundDue)
+    assert settlement.order == order and not settlement.releases_credits
+    assert settlement.refund.provider == "stripe"  # paid back where the money went
+    assert settlement.refund.reason == "paid through stripe, but the order is paid through sandbox"
+    assert isinstance(settle(order, PROJECT, a_payment(order, "expired", provider="stripe"), NOW), RecordOnly)
+
+
+def test_a_payment_without_an_amount_is_never_taken_as_paid_in_full() -> None:
+    order = an_order()
+    with pytest.raises(InvalidInput) as refused:
+        settle(order, PROJECT, replace(a_payment(order), amount=None), NOW)
+    assert refused.value.field == "amount"
+
+
+def test_only_an_unpaid_order_is_cancelled_and_cancelling_twice_changes_nothing() -> None:
+    release = cancellation(an_order())
+    assert release is not None and release.order.status is OrderStatus.cancelled
+    assert cancellation(an_order(status=OrderStatus.cancelled)) is None
+    with pytest.raises(Conflict, match="retirement is final"):
+        cancellation(an_order(status=OrderStatus.retired))
+    with pytest.raises(Conflict):
+        cancellation(an_order(status=OrderStatus.expired))
+
+
+def test_a_refund_event_settles_the_refund_due_of_that_payment_and_the_order_is_refunded() -> None:
+    order = an_order(status=OrderStatus.cancelled)
+    due = settle(order, PROJECT, a_payment(order), NOW)
+    assert isinstance(due, RefundDue)
+    event = a_payment(order, "refunded", refund_ref="re_1")
+    settled = settle(due.order, PROJECT, event, NOW, [due.refund])
+    assert isinstance(settled, RefundSettled) and settled.was_due
+    assert (settled.refund.status, settled.refund.refund_ref, settled.refund.refunded_at) == (
+        "refunded",
+        "re_1",
+        NOW,
+    )
+    assert settled.refund.event_id == due.refund.event_id  # the same refund, now paid
+    assert settled.order.status is OrderStatus.refunded and settled.order.refund == settled.refund
+    # told again (the provider's own event after ours): nothing more
+    again = settle(settled.order, PROJECT, a_payment(order, "refunded"), NOW, [settled.refund])
+    assert isinstance(again, RecordOnly)
+
+
+def test_a_refund_made_at_the_provider_is_recorded_and_a_retired_order_stays_retired() -> None:
+    order = an_order(status=OrderStatus.retired)
+    settled = settle(order, PROJECT, a_payment(order, "refunded", amount="5.00"), NOW, [])
+    assert isinstance(settled, RefundSettled) and not settled.was_due
+    assert settled.refund.reason == "refunded at the payment provider"
+    assert str(settled.refund.amount.amount) == "5.00" and settled.order.status is OrderStatus.retired
+    # Stripe states all that was refunded of the payment: 5.00 known, 8.00 in all, so 3.00 more
+    more = settle(order, PROJECT, a_payment(order, "refunded", amount="8.00"), NOW, [settled.refund])
+    assert isinstance(more, RefundSettled) and str(more.refund.amount.amount) == "3.00"
+
+
+def test_a_dispute_is_recorded_and_retirement_is_final() -> None:
+    order = an_order(status=OrderStatus.retired)
+    opened = settle(order, PROJECT, a_payment(order, "disputed"), NOW)
+    assert isinstance(opened, Disputed) and opened.order.dispute is not None
+    assert opened.order.dispute.status == "open" and opened.order.status is OrderStatus.retired
+    lost = settle(opened.order, PROJECT, a_payment(order, "dispute_lost"), NOW)
+    assert isinstance(lost, Disputed) and lost.order.dispute is not None
+    assert lost.order.dispute.status == "lost" and lost.order.status is OrderStatus.retired
 
 
 def test_a_providers_expiry_releases_a_pending_order() -> None:

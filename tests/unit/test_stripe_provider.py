@@ -11,8 +11,8 @@ from decimal import Decimal
 
 import pytest
 from carbonneutral.domain.money import Money
-from carbonneutral.domain.orders import Beneficiary, Order, OrderStatus
-from carbonneutral.errors import InvalidSignature
+from carbonneutral.domain.orders import Beneficiary, Order, OrderStatus, Refund
+from carbonneutral.errors import InvalidInput, InvalidSignature, NotConfigured
 from carbonneutral.payments.signing import sign
 from carbonneutral.payments.stripe_provider import StripeProvider
 
@@ -130,3 +130,95 @@ def test_bad_signatures_are_refused(header) -> None:
     body = stripe_event("checkout.session.completed")
     with pytest.raises(InvalidSignature):
         StripeProvider("sk", SECRET).parse_event(body, {"stripe-signature": header(body)})
+
+
+def signed(body: str) -> dict[str, str]:
+    return {"stripe-signature": sign(SECRET, body)}
+
+
+def test_a_paid_session_names_its_payment_intent_and_an_amount_is_required() -> None:
+    body = stripe_event("checkout.session.completed", payment_intent="pi_123")
+    assert StripeProvider("sk", SECRET).parse_event(body, signed(body)).payment_ref == "pi_123"
+    body = stripe_event("checkout.session.completed", amount_total=None)
+    with pytest.raises(InvalidInput) as refused:
+        StripeProvider("sk", SECRET).parse_event(body, signed(body))
+    assert refused.value.field == "amount"
+
+
+def charge_event(kind: str, obj: dict[str, object]) -> str:
+    return json.dumps({"id": "evt_2", "object": "event", "type": kind, "data": {"object": obj}})
+
+
+def test_a_refunded_charge_states_all_that_was_refunded_of_its_payment() -> None:
+    body = charge_event(
+        "charge.refunded",
+        {
+            "id": "ch_1",
+            "object": "charge",
+            "payment_intent": "pi_123",
+            "amount": 2890,
+            "amount_refunded": 1000,
+            "currency": "cny",
+        },
+    )
+    event = StripeProvider("sk", SECRET).parse_event(body, signed(body))
+    assert (event.outcome, event.order_id, event.payment_ref) == ("refunded", None, "pi_123")
+    assert event.amount == Money(amount=Decimal("10.00"), currency="CNY")
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "outcome"),
+    [
+        ("charge.dispute.created", "needs_response", "disputed"),
+        ("charge.dispute.closed", "won", "dispute_won"),
+        ("charge.dispute.closed", "lost", "dispute_lost"),
+        ("charge.dispute.updated", "under_review", "ignored"),
+    ],
+)
+def test_disputes_are_read_from_their_payment_intent(kind: str, status: str, outcome: str) -> None:
+    body = charge_event(
+        kind,
+        {
+            "id": "dp_1",
+            "object": "dispute",
+            "payment_intent": "pi_123",
+            "amount": 2890,
+            "currency": "cny",
+            "status": status,
+        },
+    )
+    event = StripeProvider("sk", SECRET).parse_event(body, signed(body))
+    assert (event.outcome, event.payment_ref) == (outcome, "pi_123")
+
+
+def test_a_refund_goes_through_stripes_refunds_api_once_per_key(fake_stripe) -> None:
+    provider = StripeProvider("sk_test_123", SECRET, api_base=fake_stripe.url)
+    refund = Refund(
+        amount=Money(amount=Decimal("28.90")),
+        reason="paid twice",
+        event_id="evt_9",
+        provider="stripe",
+        payment_ref="pi_9",
+    )
+    first = provider.refund(an_order(), refund, "refund:ord_abcdefghijklmnopqrstuv:stripe:evt_9")
+    again = provider.refund(
+        an_order(), refund, "refund:ord_abcdefghijklmnopqrstuv:stripe:evt_9"
+    )  # after a crash
+    assert first.refund_ref == again.refund_ref and len(fake_stripe.refunds) == 1  # paid back once
+    asked = [r for r in fake_stripe.requests if r["path"] == "/v1/refunds"]
+    assert [r["idempotency_key"] for r in asked] == ["refund:ord_abcdefghijklmnopqrstuv:stripe:evt_9"] * 2
+    assert asked[0]["form"]["payment_intent"] == "pi_9" and asked[0]["form"]["amount"] == "2890"
+    assert first.event is not None and first.event.event_id == again.event.event_id  # applied once
+    assert (first.event.outcome, first.event.order_id, first.event.amount) == (
+        "refunded",
+        "ord_abcdefghijklmnopqrstuv",
+        refund.amount,
+    )
+
+
+def test_a_refund_without_its_payment_intent_is_refused_not_guessed(fake_stripe) -> None:
+    provider = StripeProvider("sk_test_123", SECRET, api_base=fake_stripe.url)
+    refund = Refund(amount=Money(amount=Decimal("1.00")), reason="x", event_id="evt_1", provider="stripe")
+    with pytest.raises(NotConfigured, match="dashboard"):
+        provider.refund(an_order(), refund, "k")
+    assert fake_stripe.requests == []

@@ -53,7 +53,9 @@ class OrderStatus(StrEnum):
     paid = "paid"
     retired = "retired"
     expired = "expired"
-    failed = "failed"
+    failed = "failed"  # a payment came that could not buy the credits: it is due back
+    cancelled = "cancelled"  # by its buyer, before paying
+    refunded = "refunded"  # a failed or cancelled order whose payment went back to the buyer
 
 
 class Beneficiary(BaseModel):
@@ -118,13 +120,28 @@ class Retirement(BaseModel):
     reason: str
     retired_at: datetime
     payment_event_id: str
+    payment_ref: str | None = None  # the provider's payment (Stripe: the PaymentIntent)
 
 
 class Refund(BaseModel):
+    """Money a payment brought that the order cannot keep, until it is back with the buyer."""
+
     status: Literal["due", "refunded"] = "due"
     amount: Money
     reason: str
+    event_id: str  # the payment's event: a refund is keyed by the payment it returns
+    provider: str | None = None  # the provider the money came through, and goes back through
+    payment_ref: str | None = None  # the provider's payment (Stripe: the PaymentIntent)
+    refund_ref: str | None = None  # the provider's refund, once paid
+    refunded_at: datetime | None = None
+
+
+class Dispute(BaseModel):
+    """A buyer's bank disputes a payment; retired credits stay retired whatever its outcome."""
+
+    status: Literal["open", "won", "lost"]
     event_id: str
+    amount: Money | None = None
 
 
 class Order(BaseModel):
@@ -150,6 +167,7 @@ class Order(BaseModel):
     checkout_reference: str | None = None
     retirement: Retirement | None = None
     refund: Refund | None = None
+    dispute: Dispute | None = None
     certificate_id: str | None = None
     hold: str | None = Field(default=None, description="The client hold the reservation counts in")
     footprint_g: int | None = Field(default=None, description="The claimed footprint's own grams")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from carbonneutral.domain.money import Money
-from carbonneutral.domain.orders import Order
+from carbonneutral.domain.orders import Order, Refund
 
 
 @dataclass(frozen=True)
@@ -16,10 +16,23 @@ class PaymentEvent:
 
     provider: str
     event_id: str
-    outcome: Literal["succeeded", "failed", "expired", "ignored"]
+    # refunded: money went back to the buyer; disputed / dispute_won / dispute_lost: the buyer's bank
+    outcome: Literal[
+        "succeeded", "failed", "expired", "ignored", "refunded", "disputed", "dispute_won", "dispute_lost"
+    ]
     order_id: str | None
     amount: Money | None
-    reference: str | None = None
+    reference: str | None = None  # the provider's checkout (Stripe: the Checkout Session)
+    payment_ref: str | None = None  # the provider's payment (Stripe: the PaymentIntent)
+    refund_ref: str | None = None  # for "refunded": the provider's refund
+
+
+@dataclass(frozen=True)
+class RefundPaid:
+    """What a provider answered when asked to pay a refund back."""
+
+    refund_ref: str
+    event: PaymentEvent | None = None  # a signed event to apply (the sandbox), or None (Stripe)
 
 
 @dataclass(frozen=True)
@@ -36,3 +49,11 @@ class PaymentProvider(Protocol):
     def start_checkout(self, order: Order, base_url: str, lang: str | None = None) -> CheckoutStart: ...
 
     def parse_event(self, body: str, headers: Mapping[str, str]) -> PaymentEvent: ...
+
+    def refund(self, order: Order, refund: Refund, key: str) -> RefundPaid:
+        """Pays a refund back to the buyer; the same key never pays twice."""
+        ...
+
+    def cancel_checkout(self, order: Order) -> None:
+        """Closes the provider's checkout of a cancelled order (best effort: a late payment is refunded)."""
+        ...

@@ -16,6 +16,7 @@ from carbonneutral.domain.orders import (
     Order,
     OrderRequest,
     OrderStatus,
+    Refund,
     hash_token,
     kg_to_neutralize,
     new_order_id,
@@ -26,6 +27,7 @@ from carbonneutral.domain.ports import FootprintRepository, SceneRepository
 from carbonneutral.domain.projects import Inventory, Project
 from carbonneutral.domain.types import IDEMPOTENCY_KEY_PATTERN, is_footprint_id
 from carbonneutral.errors import (
+    Conflict,
     FootprintClaimed,
     Forbidden,
     IdempotencyKeyReused,
@@ -66,6 +68,9 @@ class Ledger(Protocol):
     ) -> Any: ...
     def expired_reservations(self, now: datetime, limit: int = 100) -> list[str]: ...
     def expire(self, order_id: str) -> bool: ...
+    def cancel(self, order: Order) -> Order: ...
+    def refunds(self) -> list[tuple[str, Refund]]: ...
+    def refunds_of(self, order_id: str) -> list[Refund]: ...
     def claim(self, footprint_id: str) -> tuple[str, OrderStatus, str | None] | None: ...
 
 
@@ -329,6 +334,52 @@ class PurchaseService:
         if not order.token_matches(token):
             raise Forbidden("the order token does not match")
         return order
+
+    def cancel(self, order_id: str, token: str | None) -> Order:
+        """The buyer cancels an unpaid order (its token checked): the credits go back at once, and
+        the provider's checkout is closed. A payment that still arrives is refunded, never kept."""
+        order = self.get(order_id, token)
+        cancelled = self._ledger.cancel(order)
+        if order.status is OrderStatus.pending_payment:
+            provider = self._providers().get(order.provider)
+            if provider is not None:
+                provider.cancel_checkout(cancelled)
+        return cancelled
+
+    def refunds_due(self, order_id: str | None = None) -> list[tuple[Order, Refund]]:
+        """Refunds not yet paid back, oldest first (of one order: a 404 or 409 when it has none)."""
+        if order_id is not None:
+            order = self._ledger.order(order_id)
+            if order is None:
+                raise NotFound(f"no order {order_id!r}")
+            due = [(order, r) for r in self._ledger.refunds_of(order_id) if r.status == "due"]
+            if not due:
+                raise Conflict(
+                    f"order {order_id} has no refund due: it is {order.status.value}, and no payment "
+                    "of it is owed back"
+                )
+            return due
+        found = []
+        for oid, refund in self._ledger.refunds():
+            if refund.status == "due":
+                order = self._ledger.order(oid)
+                assert order is not None
+                found.append((order, refund))
+        return found
+
+    def pay_refund(self, order: Order, refund: Refund) -> Any:
+        """Pays a refund back through the provider the money came through, and records it as that
+        provider's refund event. Idempotent: the provider's idempotency key is the refund's own, so
+        after a crash between the two steps a retry gets the same refund and applies it once."""
+        name = refund.provider or order.provider
+        provider = self._providers().get(name)
+        if provider is None:
+            raise NotConfigured(
+                f"refunds through {name} cannot be paid from a stack configured for {self._default}"
+            )
+        paid = provider.refund(order, refund, f"refund:{order.order_id}:{name}:{refund.event_id}")
+        assert paid.event is not None
+        return self._ledger.apply_payment(paid.event, self._clock())
 
     def provider_names(self) -> tuple[str, list[str]]:
         """(the provider new orders use, every provider whose webhook is live)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import time
@@ -10,13 +11,18 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from carbonneutral.domain.money import Money
-from carbonneutral.domain.orders import Order
-from carbonneutral.domain.payments import CheckoutStart, PaymentEvent
-from carbonneutral.errors import InvalidSignature
+from carbonneutral.domain.orders import Order, Refund
+from carbonneutral.domain.payments import CheckoutStart, PaymentEvent, RefundPaid
+from carbonneutral.errors import InvalidInput, InvalidSignature
 from carbonneutral.payments.signing import sign, verify
 
 SIGNATURE_HEADER = "sandbox-signature"
-_OUTCOMES = {"payment.succeeded": "succeeded", "payment.failed": "failed", "checkout.expired": "expired"}
+_OUTCOMES = {
+    "payment.succeeded": "succeeded",
+    "payment.failed": "failed",
+    "checkout.expired": "expired",
+    "refund.succeeded": "refunded",  # data.amount: what was refunded of the payment in all
+}
 
 
 class SandboxProvider:
@@ -44,21 +50,53 @@ class SandboxProvider:
     ) -> tuple[str, dict[str, str]]:
         """A signed event, as the sandbox 'bank' sends it when the test checkout form is submitted."""
         paid = amount or order.amount
+        data = {
+            "order_id": order.order_id,
+            "reference": order.checkout_reference,
+            "payment_ref": "sbxpay_" + secrets.token_urlsafe(12),  # each payment is one of its own
+            "amount": str(paid.amount),
+            "currency": paid.currency,
+        }
+        return self._signed(event_id or "evt_" + secrets.token_urlsafe(12), outcome, data, timestamp)
+
+    def _signed(
+        self, event_id: str, kind: str, data: dict[str, str | None], timestamp: int | None = None
+    ) -> tuple[str, dict[str, str]]:
         body = json.dumps(
             {
-                "id": event_id or "evt_" + secrets.token_urlsafe(12),
-                "type": outcome,
+                "id": event_id,
+                "type": kind,
                 "created": int(time.time()) if timestamp is None else timestamp,
-                "data": {
-                    "order_id": order.order_id,
-                    "reference": order.checkout_reference,
-                    "amount": str(paid.amount),
-                    "currency": paid.currency,
-                },
+                "data": data,
             },
             separators=(",", ":"),
         )
         return body, {SIGNATURE_HEADER: sign(self._secret, body, timestamp)}
+
+    def refund(self, order: Order, refund: Refund, key: str) -> RefundPaid:
+        """The sandbox 'bank' pays the refund back: a signed refund event, the same for the same key
+        (so a retry is the same event, applied once), read back through the webhook's own parser."""
+        event = self.parse_event(*self.refund_event(order, refund, key))
+        assert event.refund_ref is not None
+        return RefundPaid(event.refund_ref, event)
+
+    def refund_event(self, order: Order, refund: Refund, key: str) -> tuple[str, dict[str, str]]:
+        """The signed body and headers of `refund`'s event, as its webhook would receive them."""
+        digest = hashlib.sha256(key.encode()).hexdigest()[:24]
+        return self._signed(
+            f"evt_refund_{digest}",
+            "refund.succeeded",
+            {
+                "order_id": order.order_id,
+                "payment_ref": refund.payment_ref,
+                "refund_ref": f"sbxre_{digest}",
+                "amount": str(refund.amount.amount),
+                "currency": refund.amount.currency,
+            },
+        )
+
+    def cancel_checkout(self, order: Order) -> None:
+        """The test checkout is the platform's own page: a cancelled order shows no way to pay."""
 
     def parse_event(self, body: str, headers: Mapping[str, str]) -> PaymentEvent:
         verify(self._secret, body, headers.get(SIGNATURE_HEADER))
@@ -67,15 +105,22 @@ class SandboxProvider:
             data = event["data"]
             outcome = _OUTCOMES.get(event["type"], "ignored")
             amount = (
-                Money(amount=Decimal(data["amount"]), currency=data["currency"]) if "amount" in data else None
+                Money(amount=Decimal(data["amount"]), currency=data["currency"])
+                if data.get("amount") is not None and data.get("currency") is not None
+                else None
             )
-            return PaymentEvent(
+            parsed = PaymentEvent(
                 "sandbox",
                 str(event["id"]),
                 outcome,  # type: ignore[arg-type]
                 str(data["order_id"]),
                 amount,
                 data.get("reference"),
+                payment_ref=data.get("payment_ref"),
+                refund_ref=data.get("refund_ref"),
             )
         except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
             raise InvalidSignature("the event is signed but malformed", field="body") from exc
+        if amount is None and outcome in ("succeeded", "refunded"):
+            raise InvalidInput("the event must state its amount and currency", field="amount")
+        return parsed

@@ -8,9 +8,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from carbonneutral.domain.money import Money
-from carbonneutral.domain.orders import Order
-from carbonneutral.domain.payments import CheckoutStart, PaymentEvent
-from carbonneutral.errors import InvalidSignature
+from carbonneutral.domain.orders import Order, Refund
+from carbonneutral.domain.payments import CheckoutStart, PaymentEvent, RefundPaid
+from carbonneutral.errors import InvalidInput, InvalidSignature, NotConfigured
 from carbonneutral.payments.signing import TOLERANCE_S
 
 SIGNATURE_HEADER = "stripe-signature"
@@ -18,6 +18,8 @@ _OUTCOMES = {
     "checkout.session.async_payment_succeeded": "succeeded",
     "checkout.session.async_payment_failed": "failed",
     "checkout.session.expired": "expired",
+    "charge.refunded": "refunded",  # the charge's amount_refunded: all that was refunded of it
+    "charge.dispute.created": "disputed",
 }
 
 
@@ -90,14 +92,69 @@ class StripeProvider:
                 "the Stripe signature is not valid", field="signature", location="header"
             ) from exc
         event = event.to_dict()  # stripe>=13 objects are not dicts
-        session = event["data"]["object"]
-        outcome = _OUTCOMES.get(event["type"], "ignored")
-        if event["type"] == "checkout.session.completed":
-            outcome = "succeeded" if session.get("payment_status") == "paid" else "ignored"
-        order_id = session.get("client_reference_id") or (session.get("metadata") or {}).get("order_id")
+        obj = event["data"]["object"]
+        kind = str(event["type"])
+        outcome = _OUTCOMES.get(kind, "ignored")
+        if kind == "checkout.session.completed":
+            outcome = "succeeded" if obj.get("payment_status") == "paid" else "ignored"
+        elif kind == "charge.dispute.closed":
+            outcome = {"won": "dispute_won", "lost": "dispute_lost"}.get(str(obj.get("status")), "ignored")
+        # A session names its order; a charge or a dispute only its PaymentIntent (the ledger maps it).
+        order_id = obj.get("client_reference_id") or (obj.get("metadata") or {}).get("order_id")
+        field = {"charge.refunded": "amount_refunded"}.get(
+            kind, "amount" if kind.startswith("charge.") else "amount_total"
+        )
         amount = None
-        if session.get("amount_total") is not None and session.get("currency"):
-            amount = Money(
-                amount=Decimal(session["amount_total"]) / 100, currency=str(session["currency"]).upper()
+        if obj.get(field) is not None and obj.get("currency"):
+            amount = Money(amount=Decimal(obj[field]) / 100, currency=str(obj["currency"]).upper())
+        elif outcome in ("succeeded", "refunded"):
+            raise InvalidInput(f"the event's {field} and currency are required", field="amount")
+        payment_ref = obj.get("payment_intent")
+        return PaymentEvent(
+            "stripe",
+            str(event["id"]),
+            outcome,  # type: ignore[arg-type]
+            order_id,
+            amount,
+            str(obj.get("id")) if kind.startswith("checkout.") else None,
+            payment_ref=str(payment_ref) if payment_ref else None,
+        )
+
+    def refund(self, order: Order, refund: Refund, key: str) -> RefundPaid:
+        """Stripe's Refunds API, with the key as Stripe's idempotency key: a retry after a crash gets
+        the same refund back, never a second one."""
+        if not refund.payment_ref:
+            raise NotConfigured(
+                f"the refund of order {order.order_id} names no PaymentIntent: refund it in Stripe's dashboard"
             )
-        return PaymentEvent("stripe", str(event["id"]), outcome, order_id, amount, str(session.get("id")))  # type: ignore[arg-type]
+        done = self.client().v1.refunds.create(
+            params={
+                "payment_intent": refund.payment_ref,
+                "amount": refund.amount.minor_units,
+                "metadata": {"order_id": order.order_id, "payment_event": refund.event_id},
+            },
+            options={"idempotency_key": key},
+        )
+        event = PaymentEvent(
+            "stripe",
+            f"refund:{done.id}",
+            "refunded",
+            order.order_id,
+            refund.amount,
+            payment_ref=refund.payment_ref,
+            refund_ref=str(done.id),
+        )
+        return RefundPaid(str(done.id), event)
+
+    def cancel_checkout(self, order: Order) -> None:
+        """Expires the order's Checkout Session, so the buyer can no longer pay it there."""
+        import stripe
+
+        from carbonneutral.observability import logger
+
+        if not order.checkout_reference:
+            return
+        try:
+            self.client().v1.checkout.sessions.expire(order.checkout_reference)
+        except stripe.StripeError as exc:  # best effort: a payment that still comes is refunded
+            logger.warning("could not expire the checkout session", extra={"error": str(exc)})

@@ -54,4 +54,6 @@ ORDER_STATUSES = {
     "retired": _("Credits retired"),
     "expired": _("Expired"),
     "failed": _("Failed; refund due"),
+    "cancelled": _("Cancelled"),
+    "refunded": _("Refunded"),
 }

@@ -10,12 +10,13 @@ Items (single table):
   FOOTPRINT#{id} / CLAIM                 the one order that neutralizes a footprint (pending or retired)
   HOLD#{sha256(client)}#{project} / HOLD kg one client holds unpaid in a project (bounded)
   PAYMENT#{provider}#{event_id} / EVENT  a provider event, applied once
-  DEVELOPER#{id} / PAYOUT, ENTRY#…       money owed to the company that cut the emissions
-  ORDER#{id} / REFUND#{event}            a payment that could not buy credits, due back to the buyer
+  DEVELOPER#{id} / PAYOUT, ENTRY#…, PAID#…  owed to the company that cut the emissions, and paid to it
+  ORDER#{id} / REFUND#{provider}#{event} a payment that could not buy credits: due back, then refunded
+  PAYMENTREF#{provider}#{payment} / PAYMENT  the order a provider's payment paid (for refund, dispute events)
 
 By concern: table.py (keys, transactions), blocks.py (projects, blocks, issuance, audit), claims.py,
-orders.py (reservations, expiry), payments.py (payment events, retirement, refunds),
-payouts.py (what developers are owed). What a payment does is decided in domain/settlement.py.
+orders.py (reservations, expiry), payments.py (payment events, retirement, cancellation),
+refunds.py (money due back), payouts.py (what developers are owed and were paid). What a payment does is decided in domain/settlement.py.
 """
 
 from __future__ import annotations

@@ -13,12 +13,23 @@ from typing import Any
 from carbonneutral.domain.orders import Order, OrderStatus
 from carbonneutral.domain.payments import PaymentEvent
 from carbonneutral.domain.projects import Project, SerialRange
-from carbonneutral.domain.settlement import RecordOnly, RefundDue, Release, Retire, Settlement, settle
-from carbonneutral.errors import Busy, TransactionCancelled
+from carbonneutral.domain.settlement import (
+    Disputed,
+    RecordOnly,
+    RefundDue,
+    RefundSettled,
+    Release,
+    Retire,
+    Settlement,
+    cancellation,
+    settle,
+)
+from carbonneutral.errors import Busy, NotFound, TransactionCancelled
 from carbonneutral.store import aws
 from carbonneutral.store.items import n, s
 from carbonneutral.store.ledger.orders import Orders
 from carbonneutral.store.ledger.payouts import Payouts
+from carbonneutral.store.ledger.refunds import Refunds
 from carbonneutral.store.ledger.table import block_key, claim_key, iso
 
 # Given the retired order and its project: (certificate id, signed certificate document).
@@ -30,11 +41,11 @@ Contribute = Callable[[Order], list[dict[str, Any]]]
 class Applied:
     """What applying a payment event did."""
 
-    outcome: str  # retired, refund_due, released, duplicate, ignored, unknown_order
+    outcome: str  # retired, refund_due, released, refunded, disputed, duplicate, ignored, unknown_order
     order: Order | None = None
 
 
-class Payments(Orders, Payouts):
+class Payments(Orders, Payouts, Refunds):
     def apply_payment(
         self,
         event: PaymentEvent,
@@ -43,10 +54,14 @@ class Payments(Orders, Payouts):
         contribute: Contribute | None = None,
     ) -> Applied:
         """Applies a verified payment event exactly once, whatever order events arrive in."""
+        order_id = event.order_id
+        if order_id is None and event.payment_ref:  # a refund or a dispute names only the payment
+            order_id = self.order_of_payment(event.provider, event.payment_ref)
         for attempt in range(self._max_attempts):
-            order = self.order(event.order_id) if event.order_id else None
+            order = self.order(order_id) if order_id else None
             found = self.project(order.project_id) if order else None
-            settlement = settle(order, found[0] if found else None, event, now)
+            refunds = self.refunds_of(order.order_id) if order and event.outcome == "refunded" else None
+            settlement = settle(order, found[0] if found else None, event, now, refunds)
             if isinstance(settlement, RecordOnly):
                 recorded = self._record_event_only(event, now)
                 return Applied(settlement.outcome if recorded else "duplicate", settlement.order)
@@ -82,8 +97,33 @@ class Payments(Orders, Payouts):
             return [recorded, *items], retired
         if isinstance(settlement, RefundDue):
             return [recorded, *self._refund_items(order, settlement, event, now)], settlement.order
+        if isinstance(settlement, RefundSettled):
+            paid = (self._refund_paid if settlement.was_due else self._refund_put)(
+                order.order_id, settlement.refund, now
+            )
+            return [recorded, paid, self._order_update(settlement.order, order.status)], settlement.order
+        if isinstance(settlement, Disputed):
+            return [recorded, self._order_update(settlement.order, order.status)], settlement.order
         assert isinstance(settlement, Release)
         return [recorded, *self._release_items(order, settlement.order)], settlement.order
+
+    def cancel(self, order: Order) -> Order:
+        """The buyer cancels an unpaid order: its credits, claim and hold go back in one transaction.
+        Cancelling again answers the cancelled order; a paid or expired one is a 409."""
+        for attempt in range(self._max_attempts):
+            release = cancellation(order)
+            if release is None:
+                return order
+            try:
+                self._transact(self._release_items(order, release.order))
+                return release.order
+            except TransactionCancelled:
+                self._backoff(attempt)  # paid, expired or cancelled meanwhile: decide again
+                current = self.order(order.order_id)
+                if current is None:  # pragma: no cover - orders are never deleted
+                    raise NotFound(f"no order {order.order_id!r}") from None
+                order = current
+        raise Busy("could not cancel the order; try again in a moment")
 
     def _event_item(self, event: PaymentEvent, now: datetime, order_id: str | None) -> dict[str, Any]:
         item = {
@@ -139,6 +179,7 @@ class Payments(Orders, Payouts):
             }
         items = [
             self._order_update(retired, OrderStatus.pending_payment),
+            *self._payment_ref_items(order.provider, order.order_id, retirement.payment_ref),
             self._move_counter(order.project_id, "reserved_kg", "retired_kg", order.quantity_kg),
             *self._payout_items(order, now),
             *self._move_reserved(
@@ -178,31 +219,21 @@ class Payments(Orders, Payouts):
     def _refund_items(
         self, order: Order, settlement: RefundDue, event: PaymentEvent, now: datetime
     ) -> list[dict[str, Any]]:
-        paid = settlement.refund.amount
-        items: list[dict[str, Any]] = [
-            {
-                "Put": {
-                    "TableName": self._table,
-                    "Item": {
-                        "PK": s(f"ORDER#{order.order_id}"),
-                        "SK": s(f"REFUND#{event.provider}#{event.event_id}"),
-                        "type": s("refund"),
-                        "status": s("due"),
-                        "amount": n(str(paid.amount)),
-                        "currency": s(paid.currency),
-                        "reason": s(settlement.refund.reason),
-                        "GSI1PK": s("REFUNDS"),
-                        "GSI1SK": s(f"{iso(now)}#{order.order_id}"),
-                    },
-                    "ConditionExpression": "attribute_not_exists(PK)",
-                }
-            },
+        items = [
+            self._refund_put(order.order_id, settlement.refund, now),
+            *self._payment_ref_items(event.provider, order.order_id, event.payment_ref),
         ]
         if settlement.releases_credits:
             items.extend(self._release_items(order, settlement.order))
-        elif order.status is OrderStatus.expired:  # it fails; its credits were released when it expired
+        elif settlement.order != order:  # it fails (its credits went when it expired), or notes the refund
             items.append(self._order_update(settlement.order, order.status))
         return items
+
+    def _payment_ref_items(
+        self, provider: str, order_id: str, payment_ref: str | None
+    ) -> list[dict[str, Any]]:
+        """The way back from the provider's payment to the order, for its refund and dispute events."""
+        return [self._payment_ref_put(provider, payment_ref, order_id)] if payment_ref else []
 
     def certificate(self, certificate_id: str) -> tuple[dict[str, Any], str, str] | None:
         """(signed document, order id, project id) of an issued certificate."""

@@ -1,15 +1,45 @@
-"""Money owed to the companies that cut the emissions: one entry per sale, and a running total."""
+"""Money owed to the companies that cut the emissions: one entry per sale, one per payout made,
+and running totals (owed, paid) that `audit` checks against them.
+
+  DEVELOPER#{id} / PAYOUT                  owed, paid, retired_kg, currency
+  DEVELOPER#{id} / ENTRY#{retired_at}#{order}  a sale: order, project, kg, amount
+  DEVELOPER#{id} / PAID#{reference}        a payout made, by its bank reference (once)
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from carbonneutral.domain.money import Money
 from carbonneutral.domain.orders import Order
+from carbonneutral.errors import Busy, Conflict, InvalidInput, TransactionCancelled
 from carbonneutral.store import aws
 from carbonneutral.store.items import n, s
 from carbonneutral.store.ledger.table import LedgerTable, iso
+
+
+@dataclass(frozen=True)
+class Sale:
+    order_id: str
+    project_id: str
+    kg: int
+    amount: Money
+    retired_at: str
+
+
+@dataclass(frozen=True)
+class PayoutMade:
+    reference: str
+    amount: Money
+    paid_at: str
+    period: str | None
+
+
+def _payout_key(developer_id: str) -> dict[str, Any]:
+    return {"PK": s(f"DEVELOPER#{developer_id}"), "SK": s("PAYOUT")}
 
 
 class Payouts(LedgerTable):
@@ -50,13 +80,134 @@ class Payouts(LedgerTable):
         ]
 
     def payout(self, developer_id: str) -> tuple[Decimal, int]:
+        owed, _, kg = self.payout_totals(developer_id)
+        return owed, kg
+
+    def payout_totals(self, developer_id: str) -> tuple[Decimal, Decimal, int]:
+        """(owed for every sale so far, paid so far, kg retired)."""
         item = aws.call(
             "ledger",
             self.client.get_item,
             TableName=self._table,
-            Key={"PK": s(f"DEVELOPER#{developer_id}"), "SK": s("PAYOUT")},
+            Key=_payout_key(developer_id),
             ConsistentRead=True,
         ).get("Item")
         if not item:
-            return Decimal(0), 0
-        return Decimal(item["owed"]["N"]), int(item["retired_kg"]["N"])
+            return Decimal(0), Decimal(0), 0
+        return (
+            Decimal(item["owed"]["N"]),
+            Decimal(item.get("paid", {"N": "0"})["N"]),
+            int(item["retired_kg"]["N"]),
+        )
+
+    def sales(self, developer_id: str, period: str | None = None) -> list[Sale]:
+        """The developer's sales, oldest first; of one period (YYYY-MM or YYYY) when given."""
+        prefix = f"ENTRY#{period}" if period else "ENTRY#"
+        return [
+            Sale(
+                order_id=item["order_id"]["S"],
+                project_id=item["project_id"]["S"],
+                kg=int(item["kg"]["N"]),
+                amount=Money(amount=Decimal(item["amount"]["N"]), currency=item["currency"]["S"]),
+                retired_at=item["SK"]["S"].split("#")[1],
+            )
+            for item in self._query(
+                KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
+                ExpressionAttributeValues={":pk": s(f"DEVELOPER#{developer_id}"), ":prefix": s(prefix)},
+                ConsistentRead=True,
+            )
+        ]
+
+    def payouts_made(self, developer_id: str) -> list[PayoutMade]:
+        return [
+            PayoutMade(
+                reference=item["reference"]["S"],
+                amount=Money(amount=Decimal(item["amount"]["N"]), currency=item["currency"]["S"]),
+                paid_at=item["paid_at"]["S"],
+                period=item["period"]["S"] if "period" in item else None,
+            )
+            for item in self._query(
+                KeyConditionExpression="PK = :pk AND begins_with(SK, :paid)",
+                ExpressionAttributeValues={":pk": s(f"DEVELOPER#{developer_id}"), ":paid": s("PAID#")},
+                ConsistentRead=True,
+            )
+        ]
+
+    def mark_paid(
+        self, developer_id: str, amount: Money, reference: str, now: datetime, period: str | None = None
+    ) -> PayoutMade:
+        """Records a payout to the developer by its bank reference, once, and never beyond what is
+        owed: the record and the running total change in one transaction."""
+        if amount.amount <= 0:
+            raise InvalidInput("a payout is a positive amount", field="amount")
+        if not reference or len(reference) > 100 or not reference.isprintable():
+            raise InvalidInput("the bank reference is 1 to 100 printable characters", field="reference")
+        for attempt in range(self._max_attempts):
+            earlier = next((p for p in self.payouts_made(developer_id) if p.reference == reference), None)
+            if earlier is not None:
+                raise Conflict(
+                    f"payout {reference!r} was recorded already ({earlier.amount.amount} "
+                    f"{earlier.amount.currency} on {earlier.paid_at}): nothing changed",
+                    field="reference",
+                )
+            owed, paid, _ = self.payout_totals(developer_id)
+            if paid + amount.amount > owed:
+                raise Conflict(
+                    f"{developer_id} is owed {owed - paid} {amount.currency} outstanding; "
+                    f"a payout of {amount.amount} would exceed it",
+                    field="amount",
+                )
+            made = PayoutMade(reference, amount, iso(now), period)
+            record: dict[str, Any] = {
+                "PK": s(f"DEVELOPER#{developer_id}"),
+                "SK": s(f"PAID#{reference}"),
+                "type": s("payout_made"),
+                "reference": s(reference),
+                "amount": n(str(amount.amount)),
+                "currency": s(amount.currency),
+                "paid_at": s(made.paid_at),
+            }
+            if period:
+                record["period"] = s(period)
+            condition = "paid = :before" if paid else "attribute_not_exists(paid) OR paid = :before"
+            try:
+                self._transact(
+                    [
+                        {
+                            "Put": {
+                                "TableName": self._table,
+                                "Item": record,
+                                "ConditionExpression": "attribute_not_exists(PK)",
+                            }
+                        },
+                        {
+                            "Update": {
+                                "TableName": self._table,
+                                "Key": _payout_key(developer_id),
+                                "UpdateExpression": "ADD paid :amount",
+                                "ConditionExpression": f"attribute_exists(PK) AND ({condition})",
+                                "ExpressionAttributeValues": {
+                                    ":amount": n(str(amount.amount)),
+                                    ":before": n(str(paid)),
+                                },
+                            }
+                        },
+                    ]
+                )
+                return made
+            except TransactionCancelled:
+                self._backoff(attempt)  # a sale or another payout meanwhile: look again
+        raise Busy("could not record the payout; try again")
+
+    def payout_audit(self, developer_id: str) -> list[str]:
+        """owed = the sum of the sales, paid = the sum of the payouts made, paid <= owed."""
+        owed, paid, kg = self.payout_totals(developer_id)
+        sales, made = self.sales(developer_id), self.payouts_made(developer_id)
+        problems = []
+        if sum((x.amount.amount for x in sales), Decimal(0)) != owed or sum(x.kg for x in sales) != kg:
+            problems.append(f"its {len(sales)} sales do not add up to the {owed} owed for {kg} kg")
+        if sum((x.amount.amount for x in made), Decimal(0)) != paid:
+            problems.append(f"its {len(made)} payouts do not add up to the {paid} recorded as paid")
+        if paid > owed:
+            problems.append(f"paid {paid} is more than the {owed} owed")
+        return [f"developer {developer_id}: {p}" for p in problems]

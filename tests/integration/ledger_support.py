@@ -1,0 +1,34 @@
+"""Helpers the ledger's tests share (their fixtures are in conftest.py)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+
+from carbonneutral.domain.purchase import PurchaseService
+from carbonneutral.payments.sandbox import SandboxProvider
+from carbonneutral.store.ledger import CreditLedger
+
+SECRET = "sandbox-secret-for-tests-0123456789"
+BASE = "http://127.0.0.1"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def key() -> str:
+    return "k-" + secrets.token_hex(8)
+
+
+def pay(service: PurchaseService, sandbox: SandboxProvider, order, **kw):
+    body, headers = sandbox.event_for(order, **kw)
+    return service.receive_webhook("sandbox", body, headers, base_url=BASE)
+
+
+def inventory(ledger: CreditLedger, project_id: str):
+    return ledger.project(project_id)[1]

@@ -1,0 +1,355 @@
+"""Money you can follow: buyers cancel unpaid orders, money that cannot be kept is paid back once,
+events from the wrong provider or without an amount buy nothing, disputes are recorded, and what
+each developer is owed and was paid adds up. Against DynamoDB Local, each test on its own project."""
+
+from __future__ import annotations
+
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from carbonneutral.domain.money import Money
+from carbonneutral.domain.orders import OrderStatus
+from carbonneutral.domain.payments import PaymentEvent
+from carbonneutral.errors import Conflict, Forbidden, InvalidInput
+from carbonneutral.payments.signing import sign
+
+from tests.factories import DEMO_FOOTPRINT, an_order_request
+from tests.integration.ledger_support import BASE, SECRET, inventory, key, pay
+
+pytestmark = pytest.mark.integration
+
+
+def balanced(ledger, project_id: str) -> bool:
+    inv = inventory(ledger, project_id)
+    return inv.balanced and not [b for b in ledger.audit() if b.project_id == project_id]
+
+
+def test_a_buyer_cancels_an_unpaid_order_and_its_credits_go_back_at_once(
+    service, ledger, project, clock
+) -> None:
+    project_id = project((1, 100))
+    order, _ = service.place(an_order_request(project_id, 30), key(), base_url=BASE)
+    token = service.token_for(order)
+    with pytest.raises(Forbidden):
+        service.cancel(order.order_id, "not-the-token")
+    assert ledger.order(order.order_id).status is OrderStatus.pending_payment  # nothing changed
+    cancelled = service.cancel(order.order_id, token)
+    assert cancelled.status is OrderStatus.cancelled
+    inv = inventory(ledger, project_id)
+    assert (inv.available_kg, inv.reserved_kg, inv.retired_kg) == (100, 0, 0)
+    assert ledger.blocks(project_id, "RESERVED") == []
+    assert service.cancel(order.order_id, token).status is OrderStatus.cancelled  # again: the same
+    clock.now += timedelta(minutes=31)  # the sweeper later finds nothing of it to release
+    service.sweep()
+    assert ledger.order(order.order_id).status is OrderStatus.cancelled
+    assert inventory(ledger, project_id).available_kg == 100
+    assert balanced(ledger, project_id)
+
+
+def test_a_paid_order_cannot_be_cancelled_retirement_is_final(service, ledger, sandbox, project) -> None:
+    project_id = project()
+    order, _ = service.place(an_order_request(project_id, 10), key(), base_url=BASE)
+    assert pay(service, sandbox, order).outcome == "retired"
+    with pytest.raises(Conflict, match="retirement is final"):
+        service.cancel(order.order_id, service.token_for(order))
+    assert ledger.order(order.order_id).status is OrderStatus.retired
+    assert inventory(ledger, project_id).retired_kg == 10
+
+
+def test_a_payment_after_cancelling_is_refunded_never_kept(service, ledger, sandbox, project) -> None:
+    project_id = project()
+    order, _ = service.place(an_order_request(project_id, 10), key(), base_url=BASE)
+    service.cancel(order.order_id, service.token_for(order))
+    assert pay(service, sandbox, order).outcome == "refund_due"
+    owed = ledger.order(order.order_id)
+    assert owed.status is OrderStatus.cancelled and owed.refund is not None
+    assert owed.refund.status == "due" and "cancelled" in owed.refund.reason
+    assert inventory(ledger, project_id).retired_kg == 0 and ledger.payout(f"dev-{project_id}")[0] == 0
+    [(due_order, refund)] = service.refunds_due(order.order_id)
+    assert service.pay_refund(due_order, refund).outcome == "refunded"
+    back = ledger.order(order.order_id)
+    assert back.status is OrderStatus.refunded and back.refund.status == "refunded"
+    assert back.refund.refund_ref and back.refund.refunded_at is not None
+    with pytest.raises(Conflict, match="no refund due"):  # a second run finds nothing to pay
+        service.refunds_due(order.order_id)
+
+
+def test_a_refund_is_paid_once_whatever_crashes_in_between(service, ledger, sandbox, project) -> None:
+    project_id = project()
+    order, _ = service.place(an_order_request(project_id, 10), key(), base_url=BASE)
+    service.cancel(order.order_id, service.token_for(order))
+    pay(service, sandbox, order)
+    [(due_order, refund)] = service.refunds_due(order.order_id)
+    # the provider paid it back, and the process died before the ledger heard of it
+    crashed = sandbox.refund(due_order, refund, f"refund:{order.order_id}:sandbox:{refund.event_id}")
+    assert ledger.order(order.order_id).status is OrderStatus.cancelled
+    retried = service.pay_refund(due_order, refund)  # the admin's rerun: the same refund, the same event
+    assert retried.outcome == "refunded"
+    assert ledger.apply_payment(crashed.event, datetime.now(UTC)).outcome == "duplicate"
+    refunds = ledger.refunds_of(order.order_id)
+    assert [(r.status, r.refund_ref) for r in refunds] == [("refunded", crashed.refund_ref)]
+
+
+def test_a_second_payment_of_a_retired_order_is_owed_back_and_the_credits_stay_retired(
+    service, ledger, sandbox, project
+) -> None:
+    project_id = project()
+    order, _ = service.place(an_order_request(project_id, 10), key(), base_url=BASE)
+    assert pay(service, sandbox, order).outcome == "retired"
+    assert pay(service, sandbox, order).outcome == "refund_due"
+    twice = ledger.order(order.order_id)
+    assert twice.status is OrderStatus.retired and twice.refund.reason == "the order was already settled"
+    [(due_order, refund)] = service.refunds_due(order.order_id)
+    assert service.pay_refund(due_order, refund).outcome == "refunded"
+    after = ledger.order(order.order_id)
+    assert after.status is OrderStatus.retired and after.refund.status == "refunded"
+    assert inventory(ledger, project_id).retired_kg == 10  # never un-retired
+    assert ledger.payout(f"dev-{project_id}") == (Decimal("0.60"), 10)  # one sale, not two
+
+
+def test_an_event_from_another_provider_buys_nothing_and_is_owed_back(
+    service, ledger, sandbox, project
+) -> None:
+    project_id = project()
+    order, _ = service.place(an_order_request(project_id, 10), key(), base_url=BASE)
+    foreign = PaymentEvent(
+        "stripe", "evt_foreign_" + key(), "succeeded", order.order_id, order.amount, payment_ref="pi_x"
+    )
+    assert ledger.apply_payment(foreign, datetime.now(UTC)).outcome == "refund_due"
+    still = ledger.order(order.order_id)
+    assert still.status is OrderStatus.pending_payment and inventory(ledger, project_id).retired_kg == 0
+    [refund] = ledger.refunds_of(order.order_id)
+    assert refund.provider == "stripe" and "paid through stripe" in refund.reason
+    assert pay(service, sandbox, order).outcome == "retired"  # its own provider's payment still buys
+
+
+def test_an_event_without_an_amount_is_refused_and_nothing_is_recorded(
+    service, ledger, sandbox, project
+) -> None:
+    project_id = project()
+    order, _ = service.place(an_order_request(project_id, 10), key(), base_url=BASE)
+    body, _ = sandbox.event_for(order, event_id="evt_noamount_" + key())
+    event = json.loads(body)
+    del event["data"]["amount"]
+    stripped = json.dumps(event, separators=(",", ":"))
+    headers = {"sandbox-signature": sign(SECRET, stripped)}
+    with pytest.raises(InvalidInput) as refused:
+        service.receive_webhook("sandbox", stripped, headers, base_url=BASE)
+    assert refused.value.field == "amount"
+    assert ledger.order(order.order_id).status is OrderStatus.pending_payment
+    assert pay(service, sandbox, order, event_id=event["id"]).outcome == "retired"  # the id was not used up
+
+
+def test_cancelling_while_the_payment_arrives_ends_one_way_or_the_other(
+    service, ledger, sandbox, project
+) -> None:
+    project_id = project((1, 200))
+    outcomes = set()
+    for _ in range(12):
+        order, _ = service.place(an_order_request(project_id, 5), key(), base_url=BASE)
+        token, start = service.token_for(order), threading.Barrier(2)
+
+        def cancel(order_id=order.order_id, token=token, start=start):
+            start.wait()
+            try:
+                return service.cancel(order_id, token).status.value
+            except Conflict:
+                return "too late"
+
+        def paid(order=order, start=start):
+            start.wait()
+            return pay(service, sandbox, order).outcome
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            c, p = pool.submit(cancel), pool.submit(paid)
+            result = (c.result(), p.result())
+        final = ledger.order(order.order_id)
+        # either the payment won (retired, the cancel refused) or the cancel did (the payment owed back)
+        assert (result, final.status) in {
+            (("too late", "retired"), OrderStatus.retired),
+            (("cancelled", "refund_due"), OrderStatus.cancelled),
+        }, (result, final.status)
+        outcomes.add(final.status)
+    inv = inventory(ledger, project_id)
+    assert inv.reserved_kg == 0 and inv.retired_kg == 5 * sum(
+        1 for o in ledger.retired_orders() if o.project_id == project_id
+    )
+    assert balanced(ledger, project_id)
+
+
+def test_a_refund_racing_a_late_duplicate_webhook_is_paid_once(service, ledger, sandbox, project) -> None:
+    project_id = project()
+    order, _ = service.place(an_order_request(project_id, 10), key(), base_url=BASE)
+    assert pay(service, sandbox, order).outcome == "retired"
+    second_body, second_headers = sandbox.event_for(order, event_id="evt_second_" + key())
+    assert (
+        service.receive_webhook("sandbox", second_body, second_headers, base_url=BASE).outcome == "refund_due"
+    )
+    [(due_order, refund)] = service.refunds_due(order.order_id)
+    start = threading.Barrier(3)
+
+    def refund_it():
+        start.wait()
+        try:
+            return service.pay_refund(due_order, refund).outcome
+        except Conflict:
+            return "busy"
+
+    def redeliver():
+        start.wait()
+        return service.receive_webhook("sandbox", second_body, second_headers, base_url=BASE).outcome
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = [
+            f.result() for f in (pool.submit(refund_it), pool.submit(refund_it), pool.submit(redeliver))
+        ]
+    assert results[2] == "duplicate"  # the payment's event is applied once: no second refund due
+    assert sorted(results[:2]) == ["duplicate", "refunded"]
+    assert [r.status for r in ledger.refunds_of(order.order_id)] == ["refunded"]
+
+
+def test_disputes_and_refunds_made_at_the_provider_are_recorded_against_the_payment(
+    service, ledger, sandbox, project
+) -> None:
+    project_id = project()
+    order, _ = service.place(an_order_request(project_id, 10), key(), base_url=BASE)
+    pay(service, sandbox, order)
+    retired = ledger.order(order.order_id)
+    payment_ref = retired.retirement.payment_ref
+    assert payment_ref and ledger.order_of_payment("sandbox", payment_ref) == order.order_id
+    # events that name only the payment, as Stripe's charge and dispute events do
+    disputed = PaymentEvent(
+        "sandbox", "evt_dp_" + key(), "disputed", None, order.amount, payment_ref=payment_ref
+    )
+    assert ledger.apply_payment(disputed, datetime.now(UTC)).outcome == "disputed"
+    assert ledger.order(order.order_id).dispute.status == "open"
+    partial = Money(amount=Decimal("0.20"))
+    outside = PaymentEvent("sandbox", "evt_rf_" + key(), "refunded", None, partial, payment_ref=payment_ref)
+    assert ledger.apply_payment(outside, datetime.now(UTC)).outcome == "refunded"
+    [refund] = ledger.refunds_of(order.order_id)
+    assert (refund.status, refund.amount, refund.reason) == (
+        "refunded",
+        partial,
+        "refunded at the payment provider",
+    )
+    after = ledger.order(order.order_id)
+    assert after.status is OrderStatus.retired and inventory(ledger, project_id).retired_kg == 10
+    lost = replace(disputed, event_id="evt_dp2_" + key(), outcome="dispute_lost")
+    ledger.apply_payment(lost, datetime.now(UTC))
+    assert ledger.order(order.order_id).dispute.status == "lost"
+
+
+def test_payouts_are_recorded_once_per_reference_and_never_beyond_what_is_owed(
+    service, ledger, sandbox, project
+) -> None:
+    project_id = project((1, 1000), price="100.00")
+    developer = f"dev-{project_id}"
+    for kg in (100, 50):
+        order, _ = service.place(an_order_request(project_id, kg), key(), base_url=BASE)
+        pay(service, sandbox, order)
+    now = datetime.now(UTC)
+    assert ledger.payout_totals(developer) == (Decimal("15.00"), Decimal(0), 150)
+    ledger.mark_paid(developer, Money(amount=Decimal("10.00")), "BANK-001", now, "2026-11")
+    with pytest.raises(Conflict, match="recorded already") as again:
+        ledger.mark_paid(developer, Money(amount=Decimal("10.00")), "BANK-001", now)
+    assert again.value.field == "reference"
+    with pytest.raises(Conflict, match="outstanding") as beyond:
+        ledger.mark_paid(developer, Money(amount=Decimal("5.01")), "BANK-002", now)
+    assert beyond.value.field == "amount"
+    with pytest.raises(InvalidInput):
+        ledger.mark_paid(developer, Money(amount=Decimal("0")), "BANK-003", now)
+    assert ledger.payout_totals(developer) == (Decimal("15.00"), Decimal("10.00"), 150)
+    assert sorted((s.kg, s.amount.amount) for s in ledger.sales(developer)) == [  # same second: by order id
+        (50, Decimal("5.00")),
+        (100, Decimal("10.00")),
+    ]
+    assert ledger.payout_audit(developer) == []
+
+    # a payout total edited behind the ledger's back is caught
+    def set_paid(value: str) -> None:
+        ledger.client.update_item(
+            TableName=ledger._table,
+            Key={"PK": {"S": f"DEVELOPER#{developer}"}, "SK": {"S": "PAYOUT"}},
+            UpdateExpression="SET paid = :p",
+            ExpressionAttributeValues={":p": {"N": value}},
+        )
+
+    set_paid("1")
+    try:
+        assert any("payouts do not add up" in p for p in ledger.payout_audit(developer))
+    finally:
+        set_paid("10.00")
+    assert ledger.payout_audit(developer) == []
+
+
+def test_the_admin_pays_refunds_states_payouts_and_the_audit_shows_them(invoke, stack, capsys) -> None:
+    from carbonneutral.services import ledger as stack_ledger
+
+    from infrastructure.admin import main
+    from tests.journeys import pay as pay_through_webhook
+
+    footprint_id = invoke("POST", "/v1/footprints", json_body=DEMO_FOOTPRINT).json()["footprint_id"]
+
+    def place():
+        body = {
+            "footprint_id": footprint_id,
+            "project_id": "cdcer-longquan-forest",
+            "beneficiary": {"name": "Li"},
+        }
+        return invoke("POST", "/v1/orders", json_body=body, headers={"Idempotency-Key": key()})
+
+    order = place().json()
+    bearer = {"Authorization": f"Bearer {order['order_token']}"}
+    assert (
+        invoke(
+            "POST", f"/v1/orders/{order['order_id']}/cancel", headers={"Authorization": "Bearer nope"}
+        ).status
+        == 403
+    )
+    assert invoke("POST", f"/v1/orders/{order['order_id']}/cancel").status == 401
+    cancelled = invoke("POST", f"/v1/orders/{order['order_id']}/cancel", headers=bearer)
+    assert cancelled.status == 200 and cancelled.json()["status"] == "cancelled"
+    assert cancelled.headers["cache-control"] == "no-store"
+    # the footprint is free again: another order for it is taken
+    again = place()
+    assert again.status == 201, again.body
+    assert pay_through_webhook(invoke, stack, order) == "refund_due"  # paid after cancelling
+    capsys.readouterr()
+    assert main(["refunds", "--list"]) == 0
+    assert f"due {order['order_id']}:" in capsys.readouterr().out
+    assert main(["refunds", "--order", order["order_id"]]) == 0
+    assert f"refunded {order['order_id']}:" in capsys.readouterr().out
+    assert main(["refunds", "--order", order["order_id"]]) == 1  # nothing left to pay
+    assert "no refund due" in capsys.readouterr().err
+    assert main(["refunds", "--order", again.json()["order_id"]]) == 1  # never paid: nothing owed back
+    assert "no refund due" in capsys.readouterr().err
+    answer = invoke("GET", f"/v1/orders/{order['order_id']}", headers=bearer).json()
+    assert answer["status"] == "refunded" and answer["refund"]["status"] == "refunded"
+    # the developer's statement and a payout against it
+    assert pay_through_webhook(invoke, stack, again.json()) == "retired"
+    developer = stack_ledger().order(again.json()["order_id"]).developer_id
+    assert main(["statement", developer, "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert again.json()["order_id"] in [s["order_id"] for s in document["sales"]]
+    assert Decimal(document["owed_to_date"]) == Decimal(document["paid_to_date"]) + Decimal(
+        document["outstanding"]
+    )
+    assert main(["statement", developer, "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert (
+        lines[0] == "order_id,project_id,kg,amount,currency,retired_at"
+        and len(lines) == len(document["sales"]) + 1
+    )
+    reference = "BANK-" + key()
+    assert main(["mark-paid", developer, "--amount", "0.01", "--reference", reference]) == 0
+    assert main(["mark-paid", developer, "--amount", "0.01", "--reference", reference]) == 1
+    assert "recorded already" in capsys.readouterr().err
+    code = main(["audit"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert "refunds refunded:" in out.out and f"developer {developer}: owed" in out.out
