@@ -381,6 +381,25 @@ def audit_money() -> list[str]:
     return breaches
 
 
+def audit_registry() -> list[str]:
+    """Each project's public chain: intact (domain.registry.check_chain) and holding every kg retired."""
+    from carbonneutral import services
+    from carbonneutral.domain.registry import check_chain
+
+    ledger, breaches = services.ledger(), []
+    for project, inventory in ledger.projects():
+        records = ledger.every_record(project.project_id)
+        head = ledger.signed_head(project.project_id)
+        raw = [r.model_dump(mode="json", by_alias=True) for r in records]
+        problems = check_chain(raw, head) if records or head else []
+        in_chain = sum(r.kg for r in records)
+        if in_chain != inventory.retired_kg:
+            problems.append(f"its registry holds {in_chain} kg, {inventory.retired_kg} kg are retired")
+        print(f"registry {project.project_id}: {len(records)} records, {in_chain} kg")
+        breaches += [f"registry {project.project_id}: {p}" for p in problems]
+    return breaches
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="admin", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -471,6 +490,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         breaches += audit_scenes()
         breaches += audit_money()
+        breaches += audit_registry()
         for breach in breaches:
             print(f"BREACH {breach}", file=sys.stderr)
         print("audit: " + ("no breaches" if not breaches else f"{len(breaches)} breaches"))

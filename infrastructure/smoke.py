@@ -134,6 +134,11 @@ class Smoke:
             check="application/problem+json",
         )
         self.report(missing.status == 404, "unknown resources answer problem+json")
+        self.get_json("/v1/retirements?limit=5", "/v1/retirements")
+        self.request("GET", "/registry", "/registry", check="text/html")
+        if projects:
+            pid = projects[0]["project_id"]
+            self.request("GET", f"/projects/{pid}", "/projects/{project_id}", check="text/html")
         scenes = self.get_json("/v1/scenes", "/v1/scenes").get("items", [])
         if scenes:
             self.scene(scenes[0]["scene_id"])
@@ -285,6 +290,33 @@ class Smoke:
         except ImportError:  # run outside the project: the endpoint's verdict stands
             valid, why = True, "not checked offline"
         self.report(valid, "the certificate's signature checks offline with the published keys", why)
+        self.registry(cert)
+
+    def registry(self, cert: dict[str, Any]) -> None:
+        """The certificate's project's chain, checked offline from its export, head and the keys."""
+        pid = cert.get("project_id", "")
+        export = self.request(
+            "GET", f"/v1/projects/{pid}/registry.jsonl", "/v1/projects/{project_id}/registry.jsonl"
+        )
+        head = self.request(
+            "GET",
+            f"/v1/projects/{pid}/registry/head",
+            "/v1/projects/{project_id}/registry/head",
+            check="application/json",
+        )
+        keys = self.request("GET", "/.well-known/certificate-keys.json", "/.well-known/certificate-keys.json")
+        try:
+            from carbonneutral.certify.check_registry import problems_of
+
+            problems, count = problems_of(
+                export.body.decode(), head.body.decode(), keys.body.decode(), json.dumps(cert)
+            )
+            why = "; ".join(problems) or f"{count} records"
+        except ImportError:  # run outside the project: not checked offline
+            problems, why = [], "not checked offline"
+        self.report(
+            not problems, "the project's registry chain and the certificate's record check out offline", why
+        )
 
     def board_entry(self) -> None:
         entries = self.get_json("/v1/leaderboards/global", "/v1/leaderboards/{board}").get("entries", [])

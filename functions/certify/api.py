@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from carbonneutral import services
 from carbonneutral.certify.service import Verification
 from carbonneutral.domain.certificates import SignedCertificate, SignedEventCertificate
-from carbonneutral.domain.types import CERTIFICATE_ID_PATTERN
+from carbonneutral.domain.types import CERTIFICATE_ID_PATTERN, PROJECT_ID_PATTERN
 from carbonneutral.web.api import ApiRouter
+from carbonneutral.web.models import RetirementList
 from carbonneutral.web.problems import problem_responses
 
 router = ApiRouter()
@@ -58,6 +59,61 @@ def certificate_image(certificate_id: CertificateId):  # type: ignore[no-untyped
     # No return annotation: Powertools would validate the PNG bytes as a JSON body.
     png = services.certificate_service().image(certificate_id, router.base_url())
     return Response(200, "image/png", png, headers={"Cache-Control": IMMUTABLE})
+
+
+ProjectPath = Annotated[str, Path(pattern=PROJECT_ID_PATTERN, description="The project's id")]
+
+
+@router.get(
+    "/v1/retirements",
+    tags=["certify"],
+    summary="The public retirement registry",
+    description="Every retirement: its project, position in the project's hash chain, serial ranges, kg, "
+    "date, the name as on its certificate (null when hidden on boards) and its certificate. With "
+    "`project_id`, that project's chain in order; without, every project's, newest first. Each record "
+    "carries the hash of the project's previous one; check a whole chain offline from "
+    "`/v1/projects/{project_id}/registry.jsonl` and the signed head.",
+    responses=problem_responses(400, 404),
+)
+def list_retirements(
+    project_id: Annotated[
+        str | None, Query(pattern=PROJECT_ID_PATTERN, description="Only this project")
+    ] = None,
+    cursor: Annotated[str | None, Query(max_length=120, description="From the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=100, description="Records per page")] = 50,
+) -> RetirementList:
+    records, next_cursor = services.registry_service().listing(project_id, cursor, limit)
+    return RetirementList(items=records, cursor=next_cursor)
+
+
+@router.get(
+    "/v1/projects/<project_id>/registry.jsonl",
+    tags=["certify"],
+    summary="A project's registry, to check offline",
+    description="Every record of the project's chain in order, one JSON object per line. Check it with "
+    "`python -m carbonneutral.certify.check_registry EXPORT.jsonl HEAD.json KEYS.json [CERT.json]`.",
+    responses={
+        200: {"description": "JSON Lines", "content": {"application/jsonl": {}}},
+        **problem_responses(404, ok=None),
+    },
+)
+def registry_export(project_id: ProjectPath):  # type: ignore[no-untyped-def]
+    # No return annotation: the body is JSON Lines, not one JSON document.
+    body = services.registry_service().export(project_id)
+    return Response(200, "application/jsonl; charset=utf-8", body, headers={"Cache-Control": "no-cache"})
+
+
+@router.get(
+    "/v1/projects/<project_id>/registry/head",
+    tags=["certify"],
+    summary="A project's registry head, signed",
+    description="How many records the project's chain holds and the last one's hash, updated in each "
+    "retirement's transaction and signed (Ed25519, like certificates) with the key named by `kid`.",
+    responses=problem_responses(404),
+)
+def registry_head(project_id: ProjectPath) -> Response[dict[str, Any]]:
+    head = services.registry_service().head(project_id)
+    return Response(200, "application/json", head, headers={"Cache-Control": "no-cache"})
 
 
 @router.get(

@@ -16,6 +16,7 @@ from carbonneutral.settings import PaymentProviderName, get_settings
 
 if TYPE_CHECKING:
     from carbonneutral.certify.keys import SigningKey
+    from carbonneutral.certify.registry import RegistryService
     from carbonneutral.certify.service import CertificateService
     from carbonneutral.domain.footprints import FootprintService
     from carbonneutral.domain.organizers import OrganizerService
@@ -216,6 +217,12 @@ def certificate_service() -> CertificateService:
     from carbonneutral.certify.service import CertificateService
 
     return CertificateService(ledger(), render_store(), public_keys, event_certificates())
+
+
+def registry_service() -> RegistryService:
+    from carbonneutral.certify.registry import RegistryService
+
+    return RegistryService(ledger())
 
 
 def reset() -> None:

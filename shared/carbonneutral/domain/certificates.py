@@ -40,6 +40,15 @@ def new_certificate_id() -> str:
     return "cert_" + secrets.token_urlsafe(18)
 
 
+class RegistryRef(BaseModel):
+    """Where a certificate's retirement sits in its project's public registry chain."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    position: int = Field(ge=1, description="1 for the project's first retirement")
+    hash: str = Field(pattern=r"^[0-9a-f]{64}$", description="The registry record's SHA-256 (hex)")
+
+
 class Certificate(BaseModel):
     """The signed content. Every field is a string, an integer, a boolean, a list or an object."""
 
@@ -65,6 +74,12 @@ class Certificate(BaseModel):
     factor_set: str | None = Field(description="The factor set the footprint was calculated with")
     issuer: str = Field(description="The origin that issued it")
     kid: str = Field(description="The id of the key in the published key set that signed it")
+    # Certificates issued before the registry have none, and are served without it, as signed.
+    registry: RegistryRef | None = Field(
+        default=None,
+        exclude_if=lambda v: v is None,
+        description="Its retirement's record in the project's public registry (GET /v1/retirements)",
+    )
 
     def document(self) -> dict[str, Any]:
         """The document that is signed: the JSON form, with the format's own field names."""
@@ -103,7 +118,14 @@ def _check_jcs_safe(value: Any) -> None:
 
 
 def certificate_for(
-    order: Order, project: Project, scene: Scene | None, *, certificate_id: str, issuer: str, kid: str
+    order: Order,
+    project: Project,
+    scene: Scene | None,
+    *,
+    certificate_id: str,
+    issuer: str,
+    kid: str,
+    registry: RegistryRef | None = None,
 ) -> Certificate:
     """What a retired order's certificate says."""
     assert order.retirement is not None, "only a retired order has a certificate"
@@ -125,6 +147,7 @@ def certificate_for(
         factor_set=order.factor_set,
         issuer=issuer,
         kid=kid,
+        registry=registry,
     )
 
 
@@ -138,14 +161,54 @@ class CertificateIssuer:
     def __init__(self, scenes: Any, signing_key: Callable[[], Any]) -> None:
         self._scenes, self._signing_key = scenes, signing_key
 
-    def __call__(self, order: Order, project: Project, *, issuer: str) -> tuple[str, dict[str, Any]]:
+    def __call__(
+        self,
+        order: Order,
+        project: Project,
+        *,
+        issuer: str,
+        certificate_id: str | None = None,
+        registry: RegistryRef | None = None,
+    ) -> tuple[str, dict[str, Any]]:
         key = self._signing_key()
         scene = self._scenes.get(order.scene_id) if order.scene_id else None
         certificate = certificate_for(
-            order, project, scene, certificate_id=new_certificate_id(), issuer=issuer, kid=key.kid
+            order,
+            project,
+            scene,
+            certificate_id=certificate_id or new_certificate_id(),
+            issuer=issuer,
+            kid=key.kid,
+            registry=registry,
         )
         document = certificate.document()
         return certificate.certificate_id, {**document, "signature": key.sign(document)}
+
+    def sign(self, document: dict[str, Any]) -> dict[str, Any]:
+        """Any other document the platform publishes signed (a registry head): with kid and signature."""
+        key = self._signing_key()
+        signed = {**document, "kid": key.kid}
+        return {**signed, "signature": key.sign(signed)}
+
+    def at(self, issuer: str) -> IssuerAt:
+        return IssuerAt(self, issuer)
+
+
+class IssuerAt:
+    """The issuer for one origin: what a retirement signs with (its certificate, its registry head)."""
+
+    def __init__(self, issuer: CertificateIssuer, origin: str) -> None:
+        self._issuer, self._origin = issuer, origin
+
+    def __call__(
+        self, order: Order, project: Project, *, certificate_id: str, registry: RegistryRef | None
+    ) -> tuple[str, dict[str, Any]]:
+        return self._issuer(
+            order, project, issuer=self._origin, certificate_id=certificate_id, registry=registry
+        )
+
+    def sign(self, document: dict[str, Any]) -> dict[str, Any]:
+        return self._issuer.sign(document)
 
 
 # An organizer's certificate for a scene that reached a level: signed like a personal one, with the

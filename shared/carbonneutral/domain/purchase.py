@@ -6,7 +6,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlencode
 
@@ -40,6 +39,7 @@ from carbonneutral.errors import (
 )
 
 if TYPE_CHECKING:  # the footprint's model imports the calculator, which the sweeper does without
+    from carbonneutral.domain.certificates import CertificateIssuer
     from carbonneutral.domain.footprints import Footprint
 
 
@@ -117,7 +117,7 @@ class PurchaseService:
         token_secret: Callable[[], str],
         reservation: timedelta,
         clock: Callable[[], datetime] = _now,
-        certify: Callable[..., tuple[str, dict[str, Any]]] | None = None,
+        certify: CertificateIssuer | None = None,
         contribute: Callable[[Order], list[dict[str, Any]]] | None = None,
         client_cap_kg: int = 0,
     ) -> None:
@@ -392,7 +392,7 @@ class PurchaseService:
             raise NotFound(f"no payment provider {provider_name!r}")
         provider = self._providers()[provider_name]
         event = provider.parse_event(body, headers)
-        certify = partial(self._certify, issuer=base_url) if self._certify else None
+        certify = self._certify.at(base_url) if self._certify else None
         return self._ledger.apply_payment(event, self._clock(), certify, self._contribute)
 
     def pay_in_sandbox(self, order_id: str, token: str | None, *, base_url: str) -> Any:

@@ -12,6 +12,7 @@ from carbonneutral.domain.orders import Beneficiary, Order, OrderStatus, Refund
 from carbonneutral.domain.organizers import SceneReport
 from carbonneutral.domain.projects import Inventory, Project
 from carbonneutral.domain.ranking import Entry, Rating
+from carbonneutral.domain.registry import RegistryRecord
 from carbonneutral.domain.scenes import CalculatorField, Scene, SceneKind, SceneStatus
 from carbonneutral.domain.types import LocalizedText
 
@@ -315,3 +316,8 @@ class HeldClaimOut(BaseModel):
 
 class HeldClaimsOut(BaseModel):
     items: list[HeldClaimOut]
+
+
+class RetirementList(BaseModel):
+    items: list[RegistryRecord]
+    cursor: str | None = Field(default=None, description="Pass as `cursor` for the next page")

@@ -8,11 +8,13 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
+from carbonneutral.domain.certificates import RegistryRef, new_certificate_id
 from carbonneutral.domain.orders import Order, OrderStatus
 from carbonneutral.domain.payments import PaymentEvent
-from carbonneutral.domain.projects import Project, SerialRange
+from carbonneutral.domain.projects import Project
+from carbonneutral.domain.registry import head_after, record_for
 from carbonneutral.domain.settlement import (
     Disputed,
     RecordOnly,
@@ -25,15 +27,27 @@ from carbonneutral.domain.settlement import (
     settle,
 )
 from carbonneutral.errors import Busy, NotFound, TransactionCancelled
-from carbonneutral.store import aws
 from carbonneutral.store.items import n, s
+from carbonneutral.store.ledger.issued import Issued
 from carbonneutral.store.ledger.orders import Orders
 from carbonneutral.store.ledger.payouts import Payouts
 from carbonneutral.store.ledger.refunds import Refunds
-from carbonneutral.store.ledger.table import block_key, claim_key, iso
+from carbonneutral.store.ledger.registry import Registry
+from carbonneutral.store.ledger.table import claim_key, iso
+
 
 # Given the retired order and its project: (certificate id, signed certificate document).
-Certify = Callable[[Order, Project], tuple[str, dict[str, Any]]]
+class Certify(Protocol):
+    """Signs what a retirement publishes: its certificate (with its registry record) and the
+    project's registry head."""
+
+    def __call__(
+        self, order: Order, project: Project, *, certificate_id: str, registry: RegistryRef | None
+    ) -> tuple[str, dict[str, Any]]: ...
+
+    def sign(self, document: dict[str, Any]) -> dict[str, Any]: ...
+
+
 Contribute = Callable[[Order], list[dict[str, Any]]]
 
 
@@ -45,7 +59,7 @@ class Applied:
     order: Order | None = None
 
 
-class Payments(Orders, Payouts, Refunds):
+class Payments(Orders, Payouts, Refunds, Registry, Issued):
     def apply_payment(
         self,
         event: PaymentEvent,
@@ -157,10 +171,21 @@ class Payments(Orders, Payouts, Refunds):
     ) -> tuple[list[dict[str, Any]], Order]:
         retirement = retired.retirement
         assert retirement is not None
+        # The public registry's record, chained after the project's last one; the certificate
+        # names it, and both are written in the retirement's own transaction, with the new head.
+        count, previous = self.chain_position(project.project_id)
+        certificate_id = new_certificate_id() if certify is not None else None
+        record = record_for(
+            retired, project, certificate_id=certificate_id, position=count + 1, previous=previous
+        )
+        head = head_after(record).document()
+        registry_items = self._registry_items(record, certify.sign(head) if certify is not None else head)
         certificate_item = None
-        if certify is not None:
+        if certify is not None and certificate_id is not None:
             # The certificate is issued in the retirement's own transaction: both exist, or neither.
-            certificate_id, signed = certify(retired, project)
+            certificate_id, signed = certify(
+                retired, project, certificate_id=certificate_id, registry=record.ref()
+            )
             retired = retired.model_copy(update={"certificate_id": certificate_id})
             certificate_item = {
                 "Put": {
@@ -193,6 +218,7 @@ class Payments(Orders, Payouts, Refunds):
         ]
         if certificate_item:
             items.append(certificate_item)
+        items += registry_items
         items += self._hold_release(order)
         if order.footprint_id:  # the footprint's claim now points at what was retired for it
             claim: dict[str, Any] = {
@@ -234,53 +260,3 @@ class Payments(Orders, Payouts, Refunds):
     ) -> list[dict[str, Any]]:
         """The way back from the provider's payment to the order, for its refund and dispute events."""
         return [self._payment_ref_put(provider, payment_ref, order_id)] if payment_ref else []
-
-    def certificate(self, certificate_id: str) -> tuple[dict[str, Any], str, str] | None:
-        """(signed document, order id, project id) of an issued certificate."""
-        item = aws.call(
-            "ledger",
-            self.client.get_item,
-            TableName=self._table,
-            Key={"PK": s(f"CERT#{certificate_id}"), "SK": s("CERT")},
-        ).get("Item")
-        if not item:
-            return None
-        return json.loads(item["body"]["S"]), item["order_id"]["S"], item["project_id"]["S"]
-
-    def serials_retired_for(self, project_id: str, order_id: str, ranges: list[SerialRange]) -> bool:
-        """Whether every range is a retired block of this order in the ledger."""
-        if not ranges:
-            return False
-        keys = [block_key(project_id, "RETIRED", r.first) for r in ranges]
-        answer = aws.call(
-            "ledger",
-            self.client.batch_get_item,
-            RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}},
-        )
-        found = {int(i["first"]["N"]): i for i in answer.get("Responses", {}).get(self._table, [])}
-        return all(
-            r.first in found
-            and int(found[r.first]["last"]["N"]) == r.last
-            and found[r.first]["order_id"]["S"] == order_id
-            for r in ranges
-        )
-
-    def retired_orders(self) -> list[Order]:
-        """Every retired order (a scan: for the audit, never for a request)."""
-        found: list[Order] = []
-        start = None
-        while True:
-            page: dict[str, Any] = {
-                "TableName": self._table,
-                "FilterExpression": "#type = :order AND #status = :retired",
-                "ExpressionAttributeNames": {"#type": "type", "#status": "status"},
-                "ExpressionAttributeValues": {":order": s("order"), ":retired": s(OrderStatus.retired.value)},
-                "ConsistentRead": True,
-            }
-            if start:
-                page["ExclusiveStartKey"] = start
-            answer = aws.call("ledger", self.client.scan, **page)
-            found += [Order.model_validate_json(item["body"]["S"]) for item in answer.get("Items", [])]
-            start = answer.get("LastEvaluatedKey")
-            if not start:
-                return found

@@ -17,8 +17,8 @@ from carbonneutral.store.items import s
 
 RESERVATION_SHARDS = 8
 # 2 items per block, in a transaction of at most 100 items that also holds the order, event,
-# the payment's reference, counter, payout (2), certificate, the footprint's claim, the client's
-# hold and up to 18 leaderboard and rating items: 70 + 27 = 97.
+# the payment's reference, counter, payout (2), certificate, registry record and head, the
+# footprint's claim, the client's hold and up to 18 leaderboard and rating items: 70 + 29 = 99.
 MAX_BLOCKS_PER_ORDER = 35
 IDEMPOTENCY_TTL = timedelta(hours=24)
 _rng = random.Random()  # noqa: S311 - spreads load, not a secret

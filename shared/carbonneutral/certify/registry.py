@@ -1,0 +1,120 @@
+"""Reading the public retirement registry: listings, a project's export and its signed head, and
+what each project's public page shows (tonnes retired, money passed on to its developer)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Protocol
+
+from carbonneutral.domain.money import Money
+from carbonneutral.domain.projects import Inventory, Project
+from carbonneutral.domain.registry import RegistryRecord
+from carbonneutral.errors import InvalidCursor, NotFound
+
+PAGE = 50
+# Cursors name a position in the public chain, nothing secret: checked, never trusted as keys.
+_AFTER = re.compile(r"^after:(\d{1,12})$")
+_BEFORE = re.compile(r"^before:(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ~[a-z0-9][a-z0-9-]{2,63}~\d{12})$")
+
+
+class RegistryLedger(Protocol):
+    def registry_records(
+        self, project_id: str, after: int = 0, limit: int = PAGE
+    ) -> tuple[list[RegistryRecord], int | None]: ...
+    def latest_records(
+        self, before: str | None = None, limit: int = PAGE
+    ) -> tuple[list[RegistryRecord], str | None]: ...
+    def every_record(self, project_id: str) -> list[RegistryRecord]: ...
+    def signed_head(self, project_id: str) -> dict[str, Any] | None: ...
+    def project(self, project_id: str) -> tuple[Project, Inventory] | None: ...
+    def projects(self) -> list[tuple[Project, Inventory]]: ...
+    def payout_totals(self, developer_id: str) -> tuple[Decimal, Decimal, int]: ...
+    def sales(self, developer_id: str, period: str | None = None) -> list[Any]: ...
+
+
+@dataclass(frozen=True)
+class ProjectMoney:
+    """A project's public figures: what was retired, and the money it brought its developer."""
+
+    project: Project
+    inventory: Inventory
+    sold: Money  # paid by buyers for this project's retired credits
+    developer_owed: Money  # owed to the developer for all its projects so far
+    developer_paid: Money  # of which paid out (payouts recorded with their bank reference)
+
+
+class RegistryService:
+    def __init__(self, ledger: RegistryLedger) -> None:
+        self._ledger = ledger
+
+    def _project(self, project_id: str) -> tuple[Project, Inventory]:
+        found = self._ledger.project(project_id)
+        if found is None:
+            raise NotFound(f"no project {project_id!r}")
+        return found
+
+    def listing(
+        self, project_id: str | None, cursor: str | None, limit: int = PAGE
+    ) -> tuple[list[RegistryRecord], str | None]:
+        """A project's records in chain order, or every project's newest first."""
+        if project_id:
+            self._project(project_id)
+            after = 0
+            if cursor:
+                match = _AFTER.match(cursor)
+                if not match:
+                    raise InvalidCursor(
+                        "this cursor is not one of this listing's", field="cursor", location="query"
+                    )
+                after = int(match[1])
+            records, last = self._ledger.registry_records(project_id, after, limit)
+            return records, f"after:{last}" if last else None
+        before = None
+        if cursor:
+            match = _BEFORE.match(cursor)
+            if not match:
+                raise InvalidCursor(
+                    "this cursor is not one of this listing's", field="cursor", location="query"
+                )
+            before = match[1].replace("~", "#")
+        records, next_key = self._ledger.latest_records(before, limit)
+        return records, f"before:{next_key.replace('#', '~')}" if next_key else None  # URL-safe
+
+    def export(self, project_id: str) -> str:
+        """The project's whole chain as JSON Lines, one record per line, in chain order."""
+        self._project(project_id)
+        return "".join(
+            json.dumps(r.model_dump(mode="json", by_alias=True), ensure_ascii=False, separators=(",", ":"))
+            + "\n"
+            for r in self._ledger.every_record(project_id)
+        )
+
+    def head(self, project_id: str) -> dict[str, Any]:
+        self._project(project_id)
+        head = self._ledger.signed_head(project_id)
+        if head is None:
+            raise NotFound(f"project {project_id!r} has no retirement yet: its chain has no head")
+        return head
+
+    def money(self, project_id: str) -> ProjectMoney:
+        project, inventory = self._project(project_id)
+        developer = project.developer.company_id
+        sold = sum(
+            (sale.amount.amount for sale in self._ledger.sales(developer) if sale.project_id == project_id),
+            start=Decimal(0),
+        )
+        owed, paid, _ = self._ledger.payout_totals(developer)
+        currency = project.currency
+        return ProjectMoney(
+            project,
+            inventory,
+            Money(amount=sold, currency=currency),
+            Money(amount=owed, currency=currency),
+            Money(amount=paid, currency=currency),
+        )
+
+    def projects(self) -> list[Project]:
+        return [project for project, _ in self._ledger.projects()]

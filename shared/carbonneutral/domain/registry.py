@@ -1,0 +1,148 @@
+"""The public retirement registry: every retirement, one record each, hash-chained per project.
+
+Each record carries the hash of the project's previous record, and its own hash over its JCS
+form without `hash`; the project's head (count and last hash) is updated in the retirement's own
+transaction and signed with the certificate key. Anyone holding a project's export (JSON Lines),
+its signed head and the published keys can check offline that nothing was removed, changed or
+reordered, that no serial was retired twice, and that a certificate's record is in the chain:
+`check_chain` below, run by `python -m carbonneutral.certify.registry`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from carbonneutral.domain.certificates import RegistryRef, canonical_json
+from carbonneutral.domain.orders import Order
+from carbonneutral.domain.projects import Project
+
+RECORD_SCHEMA = "carbon-neutral-registry-record/1"
+HEAD_SCHEMA = "carbon-neutral-registry-head/1"
+GENESIS = "0" * 64  # the "previous hash" of a project's first record
+
+
+class RegistryRecord(BaseModel):
+    """One retirement as the public sees it. Hidden names stay hidden (`beneficiary` null)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    schema_: str = Field(default=RECORD_SCHEMA, alias="schema")
+    project_id: str
+    position: int = Field(ge=1)
+    previous: str = Field(description="The hash of the project's previous record (64 zeros: none)")
+    certificate_id: str | None = Field(description="The certificate issued for it")
+    serials: list[str] = Field(description="The retired serial ranges, as on the certificate")
+    ranges: list[list[int]] = Field(description="The same ranges as [first, last] serial numbers")
+    kg: int
+    retired_at: str = Field(description="UTC, ISO 8601")
+    beneficiary: str | None = Field(description="The name as on the certificate; null when hidden")
+    beneficiary_kind: Literal["individual", "organization"]
+    scene_id: str | None
+    hash: str = Field(default="", description="SHA-256 (hex) of the JCS form of every other field")
+
+    def content(self) -> dict[str, Any]:
+        return {k: v for k, v in self.model_dump(mode="json", by_alias=True).items() if k != "hash"}
+
+    def computed_hash(self) -> str:
+        return hashlib.sha256(canonical_json(self.content())).hexdigest()
+
+    def ref(self) -> RegistryRef:
+        return RegistryRef(position=self.position, hash=self.hash)
+
+
+class RegistryHead(BaseModel):
+    """A project's chain as it stands: how many records, the last one's hash, signed."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    schema_: str = Field(default=HEAD_SCHEMA, alias="schema")
+    project_id: str
+    count: int = Field(ge=0)
+    hash: str = Field(description="The last record's hash (64 zeros for an empty chain)")
+    updated_at: str
+    kid: str | None = Field(default=None, description="The certificate key that signed it")
+    signature: str | None = Field(default=None, description="Ed25519 over the JCS form of the rest")
+
+    def document(self) -> dict[str, Any]:
+        return {
+            k: v for k, v in self.model_dump(mode="json", by_alias=True).items() if k not in ("signature",)
+        }
+
+
+def record_for(
+    order: Order, project: Project, *, certificate_id: str | None, position: int, previous: str
+) -> RegistryRecord:
+    """The record of a retired order, chained after `previous`."""
+    retirement = order.retirement
+    assert retirement is not None, "only a retired order has a record"
+    record = RegistryRecord(
+        project_id=project.project_id,
+        position=position,
+        previous=previous,
+        certificate_id=certificate_id,
+        serials=retirement.labels,
+        ranges=[[r.first, r.last] for r in retirement.serials],
+        kg=order.quantity_kg,
+        retired_at=_utc(retirement.retired_at),
+        beneficiary=None if order.beneficiary.hidden else order.beneficiary.name,
+        beneficiary_kind=order.beneficiary.kind,
+        scene_id=order.scene_id,
+    )
+    return record.model_copy(update={"hash": record.computed_hash()})
+
+
+def head_after(record: RegistryRecord) -> RegistryHead:
+    return RegistryHead(
+        project_id=record.project_id, count=record.position, hash=record.hash, updated_at=record.retired_at
+    )
+
+
+def _utc(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def check_chain(records: list[dict[str, Any]], head: dict[str, Any] | None = None) -> list[str]:
+    """Problems with a project's records, in export order, against its head: a changed, removed,
+    inserted or reordered record, a serial retired twice, or records beyond or short of the head."""
+    problems: list[str] = []
+    previous, project = GENESIS, None
+    seen: list[tuple[int, int, int]] = []
+    for index, raw in enumerate(records, start=1):
+        try:
+            record = RegistryRecord.model_validate(raw)
+        except ValueError as exc:
+            problems.append(f"line {index}: not a registry record ({str(exc).splitlines()[0]})")
+            return problems
+        project = project or record.project_id
+        if record.project_id != project:
+            problems.append(f"line {index}: record of {record.project_id} in the chain of {project}")
+        if record.position != index:
+            problems.append(
+                f"line {index}: position {record.position}, expected {index} (removed or reordered)"
+            )
+        if record.previous != previous:
+            problems.append(
+                f"line {index}: does not follow the record before it (removed, inserted or reordered)"
+            )
+        if record.computed_hash() != record.hash:
+            problems.append(f"line {index}: its hash does not match its content (changed)")
+        for first, last in record.ranges:
+            for other_first, other_last, at in seen:
+                if first <= other_last and other_first <= last:
+                    problems.append(f"line {index}: serials {first}-{last} were retired already at line {at}")
+            seen.append((first, last, index))
+        previous = record.hash
+    if head is not None:
+        if head.get("count") != len(records):
+            problems.append(
+                f"the signed head counts {head.get('count')} records, the export has {len(records)}"
+            )
+        elif head.get("hash") != previous:
+            problems.append("the last record's hash is not the signed head's")
+        if project is not None and head.get("project_id") != project:
+            problems.append(f"the head is {head.get('project_id')}'s, the records {project}'s")
+    return problems

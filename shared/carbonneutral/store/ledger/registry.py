@@ -1,0 +1,144 @@
+"""The public retirement registry in the ledger's table.
+
+  REGISTRY#{project} / HEAD               count, hash, and the signed head document
+  REGISTRY#{project} / SEQ#{position}     one record per retirement (GSI1: REGISTRY, newest first)
+
+Records and the head are written in the retirement's own transaction: the record only if its
+position is free, the head only if it still counts what it counted when read, so two retirements
+of one project can never take the same position or fork the chain.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from carbonneutral.domain.registry import GENESIS, RegistryHead, RegistryRecord
+from carbonneutral.store import aws
+from carbonneutral.store.items import n, s
+from carbonneutral.store.ledger.table import LedgerTable
+
+PAGE = 50
+
+
+def head_key(project_id: str) -> dict[str, Any]:
+    return {"PK": s(f"REGISTRY#{project_id}"), "SK": s("HEAD")}
+
+
+def record_key(project_id: str, position: int) -> dict[str, Any]:
+    return {"PK": s(f"REGISTRY#{project_id}"), "SK": s(f"SEQ#{position:012d}")}
+
+
+class Registry(LedgerTable):
+    def registry_head(self, project_id: str) -> RegistryHead | None:
+        signed = self.signed_head(project_id)
+        return RegistryHead.model_validate(signed) if signed else None
+
+    def chain_position(self, project_id: str) -> tuple[int, str]:
+        """(count, last hash) the next record follows."""
+        head = self.registry_head(project_id)
+        return (head.count, head.hash) if head else (0, GENESIS)
+
+    def _registry_items(self, record: RegistryRecord, head: dict[str, Any]) -> list[dict[str, Any]]:
+        before = record.position - 1
+        body = json.dumps(
+            record.model_dump(mode="json", by_alias=True), ensure_ascii=False, separators=(",", ":")
+        )
+        return [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": {
+                        **record_key(record.project_id, record.position),
+                        "type": s("registry_record"),
+                        "body": s(body),
+                        "GSI1PK": s("REGISTRY"),
+                        "GSI1SK": s(f"{record.retired_at}#{record.project_id}#{record.position:012d}"),
+                    },
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": {
+                        **head_key(record.project_id),
+                        "type": s("registry_head"),
+                        "count": n(record.position),
+                        "hash": s(record.hash),
+                        "body": s(json.dumps(head, ensure_ascii=False, separators=(",", ":"))),
+                    },
+                    "ConditionExpression": "attribute_not_exists(PK)" if before == 0 else "#count = :before",
+                    **(
+                        {
+                            "ExpressionAttributeNames": {"#count": "count"},
+                            "ExpressionAttributeValues": {":before": n(before)},
+                        }
+                        if before
+                        else {}
+                    ),
+                }
+            },
+        ]
+
+    def registry_records(
+        self, project_id: str, after: int = 0, limit: int = PAGE
+    ) -> tuple[list[RegistryRecord], int | None]:
+        """A project's records in chain order from position after+1; (records, next `after`)."""
+        answer = aws.call(
+            "ledger",
+            self.client.query,
+            TableName=self._table,
+            KeyConditionExpression="PK = :pk AND SK > :after",
+            ExpressionAttributeValues={":pk": s(f"REGISTRY#{project_id}"), ":after": s(f"SEQ#{after:012d}")},
+            Limit=limit,
+        )
+        records = [
+            RegistryRecord.model_validate_json(i["body"]["S"])
+            for i in answer.get("Items", [])
+            if i["SK"]["S"] != "HEAD"
+        ]
+        more = bool(answer.get("LastEvaluatedKey")) and bool(records)
+        return records, (records[-1].position if more else None)
+
+    def every_record(self, project_id: str) -> list[RegistryRecord]:
+        """The whole chain, in order (the export, and the audit)."""
+        return [
+            RegistryRecord.model_validate_json(item["body"]["S"])
+            for item in self._query(
+                KeyConditionExpression="PK = :pk AND begins_with(SK, :seq)",
+                ExpressionAttributeValues={":pk": s(f"REGISTRY#{project_id}"), ":seq": s("SEQ#")},
+                ConsistentRead=True,
+            )
+        ]
+
+    def latest_records(
+        self, before: str | None = None, limit: int = PAGE
+    ) -> tuple[list[RegistryRecord], str | None]:
+        """Every project's records, newest first; (records, the cursor of the next page)."""
+        params: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "GSI1",
+            "KeyConditionExpression": "GSI1PK = :registry" + (" AND GSI1SK < :before" if before else ""),
+            "ExpressionAttributeValues": {
+                ":registry": s("REGISTRY"),
+                **({":before": s(before)} if before else {}),
+            },
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        answer = aws.call("ledger", self.client.query, **params)
+        items = answer.get("Items", [])
+        records = [RegistryRecord.model_validate_json(i["body"]["S"]) for i in items]
+        cursor = items[-1]["GSI1SK"]["S"] if answer.get("LastEvaluatedKey") and items else None
+        return records, cursor
+
+    def signed_head(self, project_id: str) -> dict[str, Any] | None:
+        item = aws.call(
+            "ledger",
+            self.client.get_item,
+            TableName=self._table,
+            Key=head_key(project_id),
+            ConsistentRead=True,
+        ).get("Item")
+        return json.loads(item["body"]["S"]) if item else None
