@@ -27,7 +27,18 @@ def test_everyday_footprint_from_the_home_page(phone, stack) -> None:
     screenshot(phone, "life-zh-CN-result")
 
 
-@pytest.mark.parametrize("path", ["/", "/s/cdcnf-2021", "/life", "/leaderboard/global", "/organizer"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/s/cdcnf-2021",
+        "/life",
+        "/leaderboard/global",
+        "/organizer",
+        "/registry",
+        "/projects/cdcer-sichuan-biogas",
+    ],
+)
 def test_pages_are_light_and_every_input_has_a_label(phone, stack, path: str) -> None:
     sizes: list[int] = []
     phone.on(

@@ -72,3 +72,26 @@ def test_from_the_qr_code_to_the_leaderboard(phone, stack, lang: str) -> None:
     assert me.count() == 1 and t["you"] in me.inner_text()
     screenshot(phone, f"journey-{lang}-7-leaderboard")
     assert phone.console_errors == []
+
+
+def test_a_buyer_who_changes_their_mind_cancels_before_paying(phone, stack) -> None:
+    phone.goto(f"{stack.url}/s/cdcnf-2021?lang=en")
+    phone.fill("#f-meal-count", "2")
+    phone.get_by_role("button", name="Calculate my footprint").click()
+    phone.wait_for_url("**/f/fp_*")
+    footprint_url = phone.url
+    phone.get_by_role("link", name="Neutralize it").click()
+    phone.fill("#f-name", "Lucy")
+    phone.check("#p-cdcer-sichuan-biogas")
+    phone.get_by_role("button", name="Continue to payment").click()
+    phone.wait_for_url("**/checkout/ord_*")
+    assert "Retirement is final" in phone.locator("main").inner_text()  # said before paying
+    phone.get_by_role("button", name="Cancel this order").click()
+    phone.wait_for_load_state()
+    assert "You cancelled this order" in phone.locator(".notice").inner_text()
+    assert phone.get_by_role("button", name="Cancel this order").count() == 0
+    assert phone.locator("text=(test)").count() == 0  # nothing left to pay
+    screenshot(phone, "journey-en-cancelled")
+    phone.goto(footprint_url.replace("/f/", "/neutralize/") + "?lang=en")  # the footprint is free again
+    assert phone.get_by_role("button", name="Continue to payment").count() == 1
+    assert phone.console_errors == []

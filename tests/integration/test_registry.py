@@ -182,6 +182,9 @@ def test_the_registry_and_project_pages_show_retirements_and_money_in_both_langu
     assert "Paid by buyers for its retired credits" in project_page and "t CO₂e" in project_page
     assert "¥" in project_page and "已注销" in invoke("GET", f"/projects/{PROJECT}?lang=zh-CN").text
     assert invoke("GET", "/projects/no-such-project?lang=en").status == 404
+    position = certificate["registry"]["position"]
+    certificate_page = invoke("GET", f"/c/{certificate['certificate_id']}?lang=en").text
+    assert f"In the public registry: record {position} of this project" in certificate_page
     assert invoke("GET", "/registry?cursor=forged&lang=en").status == 404
 
 
