@@ -107,6 +107,22 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] * 1000 if ordered else 0.0
 
 
+def _audit() -> list[str]:
+    """What `admin audit` checks of the credits, and each project's registry chain."""
+    from carbonneutral import services
+    from carbonneutral.domain.registry import check_chain
+
+    ledger = services.ledger()
+    problems = [f"{b.project_id}: {b.problem}" for b in ledger.audit()]
+    for project, inventory in ledger.projects():
+        records = ledger.every_record(project.project_id)
+        raw = [r.model_dump(mode="json", by_alias=True) for r in records]
+        problems += check_chain(raw, ledger.signed_head(project.project_id)) if records else []
+        if sum(r.kg for r in records) != inventory.retired_kg:
+            problems.append(f"{project.project_id}: the chain does not hold every retired kg")
+    return problems
+
+
 def main() -> None:
     stack = LocalStack(port=free_port(), quiet=True).start()
     ctx = mp.get_context("spawn")
@@ -153,6 +169,10 @@ def main() -> None:
             "2 cores: 32 buyer processes and DynamoDB Local's one JVM share them, so latency grows with queueing;"
         )
         print("all buyers take from one project, so concurrent reservations retry on transaction conflicts.")
+        print(
+            "audit after the runs:",
+            "; ".join(_audit()) or "clean (credits balance, every registry chain intact)",
+        )
     finally:
         stack.stop()
 

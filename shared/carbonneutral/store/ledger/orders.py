@@ -8,7 +8,7 @@ from typing import Any
 
 from carbonneutral.domain.orders import Order, OrderStatus, hold_limit
 from carbonneutral.domain.projects import SerialRange, take, take_spread
-from carbonneutral.domain.settlement import expiry
+from carbonneutral.domain.settlement import cancellation, expiry
 from carbonneutral.errors import (
     Busy,
     Conflict,
@@ -16,6 +16,7 @@ from carbonneutral.errors import (
     IdempotencyRace,
     InsufficientCredits,
     InvalidInput,
+    NotFound,
     TooManyReservations,
     TransactionCancelled,
 )
@@ -244,6 +245,24 @@ class Orders(CreditBlocks, Claims, Holds):
         items += self._claim_release(order)
         items += self._hold_release(order)
         return items
+
+    def cancel(self, order: Order) -> Order:
+        """The buyer cancels an unpaid order: its credits, claim and hold go back in one transaction.
+        Cancelling again answers the cancelled order; a paid or expired one is a 409."""
+        for attempt in range(self._max_attempts):
+            release = cancellation(order)
+            if release is None:
+                return order
+            try:
+                self._transact(self._release_items(order, release.order))
+                return release.order
+            except TransactionCancelled:
+                self._backoff(attempt)  # paid, expired or cancelled meanwhile: decide again
+                current = self.order(order.order_id)
+                if current is None:  # pragma: no cover - orders are never deleted
+                    raise NotFound(f"no order {order.order_id!r}") from None
+                order = current
+        raise Busy("could not cancel the order; try again in a moment")
 
     def expire(self, order_id: str) -> bool:
         """Releases an unpaid order's credits; False when it was paid or released meanwhile."""

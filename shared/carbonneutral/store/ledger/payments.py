@@ -23,10 +23,9 @@ from carbonneutral.domain.settlement import (
     Release,
     Retire,
     Settlement,
-    cancellation,
     settle,
 )
-from carbonneutral.errors import Busy, NotFound, TransactionCancelled
+from carbonneutral.errors import Busy, TransactionCancelled
 from carbonneutral.store.items import n, s
 from carbonneutral.store.ledger.issued import Issued
 from carbonneutral.store.ledger.orders import Orders
@@ -59,6 +58,11 @@ class Applied:
     order: Order | None = None
 
 
+# Retirements of one project queue for the registry's next position: tries (with the ledger's
+# jittered backoff, at most about 5 s in all) before the payment is decided again from fresh reads.
+CHAIN_ATTEMPTS = 24
+
+
 class Payments(Orders, Payouts, Refunds, Registry, Issued):
     def apply_payment(
         self,
@@ -80,6 +84,12 @@ class Payments(Orders, Payouts, Refunds, Registry, Issued):
                 recorded = self._record_event_only(event, now)
                 return Applied(settlement.outcome if recorded else "duplicate", settlement.order)
             assert order is not None and found is not None
+            if isinstance(settlement, Retire):
+                applied = self._retire(settlement, order, found[0], event, now, certify, contribute)
+                if applied is not None:
+                    return applied
+                self._backoff(attempt)  # the order changed meanwhile (e.g. it just expired): look again
+                continue
             items, updated = self._settlement_items(
                 settlement, order, found[0], event, now, certify, contribute
             )
@@ -91,6 +101,38 @@ class Payments(Orders, Payouts, Refunds, Registry, Issued):
                     return Applied("duplicate", self.order(order.order_id))
                 self._backoff(attempt)  # the order changed meanwhile (e.g. it just expired): look again
         raise Busy("could not apply the payment event; the provider will retry")
+
+    def _retire(
+        self,
+        settlement: Retire,
+        order: Order,
+        project: Project,
+        event: PaymentEvent,
+        now: datetime,
+        certify: Certify | None,
+        contribute: Contribute | None,
+    ) -> Applied | None:
+        """The retirement's transaction. Retirements of one project take the registry's positions
+        one at a time: when only the chain moved meanwhile, just its head is read again and the
+        record, head and certificate made anew (a short loop); anything else (None) is decided
+        again from a fresh read of the order."""
+        base, retired, seal = self._retirement_items(
+            order, settlement.order, project, now, certify, contribute
+        )
+        recorded = self._event_item(event, now, order.order_id)
+        for attempt in range(CHAIN_ATTEMPTS):
+            chain = seal(*self.chain_position(project.project_id))
+            try:
+                self._transact([recorded, *base, *chain])
+                return Applied(settlement.outcome, retired)
+            except TransactionCancelled as exc:
+                if exc.codes[0] == "ConditionalCheckFailed":
+                    return Applied("duplicate", self.order(order.order_id))
+                failed = {i for i, code in enumerate(exc.codes) if code not in ("None", "")}
+                if not failed or min(failed) < 1 + len(base):  # the order, credits or boards changed
+                    return None
+                self._backoff(attempt)
+        return None
 
     def _settlement_items(
         self,
@@ -104,11 +146,6 @@ class Payments(Orders, Payouts, Refunds, Registry, Issued):
     ) -> tuple[list[dict[str, Any]], Order]:
         """The one transaction that carries out a settlement, each item conditioned on what it changes."""
         recorded = self._event_item(event, now, order.order_id)
-        if isinstance(settlement, Retire):
-            items, retired = self._retirement_items(
-                order, settlement.order, project, now, certify, contribute
-            )
-            return [recorded, *items], retired
         if isinstance(settlement, RefundDue):
             return [recorded, *self._refund_items(order, settlement, event, now)], settlement.order
         if isinstance(settlement, RefundSettled):
@@ -120,24 +157,6 @@ class Payments(Orders, Payouts, Refunds, Registry, Issued):
             return [recorded, self._order_update(settlement.order, order.status)], settlement.order
         assert isinstance(settlement, Release)
         return [recorded, *self._release_items(order, settlement.order)], settlement.order
-
-    def cancel(self, order: Order) -> Order:
-        """The buyer cancels an unpaid order: its credits, claim and hold go back in one transaction.
-        Cancelling again answers the cancelled order; a paid or expired one is a 409."""
-        for attempt in range(self._max_attempts):
-            release = cancellation(order)
-            if release is None:
-                return order
-            try:
-                self._transact(self._release_items(order, release.order))
-                return release.order
-            except TransactionCancelled:
-                self._backoff(attempt)  # paid, expired or cancelled meanwhile: decide again
-                current = self.order(order.order_id)
-                if current is None:  # pragma: no cover - orders are never deleted
-                    raise NotFound(f"no order {order.order_id!r}") from None
-                order = current
-        raise Busy("could not cancel the order; try again in a moment")
 
     def _event_item(self, event: PaymentEvent, now: datetime, order_id: str | None) -> dict[str, Any]:
         item = {
@@ -168,26 +187,27 @@ class Payments(Orders, Payouts, Refunds, Registry, Issued):
         now: datetime,
         certify: Certify | None,
         contribute: Contribute | None,
-    ) -> tuple[list[dict[str, Any]], Order]:
+    ) -> tuple[list[dict[str, Any]], Order, Callable[[int, str], list[dict[str, Any]]]]:
+        """(the retirement's items, the retired order, `seal`): `seal(count, previous)` gives the
+        items that depend on where the project's registry chain stands: the record chained after
+        `previous`, the new head, and the certificate that names the record. Both exist with the
+        retired credits, or neither."""
         retirement = retired.retirement
         assert retirement is not None
-        # The public registry's record, chained after the project's last one; the certificate
-        # names it, and both are written in the retirement's own transaction, with the new head.
-        count, previous = self.chain_position(project.project_id)
         certificate_id = new_certificate_id() if certify is not None else None
-        record = record_for(
-            retired, project, certificate_id=certificate_id, position=count + 1, previous=previous
-        )
-        head = head_after(record).document()
-        registry_items = self._registry_items(record, certify.sign(head) if certify is not None else head)
-        certificate_item = None
-        if certify is not None and certificate_id is not None:
-            # The certificate is issued in the retirement's own transaction: both exist, or neither.
-            certificate_id, signed = certify(
-                retired, project, certificate_id=certificate_id, registry=record.ref()
+        retired = retired.model_copy(update={"certificate_id": certificate_id})
+        sealed = retired
+
+        def seal(count: int, previous: str) -> list[dict[str, Any]]:
+            record = record_for(
+                sealed, project, certificate_id=certificate_id, position=count + 1, previous=previous
             )
-            retired = retired.model_copy(update={"certificate_id": certificate_id})
-            certificate_item = {
+            head = head_after(record).document()
+            chain = self._registry_items(record, certify.sign(head) if certify is not None else head)
+            if certify is None or certificate_id is None:
+                return chain
+            _, signed = certify(sealed, project, certificate_id=certificate_id, registry=record.ref())
+            certificate = {
                 "Put": {
                     "TableName": self._table,
                     "Item": {
@@ -202,6 +222,8 @@ class Payments(Orders, Payouts, Refunds, Registry, Issued):
                     "ConditionExpression": "attribute_not_exists(PK)",
                 }
             }
+            return [*chain, certificate]
+
         items = [
             self._order_update(retired, OrderStatus.pending_payment),
             *self._payment_ref_items(order.provider, order.order_id, retirement.payment_ref),
@@ -216,9 +238,6 @@ class Payments(Orders, Payouts, Refunds, Registry, Issued):
                 retired_at=iso(now),
             ),
         ]
-        if certificate_item:
-            items.append(certificate_item)
-        items += registry_items
         items += self._hold_release(order)
         if order.footprint_id:  # the footprint's claim now points at what was retired for it
             claim: dict[str, Any] = {
@@ -240,7 +259,7 @@ class Payments(Orders, Payouts, Refunds, Registry, Issued):
             items.append(claim)
         if contribute is not None:  # leaderboards and the scene's rating move with the retirement
             items.extend(contribute(retired))
-        return items, retired
+        return items, retired, seal
 
     def _refund_items(
         self, order: Order, settlement: RefundDue, event: PaymentEvent, now: datetime
