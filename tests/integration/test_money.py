@@ -319,6 +319,11 @@ def test_the_admin_pays_refunds_states_payouts_and_the_audit_shows_them(invoke, 
     again = place()
     assert again.status == 201, again.body
     assert pay_through_webhook(invoke, stack, order) == "refund_due"  # paid after cancelling
+    checkout = f"/checkout/{order['order_id']}?lang=en&token={order['order_token']}"
+    amount = order["amount"]["amount"]
+    assert f"A payment of ¥{amount} could not buy these credits, so it is being returned to you." in (
+        invoke("GET", checkout).text
+    )
     capsys.readouterr()
     assert main(["refunds", "--list"]) == 0
     assert f"due {order['order_id']}:" in capsys.readouterr().out
@@ -330,6 +335,10 @@ def test_the_admin_pays_refunds_states_payouts_and_the_audit_shows_them(invoke, 
     assert "no refund due" in capsys.readouterr().err
     answer = invoke("GET", f"/v1/orders/{order['order_id']}", headers=bearer).json()
     assert answer["status"] == "refunded" and answer["refund"]["status"] == "refunded"
+    assert (
+        f"¥{amount} was returned to you on {answer['refund']['refunded_at'][:10]}."
+        in invoke("GET", checkout).text
+    )
     # the developer's statement and a payout against it
     assert pay_through_webhook(invoke, stack, again.json()) == "retired"
     developer = stack_ledger().order(again.json()["order_id"]).developer_id
