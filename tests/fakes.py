@@ -19,6 +19,7 @@ class FakeStripe:
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
         self.refunds: dict[str, dict[str, Any]] = {}  # by idempotency key
+        self.refuse_refunds = False  # answer as Stripe does for a disputed charge
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -33,6 +34,21 @@ class FakeStripe:
                         "idempotency_key": self.headers.get("Idempotency-Key"),
                     }
                 )
+                if self.path == "/v1/refunds" and fake.refuse_refunds:
+                    error = {
+                        "error": {
+                            "type": "invalid_request_error",
+                            "code": "charge_disputed",
+                            "message": "This charge is disputed and cannot be refunded.",
+                        }
+                    }
+                    answer = json.dumps(error).encode()
+                    self.send_response(400)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(answer)))
+                    self.end_headers()
+                    self.wfile.write(answer)
+                    return
                 if self.path == "/v1/refunds":
                     refund = fake.refunds.setdefault(
                         self.headers.get("Idempotency-Key") or secrets.token_hex(8),

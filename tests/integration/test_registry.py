@@ -105,7 +105,8 @@ def test_the_offline_command_says_intact_or_not(published, tmp_path, capsys) -> 
         (tmp_path / name).write_text(text, encoding="utf-8")
     paths = [str(tmp_path / n) for n in ("export", "head", "keys", "certificate")]
     assert check_main(paths) == 0
-    assert "INTACT" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "INTACT" in out and "not covered" not in out
     (tmp_path / "export").write_text(published["export"].splitlines()[0] + "\n", encoding="utf-8")
     assert check_main(paths) == 1
     assert "NOT INTACT" in capsys.readouterr().out
@@ -134,17 +135,37 @@ def test_concurrent_retirements_of_one_project_keep_one_chain(service, ledger, s
     assert all(x[1] < y[0] for x, y in itertools.pairwise(serials))  # no serial twice
 
 
-def test_hidden_names_stay_hidden_in_the_registry(service, ledger, sandbox, project) -> None:
-    from carbonneutral.domain.orders import Beneficiary, OrderRequest
+def test_hidden_names_stay_hidden_in_the_registry_and_lead_to_no_certificate(
+    invoke, stack, published
+) -> None:
+    import hashlib
 
-    project_id = project()
-    request = OrderRequest(
-        quantity_kg=3, project_id=project_id, beneficiary=Beneficiary(name="Secret Co", hidden=True)
-    )
-    order, _ = service.place(request, key(), base_url=BASE)
-    pay(service, sandbox, order)
-    [record] = ledger.every_record(project_id)
-    assert record.beneficiary is None and "Secret Co" not in record.model_dump_json()
+    from tests.journeys import pay as pay_through_webhook
+
+    body = {"quantity_kg": 3, "project_id": PROJECT, "beneficiary": {"name": "Secret Co", "hidden": True}}
+    order = invoke("POST", "/v1/orders", json_body=body, headers={"Idempotency-Key": key()}).json()
+    assert pay_through_webhook(invoke, stack, order) == "retired"
+    bearer = {"Authorization": f"Bearer {order['order_token']}"}
+    certificate_id = invoke("GET", f"/v1/orders/{order['order_id']}", headers=bearer).json()["certificate_id"]
+    export = invoke("GET", f"/v1/projects/{PROJECT}/registry.jsonl").text
+    assert "Secret Co" not in export and certificate_id not in export  # no way from the record to the name
+    digest = hashlib.sha256(certificate_id.encode()).hexdigest()
+    [record] = [r for r in lines(export) if r.get("certificate_sha256") == digest]
+    assert record["beneficiary"] is None and record["certificate_id"] is None
+    assert certificate_id not in invoke("GET", f"/registry?project_id={PROJECT}&lang=en").text
+    # its holder can still show that the record is theirs
+    certificate = invoke("GET", f"/v1/certificates/{certificate_id}").text
+    head = invoke("GET", f"/v1/projects/{PROJECT}/registry/head").text
+    assert problems_of(export, head, published["keys"], certificate)[0] == []
+
+
+def test_records_retired_after_the_signed_head_was_read_do_not_fail_the_check(
+    invoke, stack, published
+) -> None:
+    retire(invoke, stack, name="Later Buyer")  # retired between reading the head and the export
+    later = invoke("GET", f"/v1/projects/{PROJECT}/registry.jsonl").text
+    problems, count = problems_of(later, published["head"], published["keys"], published["certificate"])
+    assert problems == [] and count > json.loads(published["head"])["count"]
 
 
 def test_the_listing_pages_with_its_own_cursors_and_refuses_others(invoke, published) -> None:

@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from carbonneutral.domain.money import Money
 from carbonneutral.domain.orders import Beneficiary, Order, OrderStatus, Refund
-from carbonneutral.errors import InvalidInput, InvalidSignature, NotConfigured
+from carbonneutral.errors import Conflict, InvalidInput, InvalidSignature, NotConfigured
 from carbonneutral.payments.signing import sign
 from carbonneutral.payments.stripe_provider import StripeProvider
 
@@ -222,3 +222,17 @@ def test_a_refund_without_its_payment_intent_is_refused_not_guessed(fake_stripe)
     with pytest.raises(NotConfigured, match="dashboard"):
         provider.refund(an_order(), refund, "k")
     assert fake_stripe.requests == []
+
+
+def test_a_refund_stripe_refuses_is_a_conflict_for_that_refund_alone(fake_stripe) -> None:
+    fake_stripe.refuse_refunds = True
+    provider = StripeProvider("sk_test_123", SECRET, api_base=fake_stripe.url)
+    refund = Refund(
+        amount=Money(amount=Decimal("1.00")),
+        reason="x",
+        event_id="evt_1",
+        provider="stripe",
+        payment_ref="pi_1",
+    )
+    with pytest.raises(Conflict, match="disputed"):
+        provider.refund(an_order(), refund, "k")

@@ -20,7 +20,7 @@ from typing import Any
 from carbonneutral.certify.keys import verify
 from carbonneutral.certify.verify import check, load_strict, printable
 from carbonneutral.domain.certificates import canonical_json
-from carbonneutral.domain.registry import check_chain
+from carbonneutral.domain.registry import check_chain, names_certificate
 from carbonneutral.errors import NotCanonical
 
 
@@ -61,8 +61,8 @@ def _certificate_problems(certificate_text: str, keys_text: str, records: list[d
     if not 1 <= position <= len(records):
         return [f"the certificate's record {position} is not in this chain of {len(records)}"]
     record = records[position - 1]
-    if record.get("hash") != ref.get("hash") or record.get("certificate_id") != certificate.get(
-        "certificate_id"
+    if record.get("hash") != ref.get("hash") or not names_certificate(
+        record, certificate.get("certificate_id")
     ):
         return [f"record {position} is not the certificate's"]
     if record.get("project_id") != certificate.get("project_id"):
@@ -70,6 +70,14 @@ def _certificate_problems(certificate_text: str, keys_text: str, records: list[d
             f"the certificate is of {certificate.get('project_id')}, the chain of {record.get('project_id')}"
         ]
     return []
+
+
+def _signed_count(head_text: str) -> int:
+    try:
+        count = load_strict(head_text).get("count")
+    except (NotCanonical, AttributeError):
+        return 0
+    return count if isinstance(count, int) else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,8 +90,10 @@ def main(argv: list[str] | None = None) -> int:
     for problem in problems:
         print(f"  {printable(problem)}")
     verdict = "INTACT" if not problems else "NOT INTACT"
+    signed = _signed_count(texts[1])
+    beyond = f" ({count - signed} retired after the signed head, not covered by it)" if signed < count else ""
     print(
-        f"{verdict}: {count} records"
+        f"{verdict}: {count} records{beyond}"
         + (", and the certificate's record is in the chain" if len(args) == 4 and not problems else "")
     )
     return 0 if not problems else 1

@@ -34,7 +34,14 @@ class RegistryRecord(BaseModel):
     project_id: str
     position: int = Field(ge=1)
     previous: str = Field(description="The hash of the project's previous record (64 zeros: none)")
-    certificate_id: str | None = Field(description="The certificate issued for it")
+    certificate_id: str | None = Field(
+        description="The certificate issued for it; null when the name is hidden (the certificate shows it)"
+    )
+    certificate_sha256: str | None = Field(
+        default=None,
+        description="For a hidden name: SHA-256 (hex) of the certificate's id, so its holder can find "
+        "their record and nobody else can reach the certificate from it",
+    )
     serials: list[str] = Field(description="The retired serial ranges, as on the certificate")
     ranges: list[list[int]] = Field(description="The same ranges as [first, last] serial numbers")
     kg: int
@@ -83,7 +90,10 @@ def record_for(
         project_id=project.project_id,
         position=position,
         previous=previous,
-        certificate_id=certificate_id,
+        certificate_id=None if order.beneficiary.hidden else certificate_id,
+        certificate_sha256=certificate_digest(certificate_id)
+        if order.beneficiary.hidden and certificate_id
+        else None,
         serials=retirement.labels,
         ranges=[[r.first, r.last] for r in retirement.serials],
         kg=order.quantity_kg,
@@ -93,6 +103,19 @@ def record_for(
         scene_id=order.scene_id,
     )
     return record.model_copy(update={"hash": record.computed_hash()})
+
+
+def certificate_digest(certificate_id: str) -> str:
+    return hashlib.sha256(certificate_id.encode()).hexdigest()
+
+
+def names_certificate(record: dict[str, Any], certificate_id: object) -> bool:
+    """Whether a record is the one of this certificate: by its id, or by the id's digest (hidden)."""
+    if not isinstance(certificate_id, str):
+        return False
+    if record.get("certificate_id") is not None:
+        return record.get("certificate_id") == certificate_id
+    return record.get("certificate_sha256") == certificate_digest(certificate_id)
 
 
 def head_after(record: RegistryRecord) -> RegistryHead:
@@ -137,12 +160,13 @@ def check_chain(records: list[dict[str, Any]], head: dict[str, Any] | None = Non
             seen.append((first, last, index))
         previous = record.hash
     if head is not None:
-        if head.get("count") != len(records):
-            problems.append(
-                f"the signed head counts {head.get('count')} records, the export has {len(records)}"
-            )
-        elif head.get("hash") != previous:
-            problems.append("the last record's hash is not the signed head's")
+        # The export and the head are read one after the other: records retired in between follow
+        # the head. The head must then name one of the records; those after it it does not cover.
+        count = head.get("count")
+        if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= len(records):
+            problems.append(f"the signed head counts {count} records, the export has {len(records)}")
+        elif head.get("hash") != (records[count - 1].get("hash") if count else GENESIS):
+            problems.append(f"record {count} is not the one the signed head names")
         if project is not None and head.get("project_id") != project:
             problems.append(f"the head is {head.get('project_id')}'s, the records {project}'s")
     return problems

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from carbonneutral.domain.money import Money
 from carbonneutral.domain.orders import Order, Refund
 from carbonneutral.domain.payments import CheckoutStart, PaymentEvent, RefundPaid
-from carbonneutral.errors import InvalidInput, InvalidSignature, NotConfigured
+from carbonneutral.errors import Conflict, InvalidInput, InvalidSignature, NotConfigured
 from carbonneutral.payments.signing import TOLERANCE_S
 
 SIGNATURE_HEADER = "stripe-signature"
@@ -127,14 +127,19 @@ class StripeProvider:
             raise NotConfigured(
                 f"the refund of order {order.order_id} names no PaymentIntent: refund it in Stripe's dashboard"
             )
-        done = self.client().v1.refunds.create(
-            params={
-                "payment_intent": refund.payment_ref,
-                "amount": refund.amount.minor_units,
-                "metadata": {"order_id": order.order_id, "payment_event": refund.event_id},
-            },
-            options={"idempotency_key": key},
-        )
+        import stripe
+
+        try:
+            done = self.client().v1.refunds.create(
+                params={
+                    "payment_intent": refund.payment_ref,
+                    "amount": refund.amount.minor_units,
+                    "metadata": {"order_id": order.order_id, "payment_event": refund.event_id},
+                },
+                options={"idempotency_key": key},
+            )
+        except stripe.StripeError as exc:  # e.g. a disputed charge: this refund waits, the others go on
+            raise Conflict(f"Stripe did not refund it: {exc.user_message or exc}") from exc
         event = PaymentEvent(
             "stripe",
             f"refund:{done.id}",
