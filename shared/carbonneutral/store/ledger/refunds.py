@@ -40,28 +40,25 @@ def _refund_of(item: dict[str, Any]) -> Refund:
 class Refunds(LedgerTable):
     def _refund_put(self, order_id: str, refund: Refund, now: datetime) -> dict[str, Any]:
         """A refund, due or (made at the provider) already paid; written once."""
-        return {
-            "Put": {
-                "TableName": self._table,
-                "Item": self._refund_item(order_id, refund, now),
-                "ConditionExpression": "attribute_not_exists(PK)",
-            }
-        }
+        return self._refund_write(order_id, refund, now, {"ConditionExpression": "attribute_not_exists(PK)"})
 
     def _refund_paid(self, order_id: str, refund: Refund, now: datetime) -> dict[str, Any]:
         """The refund due is paid: only once, whoever (the admin, a late provider event) is first."""
-        return {
-            "Put": {
-                "TableName": self._table,
-                "Item": self._refund_item(order_id, refund, now),
+        return self._refund_write(
+            order_id,
+            refund,
+            now,
+            {
                 "ConditionExpression": "#status = :due",
                 "ExpressionAttributeNames": {"#status": "status"},
                 "ExpressionAttributeValues": {":due": s("due")},
-            }
-        }
+            },
+        )
 
-    def _refund_item(self, order_id: str, refund: Refund, now: datetime) -> dict[str, Any]:
-        return {
+    def _refund_write(
+        self, order_id: str, refund: Refund, now: datetime, condition: dict[str, Any]
+    ) -> dict[str, Any]:
+        item = {
             **refund_key(order_id, refund),
             "type": s("refund"),
             "status": s(refund.status),
@@ -70,6 +67,7 @@ class Refunds(LedgerTable):
             "GSI1PK": s("REFUNDS"),
             "GSI1SK": s(f"{iso(now)}#{order_id}"),
         }
+        return {"Put": {"TableName": self._table, "Item": item, **condition}}
 
     def _payment_ref_put(self, provider: str, payment_ref: str, order_id: str) -> dict[str, Any]:
         return {

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from carbonneutral.domain.registry import GENESIS, RegistryHead, RegistryRecord
+from carbonneutral.domain.registry import GENESIS, RegistryHead, RegistryRecord, check_chain
 from carbonneutral.store import aws
 from carbonneutral.store.items import n, s
 from carbonneutral.store.ledger.table import LedgerTable
@@ -142,3 +142,15 @@ class Registry(LedgerTable):
             ConsistentRead=True,
         ).get("Item")
         return json.loads(item["body"]["S"]) if item else None
+
+    def chain_problems(self, project_id: str, retired_kg: int) -> tuple[list[str], list[RegistryRecord]]:
+        """(what is wrong with the project's chain, its records): it must be intact
+        (domain.registry.check_chain) and hold every kg the project has retired."""
+        records = self.every_record(project_id)
+        head = self.signed_head(project_id)
+        raw = [r.model_dump(mode="json", by_alias=True) for r in records]
+        problems = check_chain(raw, head) if records or head else []
+        in_chain = sum(r.kg for r in records)
+        if in_chain != retired_kg:
+            problems.append(f"its registry holds {in_chain} kg, {retired_kg} kg are retired")
+        return problems, records
