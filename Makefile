@@ -15,7 +15,7 @@ DDB_HOME    := $(LOCAL)/dynamodb-local
 DDB_STAMP   := $(DDB_HOME)/.version-$(DDB_VERSION)
 export PYTHONPATH := shared:functions:.
 
-.PHONY: help run test test-unit bench lint lint-template build requirements upgrade openapi messages audit clean setup smoke
+.PHONY: help run test test-unit bench lint lint-template build requirements upgrade openapi methodology messages audit clean setup smoke
 
 help:
 	@echo "make run     run the platform locally on 127.0.0.1:\$${PORT:-3000} (DynamoDB Local + local S3, demo data)"
@@ -124,6 +124,10 @@ upgrade: $(VENV)/.installed
 # The committed OpenAPI document is generated from the handlers' own models.
 openapi: $(VENV)/.installed
 	$(PY) -m infrastructure.openapi > shared/carbonneutral/data/openapi.json
+
+# docs/methodology.md is written from the methodology text and the shipped factor set.
+methodology: $(VENV)/.installed
+	$(PY) -m infrastructure.methodology > docs/methodology.md
 
 # Translations: extract messages, merge them into the catalogs, compile (both are committed).
 messages: $(VENV)/.installed

@@ -115,6 +115,7 @@ class Smoke:
     def read_only(self) -> dict[str, Any]:
         self.request("GET", "/", "/", check="text/html")
         self.request("GET", "/life", "/life", check="text/html")
+        self.request("GET", "/methodology", "/methodology", check="text/html")
         self.request("GET", "/organizer", "/organizer", check="text/html")
         self.request("GET", "/static/app.css", "/static/{name}", check="text/css")
         openapi = self.get_json("/v1/openapi.json", "/v1/openapi.json")

@@ -87,9 +87,33 @@ def footprint_page(footprint_id: str) -> Response[str]:
     except NotFound:
         return not_found_page(lang)
     scene = _scene(footprint.scene_id) if footprint.scene_id else None
-    return html(
-        render("footprint.html", lang, footprint=footprint, scene=scene, titles=texts.TITLES), lang=lang
+    page = render(
+        "footprint.html",
+        lang,
+        footprint=footprint,
+        scene=scene,
+        titles=texts.TITLES,
+        grid_names=texts.GRID_NAMES,
+        boundary_names=texts.BOUNDARY_NAMES,
+        note_texts=texts.NOTE_TEXTS,
+        grid_year=_grid_year,
     )
+    return html(page, lang=lang)
+
+
+def _grid_year(item: Any) -> int | str:
+    """The year of the grid factor a line used (each line names it)."""
+    return next((s.factor.year for s in item.steps if s.factor.key.startswith("electricity.")), "")
+
+
+@router.get("/methodology", include_in_schema=False)
+def methodology_page() -> Response[str]:
+    """How every line is calculated, with the current factor set's figures and sources."""
+    from carbonneutral.web import methodology
+
+    lang = language_of(router.current_event)
+    factors = services.footprint_service().factor_set(None)
+    return html(render("methodology.html", lang, factors=factors, m=methodology), lang=lang)
 
 
 @router.get("/static/<name>", include_in_schema=False)

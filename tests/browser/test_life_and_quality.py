@@ -18,7 +18,7 @@ def test_everyday_footprint_from_the_home_page(phone, stack) -> None:
     phone.wait_for_url("**/life*")
     phone.select_option("#f-period", "year")
     phone.fill("#f-electricity-kwh", "2400")
-    phone.fill("#f-electricity-grid", "CN-SW")
+    phone.select_option("#f-electricity-grid", "CN-SW")
     phone.select_option("#f-diet-diet", "vegetarian")
     phone.keyboard.press("Enter")  # submitting with the keyboard works too
     phone.wait_for_url("**/f/fp_*")

@@ -63,9 +63,25 @@ def test_submitting_the_form_shows_the_result_with_its_breakdown(http) -> None:
     location = answer.headers["location"]
     assert location.startswith("/f/fp_")
     page = http.get(location).body.decode()
-    # 339.728 (flight) + 107 (hotel) + 5.63 (meals) = 452.358 kg
-    assert "452.4" in page and "kg CO₂e" in page
-    assert "0.10916" in page and "Open Government Licence" in page
+    # 535.183 (flight, China's method with its fuel supply) + 107 (hotel) + 5.63 (meals) = 647.813 kg
+    assert "647.8" in page and "kg CO₂e" in page
+    # the flight shows both methods, says which counts and why they differ, and explains RF
+    assert "China's civil aviation (CAAC): 535.2 kg <strong>(counted)</strong>" in page
+    assert "UK government (DESNZ): 391.3 kg" in page and "whatever its length" in page
+    assert "Includes radiative forcing: at cruising altitude" in page
+    assert "Direct 476.5 kg + fuel supply (well-to-tank) 58.7 kg" in page and "CO₂ only" in page
+    assert "0.0285" in page and "Open Government Licence" in page
+    assert "What the total includes" in page and 'href="/methodology?lang=en"' in page
+
+
+def test_the_methodology_page_lists_every_method_figure_and_source(http) -> None:
+    page = http.get("/methodology?lang=en").body.decode()
+    assert "<h1>Methodology</h1>" in page and "Factor set 2025.2." in page
+    for text in ("Radiative forcing", "Long-haul floor", "Known limits", "electricity.CN-SC", "0.1564"):
+        assert text in page, text
+    assert "公告2025年第47号" in page and 'href="/v1/factor-sets/2025.2"' in page
+    zh = http.get("/methodology?lang=zh-CN").body.decode()
+    assert "<h1>方法学</h1>" in zh and '<div lang="en">' in zh
 
 
 def test_a_wrong_input_is_shown_beside_it_and_values_are_kept(http) -> None:
@@ -101,6 +117,27 @@ def test_life_footprint_for_a_year(http) -> None:
     page = http.get(answer.headers["location"]).body.decode()
     # 2400 x 0.5306 = 1273.44; 365 x 2.89 = 1054.85; total 2328.29 kg
     assert "2,328.3" in page
+
+
+def test_a_chengdu_resident_picks_sichuan_from_the_grid_list(http) -> None:
+    form = http.get("/life?lang=zh-CN").body.decode()
+    assert '<option value="CN-SC">四川</option>' in form
+    answer = post_form(
+        http,
+        "/life",
+        {
+            "period": "month",
+            "electricity.kwh": "100",
+            "electricity.grid": "CN-SC",
+            "metro.km": "10",
+            "metro.grid": "CN-SC",
+        },
+        lang="zh-CN",
+    )
+    assert answer.status == 303
+    page = http.get(answer.headers["location"]).body.decode()
+    # 100 x 0.1564 = 15.64 kg; 10 x 0.15706 x 0.1564 = 0.2456 kg: 15.886 kg
+    assert "15.9" in page and "电网：四川，2023年数据" in page
 
 
 def test_unknown_scene_and_footprint_pages_are_404(http) -> None:

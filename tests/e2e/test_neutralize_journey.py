@@ -36,7 +36,7 @@ def test_footprint_to_retired_credits_through_the_pages(http) -> None:
 
     page = http.get(f"/neutralize/{footprint_id}?lang=en")
     text = page.body.decode()
-    assert "Neutralize 461 kg CO₂e" in text and "Longquan Mountain urban forest carbon sink (demo)" in text
+    assert "Neutralize 658 kg CO₂e" in text and "Longquan Mountain urban forest carbon sink (demo)" in text
     cookie = f"csrf={csrf_cookie(page)}"
     form = {
         "csrf": hidden(text, "csrf"),
@@ -61,7 +61,7 @@ def test_footprint_to_retired_credits_through_the_pages(http) -> None:
     # the token moves from the link into a cookie for this order's pages only
     token_cookie = re.search(r"order_token=([^;]+);[^\n]*Path=/checkout/", opened.headers["set-cookie"])
     assert token_cookie and "HttpOnly" in opened.headers["set-cookie"]
-    assert "This is a test payment." in checkout and "¥39.19" in checkout  # 461 kg at 85 CNY/t
+    assert "This is a test payment." in checkout and "¥55.93" in checkout  # 658 kg at 85 CNY/t
     assert "&lt;b&gt;Han Meimei&lt;/b&gt;" in checkout and "<b>Han Meimei</b>" not in checkout
     order_id = checkout_path.split("/checkout/")[1].split("?")[0]
     paid = form_post(

@@ -33,7 +33,7 @@ def test_retirement_issues_a_signed_certificate_with_everything_it_certifies(inv
     }
     assert cert["project"]["en"] == "Longquan Mountain urban forest carbon sink (demo)"
     assert cert["developer"]["en"] == "Longquan Forestry Development (demo)"
-    assert cert["serials"] == retired["serials"] and cert["factor_set"] == "2025.1"
+    assert cert["serials"] == retired["serials"] and cert["factor_set"] == "2025.2"
     assert cert["retired_at"].endswith("Z") and cert["kid"] == "local-1" and cert["signature"]
 
 

@@ -120,6 +120,20 @@ def test_updating_and_closing_a_scene(invoke, alice) -> None:
         headers=alice,
     )
     assert changed.status == 200 and changed.json()["name"]["en"] == "New name"
+    assert (changed.json()["well_to_tank"], changed.json()["flight_method"]) == (True, "cn")
+    methods = invoke(
+        "PATCH",
+        f"/v1/scenes/{scene_id}",
+        json_body={"well_to_tank": False, "flight_method": "desnz"},
+        headers=alice,
+    ).json()
+    assert (methods["well_to_tank"], methods["flight_method"]) == (False, "desnz")
+    assert (
+        invoke("PATCH", f"/v1/scenes/{scene_id}", json_body={"flight_method": "icao"}, headers=alice).json()[
+            "errors"
+        ][0]["field"]
+        == "flight_method"
+    )
     meal = {"kind": "scene", "scene_id": scene_id, "activities": [{"type": "meal", "count": 1}]}
     before = invoke("POST", "/v1/footprints", json_body=meal).json()["footprint_id"]
     assert invoke("POST", f"/v1/scenes/{scene_id}/close", headers=alice).json()["status"] == "closed"

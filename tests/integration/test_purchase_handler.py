@@ -51,8 +51,8 @@ def test_an_order_for_a_footprint_rounds_up_to_whole_kilograms(invoke, footprint
     answer = place(invoke, order_body(footprint_id), new_key())
     assert answer.status == 201, answer.body
     order = answer.json()
-    assert order["quantity_kg"] == 461  # 460.898 kg rounded up
-    assert order["amount"] == {"amount": "27.66", "currency": "CNY"}  # 461 kg at 60 CNY/t = 27.66
+    assert order["quantity_kg"] == 658  # 657.733 kg rounded up
+    assert order["amount"] == {"amount": "39.48", "currency": "CNY"}  # 658 kg at 60 CNY/t = 39.48
     assert order["status"] == "pending_payment" and order["scene_id"] == "cdcnf-2021"
     assert order["payment"]["provider"] == "sandbox"
     assert order["payment"]["checkout_url"].endswith(

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 FACTORS = load_factor_set()
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 AIRPORTS = ["PEK", "CTU", "PVG", "CAN", "SZX", "HKG", "NRT", "SIN", "LHR", "JFK", "CDG", "EDI", "SYD", "DXB"]
+GRIDS = FACTORS.grids()
 km = st.floats(min_value=0.1, max_value=20_000, allow_nan=False, allow_infinity=False)
 
 activity = st.one_of(
@@ -25,7 +26,7 @@ activity = st.one_of(
             "to": st.sampled_from(AIRPORTS),
             "cabin": st.sampled_from(list(a.Cabin)),
             "round_trip": st.booleans(),
-            "passengers": st.integers(1, 5),
+            "travellers": st.integers(1, 5),
         }
     )
     .filter(lambda f: f["from"] != f["to"])
@@ -36,18 +37,21 @@ activity = st.one_of(
         km=km,
         service=st.sampled_from(["high_speed", "national", "international", "light_rail"]),
         country=st.sampled_from(["CN", "GB"]),
+        grid=st.sampled_from(GRIDS),
+        travellers=st.integers(1, 5),
     ),
     st.builds(
         a.Car,
         type=st.just("car"),
         km=km,
-        fuel=st.sampled_from(["petrol", "diesel", "hybrid", "electric", "unknown"]),
-        passengers=st.integers(1, 9),
+        fuel=st.sampled_from(["petrol", "diesel", "hybrid", "plug_in_hybrid", "electric", "unknown"]),
+        occupants=st.integers(1, 9),
+        grid=st.sampled_from(GRIDS),
         round_trip=st.booleans(),
     ),
     st.builds(a.Bus, type=st.just("bus"), km=km, service=st.sampled_from(["local", "coach"])),
-    st.builds(a.Taxi, type=st.just("taxi"), km=km, passengers=st.integers(1, 8)),
-    st.builds(a.Metro, type=st.just("metro"), km=km),
+    st.builds(a.Taxi, type=st.just("taxi"), km=km, occupants=st.integers(1, 8)),
+    st.builds(a.Metro, type=st.just("metro"), km=km, grid=st.sampled_from(GRIDS)),
     st.builds(
         a.Hotel,
         type=st.just("hotel"),
@@ -60,7 +64,7 @@ activity = st.one_of(
         a.Electricity,
         type=st.just("electricity"),
         kwh=st.floats(0.1, 1e6),
-        grid=st.sampled_from(["CN", "CN-SW", "CN-N"]),
+        grid=st.sampled_from(GRIDS),
     ),
     st.builds(
         a.Gas,
@@ -80,6 +84,15 @@ def total_g(acts: list) -> int:
 
 
 @settings(max_examples=150, deadline=None)
+@given(activity, st.booleans())
+def test_every_line_is_its_direct_part_plus_its_upstream_part(act: object, wtt: bool) -> None:
+    line = calculator.calculate_line(act, calculator.Context(FACTORS, well_to_tank=wtt))
+    assert line.g == line.direct_g + line.wtt_g and line.g >= 1
+    assert line.upstream != ("added" if not wtt else "excluded")
+    assert line.basis in {"CO2", "CO2e", "mixed"} and line.boundary
+
+
+@settings(max_examples=150, deadline=None)
 @given(st.lists(activity, min_size=1, max_size=8))
 def test_footprint_is_never_negative(acts: list) -> None:
     assert total_g(acts) >= 0
@@ -92,8 +105,8 @@ def test_footprint_is_additive_over_activities(first: list, second: list) -> Non
 
 
 @settings(max_examples=150, deadline=None)
-@given(km, km, st.sampled_from(["rail", "car", "bus", "taxi", "metro", "motorcycle"]))
-def test_ground_travel_is_monotone_in_distance(d1: float, d2: float, kind: str) -> None:
+@given(km, km, st.sampled_from(["rail", "car", "bus", "taxi", "metro", "motorcycle"]), st.booleans())
+def test_ground_travel_is_monotone_in_distance(d1: float, d2: float, kind: str, wtt: bool) -> None:
     short, long_ = sorted((d1, d2))
     make = {
         "rail": a.Rail,
@@ -103,7 +116,7 @@ def test_ground_travel_is_monotone_in_distance(d1: float, d2: float, kind: str) 
         "metro": a.Metro,
         "motorcycle": a.Motorcycle,
     }
-    ctx = calculator.Context(FACTORS)
+    ctx = calculator.Context(FACTORS, well_to_tank=wtt)
     assert (
         calculator.calculate_line(make[kind](type=kind, km=short), ctx).g
         <= calculator.calculate_line(make[kind](type=kind, km=long_), ctx).g
@@ -116,7 +129,8 @@ def test_ground_travel_is_monotone_in_distance(d1: float, d2: float, kind: str) 
     st.floats(50, 15_000),
     st.sampled_from(list(a.Cabin)),
     st.booleans(),
-    st.sampled_from([("GB", "US"), ("CN", "JP"), ("GB", "GB")]),
+    st.sampled_from([("GB", "US"), ("CN", "JP"), ("GB", "GB"), ("CN", "CN")]),
+    st.sampled_from(["cn", "desnz"]),
 )
 def test_flights_are_monotone_in_distance_across_haul_bands(
     monkeypatch: pytest.MonkeyPatch,
@@ -125,9 +139,10 @@ def test_flights_are_monotone_in_distance_across_haul_bands(
     cabin: a.Cabin,
     rf: bool,
     countries: tuple[str, str],
+    method: str,
 ) -> None:
     short, long_ = sorted((d1, d2))
-    ctx = calculator.Context(FACTORS, radiative_forcing=rf)
+    ctx = calculator.Context(FACTORS, radiative_forcing=rf, flight_method=method)  # type: ignore[arg-type]
     results = []
     for distance in (short, long_):
         table = {
@@ -138,7 +153,7 @@ def test_flights_are_monotone_in_distance_across_haul_bands(
         }
         monkeypatch.setattr(calculator, "find_airport", table.get)
         flight = a.Flight.model_construct(
-            origin="AAA", destination="BBB", cabin=cabin, round_trip=False, passengers=1
+            origin="AAA", destination="BBB", cabin=cabin, round_trip=False, travellers=1, passengers=None
         )
         results.append(calculator.calculate_line(flight, ctx).g)
     assert results[0] <= results[1]

@@ -24,7 +24,27 @@ def test_unknown_airport_is_named() -> None:
 
 
 def test_same_airport_both_ends_is_refused() -> None:
-    assert "activities[0]" in errors_of(scene({"type": "flight", "from": "CTU", "to": "CTU"}))
+    assert "activities[0].to" in errors_of(scene({"type": "flight", "from": "CTU", "to": "CTU"}))
+
+
+def test_two_codes_of_one_airport_name_the_to_field() -> None:
+    errors = errors_of(scene({"type": "flight", "from": "BSL", "to": "MLH"}))
+    assert "codes of the same airport" in errors["activities[0].to"]
+
+
+def test_the_retired_passengers_field_is_refused_naming_it() -> None:
+    errors = errors_of(scene({"type": "car", "km": 12, "passengers": 2}))
+    assert "use travellers" in errors["activities[0].passengers"]
+
+
+def test_travellers_beyond_the_occupants_are_refused() -> None:
+    errors = errors_of(scene({"type": "taxi", "km": 12, "occupants": 2, "travellers": 4}))
+    assert any("cannot exceed the occupants" in m for m in errors.values())
+
+
+def test_an_implausible_occupant_count_names_its_field() -> None:
+    assert "activities[0].occupants" in errors_of(scene({"type": "car", "km": 12, "occupants": 12}))
+    assert "activities[0].occupants" in errors_of(scene({"type": "car", "km": 12, "occupants": 0}))
 
 
 def test_negative_nights_are_refused() -> None:

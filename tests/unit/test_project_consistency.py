@@ -34,6 +34,13 @@ def test_committed_openapi_document_matches_the_code() -> None:
     assert committed == openapi.render(), "run `make openapi` and commit the result"
 
 
+def test_committed_methodology_matches_the_factor_set() -> None:
+    from infrastructure import methodology
+
+    committed = (ROOT / "docs/methodology.md").read_text(encoding="utf-8")
+    assert committed == methodology.render(), "run `make methodology` and commit the result"
+
+
 def test_every_operation_documents_its_problem_answers() -> None:
     document = json.loads(openapi.render())
     for path, operations in document["paths"].items():

@@ -8,14 +8,49 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from carbonneutral.domain.geo import find_airport
+from carbonneutral.domain.geo import find_airport, great_circle_km
 
+MIN_FLIGHT_KM = 1.0  # two codes closer than this name one airport (BSL and MLH are EuroAirport)
 Km = Annotated[float, Field(gt=0, le=50_000, allow_inf_nan=False, description="Distance in km")]
 Count = Annotated[int, Field(ge=1, le=10_000)]
+
+# A footprint is one person's unless the request says how many travellers a line covers.
+Travellers = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=500,
+        description="How many people this line counts (default 1: a footprint is per person). "
+        "Emissions are multiplied by it.",
+        examples=[2],
+    ),
+]
+# The grid whose electricity an electric vehicle, metro or train draws, as a factor-set key.
+Grid = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Z]{2}(-[A-Z]{1,2})?$",
+        description="Electricity grid: CN (national), a regional grid such as CN-SW, or a province such as "
+        "CN-SC; see the factor set's electricity.* keys",
+        examples=["CN-SC"],
+    ),
+]
+LEGACY_PASSENGERS = (
+    "passengers was retired with factor set 2025.2 because it meant opposite things: use travellers "
+    "(how many people this line counts) and, for a car, taxi or motorcycle, occupants (how many people "
+    "share the vehicle)"
+)
 
 
 class Cabin(StrEnum):
@@ -38,13 +73,66 @@ class _Activity(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
 
 
-class Flight(_Activity):
+class _Travel(_Activity):
+    """Travel: per person by default; `travellers` counts a group on one line.
+
+    Footprints stored under factor set 2025.1 carry `passengers`, read back as they were stored: on
+    a flight, train, bus or metro it multiplied the line (travellers); on a car or taxi it divided the
+    vehicle among its occupants. New requests are refused it.
+    """
+
+    travellers: Travellers = 1
+    passengers: int | None = Field(
+        default=None,
+        ge=1,
+        le=500,
+        description="Factor set 2025.1 only, in stored footprints: travellers on a flight, train, bus or "
+        "metro, occupants of a car or taxi. Refused on new footprints.",
+        json_schema_extra={"deprecated": True},
+        exclude_if=lambda value: value is None,
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_2025_1(cls, data: Any, info: ValidationInfo) -> Any:
+        """A stored 2025.1 line states its passengers' meaning in the explicit fields as well."""
+        if isinstance(data, dict) and data.get("passengers") and (info.context or {}).get("stored"):
+            explicit = "occupants" if data.get("type") in {"car", "taxi"} else "travellers"
+            data = {explicit: data["passengers"], **data}
+        return data
+
+    @field_validator("passengers")
+    @classmethod
+    def _retired(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is not None and not (info.context or {}).get("stored"):
+            raise ValueError(LEGACY_PASSENGERS)
+        return value
+
+    def people(self) -> tuple[int, int]:
+        """(travellers, occupants): how many the line counts, and how many share the vehicle."""
+        return self.travellers, getattr(self, "occupants", 1)
+
+
+class _SharedVehicle(_Travel):
+    """A vehicle shared by its occupants: each occupant's share is the vehicle's emissions divided by
+    how many they are; `travellers` of them are counted on this line."""
+
+    @model_validator(mode="after")
+    def _travellers_ride_in_it(self) -> _SharedVehicle:
+        occupants = getattr(self, "occupants", 1)
+        if self.travellers > occupants:
+            raise ValueError(
+                f"travellers ({self.travellers}) cannot exceed the occupants of the vehicle ({occupants})"
+            )
+        return self
+
+
+class Flight(_Travel):
     type: Literal["flight"]
     origin: str = Field(alias="from", pattern=r"^[A-Za-z]{3}$", description="IATA airport code")
     destination: str = Field(alias="to", pattern=r"^[A-Za-z]{3}$", description="IATA airport code")
     cabin: Cabin = Cabin.economy
     round_trip: bool = False
-    passengers: int = Field(default=1, ge=1, le=500)
 
     @field_validator("origin", "destination")
     @classmethod
@@ -54,54 +142,81 @@ class Flight(_Activity):
             raise ValueError(f"unknown IATA airport code {code!r}")
         return code
 
-    @model_validator(mode="after")
-    def _distinct_airports(self) -> Flight:
-        if self.origin == self.destination:
+    @field_validator("destination")
+    @classmethod
+    def _another_airport(cls, code: str, info: ValidationInfo) -> str:
+        origin = info.data.get("origin")
+        if origin is None:
+            return code
+        if origin == code:
             raise ValueError("'from' and 'to' must be different airports")
-        return self
+        a, b = find_airport(origin), find_airport(code)
+        if a and b and great_circle_km(a.lat, a.lon, b.lat, b.lon) < MIN_FLIGHT_KM:
+            raise ValueError(f"{origin} and {code} are codes of the same airport: a flight of 0 km")
+        return code
 
 
-class Rail(_Activity):
+class Rail(_Travel):
     type: Literal["rail"]
     km: Km
     service: Literal["high_speed", "national", "international", "light_rail"] = "national"
-    country: str = Field(default="CN", pattern=r"^[A-Z]{2}$")
-    passengers: int = Field(default=1, ge=1, le=500)
+    country: str = Field(
+        default="CN",
+        pattern=r"^[A-Z]{2}$",
+        description="Where the train runs; international rail: the country it starts or ends in",
+    )
+    grid: Grid = Field(
+        default="CN", description="The grid an electric train in China draws from (default: national)"
+    )
+    round_trip: bool = False
 
 
-class Car(_Activity):
+class Car(_SharedVehicle):
     type: Literal["car"]
     km: Km
     fuel: Literal["petrol", "diesel", "hybrid", "plug_in_hybrid", "electric", "unknown"] = "unknown"
-    passengers: int = Field(default=1, ge=1, le=9, description="People sharing the car; each is counted once")
+    occupants: int = Field(
+        default=1,
+        ge=1,
+        le=9,
+        description="People in the car, the driver included: the car's emissions are divided among them",
+        examples=[3],
+    )
+    grid: Grid = Field(default="CN", description="Where an electric or plug-in hybrid car is charged")
     round_trip: bool = False
 
 
-class Bus(_Activity):
+class Bus(_Travel):
     type: Literal["bus"]
     km: Km
     service: Literal["local", "coach"] = "local"
-    passengers: int = Field(default=1, ge=1, le=500)
     round_trip: bool = False
 
 
-class Taxi(_Activity):
+class Taxi(_SharedVehicle):
     type: Literal["taxi"]
     km: Km
-    passengers: int = Field(default=1, ge=1, le=8)
+    occupants: int = Field(
+        default=1,
+        ge=1,
+        le=8,
+        description="Passengers sharing the ride: the taxi's emissions are divided among them",
+        examples=[2],
+    )
     round_trip: bool = False
 
 
-class Metro(_Activity):
+class Metro(_Travel):
     type: Literal["metro"]
     km: Km
-    passengers: int = Field(default=1, ge=1, le=500)
+    grid: Grid = Field(default="CN", description="The grid of the city whose metro this is")
     round_trip: bool = False
 
 
-class Motorcycle(_Activity):
+class Motorcycle(_SharedVehicle):
     type: Literal["motorcycle"]
     km: Km
+    occupants: int = Field(default=1, ge=1, le=2, description="Rider and pillion passenger: 1 or 2")
     round_trip: bool = False
 
 
@@ -122,7 +237,8 @@ class Electricity(_Activity):
     type: Literal["electricity"]
     kwh: float = Field(gt=0, le=10_000_000, allow_inf_nan=False)
     grid: str = Field(
-        default="CN", description="Grid region: CN, a regional grid such as CN-SW, or a country"
+        default="CN",
+        description="Grid: CN (national), a regional grid such as CN-SW, or a province such as CN-SC",
     )
 
 

@@ -1,22 +1,28 @@
 """The carbon calculator: activities in, a breakdown with cited factors out.
 
-Arithmetic is Decimal; each line is rounded once, to whole grams, and the total is the sum
-of the lines, so a footprint is exactly additive over its activities.
+Arithmetic is Decimal. Each line has a direct part and, where the factor set publishes one, a
+well-to-tank part; each part is rounded once, to whole grams, and the total is the sum of the
+lines, so a footprint is exactly additive over its activities. docs/methodology.md explains
+every method.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, Literal
 
 from carbonneutral.domain import activities as a
-from carbonneutral.domain.factors import Factor, FactorSet
+from carbonneutral.domain.factors import METHOD, UPSTREAM_WITHIN, Boundary, Factor, FactorSet
 from carbonneutral.domain.geo import find_airport, great_circle_km
 from carbonneutral.errors import InvalidInput
 
 PERIOD_DAYS = {"month": 30, "year": 365}
+FlightMethod = Literal["cn", "desnz"]
+# How a line's well-to-tank part stands: added as its own part, left out by the scene, already
+# inside the factor's boundary, or not published for this factor.
+Upstream = Literal["added", "excluded", "within", "not_available"]
 
 
 @dataclass(frozen=True)
@@ -25,7 +31,36 @@ class Context:
 
     factors: FactorSet
     radiative_forcing: bool = True
+    well_to_tank: bool = True
+    flight_method: FlightMethod = "cn"  # which method counts for a flight within China
     period_days: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.factors.method != METHOD:
+            raise ValueError(
+                f"factor set {self.factors.version} is for method {self.factors.method}; this calculator "
+                f"implements method {METHOD} (older sets stay readable for the footprints stored with them)"
+            )
+
+
+@dataclass(frozen=True)
+class Step:
+    """One factor applied: quantity × factor (+ its well-to-tank part)."""
+
+    key: str
+    factor: Factor
+    quantity: Decimal
+    direct_kg: Decimal
+    wtt_kg: Decimal
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """Another method's figure for the same line, shown beside the one that counts."""
+
+    method: str
+    g: int
+    factor_key: str
 
 
 @dataclass(frozen=True)
@@ -38,29 +73,98 @@ class Line:
     factor: Factor
     g: int
     details: Mapping[str, Any]
+    direct_g: int = 0
+    wtt_g: int = 0
+    upstream: Upstream = "not_available"
+    basis: str = "CO2e"
+    boundary: str = ""
+    steps: tuple[Step, ...] = ()
+    alternatives: tuple[Alternative, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+
+def _round_g(kg: Decimal) -> int:
+    return int((kg * 1000).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def grams(quantity: Decimal, factor: Factor) -> int:
-    kg = quantity * factor.value
-    return int((kg * 1000).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return _round_g(quantity * factor.value)
 
 
 def _dec(value: float | int | Decimal) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
-def _line(
-    ctx: Context, activity_type: str, label: str, quantity: Decimal, unit: str, key: str, **details: Any
-) -> Line:
-    factor = _factor(ctx.factors, key)
-    return Line(activity_type, label, quantity, unit, key, factor, grams(quantity, factor), details)
-
-
-def _factor(factors: FactorSet, key: str) -> Factor:
+def _factor(factors: FactorSet, key: str, field_name: str | None = None) -> Factor:
     try:
         return factors.factor(key)
     except KeyError as exc:  # the set lacks a factor the request asks for
-        raise InvalidInput(f"no emission factor {key!r} in factor set {factors.version}") from exc
+        raise InvalidInput(
+            f"no emission factor {key!r} in factor set {factors.version}", field=field_name
+        ) from exc
+
+
+def _step(ctx: Context, key: str, quantity: Decimal) -> Step:
+    factor = _factor(ctx.factors, key)
+    wtt = quantity * factor.wtt.value if factor.wtt and ctx.well_to_tank else Decimal(0)
+    return Step(key, factor, quantity, quantity * factor.value, wtt)
+
+
+def _grid_step(ctx: Context, grid: str, kwh: Decimal, field_name: str = "grid") -> Step:
+    key = f"electricity.{grid}"
+    if not ctx.factors.has(key):
+        raise InvalidInput(
+            f"no grid factor for {grid!r}; known: {', '.join(ctx.factors.grids())}", field=field_name
+        )
+    return _step(ctx, key, kwh)
+
+
+def _upstream(ctx: Context, steps: tuple[Step, ...]) -> Upstream:
+    emitting = [s for s in steps if s.factor.boundary is not Boundary.energy]
+    if all(s.factor.boundary in UPSTREAM_WITHIN for s in emitting):
+        return "within"
+    if any(s.factor.wtt for s in emitting):
+        return "added" if ctx.well_to_tank else "excluded"
+    return "not_available"
+
+
+def _line(
+    ctx: Context,
+    activity_type: str,
+    label: str,
+    quantity: Decimal,
+    unit: str,
+    steps: tuple[Step, ...],
+    *,
+    notes: tuple[str, ...] = (),
+    **details: Any,
+) -> Line:
+    """A line from its steps: the first is the activity's own factor, the rest what it draws on."""
+    direct = sum((s.direct_kg for s in steps if s.factor.boundary is not Boundary.energy), Decimal(0))
+    wtt = sum((s.wtt_kg for s in steps), Decimal(0))
+    direct_g, wtt_g = _round_g(direct), _round_g(wtt)
+    if direct_g + wtt_g == 0 and direct + wtt > 0:
+        direct_g, notes = 1, (*notes, "at_least_1g")  # never a silent 0 g for something emitted
+    emitting = [s.factor for s in steps if s.factor.boundary is not Boundary.energy]
+    bases = {f.gases() for f in emitting}
+    boundaries = dict.fromkeys(str(f.boundary) for f in emitting if f.boundary)
+    return Line(
+        type=activity_type,
+        label=label,
+        quantity=quantity,
+        quantity_unit=unit,
+        factor_key=steps[0].key,
+        factor=steps[0].factor,
+        g=direct_g + wtt_g,
+        details=details,
+        direct_g=direct_g,
+        wtt_g=wtt_g,
+        upstream=_upstream(ctx, steps),
+        basis=bases.pop() if len(bases) == 1 else "mixed",
+        boundary="+".join(boundaries),
+        steps=steps,
+        notes=notes,
+    )
 
 
 def _legs(round_trip: bool) -> int:
@@ -91,110 +195,157 @@ def flight_band(
     return "international"
 
 
+def _desnz_flight(act: a.Flight, ctx: Context, gc_km: Decimal, band: str, people: Decimal) -> Line:
+    rf = "with_rf" if ctx.radiative_forcing else "without_rf"
+    long_haul_from = ctx.factors.parameter("flight.long_haul_min_km")
+    cabin = _CABIN_ROWS.get(band, {}).get(act.cabin.value, act.cabin.value)
+    pkm = gc_km * people
+    label = f"{act.origin} → {act.destination}"
+    line = _line(ctx, "flight", label, pkm, "passenger.km", (_step(ctx, f"flight.{band}.{cabin}.{rf}", pkm),))
+    if band == "long_haul":
+        # Per-km factors fall at the band edge; never rate a longer flight below the longest
+        # short-haul one, so the result stays monotone in distance. The line says so.
+        short_cabin = _CABIN_ROWS["short_haul"].get(act.cabin.value, act.cabin.value)
+        floor_q = long_haul_from * people
+        floor = _line(
+            ctx,
+            "flight",
+            label,
+            pkm,
+            "passenger.km",
+            (_step(ctx, f"flight.short_haul.{short_cabin}.{rf}", floor_q),),
+        )
+        if floor.g > line.g:
+            return replace(floor, notes=(*floor.notes, "long_haul_floor"))
+    return line
+
+
+def _cn_flight(act: a.Flight, ctx: Context, gc_km: Decimal, people: Decimal) -> Line:
+    """China's domestic aviation: the jet fuel CAAC's fleet burns per passenger-km, its CO2, and
+    DESNZ's radiative-forcing multiplier on that CO2 where the scene counts it."""
+    pkm = gc_km * people
+    fuel = _step(ctx, "flight.cn_domestic.fuel", pkm)
+    burnt = _step(ctx, "fuel.jet.kg", fuel.quantity * fuel.factor.value)
+    if ctx.radiative_forcing:
+        burnt = replace(burnt, direct_kg=burnt.direct_kg * ctx.factors.parameter("flight.rf_multiplier"))
+    label = f"{act.origin} → {act.destination}"
+    return _line(ctx, "flight", label, pkm, "passenger.km", (fuel, burnt))
+
+
 def flight(act: a.Flight, ctx: Context) -> Line:
     origin, destination = find_airport(act.origin), find_airport(act.destination)
     assert origin and destination  # validated by the model
     gc_km = _dec(round(great_circle_km(origin.lat, origin.lon, destination.lat, destination.lon), 1))
-    uplift = ctx.factors.parameter("flight.distance_uplift")
-    long_haul_from = ctx.factors.parameter("flight.long_haul_min_km")
-    rf = "with_rf" if ctx.radiative_forcing else "without_rf"
-    band = flight_band(origin.country, destination.country, gc_km, long_haul_from)
-    cabin = _CABIN_ROWS.get(band, {}).get(act.cabin.value, act.cabin.value)
-    legs, pax = _legs(act.round_trip), act.passengers
-    pkm = gc_km * uplift * legs * pax
-    line = _line(
-        ctx,
-        "flight",
-        f"{act.origin} → {act.destination}",
-        pkm,
-        "passenger.km",
-        f"flight.{band}.{cabin}.{rf}",
-        great_circle_km=float(gc_km),
-        uplift=float(uplift),
-        legs=legs,
-        passengers=pax,
-        band=band,
-        cabin=act.cabin.value,
-        radiative_forcing=ctx.radiative_forcing,
+    travellers, _ = act.people()
+    legs = _legs(act.round_trip)
+    people = Decimal(travellers * legs)
+    band = flight_band(
+        origin.country, destination.country, gc_km, ctx.factors.parameter("flight.long_haul_min_km")
     )
-    if band == "long_haul":
-        # Per-km factors fall at the band edge; never rate a longer flight below the longest
-        # short-haul one, so the result stays monotone in distance.
-        short_cabin = _CABIN_ROWS["short_haul"].get(act.cabin.value, act.cabin.value)
-        floor_key = f"flight.short_haul.{short_cabin}.{rf}"
-        floor_g = grams(long_haul_from * uplift * legs * pax, _factor(ctx.factors, floor_key))
-        if floor_g > line.g:
-            line = Line(**{**line.__dict__, "g": floor_g, "details": {**line.details, "band_floor": True}})
-    return line
+    details: dict[str, Any] = {
+        "great_circle_km": float(gc_km),
+        "legs": legs,
+        "travellers": travellers,
+        "band": band,
+        "cabin": act.cabin.value,
+        "radiative_forcing": ctx.radiative_forcing,
+        "method": "desnz",
+    }
+    desnz = _desnz_flight(act, ctx, gc_km, band, people)
+    if not (origin.country == destination.country == "CN"):
+        return replace(desnz, details=details)
+    china = _cn_flight(act, ctx, gc_km, people)
+    others = {
+        "desnz": Alternative("desnz", desnz.g, desnz.factor_key),
+        "cn": Alternative("cn", china.g, china.factor_key),
+    }
+    counted = china if ctx.flight_method == "cn" else desnz
+    return replace(
+        counted,
+        details={**details, "method": ctx.flight_method},
+        alternatives=(others["cn"], others["desnz"]),
+    )
 
 
 def rail(act: a.Rail, ctx: Context) -> Line:
-    key = f"rail.{act.service}"
-    national = f"rail.{act.service}.{act.country}"
-    if ctx.factors.has(national):  # a country's own official factor wins where there is one
-        key = national
+    travellers, _ = act.people()
+    legs = _legs(act.round_trip)
+    pkm = _dec(act.km) * legs * travellers
+    label = f"{act.service.replace('_', ' ')} rail"
+    details: dict[str, Any] = {"km": act.km, "legs": legs, "travellers": travellers, "country": act.country}
+    if act.country == "CN":
+        service = "national" if act.service == "international" else act.service
+        key = f"rail.{service}.CN"
+        step = _step(ctx, key, pkm)
+        notes = ("cn_rail_whole_trip",) if act.service == "international" else ()
+        if step.factor.boundary is Boundary.energy:  # electricity per passenger-km, China's grid
+            kwh = step.quantity * step.factor.value
+            grid = _grid_step(ctx, act.grid, kwh)
+            return _line(
+                ctx, "rail", label, pkm, "passenger.km", (step, grid), notes=notes, grid=act.grid, **details
+            )
+        return _line(ctx, "rail", label, pkm, "passenger.km", (step,), notes=notes, **details)
     return _line(
-        ctx,
-        "rail",
-        f"{act.service.replace('_', ' ')} rail",
-        _dec(act.km) * act.passengers,
-        "passenger.km",
-        key,
-        km=act.km,
-        passengers=act.passengers,
+        ctx, "rail", label, pkm, "passenger.km", (_step(ctx, f"rail.{act.service}", pkm),), **details
     )
 
 
-def _vehicle(activity_type: str, key: str, km: float, round_trip: bool, sharing: int, ctx: Context) -> Line:
-    # A vehicle's emissions are shared by the people in it: one person's share is counted.
-    vkm = _dec(km) * _legs(round_trip)
-    share = vkm / sharing
-    return _line(
-        ctx,
-        activity_type,
-        activity_type,
-        share,
-        "vehicle.km (own share)",
-        key,
-        km=km,
-        legs=_legs(round_trip),
-        sharing=sharing,
-    )
+def _shared(act: a.Car | a.Taxi | a.Motorcycle) -> tuple[Decimal, dict[str, Any]]:
+    """One line's share of a vehicle: its vehicle-km divided by the occupants, times the travellers."""
+    travellers, occupants = act.people()
+    legs = _legs(act.round_trip)
+    share = _dec(act.km) * legs * travellers / occupants
+    return share, {"km": act.km, "legs": legs, "occupants": occupants, "travellers": travellers}
 
 
 def car(act: a.Car, ctx: Context) -> Line:
-    return _vehicle("car", f"car.{act.fuel}", act.km, act.round_trip, act.passengers, ctx)
-
-
-def taxi(act: a.Taxi, ctx: Context) -> Line:
-    return _vehicle("taxi", "taxi.regular", act.km, act.round_trip, act.passengers, ctx)
-
-
-def motorcycle(act: a.Motorcycle, ctx: Context) -> Line:
-    return _vehicle("motorcycle", "motorcycle.average", act.km, act.round_trip, 1, ctx)
-
-
-def _public(activity_type: str, key: str, km: float, round_trip: bool, passengers: int, ctx: Context) -> Line:
-    pkm = _dec(km) * _legs(round_trip) * passengers
+    share, details = _shared(act)
+    unit = "vehicle.km (share)"
+    if act.fuel == "electric":
+        energy = _step(ctx, "car.electric.energy", share)
+        grid = _grid_step(ctx, act.grid, energy.quantity * energy.factor.value)
+        return _line(ctx, "car", "car", share, unit, (energy, grid), grid=act.grid, fuel=act.fuel, **details)
+    if act.fuel == "plug_in_hybrid":
+        # The kilometres on electricity draw from the grid; the rest are driven as a hybrid car.
+        electric_share = ctx.factors.parameter("car.plug_in_hybrid.electric_share")
+        energy = _step(ctx, "car.plug_in_hybrid.energy", share * electric_share)
+        grid = _grid_step(ctx, act.grid, energy.quantity * energy.factor.value)
+        steps = (energy, grid, _step(ctx, "car.hybrid", share * (1 - electric_share)))
+        return _line(ctx, "car", "car", share, unit, steps, grid=act.grid, fuel=act.fuel, **details)
     return _line(
-        ctx,
-        activity_type,
-        activity_type,
-        pkm,
-        "passenger.km",
-        key,
-        km=km,
-        legs=_legs(round_trip),
-        passengers=passengers,
+        ctx, "car", "car", share, unit, (_step(ctx, f"car.{act.fuel}", share),), fuel=act.fuel, **details
     )
 
 
+def taxi(act: a.Taxi, ctx: Context) -> Line:
+    share, details = _shared(act)
+    return _line(
+        ctx, "taxi", "taxi", share, "vehicle.km (share)", (_step(ctx, "taxi.regular", share),), **details
+    )
+
+
+def motorcycle(act: a.Motorcycle, ctx: Context) -> Line:
+    share, details = _shared(act)
+    steps = (_step(ctx, "motorcycle.average", share),)
+    return _line(ctx, "motorcycle", "motorcycle", share, "vehicle.km (share)", steps, **details)
+
+
+def _public(act: a.Bus | a.Metro, ctx: Context) -> tuple[Decimal, dict[str, Any]]:
+    travellers, _ = act.people()
+    legs = _legs(act.round_trip)
+    return _dec(act.km) * legs * travellers, {"km": act.km, "legs": legs, "travellers": travellers}
+
+
 def bus(act: a.Bus, ctx: Context) -> Line:
-    return _public("bus", f"bus.{act.service}", act.km, act.round_trip, act.passengers, ctx)
+    pkm, details = _public(act, ctx)
+    return _line(ctx, "bus", "bus", pkm, "passenger.km", (_step(ctx, f"bus.{act.service}", pkm),), **details)
 
 
 def metro(act: a.Metro, ctx: Context) -> Line:
-    return _public("metro", "metro.average", act.km, act.round_trip, act.passengers, ctx)
+    pkm, details = _public(act, ctx)
+    energy = _step(ctx, "metro.CN.energy", pkm)
+    grid = _grid_step(ctx, act.grid, energy.quantity * energy.factor.value)
+    return _line(ctx, "metro", "metro", pkm, "passenger.km", (energy, grid), grid=act.grid, **details)
 
 
 def hotel(act: a.Hotel, ctx: Context) -> Line:
@@ -204,13 +355,14 @@ def hotel(act: a.Hotel, ctx: Context) -> Line:
         raise InvalidInput(
             f"no hotel factor for country {act.country!r}; known: {', '.join(known)}", field="country"
         )
+    quantity = _dec(act.nights * act.rooms)
     return _line(
         ctx,
         "hotel",
         f"hotel, {act.country}",
-        _dec(act.nights * act.rooms),
+        quantity,
         "room.night",
-        key,
+        (_step(ctx, key, quantity),),
         nights=act.nights,
         rooms=act.rooms,
         country=act.country,
@@ -218,15 +370,10 @@ def hotel(act: a.Hotel, ctx: Context) -> Line:
 
 
 def meal(act: a.Meal, ctx: Context) -> Line:
+    quantity = _dec(act.count)
+    steps = (_step(ctx, f"meal.{act.diet.value}", quantity),)
     return _line(
-        ctx,
-        "meal",
-        f"meals, {act.diet.value}",
-        _dec(act.count),
-        "meal",
-        f"meal.{act.diet.value}",
-        count=act.count,
-        diet=act.diet.value,
+        ctx, "meal", f"meals, {act.diet.value}", quantity, "meal", steps, count=act.count, diet=act.diet.value
     )
 
 
@@ -234,48 +381,32 @@ def diet(act: a.DietPeriod, ctx: Context) -> Line:
     days = act.days or ctx.period_days
     if days is None:
         raise InvalidInput("days is required outside a life footprint period", field="days")
+    steps = (_step(ctx, f"diet.{act.diet.value}", _dec(days)),)
     return _line(
-        ctx,
-        "diet",
-        f"diet, {act.diet.value}",
-        _dec(days),
-        "day",
-        f"diet.{act.diet.value}",
-        days=days,
-        diet=act.diet.value,
+        ctx, "diet", f"diet, {act.diet.value}", _dec(days), "day", steps, days=days, diet=act.diet.value
     )
 
 
 def electricity(act: a.Electricity, ctx: Context) -> Line:
-    key = f"electricity.{act.grid}"
-    if not ctx.factors.has(key):
-        known = sorted(
-            k.removeprefix("electricity.") for k in ctx.factors.factors if k.startswith("electricity.")
-        )
-        raise InvalidInput(f"no grid factor for {act.grid!r}; known: {', '.join(known)}", field="grid")
+    kwh = _dec(act.kwh)
+    steps = (_grid_step(ctx, act.grid, kwh),)
     return _line(
-        ctx, "electricity", f"electricity, {act.grid}", _dec(act.kwh), "kWh", key, kwh=act.kwh, grid=act.grid
+        ctx, "electricity", f"electricity, {act.grid}", kwh, "kWh", steps, kwh=act.kwh, grid=act.grid
     )
 
 
 def gas(act: a.Gas, ctx: Context) -> Line:
+    amount = _dec(act.amount)
+    steps = (_step(ctx, f"gas.{act.fuel}.{act.unit}", amount),)
+    label = act.fuel.replace("_", " ")
     return _line(
-        ctx,
-        "gas",
-        act.fuel.replace("_", " "),
-        _dec(act.amount),
-        act.unit,
-        f"gas.{act.fuel}.{act.unit}",
-        amount=act.amount,
-        amount_unit=act.unit,
-        fuel=act.fuel,
+        ctx, "gas", label, amount, act.unit, steps, amount=act.amount, amount_unit=act.unit, fuel=act.fuel
     )
 
 
 def shopping(act: a.Shopping, ctx: Context) -> Line:
-    return _line(
-        ctx, "shopping", "shopping", act.spend_cny, "CNY", "shopping.general", spend_cny=float(act.spend_cny)
-    )
+    steps = (_step(ctx, "shopping.general", act.spend_cny),)
+    return _line(ctx, "shopping", "shopping", act.spend_cny, "CNY", steps, spend_cny=float(act.spend_cny))
 
 
 _CALCULATORS: dict[type[Any], Callable[[Any, Context], Line]] = {
@@ -306,12 +437,13 @@ def calculate(activity_list: list[Any], ctx: Context) -> list[Line]:
         try:
             lines.append(calculate_line(activity, ctx))
         except InvalidInput as exc:
-            field = f"activities[{index}]" + (f".{exc.field}" if exc.field else "")
-            raise InvalidInput(exc.detail, field=field) from exc
+            field_name = f"activities[{index}]" + (f".{exc.field}" if exc.field else "")
+            raise InvalidInput(exc.detail, field=field_name) from exc
     return lines
 
 
 def car_km_equivalent(total_g: int, factors: FactorSet) -> Decimal:
     """Everyday equivalent: how far an average petrol car drives for the same emissions."""
-    per_km = factors.factor("car.petrol").value
+    petrol = factors.factor("car.petrol")
+    per_km = petrol.value + (petrol.wtt.value if petrol.wtt else 0)
     return (Decimal(total_g) / 1000 / per_km).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)

@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validat
 
 from carbonneutral.domain import calculator
 from carbonneutral.domain.activities import LIFE_ACTIVITY_TYPES, Activity
-from carbonneutral.domain.factors import FactorSet, load_factor_set
+from carbonneutral.domain.calculator import FlightMethod
+from carbonneutral.domain.factors import Factor, FactorSet, Upstream, load_factor_set
 from carbonneutral.domain.ports import FootprintRepository, SceneRepository
 from carbonneutral.domain.scenes import Scene, SceneStatus
 from carbonneutral.domain.types import SceneId
@@ -29,6 +30,17 @@ class FootprintRequest(BaseModel):
     activities: list[Activity] = Field(min_length=1, max_length=50)
     radiative_forcing: bool | None = Field(
         default=None, description="Defaults to the scene's choice, else true"
+    )
+    well_to_tank: bool | None = Field(
+        default=None,
+        description="Count fuels' well-to-tank (extraction, refining, delivery) as a part of each line. "
+        "Defaults to the scene's choice, else true",
+    )
+    flight_method: FlightMethod | None = Field(
+        default=None,
+        description="Which method counts for a flight within China: cn (Chinese carriers' measured CO2 "
+        "per passenger-km) or desnz (the UK government's factor). Both are shown. Defaults to the scene's "
+        "choice, else cn",
     )
 
     @model_validator(mode="after")
@@ -54,6 +66,27 @@ class FactorUsed(BaseModel):
     table: str
     licence: str
     note: str | None = None
+    basis: str | None = Field(default=None, description="CO2 or CO2e")
+    boundary: str | None = None
+    year: int | None = Field(default=None, description="The year the figure describes")
+    wtt: float | None = Field(default=None, description="Its well-to-tank part per unit, where published")
+    wtt_source: str | None = None
+
+
+class Step(BaseModel):
+    """One factor applied: quantity × value, and its well-to-tank part."""
+
+    quantity: float
+    factor: FactorUsed
+    kg: float = Field(description="quantity × value (for an energy step: the kWh it gives)")
+    wtt_kg: float = 0
+
+
+class Alternative(BaseModel):
+    method: Literal["cn", "desnz"]
+    g: int
+    factor_key: str
+    counted: bool
 
 
 class BreakdownItem(BaseModel):
@@ -61,9 +94,26 @@ class BreakdownItem(BaseModel):
     label: str
     quantity: float
     quantity_unit: str
-    g: int = Field(description="Grams CO2e")
+    g: int = Field(description="Grams: the direct part plus the well-to-tank part")
     factor: FactorUsed
     details: dict[str, Any]
+    direct_g: int | None = Field(default=None, description="Grams emitted by the activity itself")
+    wtt_g: int | None = Field(default=None, description="Grams of the fuel's well-to-tank part")
+    upstream: Literal["added", "excluded", "within", "not_available"] | None = Field(
+        default=None,
+        description="The well-to-tank part: added as its own part, left out by choice, already inside "
+        "the factor's boundary, or not published for this factor",
+    )
+    basis: Literal["CO2", "CO2e", "mixed"] | None = Field(default=None, description="Gases counted")
+    boundary: str | None = Field(default=None, description="What the main factor counts")
+    steps: list[Step] = Field(default_factory=list, description="Every factor the line applies, in order")
+    alternatives: list[Alternative] = Field(
+        default_factory=list, description="Flights within China: both methods' figures"
+    )
+    notes: list[str] = Field(
+        default_factory=list,
+        description="long_haul_floor, at_least_1g, cn_rail_whole_trip: what changed the figure",
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -82,6 +132,8 @@ class Footprint(BaseModel):
     period: Literal["month", "year"] | None = None
     factor_set: str
     radiative_forcing: bool
+    well_to_tank: bool | None = Field(default=None, description="None: stored before factor set 2025.2")
+    flight_method: Literal["cn", "desnz"] | None = None
     activities: list[Activity]
     breakdown: list[BreakdownItem]
     total_g: int = Field(description="Grams CO2e: the sum of the breakdown")
@@ -102,16 +154,58 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-def _factor_used(line: calculator.Line, factors: FactorSet) -> FactorUsed:
-    source = factors.source_of(line.factor)
+def _cite(factors: FactorSet, factor: Factor | Upstream) -> str:
+    source = factors.source_of(factor)
+    return f"{source.publisher}: {source.title} ({source.year})"
+
+
+def _factor_used(key: str, factor: Factor, factors: FactorSet) -> FactorUsed:
     return FactorUsed(
-        key=line.factor_key,
-        value=float(line.factor.value),
-        unit=line.factor.unit,
-        source=f"{source.publisher}: {source.title} ({source.year})",
-        table=line.factor.table,
-        licence=source.licence,
-        note=line.factor.note,
+        key=key,
+        value=float(factor.value),
+        unit=factor.unit,
+        source=_cite(factors, factor),
+        table=factor.table,
+        licence=factors.source_of(factor).licence,
+        note=factor.note,
+        basis=factor.gases(),
+        boundary=str(factor.boundary) if factor.boundary else None,
+        year=factor.year,
+        wtt=float(factor.wtt.value) if factor.wtt else None,
+        wtt_source=f"{_cite(factors, factor.wtt)}, {factor.wtt.table}" if factor.wtt else None,
+    )
+
+
+def _item(line: calculator.Line, factors: FactorSet, flight_method: str) -> BreakdownItem:
+    return BreakdownItem(
+        type=line.type,
+        label=line.label,
+        quantity=float(line.quantity),
+        quantity_unit=line.quantity_unit,
+        g=line.g,
+        factor=_factor_used(line.factor_key, line.factor, factors),
+        details=dict(line.details),
+        direct_g=line.direct_g,
+        wtt_g=line.wtt_g,
+        upstream=line.upstream,
+        basis=line.basis,
+        boundary=line.boundary or None,
+        steps=[
+            Step(
+                quantity=float(step.quantity),
+                factor=_factor_used(step.key, step.factor, factors),
+                kg=float(step.direct_kg),
+                wtt_kg=float(step.wtt_kg),
+            )
+            for step in line.steps
+        ],
+        alternatives=[
+            Alternative(
+                method=alt.method, g=alt.g, factor_key=alt.factor_key, counted=alt.method == flight_method
+            )
+            for alt in line.alternatives
+        ],
+        notes=list(line.notes),
     )
 
 
@@ -122,10 +216,14 @@ def compute(
     radiative_forcing: bool,
     footprint_id: str,
     created_at: datetime,
+    well_to_tank: bool = True,
+    flight_method: FlightMethod = "cn",
 ) -> Footprint:
     ctx = calculator.Context(
         factors=factors,
         radiative_forcing=radiative_forcing,
+        well_to_tank=well_to_tank,
+        flight_method=flight_method,
         period_days=calculator.PERIOD_DAYS.get(request.period or ""),
     )
     lines = calculator.calculate(list(request.activities), ctx)
@@ -137,19 +235,10 @@ def compute(
         period=request.period,
         factor_set=factors.version,
         radiative_forcing=radiative_forcing,
+        well_to_tank=well_to_tank,
+        flight_method=flight_method,
         activities=request.activities,
-        breakdown=[
-            BreakdownItem(
-                type=line.type,
-                label=line.label,
-                quantity=float(line.quantity),
-                quantity_unit=line.quantity_unit,
-                g=line.g,
-                factor=_factor_used(line, factors),
-                details=dict(line.details),
-            )
-            for line in lines
-        ],
+        breakdown=[_item(line, factors, flight_method) for line in lines],
         total_g=total_g,
         equivalent=Equivalent(car_km=float(calculator.car_km_equivalent(total_g, factors))),
         created_at=created_at,
@@ -171,6 +260,8 @@ class FootprintService:
 
     def create(self, request: FootprintRequest) -> Footprint:
         radiative_forcing = True if request.radiative_forcing is None else request.radiative_forcing
+        well_to_tank = True if request.well_to_tank is None else request.well_to_tank
+        flight_method: FlightMethod = request.flight_method or "cn"
         if request.kind == "scene":
             assert request.scene_id
             scene = self._scenes.get(request.scene_id)
@@ -183,6 +274,9 @@ class FootprintService:
             allowed = scene.allowed_activities()
             if request.radiative_forcing is None:
                 radiative_forcing = scene.radiative_forcing
+            if request.well_to_tank is None:
+                well_to_tank = scene.well_to_tank
+            flight_method = request.flight_method or scene.flight_method
         else:
             allowed = LIFE_ACTIVITY_TYPES
         for index, activity in enumerate(request.activities):
@@ -195,6 +289,8 @@ class FootprintService:
             request,
             self._factors,
             radiative_forcing=radiative_forcing,
+            well_to_tank=well_to_tank,
+            flight_method=flight_method,
             footprint_id=self._new_id(),
             created_at=self._clock(),
         )

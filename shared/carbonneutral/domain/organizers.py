@@ -9,7 +9,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -104,6 +104,10 @@ class SceneCreate(BaseModel):
     starts_on: date | None = None
     ends_on: date | None = None
     radiative_forcing: bool = True
+    well_to_tank: bool = Field(default=True, description="Lines include their fuel's well-to-tank part")
+    flight_method: Literal["cn", "desnz"] = Field(
+        default="cn", description="Which method counts for flights within China (both are shown)"
+    )
     calculator: list[CalculatorField] | None = Field(
         default=None, max_length=13, description="Fields and defaults; the kind's own when absent"
     )
@@ -127,6 +131,8 @@ class SceneUpdate(BaseModel):
     starts_on: date | None = None
     ends_on: date | None = None
     radiative_forcing: bool | None = None
+    well_to_tank: bool | None = None
+    flight_method: Literal["cn", "desnz"] | None = None
     calculator: list[CalculatorField] | None = Field(default=None, max_length=13)
     status: SceneStatus | None = None
     expected_attendance: int | None = Field(default=None, ge=1, le=MAX_ATTENDANCE)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -99,6 +99,14 @@ class Scene(BaseModel):
     ends_on: date | None = None
     status: SceneStatus = SceneStatus.open
     radiative_forcing: bool = Field(default=True, description="Flights include radiative forcing")
+    well_to_tank: bool = Field(
+        default=True, description="Lines include their fuel's well-to-tank part where it is published"
+    )
+    flight_method: Literal["cn", "desnz"] = Field(
+        default="cn",
+        description="Which method counts for flights within China (both are shown): cn, Chinese carriers' "
+        "measured CO2 per passenger-km; desnz, the UK government's factor",
+    )
     organizer_id: str | None = None
     calculator: list[CalculatorField] = Field(default_factory=list)
     expected_attendance: int | None = Field(
@@ -148,9 +156,9 @@ def default_calculator(
         if airport
         else {"round_trip": True},
         "rail": {"service": "high_speed", "country": country},
-        "car": {"fuel": "petrol", "passengers": 1, "round_trip": True},
+        "car": {"fuel": "petrol", "occupants": 1, "round_trip": True},
         "bus": {"service": "coach" if kind in (SceneKind.scenic_spot, SceneKind.conference) else "local"},
-        "taxi": {"passengers": 1},
+        "taxi": {"occupants": 1},
         "metro": {"round_trip": True},
         "hotel": {"nights": max(days - 1, 1), "country": country},
         "meal": {"count": 3 * days if kind is not SceneKind.restaurant else 1, "diet": "meat"},

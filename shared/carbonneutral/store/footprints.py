@@ -65,4 +65,5 @@ class DynamoFootprintRepository:
             "footprints", self.client.get_item, TableName=self._table, Key=footprint_key(footprint_id)
         )
         item = answer.get("Item")
-        return Footprint.model_validate_json(item["body"]["S"]) if item else None
+        # Stored footprints keep the fields of the factor set they were made with (2025.1's passengers).
+        return Footprint.model_validate_json(item["body"]["S"], context={"stored": True}) if item else None

@@ -11,7 +11,7 @@ from carbonneutral.domain.activities import Cabin, Diet
 from carbonneutral.domain.footprints import FootprintRequest
 from carbonneutral.domain.orders import OrderRequest
 from carbonneutral.web.problems import field_errors
-from carbonneutral.web.texts import KIND_NAMES, TITLES, _
+from carbonneutral.web.texts import GRID_NAMES, KIND_NAMES, TITLES, _
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ _DIETS = (
 )
 _KM = {"min": "0.1", "max": "50000", "step": "0.1", "inputmode": "decimal"}
 _TRIP = Input("round_trip", _("Return trip"), "checkbox")
+_GRIDS = tuple(GRID_NAMES.items())
 
 # The first input of each activity is the one that says whether the visitor used it.
 INPUTS: dict[str, tuple[Input, ...]] = {
@@ -87,7 +88,8 @@ INPUTS: dict[str, tuple[Input, ...]] = {
                 ("unknown", _("Not sure")),
             ),
         ),
-        Input("passengers", _("People in the car"), attrs={"min": "1", "max": "9"}),
+        Input("occupants", _("People in the car, you included"), attrs={"min": "1", "max": "9"}),
+        Input("grid", _("Where an electric car is charged"), "select", _GRIDS),
         _TRIP,
     ),
     "bus": (
@@ -97,10 +99,14 @@ INPUTS: dict[str, tuple[Input, ...]] = {
     ),
     "taxi": (
         Input("km", _("Taxi distance (km)"), attrs=_KM),
-        Input("passengers", _("People sharing"), attrs={"min": "1", "max": "8"}),
+        Input("occupants", _("People sharing the ride, you included"), attrs={"min": "1", "max": "8"}),
         _TRIP,
     ),
-    "metro": (Input("km", _("Metro distance (km)"), attrs=_KM), _TRIP),
+    "metro": (
+        Input("km", _("Metro distance (km)"), attrs=_KM),
+        Input("grid", _("City's region"), "select", _GRIDS),
+        _TRIP,
+    ),
     "motorcycle": (Input("km", _("Motorcycle distance (km)"), attrs=_KM), _TRIP),
     "hotel": (
         Input("nights", _("Hotel nights"), attrs={"min": "1", "max": "366"}),
@@ -112,7 +118,7 @@ INPUTS: dict[str, tuple[Input, ...]] = {
     ),
     "electricity": (
         Input("kwh", _("Electricity (kWh)"), attrs={"min": "0.1", "step": "0.1"}),
-        Input("grid", _("Grid"), "text", attrs={"maxlength": "8"}),
+        Input("grid", _("Where you live (its power grid)"), "select", _GRIDS),
     ),
     "gas": (
         Input("amount", _("Gas used"), attrs={"min": "0.1", "step": "0.1"}),
@@ -188,6 +194,8 @@ def defaults_as_values(calculator: list[Any]) -> dict[str, str]:
     values = {}
     for spec in calculator:
         for name, value in spec.defaults.items():
+            if name == "passengers":  # scenes made before factor set 2025.2: the car's occupants
+                name = "occupants" if spec.type in {"car", "taxi"} else "travellers"
             if value is not None:
                 values[f"{spec.type}.{name}"] = (
                     "on" if value is True else "" if value is False else str(value)

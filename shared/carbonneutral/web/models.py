@@ -30,6 +30,8 @@ class SceneOut(BaseModel):
     ends_on: str | None
     status: SceneStatus
     radiative_forcing: bool
+    well_to_tank: bool = Field(description="Lines include their fuel's well-to-tank part")
+    flight_method: str = Field(description="Which method counts for flights within China: cn or desnz")
     calculator: list[CalculatorField] = Field(
         description="The activities the scene's calculator asks for, with defaults"
     )
@@ -53,6 +55,8 @@ class SceneOut(BaseModel):
             ends_on=scene.ends_on.isoformat() if scene.ends_on else None,
             status=scene.status,
             radiative_forcing=scene.radiative_forcing,
+            well_to_tank=scene.well_to_tank,
+            flight_method=scene.flight_method,
             calculator=scene.calculator,
             expected_attendance=scene.expected_attendance,
             per_participant_kg=scene.participant_estimate_kg(),

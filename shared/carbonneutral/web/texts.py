@@ -57,3 +57,64 @@ ORDER_STATUSES = {
     "cancelled": _("Cancelled"),
     "refunded": _("Refunded"),
 }
+
+# China's grids whose 2023 factors the factor set ships (MEE/NBS), in the order a list shows them.
+GRID_NAMES = {
+    "CN": _("China, national average"),
+    "CN-N": _("North China grid"),
+    "CN-NE": _("Northeast grid"),
+    "CN-E": _("East China grid"),
+    "CN-C": _("Central China grid"),
+    "CN-NW": _("Northwest grid"),
+    "CN-S": _("South grid"),
+    "CN-SW": _("Southwest grid"),
+    "CN-BJ": _("Beijing"),
+    "CN-TJ": _("Tianjin"),
+    "CN-HE": _("Hebei"),
+    "CN-SX": _("Shanxi"),
+    "CN-NM": _("Inner Mongolia"),
+    "CN-LN": _("Liaoning"),
+    "CN-JL": _("Jilin"),
+    "CN-HL": _("Heilongjiang"),
+    "CN-SH": _("Shanghai"),
+    "CN-JS": _("Jiangsu"),
+    "CN-ZJ": _("Zhejiang"),
+    "CN-AH": _("Anhui"),
+    "CN-FJ": _("Fujian"),
+    "CN-JX": _("Jiangxi"),
+    "CN-SD": _("Shandong"),
+    "CN-HA": _("Henan"),
+    "CN-HB": _("Hubei"),
+    "CN-HN": _("Hunan"),
+    "CN-GD": _("Guangdong"),
+    "CN-GX": _("Guangxi"),
+    "CN-HI": _("Hainan"),
+    "CN-CQ": _("Chongqing"),
+    "CN-SC": _("Sichuan"),
+    "CN-GZ": _("Guizhou"),
+    "CN-YN": _("Yunnan"),
+    "CN-SN": _("Shaanxi"),
+    "CN-GS": _("Gansu"),
+    "CN-QH": _("Qinghai"),
+    "CN-NX": _("Ningxia"),
+    "CN-XJ": _("Xinjiang"),
+}
+
+BOUNDARY_NAMES = {
+    "combustion": _("fuel burnt"),
+    "generation": _("power generation"),
+    "operational": _("the building's energy"),
+    "full_process": _("full process"),
+    "life_cycle": _("life cycle"),
+    "economy_wide": _("the whole economy"),
+}
+
+# What changed a line's figure, in a sentence.
+NOTE_TEXTS = {
+    "long_haul_floor": _(
+        "Rated as the longest short-haul flight (3,700 km): DESNZ's long-haul factor per km is lower, "
+        "and a longer flight should never count less."
+    ),
+    "at_least_1g": _("Less than half a gram, shown as 1 g so that nothing emitted reads as zero."),
+    "cn_rail_whole_trip": _("A train to or from China: the Chinese figure is used for the whole distance."),
+}
