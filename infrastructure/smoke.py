@@ -116,6 +116,11 @@ class Smoke:
         self.request("GET", "/", "/", check="text/html")
         self.request("GET", "/life", "/life", check="text/html")
         self.request("GET", "/methodology", "/methodology", check="text/html")
+        # whatever no route matches: a page for people (API Gateway's $default route)
+        self.request(
+            "GET", "/no-such-page", "$default", expect=404, headers={"Accept": "text/html"}, check="text/html"
+        )
+        self.covered.add(("ANY", "$default"))
         self.request("GET", "/organizer", "/organizer", check="text/html")
         self.request("GET", "/static/app.css", "/static/{name}", check="text/css")
         openapi = self.get_json("/v1/openapi.json", "/v1/openapi.json")
@@ -279,6 +284,12 @@ class Smoke:
             "GET",
             f"/v1/certificates/{cid}/image.png",
             "/v1/certificates/{certificate_id}/image.png",
+            check="png",
+        )
+        self.request(
+            "GET",
+            f"/v1/certificates/{cid}/card.png",
+            "/v1/certificates/{certificate_id}/card.png",
             check="png",
         )
         self.request("GET", f"/c/{cid}", "/c/{certificate_id}", check="text/html")

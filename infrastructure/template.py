@@ -7,6 +7,7 @@ locally is what deploys.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -16,6 +17,7 @@ from infrastructure import cfn_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
+DEFAULT_ROUTE = "$default"
 
 
 @cache
@@ -32,10 +34,12 @@ class Route:
 
     @property
     def route_key(self) -> str:
-        return f"{self.method} {self.path}"
+        return DEFAULT_ROUTE if self.path == DEFAULT_ROUTE else f"{self.method} {self.path}"
 
     @property
     def pattern(self) -> re.Pattern[str]:
+        if self.path == DEFAULT_ROUTE:  # API Gateway's catch-all: whatever no other route matches
+            return re.compile(r"^.*$", re.DOTALL)
         regex = ""
         for part in re.split(r"(\{[^}]+\})", self.path):
             if part.startswith("{") and part.endswith("+}"):
@@ -49,6 +53,8 @@ class Route:
     @property
     def specificity(self) -> tuple[int, int, int]:
         """API Gateway's order: exact paths, then fewer greedy and more literal segments."""
+        if self.path == DEFAULT_ROUTE:
+            return (sys.maxsize, 0, 0)
         parts = self.path.strip("/").split("/")
         greedy = sum(p.endswith("+}") for p in parts)
         variables = sum(p.startswith("{") for p in parts)

@@ -150,3 +150,34 @@ def retired_order(
             payment_event_id="e",
         ),
     )
+
+
+def a_signed_certificate(beneficiary: str = "李雷 Li Lei") -> Any:
+    """A certificate as issued, for renders (its signature is not checked there)."""
+    from carbonneutral.domain.certificates import SignedCertificate
+
+    return SignedCertificate.model_validate(
+        {
+            "certificate_id": "cert_" + "A" * 24,
+            "beneficiary": beneficiary,
+            "beneficiary_kind": "individual",
+            "quantity_kg": 658,
+            "reason": "Test",
+            "scene_id": "cdcnf-2021",
+            "scene": {
+                "zh-CN": "首届中国数字碳中和高峰论坛",
+                "en": "First China Digital Carbon Neutrality Forum",
+            },
+            "project_id": "cdcer-longquan-forest",
+            "project": {"zh-CN": "龙泉山城市森林碳汇（演示）", "en": "Longquan forest (demo)"},
+            "standard": "CDCER",
+            "vintage": 2023,
+            "developer": {"zh-CN": "测试", "en": "Test"},
+            "serials": ["CDCER-cdcer-longquan-forest-2023-1-658"],
+            "retired_at": "2026-11-26T08:00:00+00:00",
+            "factor_set": "2025.2",
+            "issuer": "https://example.test",
+            "kid": "k1",
+            "signature": "x",
+        }
+    )

@@ -135,7 +135,12 @@ def _scene_context(scene: Scene) -> dict[str, Any]:
 
     rating = rate(scene, services.leaderboards().scene_totals(scene.scene_id))
     types = [f.type for f in scene.calculator]
-    return {"scene": scene, "rating": rating, "levels": texts.RATING_LEVELS, **forms.page_context(types)}
+    return {
+        "scene": scene,
+        "rating": rating,
+        "levels": texts.RATING_LEVELS,
+        **forms.page_context(types, short=True),
+    }
 
 
 def _calculate_from_form(

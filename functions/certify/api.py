@@ -61,6 +61,22 @@ def certificate_image(certificate_id: CertificateId):  # type: ignore[no-untyped
     return Response(200, "image/png", png, headers={"Cache-Control": IMMUTABLE})
 
 
+@router.get(
+    "/v1/certificates/<certificate_id>/card.png",
+    tags=["certify"],
+    summary="The certificate's portrait share card",
+    description="A 1080×1920 PNG (the shape WeChat users long-press to save and share) with the "
+    "verification QR code, rendered once and kept.",
+    responses={
+        200: {"description": "PNG image", "content": {"image/png": {}}},
+        **problem_responses(404, ok=None),
+    },
+)
+def certificate_card(certificate_id: CertificateId):  # type: ignore[no-untyped-def]
+    png = services.certificate_service().card(certificate_id, router.base_url())
+    return Response(200, "image/png", png, headers={"Cache-Control": IMMUTABLE})
+
+
 ProjectPath = Annotated[str, Path(pattern=PROJECT_ID_PATTERN, description="The project's id")]
 
 

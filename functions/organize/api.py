@@ -14,7 +14,7 @@ from carbonneutral.domain.types import ORDER_ID_PATTERN, SCENE_ID_PATTERN
 from carbonneutral.observability import logger, metrics
 from carbonneutral.web.api import ApiRouter
 from carbonneutral.web.auth import organizer_of
-from carbonneutral.web.html import SECURITY_HEADERS
+from carbonneutral.web.html import SECURITY_HEADERS, language_of
 from carbonneutral.web.models import HeldClaimOut, HeldClaimsOut, SceneCreated, SceneOut, SceneReportOut
 from carbonneutral.web.problems import problem_responses
 
@@ -134,7 +134,9 @@ def scene_report(scene_id: SceneId) -> Response[Any]:
     if "text/csv" in (router.current_event.headers.get("accept") or ""):
         attachment = f'attachment; filename="{scene_id}-report.csv"'
         headers = {"Content-Disposition": attachment, "Cache-Control": "no-store"}
-        return Response(200, "text/csv; charset=utf-8", report.csv(), headers=headers)
+        return Response(
+            200, "text/csv; charset=utf-8", report.csv(language_of(router.current_event)), headers=headers
+        )
     return Response(200, "application/json", report, headers={"Cache-Control": "no-store"})
 
 

@@ -23,8 +23,8 @@ PeriodQuery = Annotated[str, Query(pattern=PERIOD_PATTERN, description="all, or 
     tags=["rank"],
     summary="The top of a leaderboard",
     description="The entries with the most kg neutralized, highest first; ties share a rank. Hidden "
-    "names are null.",
-    responses=problem_responses(),
+    "names are null. A scene's board exists only while its scene does (else 404).",
+    responses=problem_responses(404),
 )
 def leaderboard(
     board: Board,

@@ -40,6 +40,8 @@ def test_from_the_qr_code_to_the_leaderboard(phone, stack, lang: str) -> None:
     screenshot(phone, f"journey-{lang}-1-scene")
     phone.fill("#f-flight-from", "PEK")
     phone.fill("#f-hotel-nights", "2")
+    assert not phone.locator("#f-meal-count").is_visible()  # meals are behind "more"
+    phone.locator("details.more > summary").click()
     phone.fill("#f-meal-count", "6")
     phone.get_by_role("button", name=t["calculate"]).click()
     phone.wait_for_url("**/f/fp_*")
@@ -77,6 +79,7 @@ def test_from_the_qr_code_to_the_leaderboard(phone, stack, lang: str) -> None:
 
 def test_a_buyer_who_changes_their_mind_cancels_before_paying(phone, stack) -> None:
     phone.goto(f"{stack.url}/s/cdcnf-2021?lang=en")
+    phone.locator("details.more > summary").click()
     phone.fill("#f-meal-count", "2")
     phone.get_by_role("button", name="Calculate my footprint").click()
     phone.wait_for_url("**/f/fp_*")
@@ -93,6 +96,7 @@ def test_a_buyer_who_changes_their_mind_cancels_before_paying(phone, stack) -> N
     assert phone.get_by_role("button", name="Cancel this order").count() == 0
     assert phone.locator("text=(test)").count() == 0  # nothing left to pay
     screenshot(phone, "journey-en-cancelled")
-    phone.goto(footprint_url.replace("/f/", "/neutralize/") + "?lang=en")  # the footprint is free again
+    phone.get_by_role("link", name="Try again").click()  # the footprint is free again
+    phone.wait_for_url(footprint_url.replace("/f/", "/neutralize/"))
     assert phone.get_by_role("button", name="Continue to payment").count() == 1
     assert phone.console_errors == []

@@ -57,6 +57,26 @@ def test_scene_page_prefills_the_scene_defaults(http) -> None:
     assert 'method="post"' in page
 
 
+def test_nothing_is_counted_that_the_visitor_did_not_fill_in(http) -> None:
+    page = http.get("/s/cdcnf-2021?lang=en").body.decode()
+    # no quantity is prefilled: nights and meals are empty, and meals wait behind "more"
+    assert re.search(r'name="hotel.nights"[^>]*value=""', page)
+    assert re.search(r'name="meal.count"[^>]*value=""', page)
+    short, more = page.split('<details class="more">', 1)
+    assert 'name="flight.from"' in short and 'name="hotel.nights"' in short and 'name="meal.count"' in more
+    # a visitor who only says where they flew from counts the flight alone
+    answer = post_form(
+        http, "/s/cdcnf-2021", {"flight.from": "PEK", "flight.to": "CTU", "flight.cabin": "economy"}
+    )
+    assert answer.status == 303
+    result = http.get(answer.headers["location"]).body.decode()
+    assert result.count('<td class="num">') == 2  # one line and the total
+    # a restaurant's calculator starts with the one meal its visitor came for
+    restaurant = http.get("/s/demo-panda-kitchen?lang=en").body.decode()
+    assert re.search(r'name="meal.count"[^>]*value="1"', restaurant)
+    assert 'name="meal.count"' in restaurant.split('<details class="more">', 1)[0]
+
+
 def test_submitting_the_form_shows_the_result_with_its_breakdown(http) -> None:
     answer = post_form(http, "/s/cdcnf-2021", FORM)
     assert answer.status == 303
@@ -69,7 +89,8 @@ def test_submitting_the_form_shows_the_result_with_its_breakdown(http) -> None:
     assert "China's civil aviation (CAAC): 535.2 kg <strong>(counted)</strong>" in page
     assert "UK government (DESNZ): 391.3 kg" in page and "whatever its length" in page
     assert "Includes radiative forcing: at cruising altitude" in page
-    assert "Direct 476.5 kg + fuel supply (well-to-tank) 58.7 kg" in page and "CO₂ only" in page
+    assert "Direct 476.5 kg + fuel supply (well-to-tank) 58.7 kg" in page and "CO₂ and CO₂e" in page
+    assert "counts: fuel burnt" in page
     assert "0.0285" in page and "Open Government Licence" in page
     assert "What the total includes" in page and 'href="/methodology?lang=en"' in page
 
@@ -146,6 +167,22 @@ def test_unknown_scene_and_footprint_pages_are_404(http) -> None:
     assert http.get("/f/fp_AAAAAAAAAAAAAAAAAAAAAA").status == 404
 
 
+def test_an_unknown_path_is_a_page_for_people_and_a_problem_for_programs(http) -> None:
+    page = http.get("/no/such/page", headers={"Accept": "text/html,*/*;q=0.8", "Cookie": "lang=zh-CN"})
+    assert page.status == 404 and page.content_type.startswith("text/html")
+    assert '<html lang="zh-CN">' in page.text and "{" not in page.text.split("<main", 1)[1][:200]
+    problem = http.get("/v1/no-such-thing", headers={"Accept": "application/json"})
+    assert problem.status == 404 and problem.content_type == "application/problem+json"
+    wrong_method = http.request("DELETE", "/v1/scenes", headers={"Accept": "text/html"})
+    assert wrong_method.status == 404 and wrong_method.content_type == "application/problem+json"
+
+
+def test_an_unknown_scene_has_no_board(http) -> None:
+    assert http.get("/v1/leaderboards/scene:no-such-scene").status == 404
+    assert http.get("/leaderboard/scene:no-such-scene?lang=en").status == 404
+    assert http.get("/v1/leaderboards/scene:cdcnf-2021").status == 200
+
+
 def test_pages_send_security_headers(http) -> None:
     headers = http.get("/s/cdcnf-2021").headers
     assert "default-src 'self'" in headers["content-security-policy"]
@@ -157,3 +194,18 @@ def test_stylesheet_is_served_and_unknown_assets_are_not(http) -> None:
     css = http.get("/static/app.css")
     assert css.status == 200 and css.content_type.startswith("text/css")
     assert http.get("/static/..%2Fpages.py").status == 404
+
+
+@pytest.mark.parametrize("path", ["/?lang=en", "/static/app.css", "/v1/scenes", "/v1/factor-sets/current"])
+def test_html_css_and_json_are_sent_gzipped_to_clients_that_accept_it(http, path: str) -> None:
+    import gzip
+
+    plain = http.get(path)
+    zipped = http.get(path, headers={"Accept-Encoding": "br, gzip;q=0.9"})
+    assert zipped.status == plain.status == 200
+    assert zipped.headers["content-encoding"] == "gzip" and "Accept-Encoding" in zipped.headers["vary"]
+    assert "content-encoding" not in plain.headers
+    assert len(zipped.body) < len(plain.body) / 2
+    assert gzip.decompress(zipped.body) == plain.body
+    refused = http.get(path, headers={"Accept-Encoding": "gzip;q=0"})
+    assert "content-encoding" not in refused.headers

@@ -86,6 +86,23 @@ def test_the_image_is_a_1200_by_630_png_stored_in_s3_and_rendered_again_identica
     assert invoke("GET", path).body == first.body
 
 
+def test_the_portrait_card_is_1080_by_1920_and_kept(invoke, stack, retired) -> None:
+    path = f"/v1/certificates/{retired['certificate_id']}/card.png"
+    first = invoke("GET", path)
+    assert first.status == 200 and first.content_type == "image/png"
+    assert Image.open(io.BytesIO(first.body)).size == (1080, 1920)
+    (key,) = rendered(stack, f"certificates/{retired['certificate_id']}/card-")
+    assert stack.s3_client().get_object(Bucket=stack.bucket, Key=key)["Body"].read() == first.body
+    page = invoke("GET", f"/c/{retired['certificate_id']}?lang=zh-CN").body.decode()
+    assert f'src="/v1/certificates/{retired["certificate_id"]}/card.png"' in page
+
+
+def test_a_name_with_a_paragraph_separator_or_emoji_renders(invoke, stack) -> None:
+    retired = retire(invoke, stack, name="小明😀\u2029Ming")
+    for image in ("image.png", "card.png"):
+        assert invoke("GET", f"/v1/certificates/{retired['certificate_id']}/{image}").status == 200
+
+
 def test_the_page_has_open_graph_tags_and_a_qr_and_is_rendered_again_identically(
     invoke, stack, retired
 ) -> None:

@@ -154,9 +154,12 @@ def test_scene_rating_is_the_neutralized_share_of_what_the_organizer_declared(st
 
 def test_leaderboard_routes(stack, boards, invoke) -> None:
     scene, client, me = "routes-" + secrets.token_hex(5), stack.dynamodb_client(), secrets.token_urlsafe(18)
-    record(
-        boards, client, retired_order(20, name="Top", participant=secrets.token_urlsafe(18), scene_id=scene)
-    )
+    from carbonneutral.store.scenes import DynamoSceneRepository
+
+    scenes = DynamoSceneRepository(stack.table, client)
+    scenes.put(scenes.get("cdcnf-2021").model_copy(update={"scene_id": scene}))  # a board needs its scene
+    top_id = secrets.token_urlsafe(18)
+    record(boards, client, retired_order(20, name="Top", participant=top_id, scene_id=scene))
     record(boards, client, retired_order(10, name="Me", participant=me, scene_id=scene))
     top = invoke("GET", f"/v1/leaderboards/scene:{scene}?entity=individual&limit=5").json()
     assert [(e["rank"], e["name"], e["kg"]) for e in top["entries"]] == [(1, "Top", 20), (2, "Me", 10)]
@@ -170,3 +173,8 @@ def test_leaderboard_routes(stack, boards, invoke) -> None:
         "GET", f"/leaderboard/scene:{scene}?lang=en", headers={"Cookie": f"participant={me}"}
     ).body.decode()
     assert 'class="me" aria-current="true"' in page and "Me" in page
+    assert "2 taking part" in page and "You are ahead of 0% of the others here." in page
+    top_page = invoke(
+        "GET", f"/leaderboard/scene:{scene}?lang=en", headers={"Cookie": f"participant={top_id}"}
+    )
+    assert "You are ahead of 100% of the others here." in top_page.body.decode()

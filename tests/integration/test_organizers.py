@@ -246,12 +246,22 @@ def test_the_report_counts_footprints_and_neutralizations_as_json_and_csv(invoke
     assert (rating["target_kg"], rating["neutralized_kg"], rating["organizer_uncounted_kg"]) == (22, 10.5, 1)
     assert rating["level"] == "bronze"  # 10.5 of 22 kg: the calculated 11.26 kg count for nothing
     assert report["top_individuals"][0]["kg"] == 9
-    exported = invoke("GET", f"/v1/scenes/{scene_id}/report", headers={**alice, "Accept": "text/csv"})
+    csv_headers = {**alice, "Accept": "text/csv", "Accept-Language": "en"}
+    exported = invoke("GET", f"/v1/scenes/{scene_id}/report", headers=csv_headers)
     assert exported.content_type.startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(exported.body.decode())))
-    assert ["individual", "1", "'=HYPERLINK(1)", "9"] in rows  # a name never becomes a formula
-    assert any(row[:3] == ["total", "", "footprints"] and row[3] == "2" for row in rows if row)
+    assert exported.body.startswith(b"\xef\xbb\xbf")  # a BOM, so Excel on Chinese Windows reads UTF-8
+    rows = list(csv.reader(io.StringIO(exported.body.decode("utf-8-sig"))))
+    assert rows[0] == ["Section", "Rank", "Name", "kg CO₂e"]
+    assert ["People", "1", "'=HYPERLINK(1)", "9"] in rows  # a name never becomes a formula
+    assert any(row[:3] == ["Total", "", "Footprints calculated"] and row[3] == "2" for row in rows if row)
     assert re.search(r'filename="' + scene_id, exported.headers["content-disposition"])
+    chinese = invoke(
+        "GET", f"/v1/scenes/{scene_id}/report?lang=zh-CN", headers={**alice, "Accept": "text/csv"}
+    )
+    zh_rows = list(csv.reader(io.StringIO(chinese.body.decode("utf-8-sig"))))
+    assert zh_rows[0][0] == "类别" and any(
+        row[:3] == ["合计", "", "已计算的碳足迹"] for row in zh_rows if row
+    )
 
 
 def test_an_update_that_puts_the_dates_out_of_order_is_a_422_not_a_500(invoke, alice) -> None:

@@ -208,9 +208,30 @@ def test_pek_ctu_return_by_both_methods_side_by_side() -> None:
     # cn: 3112.2 pkm x 0.0285 = 88.6977 kg fuel; x 3.16 x 1.7 = 476.484 kg; WTT x 0.66179 = 58.699 kg
     assert by_method == {"cn": 476_484 + 58_699, "desnz": 339_728 + 51_538}
     assert result.g == by_method["cn"] and result.details["method"] == "cn"
-    assert (result.direct_g, result.wtt_g, result.basis, result.upstream) == (476_484, 58_699, "CO2", "added")
+    # CO2 (CO2 only), the 0.7 of radiative forcing and the fuel's supply (both CO2e): mixed
+    assert (result.direct_g, result.wtt_g, result.basis, result.upstream) == (
+        476_484,
+        58_699,
+        "mixed",
+        "added",
+    )
+    assert [s.key for s in result.steps] == [
+        "flight.cn_domestic.fuel",
+        "fuel.jet.kg",
+        "flight.cn_domestic.rf",
+    ]
+    assert result.steps[2].direct_kg == result.steps[1].direct_kg * D("0.7")
+    without_rf = line({"type": "flight", "from": "PEK", "to": "CTU"}, radiative_forcing=False)
+    assert [s.key for s in without_rf.steps] == ["flight.cn_domestic.fuel", "fuel.jet.kg"]
     desnz = line({"type": "flight", "from": "PEK", "to": "CTU", "round_trip": True}, flight_method="desnz")
     assert desnz.g == by_method["desnz"] and desnz.basis == "CO2e"
+
+
+def test_china_method_says_it_has_no_cabin_split() -> None:
+    business = line({"type": "flight", "from": "PEK", "to": "CTU", "cabin": "business"})
+    economy = line({"type": "flight", "from": "PEK", "to": "CTU"})
+    assert business.g == economy.g and "cn_no_cabin_split" in business.notes
+    assert "cn_no_cabin_split" not in economy.notes
 
 
 def test_flights_outside_china_have_one_method() -> None:
@@ -232,6 +253,9 @@ def test_each_line_states_its_gases_boundary_and_upstream() -> None:
     assert (hsr.basis, hsr.boundary, hsr.upstream) == ("CO2", "full_process", "within")
     meals = line({"type": "meal", "count": 1})
     assert (meals.basis, meals.boundary, meals.upstream) == ("CO2e", "life_cycle", "within")
+    lpg = line({"type": "gas", "fuel": "lpg", "amount": 5, "unit": "kg"})  # CO2, with a CO2e upstream
+    assert lpg.basis == "mixed"
+    assert line({"type": "gas", "fuel": "lpg", "amount": 5, "unit": "kg"}, well_to_tank=False).basis == "CO2"
 
 
 def test_long_haul_floor_is_stated_on_the_line(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -287,9 +311,32 @@ def test_implausible_people_and_grids_are_refused_naming_the_field(activity: dic
     assert err.value.errors()[0]["loc"][-1] == field
 
 
-def test_more_travellers_than_occupants_is_refused() -> None:
-    with pytest.raises(ValidationError, match="cannot exceed the occupants"):
+def test_more_travellers_than_occupants_is_refused_naming_occupants() -> None:
+    with pytest.raises(ValidationError, match="cannot exceed the occupants") as err:
         ACTIVITY.validate_python({"type": "car", "km": 10, "occupants": 2, "travellers": 3})
+    assert err.value.errors()[0]["loc"][-1] == "occupants"
+
+
+@pytest.mark.parametrize(
+    ("activity", "field"),
+    [
+        ({"type": "car", "km": 5, "fuel": "petrol", "grid": "CN-XX"}, "activities[0].grid"),
+        ({"type": "rail", "km": 5, "service": "high_speed", "grid": "CN-QQ"}, "activities[0].grid"),
+        ({"type": "rail", "km": 5, "country": "ZZ"}, "activities[0].country"),
+    ],
+)
+def test_a_grid_or_country_is_checked_even_where_it_goes_unused(activity: dict, field: str) -> None:
+    with pytest.raises(InvalidInput) as err:
+        calculator.calculate([ACTIVITY.validate_python(activity)], calculator.Context(FACTORS))
+    assert err.value.field == field
+
+
+def test_a_stored_2025_1_flight_between_two_codes_of_one_airport_still_reads() -> None:
+    flight = ACTIVITY.validate_python(
+        {"type": "flight", "from": "BSL", "to": "MLH", "passengers": 1},
+        context={"stored": True},
+    )
+    assert (flight.origin, flight.destination) == ("BSL", "MLH")
 
 
 def test_unknown_grid_names_the_field() -> None:
@@ -334,9 +381,10 @@ def test_hotel_in_a_country_without_a_factor_names_the_field() -> None:
     assert err.value.field == "activities[0].country"
 
 
-def test_car_km_equivalent_uses_the_petrol_car_with_its_upstream() -> None:
-    # 0.16272 + 0.04599 = 0.20871 kg per km
+def test_car_km_equivalent_counts_the_petrol_car_as_the_footprint_is_counted() -> None:
+    # 0.16272 + 0.04599 = 0.20871 kg per km with its fuel's supply, 0.16272 without
     assert calculator.car_km_equivalent(208_710, FACTORS) == D("1000.0")
+    assert calculator.car_km_equivalent(162_720, FACTORS, well_to_tank=False) == D("1000.0")
 
 
 def test_a_set_of_the_old_method_is_not_used_for_new_footprints() -> None:

@@ -105,8 +105,18 @@ def test_footprint_is_additive_over_activities(first: list, second: list) -> Non
 
 
 @settings(max_examples=150, deadline=None)
-@given(km, km, st.sampled_from(["rail", "car", "bus", "taxi", "metro", "motorcycle"]), st.booleans())
-def test_ground_travel_is_monotone_in_distance(d1: float, d2: float, kind: str, wtt: bool) -> None:
+@given(
+    km,
+    km,
+    st.sampled_from(["rail", "car", "bus", "taxi", "metro", "motorcycle"]),
+    st.booleans(),
+    st.sampled_from(GRIDS),
+    st.sampled_from(["petrol", "diesel", "hybrid", "plug_in_hybrid", "electric", "unknown"]),
+    st.sampled_from(["high_speed", "national", "international", "light_rail"]),
+)
+def test_ground_travel_is_monotone_in_distance(
+    d1: float, d2: float, kind: str, wtt: bool, grid: str, fuel: str, service: str
+) -> None:
     short, long_ = sorted((d1, d2))
     make = {
         "rail": a.Rail,
@@ -116,10 +126,15 @@ def test_ground_travel_is_monotone_in_distance(d1: float, d2: float, kind: str, 
         "metro": a.Metro,
         "motorcycle": a.Motorcycle,
     }
+    extra = {
+        "rail": {"grid": grid, "service": service},
+        "car": {"grid": grid, "fuel": fuel},
+        "metro": {"grid": grid},
+    }.get(kind, {})
     ctx = calculator.Context(FACTORS, well_to_tank=wtt)
     assert (
-        calculator.calculate_line(make[kind](type=kind, km=short), ctx).g
-        <= calculator.calculate_line(make[kind](type=kind, km=long_), ctx).g
+        calculator.calculate_line(make[kind](type=kind, km=short, **extra), ctx).g
+        <= calculator.calculate_line(make[kind](type=kind, km=long_, **extra), ctx).g
     )
 
 

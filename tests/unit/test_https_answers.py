@@ -97,3 +97,29 @@ def test_json_answers_problems_and_refused_bodies_get_hsts_over_https_too() -> N
 )
 def test_a_request_is_over_https_unless_api_gateway_says_http(proto: str | None, https: bool) -> None:
     assert over_https(proto) is https
+
+
+def test_gzip_is_used_only_when_accepted_and_worth_it() -> None:
+    import gzip
+
+    from carbonneutral.web.api import accepts_gzip, compressed
+
+    assert accepts_gzip("gzip, deflate, br") and accepts_gzip("*") and accepts_gzip("br;q=1, GZIP;q=0.5")
+    assert not accepts_gzip("") and not accepts_gzip("br") and not accepts_gzip("gzip;q=0")
+    page = "<p>碳中和</p>" * 200
+    answer = compressed({"statusCode": 200, "headers": {"Content-Type": "text/html"}, "body": page}, "gzip")
+    assert answer["isBase64Encoded"] and answer["headers"]["Content-Encoding"] == "gzip"
+    import base64
+
+    assert gzip.decompress(base64.b64decode(answer["body"])).decode() == page
+    small = compressed(
+        {"statusCode": 200, "headers": {"Content-Type": "text/html"}, "body": "<p>ok</p>"}, "gzip"
+    )
+    assert "Content-Encoding" not in small["headers"] and small["headers"]["Vary"] == "Accept-Encoding"
+    png = {
+        "statusCode": 200,
+        "headers": {"Content-Type": "image/png"},
+        "body": "AAAA",
+        "isBase64Encoded": True,
+    }
+    assert compressed(dict(png), "gzip") == png

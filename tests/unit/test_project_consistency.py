@@ -22,7 +22,12 @@ def _app_routes(module_name: str) -> set[tuple[str, str]]:
 
 def test_every_template_route_is_served_by_its_handler_and_back() -> None:
     by_module: dict[str, set[tuple[str, str]]] = {}
+    catch_all = [r for r in template.routes() if r.path == template.DEFAULT_ROUTE]
+    # whatever no route matches goes to calculate, whose not-found answer is a page or problem+json
+    assert [(r.method, r.handler) for r in catch_all] == [("ANY", "calculate.app.lambda_handler")]
     for route in template.routes():
+        if route.path == template.DEFAULT_ROUTE:
+            continue
         by_module.setdefault(route.handler.rsplit(".", 1)[0], set()).add((route.method, route.path))
     assert by_module, "template declares no routes"
     for module_name, declared in by_module.items():

@@ -178,3 +178,26 @@ def test_only_an_unpaid_order_expires() -> None:
     assert release is not None and release.order.status is OrderStatus.expired
     assert expiry(an_order(status=OrderStatus.retired)) is None
     assert expiry(None) is None
+
+
+def test_the_next_rating_level_and_the_kg_it_needs() -> None:
+    from carbonneutral.domain.ranking import next_level, rating
+    from carbonneutral.domain.scenes import Scene
+
+    scene = Scene.model_validate(
+        {
+            "scene_id": "next-level",
+            "kind": "conference",
+            "name": {"zh-CN": "测试", "en": "Test"},
+            "city": {"zh-CN": "成都", "en": "Chengdu"},
+            "lat": 30.6,
+            "lon": 104.1,
+            "expected_attendance": 10,
+            "per_participant_kg": 100,
+            "event_footprint_kg": 1000,
+        }
+    )
+    # target 10 x 100 + 1000 = 2000 kg; 600 kg neutralized is 30 %: bronze, silver at 50 % needs 400 more
+    rated = rating(scene, {"participants_g": 600_000})
+    assert rated.level == "bronze" and next_level(rated) == ("silver", 400.0)
+    assert next_level(rating(scene, {"participants_g": 1_000_000, "organizer_kg": 1000})) is None

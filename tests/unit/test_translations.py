@@ -46,3 +46,13 @@ def test_compiled_catalog_matches_the_source() -> None:
     po = read_po((LOCALE / "zh_CN/LC_MESSAGES/messages.po").open("rb"))
     mo = read_mo(io.BytesIO((LOCALE / "zh_CN/LC_MESSAGES/messages.mo").read_bytes()))
     assert {m.id: m.string for m in po if m.id} == {m.id: m.string for m in mo if m.id}
+
+
+def test_times_are_shown_in_beijing_time() -> None:
+    from datetime import UTC, datetime
+
+    from carbonneutral.web.html import beijing_time
+
+    assert beijing_time("2026-11-26T05:43:00+00:00") == "2026-11-26 13:43"
+    assert beijing_time(datetime(2026, 11, 26, 20, 30, tzinfo=UTC), "%Y-%m-%d") == "2026-11-27"
+    assert beijing_time(None) == ""

@@ -116,6 +116,17 @@ class CertificateService:
         key = render_key(f"certificates/{certificate_id}", "image.png", url)
         return self._renders.get_or_render(key, "image/png", lambda: render_png(signed, url))
 
+    def card(self, certificate_id: str, base_url: str) -> bytes:
+        """The portrait share card, rendered once and kept like the image."""
+        from carbonneutral.certify.render import render_card_png
+
+        signed = self.get(certificate_id)
+        if isinstance(signed, SignedEventCertificate):
+            raise NotFound(f"{certificate_id} is a scene's certificate: it has a page, no card")
+        url = self.verify_url(certificate_id, base_url)
+        key = render_key(f"certificates/{certificate_id}", "card.png", url)
+        return self._renders.get_or_render(key, "image/png", lambda: render_card_png(signed, url))
+
     def page(self, certificate_id: str, lang: str, base_url: str, render: PageRenderer) -> str:
         """The certificate's hosted page, kept in S3: `render` (the web layer's) makes it from the
         certificate and the SVG of its verification QR code."""

@@ -117,14 +117,15 @@ class _SharedVehicle(_Travel):
     """A vehicle shared by its occupants: each occupant's share is the vehicle's emissions divided by
     how many they are; `travellers` of them are counted on this line."""
 
-    @model_validator(mode="after")
-    def _travellers_ride_in_it(self) -> _SharedVehicle:
-        occupants = getattr(self, "occupants", 1)
-        if self.travellers > occupants:
+    @field_validator("occupants", check_fields=False)
+    @classmethod
+    def _travellers_ride_in_it(cls, occupants: int, info: ValidationInfo) -> int:
+        travellers = info.data.get("travellers", 1)
+        if travellers > occupants:
             raise ValueError(
-                f"travellers ({self.travellers}) cannot exceed the occupants of the vehicle ({occupants})"
+                f"travellers ({travellers}) cannot exceed the occupants of the vehicle ({occupants})"
             )
-        return self
+        return occupants
 
 
 class Flight(_Travel):
@@ -146,8 +147,8 @@ class Flight(_Travel):
     @classmethod
     def _another_airport(cls, code: str, info: ValidationInfo) -> str:
         origin = info.data.get("origin")
-        if origin is None:
-            return code
+        if origin is None or (info.context or {}).get("stored"):
+            return code  # a stored footprint reads back as it was made
         if origin == code:
             raise ValueError("'from' and 'to' must be different airports")
         a, b = find_airport(origin), find_airport(code)
@@ -165,8 +166,10 @@ class Rail(_Travel):
         pattern=r"^[A-Z]{2}$",
         description="Where the train runs; international rail: the country it starts or ends in",
     )
-    grid: Grid = Field(
-        default="CN", description="The grid an electric train in China draws from (default: national)"
+    grid: Grid | None = Field(
+        default=None,
+        description="The grid an electric train in China draws from (default: CN, the national average)",
+        exclude_if=lambda value: value is None,
     )
     round_trip: bool = False
 
@@ -182,7 +185,11 @@ class Car(_SharedVehicle):
         description="People in the car, the driver included: the car's emissions are divided among them",
         examples=[3],
     )
-    grid: Grid = Field(default="CN", description="Where an electric or plug-in hybrid car is charged")
+    grid: Grid | None = Field(
+        default=None,
+        description="Where an electric or plug-in hybrid car is charged (default: CN, the national average)",
+        exclude_if=lambda value: value is None,
+    )
     round_trip: bool = False
 
 
@@ -209,14 +216,20 @@ class Taxi(_SharedVehicle):
 class Metro(_Travel):
     type: Literal["metro"]
     km: Km
-    grid: Grid = Field(default="CN", description="The grid of the city whose metro this is")
+    grid: Grid | None = Field(
+        default=None,
+        description="The grid of the metro's city (default: CN, the national average)",
+        exclude_if=lambda value: value is None,
+    )
     round_trip: bool = False
 
 
 class Motorcycle(_SharedVehicle):
     type: Literal["motorcycle"]
     km: Km
-    occupants: int = Field(default=1, ge=1, le=2, description="Rider and pillion passenger: 1 or 2")
+    occupants: int = Field(
+        default=1, ge=1, le=2, description="Rider and pillion passenger: 1 or 2", examples=[2]
+    )
     round_trip: bool = False
 
 

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from carbonneutral.domain import activities as a
 from carbonneutral.domain.factors import METHOD, UPSTREAM_WITHIN, Boundary, Factor, FactorSet
-from carbonneutral.domain.geo import find_airport, great_circle_km
+from carbonneutral.domain.geo import find_airport, great_circle_km, known_country
 from carbonneutral.errors import InvalidInput
 
 PERIOD_DAYS = {"month": 30, "year": 365}
@@ -146,7 +146,8 @@ def _line(
     if direct_g + wtt_g == 0 and direct + wtt > 0:
         direct_g, notes = 1, (*notes, "at_least_1g")  # never a silent 0 g for something emitted
     emitting = [s.factor for s in steps if s.factor.boundary is not Boundary.energy]
-    bases = {f.gases() for f in emitting}
+    # DESNZ's well-to-tank rows are CO2e, whatever the gases of the factor they go with.
+    bases = {f.gases() for f in emitting} | {"CO2e" for s in steps if s.wtt_kg > 0}
     boundaries = dict.fromkeys(str(f.boundary) for f in emitting if f.boundary)
     return Line(
         type=activity_type,
@@ -222,14 +223,17 @@ def _desnz_flight(act: a.Flight, ctx: Context, gc_km: Decimal, band: str, people
 
 def _cn_flight(act: a.Flight, ctx: Context, gc_km: Decimal, people: Decimal) -> Line:
     """China's domestic aviation: the jet fuel CAAC's fleet burns per passenger-km, its CO2, and
-    DESNZ's radiative-forcing multiplier on that CO2 where the scene counts it."""
+    where the scene counts radiative forcing, DESNZ's multiplier of 1.7 on that CO2 as its own step
+    (the 0.7 above the CO2). China's figure is per average seat: the line says so for other cabins."""
     pkm = gc_km * people
     fuel = _step(ctx, "flight.cn_domestic.fuel", pkm)
     burnt = _step(ctx, "fuel.jet.kg", fuel.quantity * fuel.factor.value)
+    steps: tuple[Step, ...] = (fuel, burnt)
     if ctx.radiative_forcing:
-        burnt = replace(burnt, direct_kg=burnt.direct_kg * ctx.factors.parameter("flight.rf_multiplier"))
+        steps += (_step(ctx, "flight.cn_domestic.rf", burnt.direct_kg),)
+    notes = ("cn_no_cabin_split",) if act.cabin is not a.Cabin.economy else ()
     label = f"{act.origin} → {act.destination}"
-    return _line(ctx, "flight", label, pkm, "passenger.km", (fuel, burnt))
+    return _line(ctx, "flight", label, pkm, "passenger.km", steps, notes=notes)
 
 
 def flight(act: a.Flight, ctx: Context) -> Line:
@@ -280,9 +284,17 @@ def rail(act: a.Rail, ctx: Context) -> Line:
         notes = ("cn_rail_whole_trip",) if act.service == "international" else ()
         if step.factor.boundary is Boundary.energy:  # electricity per passenger-km, China's grid
             kwh = step.quantity * step.factor.value
-            grid = _grid_step(ctx, act.grid, kwh)
+            grid = _grid_step(ctx, act.grid or "CN", kwh)
             return _line(
-                ctx, "rail", label, pkm, "passenger.km", (step, grid), notes=notes, grid=act.grid, **details
+                ctx,
+                "rail",
+                label,
+                pkm,
+                "passenger.km",
+                (step, grid),
+                notes=notes,
+                grid=act.grid or "CN",
+                **details,
             )
         return _line(ctx, "rail", label, pkm, "passenger.km", (step,), notes=notes, **details)
     return _line(
@@ -303,15 +315,17 @@ def car(act: a.Car, ctx: Context) -> Line:
     unit = "vehicle.km (share)"
     if act.fuel == "electric":
         energy = _step(ctx, "car.electric.energy", share)
-        grid = _grid_step(ctx, act.grid, energy.quantity * energy.factor.value)
-        return _line(ctx, "car", "car", share, unit, (energy, grid), grid=act.grid, fuel=act.fuel, **details)
+        grid = _grid_step(ctx, act.grid or "CN", energy.quantity * energy.factor.value)
+        return _line(
+            ctx, "car", "car", share, unit, (energy, grid), grid=act.grid or "CN", fuel=act.fuel, **details
+        )
     if act.fuel == "plug_in_hybrid":
         # The kilometres on electricity draw from the grid; the rest are driven as a hybrid car.
         electric_share = ctx.factors.parameter("car.plug_in_hybrid.electric_share")
         energy = _step(ctx, "car.plug_in_hybrid.energy", share * electric_share)
-        grid = _grid_step(ctx, act.grid, energy.quantity * energy.factor.value)
+        grid = _grid_step(ctx, act.grid or "CN", energy.quantity * energy.factor.value)
         steps = (energy, grid, _step(ctx, "car.hybrid", share * (1 - electric_share)))
-        return _line(ctx, "car", "car", share, unit, steps, grid=act.grid, fuel=act.fuel, **details)
+        return _line(ctx, "car", "car", share, unit, steps, grid=act.grid or "CN", fuel=act.fuel, **details)
     return _line(
         ctx, "car", "car", share, unit, (_step(ctx, f"car.{act.fuel}", share),), fuel=act.fuel, **details
     )
@@ -344,8 +358,8 @@ def bus(act: a.Bus, ctx: Context) -> Line:
 def metro(act: a.Metro, ctx: Context) -> Line:
     pkm, details = _public(act, ctx)
     energy = _step(ctx, "metro.CN.energy", pkm)
-    grid = _grid_step(ctx, act.grid, energy.quantity * energy.factor.value)
-    return _line(ctx, "metro", "metro", pkm, "passenger.km", (energy, grid), grid=act.grid, **details)
+    grid = _grid_step(ctx, act.grid or "CN", energy.quantity * energy.factor.value)
+    return _line(ctx, "metro", "metro", pkm, "passenger.km", (energy, grid), grid=act.grid or "CN", **details)
 
 
 def hotel(act: a.Hotel, ctx: Context) -> Line:
@@ -389,7 +403,7 @@ def diet(act: a.DietPeriod, ctx: Context) -> Line:
 
 def electricity(act: a.Electricity, ctx: Context) -> Line:
     kwh = _dec(act.kwh)
-    steps = (_grid_step(ctx, act.grid, kwh),)
+    steps = (_grid_step(ctx, act.grid or "CN", kwh),)
     return _line(
         ctx, "electricity", f"electricity, {act.grid}", kwh, "kWh", steps, kwh=act.kwh, grid=act.grid
     )
@@ -427,6 +441,13 @@ _CALCULATORS: dict[type[Any], Callable[[Any, Context], Line]] = {
 
 
 def calculate_line(activity: Any, ctx: Context) -> Line:
+    grid = getattr(activity, "grid", None)
+    if grid is not None and not ctx.factors.has(f"electricity.{grid}"):  # even where it goes unused
+        raise InvalidInput(
+            f"no grid factor for {grid!r}; known: {', '.join(ctx.factors.grids())}", field="grid"
+        )
+    if isinstance(activity, a.Rail) and not known_country(activity.country):
+        raise InvalidInput(f"unknown country code {activity.country!r}", field="country")
     return _CALCULATORS[type(activity)](activity, ctx)
 
 
@@ -442,8 +463,9 @@ def calculate(activity_list: list[Any], ctx: Context) -> list[Line]:
     return lines
 
 
-def car_km_equivalent(total_g: int, factors: FactorSet) -> Decimal:
-    """Everyday equivalent: how far an average petrol car drives for the same emissions."""
+def car_km_equivalent(total_g: int, factors: FactorSet, *, well_to_tank: bool = True) -> Decimal:
+    """Everyday equivalent: how far an average petrol car drives for the same emissions, counted
+    the way the footprint is (with or without its fuel's well-to-tank part)."""
     petrol = factors.factor("car.petrol")
-    per_km = petrol.value + (petrol.wtt.value if petrol.wtt else 0)
+    per_km = petrol.value + (petrol.wtt.value if petrol.wtt and well_to_tank else 0)
     return (Decimal(total_g) / 1000 / per_km).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)

@@ -136,7 +136,10 @@ class Footprint(BaseModel):
     flight_method: Literal["cn", "desnz"] | None = None
     activities: list[Activity]
     breakdown: list[BreakdownItem]
-    total_g: int = Field(description="Grams CO2e: the sum of the breakdown")
+    total_g: int = Field(
+        description="Grams: the sum of the breakdown, CO2e except where a line's source publishes CO2 only "
+        "(each line's basis says)"
+    )
     equivalent: Equivalent
     created_at: datetime
 
@@ -240,7 +243,9 @@ def compute(
         activities=request.activities,
         breakdown=[_item(line, factors, flight_method) for line in lines],
         total_g=total_g,
-        equivalent=Equivalent(car_km=float(calculator.car_km_equivalent(total_g, factors))),
+        equivalent=Equivalent(
+            car_km=float(calculator.car_km_equivalent(total_g, factors, well_to_tank=well_to_tank))
+        ),
         created_at=created_at,
     )
 

@@ -42,6 +42,16 @@ def find_airport(code: str) -> Airport | None:
     )
 
 
+@cache
+def _countries() -> frozenset[str]:
+    return frozenset(str(row["country"]) for row in _airports().values())
+
+
+def known_country(code: str) -> bool:
+    """An ISO 3166-1 alpha-2 code of a country with an airport (every country has one)."""
+    return code in _countries()
+
+
 def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Haversine distance on a sphere of the Earth's mean radius."""
     p1, p2 = math.radians(lat1), math.radians(lat2)

@@ -191,6 +191,7 @@ class Boards(Protocol):
     def top(self, board: str, entity: str, period: str, limit: int) -> list[Entry]: ...
     def entry(self, board: str, entity: str, period: str, entry_id: str) -> Entry | None: ...
     def rank(self, board: str, entity: str, period: str, entry: Entry) -> int: ...
+    def standing(self, board: str, entity: str, period: str, entry: Entry | None) -> tuple[int, int, int]: ...
     def ranked_with_neighbours(
         self, board: str, entity: str, period: str, entry_id: str
     ) -> tuple[Entry, Entry | None, Entry | None] | None: ...
@@ -209,6 +210,20 @@ class BoardView:
     viewer: str | None  # the viewer's entry id, to highlight
     scene: Scene | None
     rating: Rating | None
+    participants: int = 0  # entries on this board
+    ahead_percent: int | None = None  # the viewer is ahead of this share of the others
+    next_level: tuple[str, float] | None = None  # the scene's next rating level, and the kg it needs
+
+
+def next_level(rated: Rating) -> tuple[str, float] | None:
+    """The rating level above the scene's, and how many kg more reach it (None at the top)."""
+    if not rated.declared or rated.target_kg <= 0:
+        return None
+    higher = [(threshold, name) for threshold, name in LEVELS if rated.share < threshold]
+    if not higher:
+        return None
+    threshold, name = higher[-1]
+    return name, max(round(float(threshold) * rated.target_kg - rated.neutralized_kg, 1), 0.1)
 
 
 class RankingService:
@@ -216,7 +231,18 @@ class RankingService:
         self._boards, self._scenes = boards, scenes
 
     def top(self, board: str, entity: str, period: str, limit: int) -> list[Entry]:
+        """A board's top; a scene's board exists only while its scene does."""
+        self._scene_of(board)
         return self._boards.top(board, entity, period, limit)
+
+    def _scene_of(self, board: str) -> Scene | None:
+        if not board.startswith("scene:"):
+            return None
+        scene_id = board.split(":", 1)[1]
+        scene = self._scenes.get(scene_id)
+        if scene is None:
+            raise NotFound(f"no scene {scene_id!r}, so no board {board!r}")
+        return scene
 
     def entry(
         self, board: str, entity: str, period: str, entry_id: str
@@ -240,16 +266,23 @@ class RankingService:
         """None when the board or the period does not exist."""
         if not is_id(BOARD_PATTERN, board) or not is_id(PERIOD_PATTERN, period):
             return None
+        try:
+            scene = self._scene_of(board)
+        except NotFound:
+            return None
         entries = self._boards.top(board, entity, period, limit)
-        mine, viewer = None, None
+        mine, viewer, found = None, None, None
         if participant_id and entity == "individual":
             viewer = entry_id_for("individual", "", participant_id, "")
             found = self._boards.entry(board, entity, period, viewer)
-            if found and all(e.entry_id != viewer for e in entries):
-                mine = replace(found, rank=self._boards.rank(board, entity, period, found))
-        scene = self._scenes.get(board.split(":", 1)[1]) if board.startswith("scene:") else None
+        # How many are on the board, and where the viewer stands among them: one read of the counts.
+        total, rank, below = self._boards.standing(board, entity, period, found)
+        if found and all(e.entry_id != viewer for e in entries):
+            mine = replace(found, rank=rank)
+        ahead = round(100 * below / (total - 1)) if found and total > 1 else None
         rated = rating(scene, self._boards.scene_totals(scene.scene_id)) if scene else None
-        return BoardView(board, entity, period, entries, mine, viewer, scene, rated)
+        upcoming = next_level(rated) if rated else None
+        return BoardView(board, entity, period, entries, mine, viewer, scene, rated, total, ahead, upcoming)
 
 
 def scene_breaches(

@@ -149,8 +149,9 @@ def check_dates(starts_on: date | None, ends_on: date | None) -> None:
 def default_calculator(
     kind: SceneKind, *, airport: str | None, country: str, starts_on: date | None, ends_on: date | None
 ) -> list[CalculatorField]:
-    """Sensible defaults from the scene itself: its airport, its country, its dates."""
-    days = (ends_on - starts_on).days + 1 if starts_on and ends_on else 1
+    """Sensible defaults from the scene itself: its airport, its country. Quantities stay empty, so
+    nothing is counted that the visitor did not say, except a restaurant's one meal, which is the
+    point of being there (an organizer can set other defaults; the visitor sees and changes them)."""
     defaults: dict[str, dict[str, Any]] = {
         "flight": {"to": airport, "cabin": "economy", "round_trip": True}
         if airport
@@ -160,8 +161,8 @@ def default_calculator(
         "bus": {"service": "coach" if kind in (SceneKind.scenic_spot, SceneKind.conference) else "local"},
         "taxi": {"occupants": 1},
         "metro": {"round_trip": True},
-        "hotel": {"nights": max(days - 1, 1), "country": country},
-        "meal": {"count": 3 * days if kind is not SceneKind.restaurant else 1, "diet": "meat"},
+        "hotel": {"country": country},
+        "meal": {"count": 1, "diet": "meat"} if kind is SceneKind.restaurant else {"diet": "meat"},
         "electricity": {"grid": country},
     }
     return [CalculatorField(type=t, defaults=defaults.get(t, {})) for t in KIND_ACTIVITIES[kind]]

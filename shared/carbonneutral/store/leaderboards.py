@@ -330,6 +330,17 @@ class Leaderboards:
         coarse, fine = self.histograms(board, entity, period, {bucket_of(entry.kg)})
         return rank_from_histograms(entry.kg, coarse, fine[bucket_of(entry.kg)])
 
+    def standing(self, board: str, entity: str, period: str, entry: Entry | None) -> tuple[int, int, int]:
+        """(entries on the board, the entry's rank, entries strictly below it), from the counts."""
+        bucket = bucket_of(entry.kg) if entry else None
+        coarse, fine = self.histograms(board, entity, period, {bucket} if bucket is not None else set())
+        total = sum(sum(shard.values()) for shard in coarse)
+        if entry is None or bucket is None:
+            return total, 0, 0
+        rank = rank_from_histograms(entry.kg, coarse, fine[bucket])
+        ties = sum(shard.get(entry.kg, 0) for shard in fine[bucket])
+        return total, rank, max(total - (rank - 1) - ties, 0)
+
     def neighbours(
         self, board: str, entity: str, period: str, entry: Entry
     ) -> tuple[Entry | None, Entry | None]:

@@ -59,7 +59,8 @@ class ApiResolver(APIGatewayHttpResolver):
         proto = next((str(v) for k, v in headers.items() if k.lower() == "x-forwarded-proto"), None)
         if over_https(proto):
             _secure(result)
-        return result
+        encodings = next((str(v) for k, v in headers.items() if k.lower() == "accept-encoding"), "")
+        return compressed(result, encodings)
 
     def _answer(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         limit = get_settings().max_body_bytes
@@ -80,6 +81,43 @@ class ApiResolver(APIGatewayHttpResolver):
             except ValueError:
                 return _raw_problem(400, "bad-request", "Bad request", "The body is not valid UTF-8")
         return super().resolve(event, context)
+
+
+# Text worth compressing: pages, styles, JSON and SVG. Small answers gain nothing from gzip.
+_COMPRESSIBLE = (
+    "text/",
+    "application/json",
+    "application/problem+json",
+    "image/svg+xml",
+    "application/x-ndjson",
+)
+MIN_COMPRESS_BYTES = 1024
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    for part in accept_encoding.lower().split(","):
+        name, _, params = part.strip().partition(";")
+        if name.strip() in {"gzip", "*"}:
+            return params.replace(" ", "") not in {"q=0", "q=0.0", "q=0.00", "q=0.000"}
+    return False
+
+
+def compressed(result: dict[str, Any], accept_encoding: str) -> dict[str, Any]:
+    """The answer gzipped when the client accepts it (API Gateway's HTTP API passes it through)."""
+    headers = result.get("headers") or {}
+    content_type = next((str(v) for k, v in headers.items() if k.lower() == "content-type"), "")
+    if result.get("isBase64Encoded") or not content_type.startswith(_COMPRESSIBLE):
+        return result
+    result["headers"] = headers = {**headers, "Vary": "Accept-Encoding"}
+    body = str(result.get("body") or "").encode("utf-8")
+    if len(body) < MIN_COMPRESS_BYTES or not accepts_gzip(accept_encoding):
+        return result
+    import gzip
+
+    headers["Content-Encoding"] = "gzip"
+    result["body"] = base64.b64encode(gzip.compress(body, compresslevel=6, mtime=0)).decode("ascii")
+    result["isBase64Encoded"] = True
+    return result
 
 
 def _secure(result: dict[str, Any]) -> None:

@@ -203,8 +203,32 @@ def defaults_as_values(calculator: list[Any]) -> dict[str, str]:
     return values
 
 
-def page_context(types: list[str]) -> dict[str, Any]:
-    return {"types": types, "inputs": INPUTS, "titles": TITLES, "kinds": KIND_NAMES}
+# A scene's short calculator: how the visitor came and the nights they stayed; "more" opens the rest.
+SHORT_TYPES = ("flight", "rail", "car", "hotel")
+
+
+def short_first(types: list[str], values: dict[str, Any], errors: dict[str, str]) -> list[str]:
+    """The activities shown before "more": the short set, and any the visitor (or the organizer's
+    defaults) already filled in or that has an error, so nothing filled in is ever hidden."""
+    shown = {t for t in types if t in SHORT_TYPES}
+    for activity_type in types:
+        first = f"{activity_type}.{INPUTS[activity_type][0].name}"
+        if str(values.get(first) or "").strip() or any(
+            key == activity_type or key.startswith(f"{activity_type}.") for key in errors
+        ):
+            shown.add(activity_type)
+    for activity_type in types:
+        if len(shown) >= 2:
+            break
+        shown.add(activity_type)
+    return [t for t in types if t in shown]
+
+
+def page_context(types: list[str], *, short: bool = False) -> dict[str, Any]:
+    context: dict[str, Any] = {"types": types, "inputs": INPUTS, "titles": TITLES, "kinds": KIND_NAMES}
+    if short:
+        context["short_first"] = lambda values, errors: short_first(types, values, errors)
+    return context
 
 
 def domain_error_to_form(field_name: str | None, message: str, activities: list[Any]) -> dict[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
@@ -63,7 +64,23 @@ def environment(lang: str) -> jinja2.Environment:
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(languages=LANGUAGES)
     env.filters["kg"] = format_kg
+    env.filters["beijing"] = beijing_time
     return env
+
+
+# The platform's scenes are in China, which keeps one time zone all year (UTC+8, no summer time):
+# pages show times in it, named, rather than in UTC. A fixed offset needs no tz database.
+BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+def beijing_time(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A UTC time (datetime or ISO 8601 text) as Beijing time, e.g. '2026-11-26 13:43'."""
+    if value is None or value == "":
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(BEIJING).strftime(fmt)
 
 
 def format_kg(value: float) -> str:

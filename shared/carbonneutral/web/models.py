@@ -272,19 +272,30 @@ class SceneReportOut(BaseModel):
             top_organizations=[EntryOut.of(e) for e in report.top_organizations],
         )
 
-    def csv(self) -> str:
+    def csv(self, lang: str = "en") -> str:
+        """The report as a spreadsheet opens it: UTF-8 with a BOM (Excel on Chinese Windows reads a
+        file without one as GBK and garbles it), headers and labels in the page's language."""
         import csv
         import io
 
+        from carbonneutral.web.i18n import translations
+        from carbonneutral.web.texts import CSV_LABELS
+
+        t = translations(lang).gettext
+
+        def label(key: str) -> str:
+            return t(CSV_LABELS[key])
+
         out = io.StringIO()
+        out.write("\ufeff")
         writer = csv.writer(out)
-        writer.writerow(["section", "rank", "name", "kg"])
+        writer.writerow([label("section"), label("rank"), label("name"), label("kg")])
         for section, entries in (
             ("individual", self.top_individuals),
             ("organization", self.top_organizations),
         ):
             for e in entries:
-                writer.writerow([section, e.rank, _csv_safe(e.name or "Anonymous"), e.kg])
+                writer.writerow([label(section), e.rank, _csv_safe(e.name or label("anonymous")), e.kg])
         writer.writerow([])
         for key in (
             "footprints",
@@ -298,10 +309,12 @@ class SceneReportOut(BaseModel):
             "explicit_orders",
             "explicit_kg",
         ):
-            writer.writerow(["total", "", key, getattr(self, key)])
-        writer.writerow(["total", "", "rating", self.rating.level])
-        writer.writerow(["total", "", "rating_target_kg", self.rating.target_kg])
-        writer.writerow(["total", "", "rating_share", self.rating.share])
+            writer.writerow([label("total"), "", label(key), getattr(self, key)])
+        from carbonneutral.web.texts import RATING_LEVELS
+
+        writer.writerow([label("total"), "", label("rating"), t(RATING_LEVELS[self.rating.level])])
+        writer.writerow([label("total"), "", label("rating_target_kg"), self.rating.target_kg])
+        writer.writerow([label("total"), "", label("rating_share"), self.rating.share])
         return out.getvalue()
 
 

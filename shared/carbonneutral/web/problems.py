@@ -170,6 +170,13 @@ def register(app: Any) -> None:
 
     @app.exception_handler(NotFoundError)
     def _not_found(exc: NotFoundError) -> Response[Any]:
+        event = app.current_event
+        accept = (event.headers or {}).get("accept", "")
+        if event.http_method in {"GET", "HEAD"} and "text/html" in accept:
+            # A person who followed a bad link gets a page in their language, not JSON.
+            from carbonneutral.web.html import language_of, not_found_page
+
+            return not_found_page(language_of(event))
         return problem_response(404, "not-found", "Not found", "No such resource or route")
 
     @app.exception_handler(Exception)

@@ -100,8 +100,34 @@ GRID_NAMES = {
     "CN-XJ": _("Xinjiang"),
 }
 
+# The scene report's CSV: its headers and labels.
+CSV_LABELS = {
+    "section": _("Section"),
+    "rank": _("Rank"),
+    "name": _("Name"),
+    "kg": _("kg CO₂e"),
+    "individual": _("People"),
+    "organization": _("Organizations"),
+    "anonymous": _("Anonymous"),
+    "total": _("Total"),
+    "footprints": _("Footprints calculated"),
+    "footprint_kg": _("Footprints (kg)"),
+    "participant_orders": _("Participants' orders"),
+    "participants_kg": _("Neutralized by participants (kg)"),
+    "held_orders": _("Orders awaiting your acceptance"),
+    "held_kg": _("Awaiting your acceptance (kg)"),
+    "organizer_orders": _("Organizer's orders"),
+    "organizer_kg": _("Neutralized by the organizer (kg)"),
+    "explicit_orders": _("Orders for an amount"),
+    "explicit_kg": _("Neutralized as an amount (kg)"),
+    "rating": _("Rating"),
+    "rating_target_kg": _("Rating target (kg)"),
+    "rating_share": _("Share of the target"),
+}
+
 BOUNDARY_NAMES = {
     "combustion": _("fuel burnt"),
+    "generation+combustion": _("power generation and fuel burnt"),
     "generation": _("power generation"),
     "operational": _("the building's energy"),
     "full_process": _("full process"),
@@ -116,5 +142,9 @@ NOTE_TEXTS = {
         "and a longer flight should never count less."
     ),
     "at_least_1g": _("Less than half a gram, shown as 1 g so that nothing emitted reads as zero."),
+    "cn_no_cabin_split": _(
+        "China's method counts an average seat: it does not tell cabins apart, so business and first "
+        "count less here than by the UK government's method."
+    ),
     "cn_rail_whole_trip": _("A train to or from China: the Chinese figure is used for the whole distance."),
 }

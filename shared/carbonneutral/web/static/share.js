@@ -1,13 +1,12 @@
-// Progressive enhancement: a Share button where the browser can share or copy; the link works without it.
+// Progressive enhancement: a Share button only where the browser can share; the link works without it.
 document.addEventListener("DOMContentLoaded", () => {
   for (const button of document.querySelectorAll("[data-share-url]")) {
     const url = button.dataset.shareUrl;
-    if (!navigator.share && !navigator.clipboard) continue;
+    if (!navigator.share) continue;
     button.hidden = false;
     button.addEventListener("click", async () => {
       try {
-        if (navigator.share) await navigator.share({ title: document.title, url });
-        else { await navigator.clipboard.writeText(url); button.textContent = "✓"; }
+        await navigator.share({ title: document.title, url });
       } catch (e) { /* the person closed the share sheet */ }
     });
   }
