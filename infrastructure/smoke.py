@@ -26,7 +26,9 @@ NEEDS_AUTH = frozenset(
         ("GET", "/v1/scenes/{scene_id}/report"),
         ("GET", "/v1/scenes/{scene_id}/held"),
         ("GET", "/organizer/scenes/new"),
+        ("GET", "/organizer/scenes"),
         ("GET", "/organizer/scenes/{scene_id}"),
+        ("GET", "/organizer/scenes/{scene_id}/report.csv"),
         ("GET", "/organizer/scenes/{scene_id}/neutralize"),
     }
 )

@@ -94,3 +94,52 @@ SCREENSHOTS = Path(__file__).resolve().parent.parent / ".local" / "screenshots"
 def screenshot(page: Any, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+# The pages a visitor reaches without signing in, each checked in Chromium for weight, labels and
+# tap targets.
+PUBLIC_PAGES = (
+    "/",
+    "/s/cdcnf-2021",
+    "/life",
+    "/leaderboard/global",
+    "/leaderboard/scene:cdcnf-2021",
+    "/organizer",
+    "/registry",
+    "/projects/cdcer-sichuan-biogas",
+    "/methodology",
+)
+
+
+def visible_text(page: str, lang: str) -> str:
+    """The text a reader of `lang` sees: without scripts, styles, drawings, code, cited works (names
+    of sources), people's names (<bdi>, isolated as user text is), and parts marked as another
+    language (lang="…")."""
+    from html.parser import HTMLParser
+
+    skipped_tags = {"script", "style", "svg", "head", "code", "cite", "title", "bdi"}
+    void = {"br", "img", "input", "meta", "link", "hr", "source", "wbr", "area", "col", "embed"}
+
+    class Reader(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.stack: list[bool] = []  # for each open element: is its content skipped
+            self.out: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag in void:
+                return
+            other = any(name == "lang" and value and value != lang for name, value in attrs)
+            self.stack.append(bool(self.stack and self.stack[-1]) or tag in skipped_tags or other)
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag not in void and self.stack:
+                self.stack.pop()
+
+        def handle_data(self, data: str) -> None:
+            if not (self.stack and self.stack[-1]):
+                self.out.append(data)
+
+    reader = Reader()
+    reader.feed(page)
+    return " ".join(" ".join(reader.out).split())

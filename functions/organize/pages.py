@@ -54,7 +54,26 @@ def organizer_login() -> Response[str]:
             "organizer_login.html", lang, 401, [cookie] if cookie else None, csrf=csrf, error=texts.BAD_KEY
         )
     sign_out(event, store)  # a session this browser had before ends: one browser, one session
-    return redirect(f"/organizer/scenes/new?lang={lang}", cookies=session_cookies(session_id))
+    return redirect(f"/organizer/scenes?lang={lang}", cookies=session_cookies(session_id))
+
+
+@router.get("/organizer/scenes", include_in_schema=False)
+def my_scenes_page() -> Response[str]:
+    """The organizer's scenes, newest first, each with its page, QR code, poster and figures."""
+    lang, organizer = language_of(router.current_event), _signed_in()
+    if organizer is None:
+        return redirect(f"/organizer?lang={lang}")
+    scenes = services.organizer_service().scenes_of(organizer)
+    csrf, cookie = csrf_token(router.current_event)
+    return _page(
+        "organizer_scenes.html",
+        lang,
+        200,
+        [cookie] if cookie else None,
+        csrf=csrf,
+        scenes=scenes,
+        kinds=texts.KIND_NAMES,
+    )
 
 
 @router.post("/organizer/sign-out", include_in_schema=False)
@@ -110,7 +129,13 @@ def organizer_scene_page(scene_id: str) -> Response[str]:
         return not_found_page(lang)
     page_url = SceneArtwork.page_url(report.scene, router.base_url())
     held = services.organizer_service().held(scene_id, organizer)
-    context: dict[str, Any] = {"scene": report.scene, "rating": report.rating, "held": held}
+    context: dict[str, Any] = {
+        "scene": report.scene,
+        "rating": report.rating,
+        "held": held,
+        "totals": report.totals,
+        "charts": _charts(report.totals, lang),
+    }
     csrf, cookie = csrf_token(router.current_event)
     return _page(
         "organizer_scene.html",
@@ -150,6 +175,62 @@ def certificate_submit(scene_id: str) -> Response[str]:
     except DomainError:
         return not_found_page(lang)
     return redirect(f"/c/{signed['certificate_id']}?lang={lang}")
+
+
+@router.get("/organizer/scenes/<scene_id>/report.csv", include_in_schema=False)
+def report_csv(scene_id: str) -> Response[str]:
+    """The scene's report as a spreadsheet, for the signed-in organizer (headers in the page's language)."""
+    from carbonneutral.web.models import SceneReportOut
+
+    lang, organizer = language_of(router.current_event), _signed_in()
+    if organizer is None:
+        return redirect(f"/organizer?lang={lang}")
+    try:
+        if not is_scene_id(scene_id):
+            return not_found_page(lang)
+        report = SceneReportOut.of(services.organizer_service().report(scene_id, organizer))
+    except DomainError:
+        return not_found_page(lang)
+    headers = {
+        "Content-Disposition": f'attachment; filename="{scene_id}-report.csv"',
+        "Cache-Control": "no-store",
+    }
+    return Response(200, "text/csv; charset=utf-8", report.csv(lang), headers=headers)
+
+
+def _charts(totals: dict[str, int], lang: str) -> dict[str, str]:
+    """The scene's figures drawn as SVG: by activity, calculated against neutralized, and by day."""
+    from datetime import UTC, date, datetime
+
+    from carbonneutral.domain.ranking import ACTIVITY_PREFIX, DAY_FOOTPRINTS, DAY_NEUTRALIZED_KG, beijing_day
+    from carbonneutral.web import charts
+    from carbonneutral.web.i18n import translations
+
+    t = translations(lang).gettext
+    titles = texts.CHART_TITLES
+    by_activity = [
+        (t(texts.TITLES[kind]), g / 1000)
+        for kind, g in charts.series(totals, ACTIVITY_PREFIX).items()
+        if kind in texts.TITLES
+    ]
+    today = date.fromisoformat(beijing_day(datetime.now(UTC)))
+    compared = [
+        (t(titles["calculated"]), totals.get("footprint_g", 0) / 1000),
+        (t(titles["by_participants"]), totals.get("participants_g", 0) / 1000),
+        (t(titles["by_organizer"]), float(totals.get("organizer_kg", 0))),
+    ]
+    drawn = {
+        "compared": charts.bars(t(titles["compared"]), compared, "kg"),
+        "footprints_daily": charts.daily(
+            t(titles["footprints_daily"]), charts.series(totals, DAY_FOOTPRINTS), today
+        ),
+        "neutralized_daily": charts.daily(
+            t(titles["neutralized_daily"]), charts.series(totals, DAY_NEUTRALIZED_KG), today
+        ),
+    }
+    if by_activity:
+        drawn["by_activity"] = charts.bars(t(titles["by_activity"]), by_activity, "kg")
+    return drawn
 
 
 def _signed_in() -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import screenshot
+from tests.support import PUBLIC_PAGES, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -42,19 +42,7 @@ def test_a_bad_link_lands_on_a_page_in_the_visitors_language(phone, stack) -> No
     assert phone.get_by_role("link", name="碳中和").count() >= 1  # the way back home
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        "/",
-        "/s/cdcnf-2021",
-        "/life",
-        "/leaderboard/global",
-        "/leaderboard/scene:cdcnf-2021",
-        "/organizer",
-        "/registry",
-        "/methodology",
-    ],
-)
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
 def test_every_tap_target_is_at_least_44_px(phone, stack, path: str) -> None:
     phone.goto(f"{stack.url}{path}?lang=zh-CN")
     targets = phone.eval_on_selector_all(

@@ -22,6 +22,9 @@ def test_an_organizer_creates_a_scene_and_its_qr_opens_the_scene_page(phone, sta
     assert "That key is not valid." in phone.content()
     phone.fill("#f-key", key)
     phone.click("button[type=submit]")
+    phone.wait_for_url("**/organizer/scenes?lang=en")  # the organizer's list first
+    assert "You have no scenes yet." in phone.content()
+    phone.get_by_role("link", name="New scene").click()
     phone.wait_for_url("**/organizer/scenes/new*")
     phone.select_option("#f-kind", "scenic_spot")
     for field, value in {
@@ -47,6 +50,16 @@ def test_an_organizer_creates_a_scene_and_its_qr_opens_the_scene_page(phone, sta
     (decoded,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(shot)))
     assert decoded.text == page_url
     screenshot(phone, "organizer-2-scene")
+    # the scene's figures, drawn on the server, and its report as a spreadsheet
+    assert phone.locator("svg.chart").count() == 3 and phone.locator("svg.chart title").count() >= 3
+    with phone.expect_download() as download:
+        phone.get_by_role("link", name="Download the report (CSV, opens in Excel)").click()
+    assert download.value.suggested_filename.endswith("-report.csv")
+    with open(download.value.path(), "rb") as csv_file:
+        assert csv_file.read().startswith(b"\xef\xbb\xbf")
+    phone.get_by_role("link", name="Your scenes").click()
+    phone.wait_for_url("**/organizer/scenes?lang=en")
+    assert phone.get_by_role("link", name="Mount Qingcheng (test)").count() == 1
     phone.goto(page_url + "?lang=zh-CN")
     assert phone.locator("h1").inner_text() == "青城山（测试）"
     assert phone.console_errors == [] or all("401" in e for e in phone.console_errors)
@@ -62,7 +75,7 @@ def test_an_organizer_signs_in_to_a_session_and_signs_out(phone, stack, capsys) 
     phone.goto(f"{stack.url}/organizer?lang=en")
     phone.fill("#f-key", key)
     phone.click("button[type=submit]")
-    phone.wait_for_url("**/organizer/scenes/new*")
+    phone.wait_for_url("**/organizer/scenes?lang=en")
     cookies = {c["name"]: c for c in phone.context.cookies()}
     session = cookies["organizer_session"]
     assert (session["httpOnly"], session["sameSite"], session["path"]) == (True, "Strict", "/")
@@ -83,7 +96,8 @@ def test_the_organizer_neutralizes_the_event_and_applies_for_its_certificate(pho
     phone.goto(f"{stack.url}/organizer?lang=en")
     phone.fill("#f-key", key)
     phone.click("button[type=submit]")
-    phone.wait_for_url("**/organizer/scenes/new*")
+    phone.wait_for_url("**/organizer/scenes?lang=en")
+    phone.goto(f"{stack.url}/organizer/scenes/new?lang=en")
     phone.select_option("#f-kind", "restaurant")
     for field, value in {
         "name_zh": "素食餐厅（测试）",

@@ -53,7 +53,7 @@ def test_language_choice_is_remembered_in_a_cookie(http) -> None:
 def test_scene_page_prefills_the_scene_defaults(http) -> None:
     page = http.get("/s/cdcnf-2021?lang=en").body.decode()
     assert re.search(r'name="flight.to"[^>]*value="CTU"', page)
-    assert re.search(r'name="hotel.country"[^>]*value="CN"', page)
+    assert '<option value="CN" selected>China</option>' in page  # the hotel's country, from a list
     assert 'method="post"' in page
 
 
@@ -109,14 +109,27 @@ def test_a_wrong_input_is_shown_beside_it_and_values_are_kept(http) -> None:
     answer = post_form(http, "/s/cdcnf-2021", {**FORM, "flight.from": "QQQ", "hotel.nights": "-1"})
     assert answer.status == 422
     page = answer.body.decode()
-    assert "unknown IATA airport code" in page
+    assert "No airport has the code QQQ. Check the three letters." in page  # plain words
+    assert "Enter at least 1." in page
+    shown = re.findall(r'class="error"[^>]*>([^<]*)<', page)
+    assert shown and not any("pattern" in text or "[" in text for text in shown), shown
     assert 'aria-invalid="true"' in page
     assert re.search(r'name="flight.from"[^>]*value="QQQ"', page)
 
 
+def test_validation_is_in_plain_words_in_the_pages_language(http) -> None:
+    form = {**FORM, "flight.from": "北京", "hotel.nights": "1.5", "meal.count": "0"}
+    page = post_form(http, "/s/cdcnf-2021", form, lang="zh-CN").body.decode()
+    assert "请输入机场的三字母代码" in page  # not a regular expression
+    assert "请输入整数。" in page and "请输入不小于 1 的数。" in page
+    shown = " ".join(re.findall(r'class="error"[^>]*>([^<]*)<', page))
+    for english in ("String should", "Input should", "pattern", "greater than", "[A-Za-z]"):
+        assert english not in shown, english
+
+
 def test_markup_typed_into_a_field_is_shown_as_text(http) -> None:
     page = post_form(
-        http, "/s/cdcnf-2021", {**FORM, "hotel.country": '"><script>alert(1)</script>'}
+        http, "/s/cdcnf-2021", {**FORM, "flight.from": '"><script>alert(1)</script>'}
     ).body.decode()
     assert "<script>alert(1)</script>" not in page
     assert "&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in page

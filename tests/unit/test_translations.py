@@ -56,3 +56,23 @@ def test_times_are_shown_in_beijing_time() -> None:
     assert beijing_time("2026-11-26T05:43:00+00:00") == "2026-11-26 13:43"
     assert beijing_time(datetime(2026, 11, 26, 20, 30, tzinfo=UTC), "%Y-%m-%d") == "2026-11-27"
     assert beijing_time(None) == ""
+
+
+def test_form_errors_are_plain_words_never_patterns() -> None:
+    from carbonneutral.domain.footprints import FootprintRequest
+    from carbonneutral.web.forms import form_errors
+    from pydantic import ValidationError
+
+    activities = [
+        {"type": "flight", "from": "北京", "to": "CTU"},
+        {"type": "hotel", "nights": 0},
+        {"type": "car", "km": "far", "occupants": 2, "travellers": 3},
+    ]
+    try:
+        FootprintRequest.model_validate({"kind": "life", "period": "month", "activities": activities})
+    except ValidationError as exc:
+        errors = form_errors(exc.errors(), activities)
+    assert errors["flight.from"] == "Enter an airport's three-letter code, such as PEK or CTU."
+    assert errors["hotel.nights"] % errors["hotel.nights"].params == "Enter at least 1."  # type: ignore[attr-defined]
+    assert errors["car.km"] == "Enter a number."
+    assert errors["car.occupants"] == "More people are counted than there are in the vehicle."

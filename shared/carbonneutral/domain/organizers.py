@@ -159,6 +159,7 @@ class OrganizerStore(Protocol):
 
     def create_scene(self, scene: Scene) -> None: ...
     def replace_scene(self, scene: Scene, organizer_id: str) -> None: ...
+    def scene_ids(self, organizer_id: str) -> list[str]: ...
 
 
 class EventCertificateStore(Protocol):
@@ -263,6 +264,11 @@ class OrganizerService:
         closed = scene.model_copy(update={"status": SceneStatus.closed})
         self._organizers.replace_scene(closed, organizer_id)
         return closed
+
+    def scenes_of(self, organizer_id: str) -> list[Scene]:
+        """The organizer's scenes, newest first."""
+        found = [self._scenes.get(scene_id) for scene_id in self._organizers.scene_ids(organizer_id)]
+        return [scene for scene in found if scene is not None and scene.organizer_id == organizer_id]
 
     def report(self, scene_id: str, organizer_id: str) -> SceneReport:
         scene = self.owned(scene_id, organizer_id)

@@ -11,6 +11,7 @@ import hashlib
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal, Protocol
 
@@ -132,6 +133,18 @@ LEVELS: tuple[tuple[Decimal, str], ...] = (
     (Decimal("0.5"), "silver"),
     (Decimal("0.25"), "bronze"),
 )
+
+
+# A scene's figures by activity and by day live beside its totals, for the organizer's charts.
+ACTIVITY_PREFIX = "g_"  # g_flight: grams of the scene's footprints that are flights
+DAY_FOOTPRINTS = "fp_"  # fp_2026-11-26: footprints calculated that day (Beijing time)
+DAY_NEUTRALIZED_KG = "nkg_"  # nkg_2026-11-26: kg retired for the scene that day (Beijing time)
+SERIES_PREFIXES = (ACTIVITY_PREFIX, DAY_FOOTPRINTS, DAY_NEUTRALIZED_KG)
+
+
+def beijing_day(moment: datetime) -> str:
+    """The calendar day in China (UTC+8, no summer time) of a moment."""
+    return (moment.astimezone(UTC) + timedelta(hours=8)).strftime("%Y-%m-%d")
 
 
 SCENE_TOTALS = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from carbonneutral.domain.footprints import Footprint
+from carbonneutral.domain.ranking import beijing_day
 from carbonneutral.errors import Conflict
 from carbonneutral.store import aws
 from carbonneutral.store.items import SCHEMA_VERSION, n, s
@@ -48,8 +49,15 @@ class DynamoFootprintRepository:
             return
         # A scene's footprint counts towards its rating in the same transaction.
         item["scene_id"] = s(footprint.scene_id)
+        by_activity: dict[str, int] = {}
+        for line in footprint.breakdown:
+            by_activity[line.type] = by_activity.get(line.type, 0) + line.g
         rating_item = Leaderboards(self._table, self._client).add_footprint(
-            footprint.scene_id, footprint.footprint_id, footprint.total_g
+            footprint.scene_id,
+            footprint.footprint_id,
+            footprint.total_g,
+            by_activity,
+            beijing_day(footprint.created_at),
         )
         try:
             aws.call(

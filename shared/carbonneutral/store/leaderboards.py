@@ -18,9 +18,14 @@ from typing import Any
 
 from carbonneutral.domain.orders import Order
 from carbonneutral.domain.ranking import (
+    ACTIVITY_PREFIX,
+    DAY_FOOTPRINTS,
+    DAY_NEUTRALIZED_KG,
     SCENE_TOTALS,
+    SERIES_PREFIXES,
     SHARDS,
     Entry,
+    beijing_day,
     boards_for,
     bucket_of,
     buyer_of,
@@ -105,7 +110,10 @@ class Leaderboards:
             "boards": ("explicit_kg", order.quantity_kg),
         }[part]
         orders = "explicit_orders" if part == "boards" else f"{part}_orders"
-        items = [self._stats_update(order.scene_id, order.order_id, {amount[0]: amount[1], orders: 1})]
+        deltas = {amount[0]: amount[1], orders: 1}
+        if order.retirement:  # the day's neutralized kg, for the organizer's charts
+            deltas[f"{DAY_NEUTRALIZED_KG}{beijing_day(order.retirement.retired_at)}"] = order.quantity_kg
+        items = [self._stats_update(order.scene_id, order.order_id, deltas)]
         if part == "held":  # listed for the organizer, who may accept it into the rating
             items.append(
                 {
@@ -267,9 +275,21 @@ class Leaderboards:
             }
         }
 
-    def add_footprint(self, scene_id: str, footprint_id: str, total_g: int) -> dict[str, Any]:
-        """The transaction item that counts a scene footprint in the scene's figures (not its rating)."""
-        return self._stats_update(scene_id, footprint_id, {"footprint_g": total_g, "footprints": 1})
+    def add_footprint(
+        self,
+        scene_id: str,
+        footprint_id: str,
+        total_g: int,
+        by_activity: dict[str, int] | None = None,
+        day: str | None = None,
+    ) -> dict[str, Any]:
+        """The transaction item that counts a scene footprint in the scene's figures (not its rating):
+        its total, its grams by activity, and the day's count (for the organizer's charts)."""
+        deltas = {"footprint_g": total_g, "footprints": 1}
+        deltas.update({f"{ACTIVITY_PREFIX}{kind}": g for kind, g in (by_activity or {}).items()})
+        if day:
+            deltas[f"{DAY_FOOTPRINTS}{day}"] = 1
+        return self._stats_update(scene_id, footprint_id, deltas)
 
     # ---- reads ----
 
@@ -390,6 +410,7 @@ class Leaderboards:
         )
         totals = dict.fromkeys(SCENE_TOTALS, 0)
         for item in answer["Responses"].get(self._table, []):
-            for name in totals:
-                totals[name] += int(item.get(name, {"N": "0"})["N"])
+            for name, value in item.items():  # the named figures, and those by activity and by day
+                if "N" in value and (name in totals or name.startswith(SERIES_PREFIXES)):
+                    totals[name] = totals.get(name, 0) + int(value["N"])
         return totals

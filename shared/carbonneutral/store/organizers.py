@@ -100,20 +100,47 @@ class OrganizerStore:
         aws.call("organizers", self.client.delete_item, TableName=self._table, Key=_session(session_hash))
 
     def create_scene(self, scene: Scene) -> None:
+        """The scene and its line in its organizer's list, in one transaction."""
         from botocore.exceptions import ClientError
 
+        listed = {
+            "PK": s(f"ORGSCENES#{scene.organizer_id}"),
+            "SK": s(f"SCENE#{datetime.now(UTC).isoformat()}#{scene.scene_id}"),
+            "type": s("organizer_scene"),
+            "scene_id": s(scene.scene_id),
+        }
         try:
             aws.call(
                 "organizers",
-                self.client.put_item,
-                TableName=self._table,
-                Item=scene_item(scene),
-                ConditionExpression="attribute_not_exists(PK)",
+                self.client.transact_write_items,
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": scene_item(scene),
+                            "ConditionExpression": "attribute_not_exists(PK)",
+                        }
+                    },
+                    {"Put": {"TableName": self._table, "Item": listed}},
+                ],
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            if exc.response["Error"]["Code"] == "TransactionCanceledException":
                 raise Conflict(f"scene {scene.scene_id!r} exists already", field="scene_id") from exc
             raise
+
+    def scene_ids(self, organizer_id: str) -> list[str]:
+        """The organizer's scenes, newest first (scenes made before this list existed are not in it)."""
+        answer = aws.call(
+            "organizers",
+            self.client.query,
+            TableName=self._table,
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :scene)",
+            ExpressionAttributeValues={":pk": s(f"ORGSCENES#{organizer_id}"), ":scene": s("SCENE#")},
+            ScanIndexForward=False,
+            Limit=100,
+        )
+        return [item["scene_id"]["S"] for item in answer.get("Items", [])]
 
     def replace_scene(self, scene: Scene, organizer_id: str) -> None:
         """Writes the scene only if it is still this organizer's and still open (no read-then-write

@@ -10,8 +10,9 @@ from pydantic import ValidationError
 from carbonneutral.domain.activities import Cabin, Diet
 from carbonneutral.domain.footprints import FootprintRequest
 from carbonneutral.domain.orders import OrderRequest
-from carbonneutral.web.problems import field_errors
-from carbonneutral.web.texts import GRID_NAMES, KIND_NAMES, TITLES, _
+from carbonneutral.web.messages import Message, plain
+from carbonneutral.web.problems import field_path
+from carbonneutral.web.texts import GRID_NAMES, HOTEL_COUNTRIES, KIND_NAMES, TITLES, _
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ INPUTS: dict[str, tuple[Input, ...]] = {
     "motorcycle": (Input("km", _("Motorcycle distance (km)"), attrs=_KM), _TRIP),
     "hotel": (
         Input("nights", _("Hotel nights"), attrs={"min": "1", "max": "366"}),
-        Input("country", _("Country (ISO code)"), "text", attrs={"maxlength": "2"}),
+        Input("country", _("Country"), "select", tuple(HOTEL_COUNTRIES.items())),
     ),
     "meal": (
         Input("count", _("Meals"), attrs={"min": "1", "max": "10000"}),
@@ -175,17 +176,27 @@ def request_from_form(
         return None, form_errors(exc.errors(), activities)
 
 
+def plain_errors(errors: Any) -> list[tuple[str, Message]]:
+    """(field, message in plain words) for each validation error, as forms show them."""
+    out = []
+    for error in errors:
+        _location, name = field_path(error.get("loc", ()))
+        if error.get("type") == "union_tag_invalid":
+            name += ".type"
+        out.append((name, plain(error)))
+    return out
+
+
 def form_errors(errors: Any, activities: list[dict[str, Any]]) -> dict[str, str]:
     """Maps 'activities[1].km' to the form input 'rail.km'."""
     out: dict[str, str] = {}
-    for error in field_errors(list(errors)):
-        name = error.field
+    for name, message in plain_errors(errors):
         if name.startswith("activities["):
             index = int(name[len("activities[") : name.index("]")])
             rest = name[name.index("]") + 1 :].lstrip(".")
             activity_type = activities[index]["type"] if index < len(activities) else "activities"
             name = f"{activity_type}.{rest}" if rest else activity_type
-        out.setdefault(name, error.message)
+        out.setdefault(name, message)
     return out
 
 
@@ -232,12 +243,13 @@ def page_context(types: list[str], *, short: bool = False) -> dict[str, Any]:
 
 
 def domain_error_to_form(field_name: str | None, message: str, activities: list[Any]) -> dict[str, str]:
+    said = plain({"type": "value_error", "msg": message, "loc": tuple((field_name or "").split("."))})
     if field_name and field_name.startswith("activities["):
         index = int(field_name[len("activities[") : field_name.index("]")])
         rest = field_name[field_name.index("]") + 1 :].lstrip(".")
         activity_type = activities[index].type
-        return {f"{activity_type}.{rest}" if rest else activity_type: message}
-    return {"activities": message}
+        return {f"{activity_type}.{rest}" if rest else activity_type: said}
+    return {"activities": said}
 
 
 SCENE_FORM_FIELDS = (
@@ -274,7 +286,7 @@ def order_request_from_form(
     try:
         return OrderRequest.model_validate(raw), {}
     except ValidationError as exc:
-        return None, {e.field: e.message for e in field_errors([dict(e) for e in exc.errors()])}
+        return None, dict(plain_errors(exc.errors()))
 
 
 def scene_request_from_form(form: dict[str, str]) -> tuple[Any, dict[str, str]]:
@@ -300,10 +312,8 @@ def scene_request_from_form(form: dict[str, str]) -> tuple[Any, dict[str, str]]:
     except ValidationError as exc:
         names = {"name.zh-CN": "name_zh", "name.en": "name_en", "city.zh-CN": "city_zh", "city.en": "city_en"}
         errors: dict[str, str] = {}
-        for error in field_errors([dict(e) for e in exc.errors()]):
-            errors.setdefault(
-                names.get(error.field, error.field) if error.field != "body" else "form", error.message
-            )
+        for name, message in plain_errors(exc.errors()):
+            errors.setdefault(names.get(name, name) if name != "body" else "form", message)
         return None, errors
 
 
@@ -319,7 +329,7 @@ def event_order_from_form(form: dict[str, str], scene_id: str) -> tuple[OrderReq
     try:
         return OrderRequest.model_validate(raw), {}
     except ValidationError as exc:
-        errors = {e.field: e.message for e in field_errors([dict(e) for e in exc.errors()])}
+        errors: dict[str, str] = dict(plain_errors(exc.errors()))
         if "body" in errors:  # neither a footprint nor a quantity: the quantity is what is missing
             errors["quantity_kg"] = errors.pop("body")
         return None, errors

@@ -65,7 +65,15 @@ def environment(lang: str) -> jinja2.Environment:
     env.globals.update(languages=LANGUAGES)
     env.filters["kg"] = format_kg
     env.filters["beijing"] = beijing_time
+    env.filters["say"] = lambda message: say(message, lang)
     return env
+
+
+def say(message: str, lang: str) -> str:
+    """A message in the page's language, with the values it carries (web.messages.Message)."""
+    text = translations(lang).gettext(str(message))
+    params = getattr(message, "params", None)
+    return text % params if params else text
 
 
 # The platform's scenes are in China, which keeps one time zone all year (UTC+8, no summer time):

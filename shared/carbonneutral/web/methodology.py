@@ -197,7 +197,8 @@ SECTIONS = (
         (
             "Tibet has no published provincial factor: choose the Southwest grid or the national average.",
             "The fuel chain upstream and grid losses are not included. MEE, NBS and NEA publish a "
-            "separate life-cycle series (电力碳足迹因子, 0.5777 kg CO2e per kWh for 2024), not mixed in.",
+            "separate life-cycle series (the electricity carbon-footprint factors, 0.5777 kg CO2e per kWh "
+            "for 2024), not mixed in.",
         ),
         ("electricity.",),
     ),

@@ -100,6 +100,16 @@ GRID_NAMES = {
     "CN-XJ": _("Xinjiang"),
 }
 
+CHART_TITLES = {
+    "by_activity": _("Footprints by activity (kg)"),
+    "compared": _("Calculated and neutralized (kg)"),
+    "calculated": _("Calculated"),
+    "by_participants": _("Neutralized by participants"),
+    "by_organizer": _("Neutralized by the organizer"),
+    "footprints_daily": _("Footprints calculated per day, last 30 days (Beijing time)"),
+    "neutralized_daily": _("kg neutralized per day, last 30 days (Beijing time)"),
+}
+
 # The scene report's CSV: its headers and labels.
 CSV_LABELS = {
     "section": _("Section"),
@@ -123,6 +133,31 @@ CSV_LABELS = {
     "rating": _("Rating"),
     "rating_target_kg": _("Rating target (kg)"),
     "rating_share": _("Share of the target"),
+}
+
+# The countries whose hotel stays the factor set rates, in the order a list shows them.
+HOTEL_COUNTRIES = {
+    "CN": _("China"),
+    "HK": _("Hong Kong, China"),
+    "JP": _("Japan"),
+    "KR": _("South Korea"),
+    "SG": _("Singapore"),
+    "TH": _("Thailand"),
+    "MY": _("Malaysia"),
+    "VN": _("Vietnam"),
+    "ID": _("Indonesia"),
+    "PH": _("Philippines"),
+    "IN": _("India"),
+    "AE": _("United Arab Emirates"),
+    "AU": _("Australia"),
+    "GB": _("United Kingdom"),
+    "FR": _("France"),
+    "DE": _("Germany"),
+    "IT": _("Italy"),
+    "ES": _("Spain"),
+    "NL": _("Netherlands"),
+    "US": _("United States"),
+    "CA": _("Canada"),
 }
 
 BOUNDARY_NAMES = {
