@@ -51,6 +51,14 @@ $(FONT_STAMP):
 	rm -rf $(LOCAL)/font
 	touch $@
 
+# axe-core (MPL-2.0), the accessibility engine the browser tests run on every page state.
+AXE_VERSION := 4.10.3
+AXE_STAMP   := $(LOCAL)/axe/.version-$(AXE_VERSION)
+$(AXE_STAMP):
+	rm -rf $(LOCAL)/axe && mkdir -p $(LOCAL)/axe
+	cd $(LOCAL)/axe && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null && tar xzf axe-core-$(AXE_VERSION).tgz && rm axe-core-$(AXE_VERSION).tgz
+	touch $@
+
 # Debian's Chromium for the browser tests (Playwright cannot download browsers here),
 # and CJK fonts so that screenshots show Chinese.
 CHROMIUM := /usr/bin/chromium
@@ -59,7 +67,7 @@ $(CHROMIUM):
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	else echo "the browser tests need Chromium: sudo apt-get install chromium fonts-noto-cjk"; exit 1; fi
 
-setup: $(VENV)/.installed $(SAM_VENV)/.installed $(DDB_STAMP) $(FONT_STAMP) $(CHROMIUM)
+setup: $(VENV)/.installed $(SAM_VENV)/.installed $(DDB_STAMP) $(FONT_STAMP) $(AXE_STAMP) $(CHROMIUM)
 
 run: setup
 	$(PY) -m infrastructure.local.run

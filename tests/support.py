@@ -92,8 +92,24 @@ SCREENSHOTS = Path(__file__).resolve().parent.parent / ".local" / "screenshots"
 
 
 def screenshot(page: Any, name: str) -> None:
+    """Keeps a picture of a page state, and checks that state with axe-core: any violation fails."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    assert axe_violations(page) == [], name
+
+
+AXE = Path(__file__).resolve().parent.parent / ".local" / "axe" / "package" / "axe.min.js"
+
+
+def axe_violations(page: Any) -> list[Any]:
+    """axe-core's violations on the page as it is now: (rule, impact, how many nodes, the first)."""
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.evaluate(AXE.read_text(encoding="utf-8"))  # DevTools' evaluate: the page's CSP allows it
+    result: list[Any] = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".map(v => [v.id, v.impact, v.nodes.length, v.nodes[0].target.join(' ')])"
+    )
+    return result
 
 
 # The pages a visitor reaches without signing in, each checked in Chromium for weight, labels and

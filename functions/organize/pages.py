@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.shared.cookies import Cookie
 from carbonneutral import services
+from carbonneutral.domain.places import capitals
 from carbonneutral.domain.scenes import is_scene_id
 from carbonneutral.errors import DomainError
 from carbonneutral.observability import metrics
@@ -257,6 +258,7 @@ def _new_scene_form(
         errors=errors,
         kinds=texts.KIND_NAMES,
         fields=forms.SCENE_FORM_FIELDS,
+        places=capitals(),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import PUBLIC_PAGES, screenshot
+from tests.support import PUBLIC_PAGES, axe_violations, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -40,6 +40,13 @@ def test_a_bad_link_lands_on_a_page_in_the_visitors_language(phone, stack) -> No
     assert answer is not None and answer.status == 404
     assert phone.locator("html").get_attribute("lang") == "zh-CN"
     assert phone.get_by_role("link", name="碳中和").count() >= 1  # the way back home
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_every_page_passes_axe_core(phone, stack, path: str, lang: str) -> None:
+    phone.goto(f"{stack.url}{path}?lang={lang}")
+    assert axe_violations(phone) == []
 
 
 @pytest.mark.parametrize("path", PUBLIC_PAGES)

@@ -99,13 +99,10 @@ def test_the_organizer_neutralizes_the_event_and_applies_for_its_certificate(pho
     phone.wait_for_url("**/organizer/scenes?lang=en")
     phone.goto(f"{stack.url}/organizer/scenes/new?lang=en")
     phone.select_option("#f-kind", "restaurant")
+    phone.select_option("#f-place", "chengdu")  # the place by name, not by typed coordinates
     for field, value in {
         "name_zh": "素食餐厅（测试）",
         "name_en": "Green Table (test)",
-        "city_zh": "成都",
-        "city_en": "Chengdu",
-        "lat": "30.65",
-        "lon": "104.06",
         "expected_attendance": "2",
         "per_participant_kg": "10",
         "event_footprint_kg": "30",
@@ -114,6 +111,7 @@ def test_the_organizer_neutralizes_the_event_and_applies_for_its_certificate(pho
     phone.click("button[type=submit]")
     phone.wait_for_url("**/organizer/scenes/restaurant-*")
     scene_url = phone.url
+    assert "Chengdu" in phone.locator(".hero").inner_text()
     rating = phone.locator("#rating").inner_text()
     assert "2 × 10 kg + 30 kg = 50.0 kg" in rating and "Not rated yet" in rating
     assert phone.get_by_role("button", name="Get the signed event certificate").count() == 0  # no level yet

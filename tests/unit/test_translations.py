@@ -76,3 +76,23 @@ def test_form_errors_are_plain_words_never_patterns() -> None:
     assert errors["hotel.nights"] % errors["hotel.nights"].params == "Enter at least 1."  # type: ignore[attr-defined]
     assert errors["car.km"] == "Enter a number."
     assert errors["car.occupants"] == "More people are counted than there are in the vehicle."
+
+
+def test_a_city_picked_from_the_list_gives_the_scene_its_place() -> None:
+    from carbonneutral.domain.places import capitals, city
+    from carbonneutral.web.forms import scene_request_from_form
+
+    assert len(capitals()) == 31 and len({c.province for c in capitals()}) == 31
+    chengdu = city("chengdu")
+    assert chengdu and chengdu.province == "CN-SC" and chengdu.label("zh-CN") == "成都 · 四川省"
+    form = {"kind": "restaurant", "name_zh": "素食小厨", "name_en": "Veggie Kitchen", "place": "chengdu"}
+    request, errors = scene_request_from_form(form)
+    assert errors == {} and request is not None
+    assert (request.lat, request.lon, request.city.zh_cn, request.city.en) == (
+        30.66667,
+        104.06667,
+        "成都",
+        "Chengdu",
+    )
+    _, errors = scene_request_from_form({**form, "place": ""})
+    assert "lat" in errors and "lon" in errors  # elsewhere: the coordinates are needed

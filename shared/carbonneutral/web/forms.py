@@ -257,8 +257,8 @@ SCENE_FORM_FIELDS = (
     ("name_en", _("Name in English")),
     ("city_zh", _("City in Chinese")),
     ("city_en", _("City in English")),
-    ("lat", _("Latitude")),
-    ("lon", _("Longitude")),
+    ("lat", _("Latitude (only for a place not in the list)")),
+    ("lon", _("Longitude (only for a place not in the list)")),
     ("airport", _("Nearest airport (IATA code, optional)")),
     ("starts_on", _("First day")),
     ("ends_on", _("Last day")),
@@ -292,13 +292,19 @@ def order_request_from_form(
 def scene_request_from_form(form: dict[str, str]) -> tuple[Any, dict[str, str]]:
     """The organizer's new-scene form as a SceneCreate, or messages beside the inputs."""
     from carbonneutral.domain.organizers import SceneCreate
+    from carbonneutral.domain.places import city
 
+    # A city picked from the list gives the coordinates and the city's names, unless typed.
+    place = city(form.get("place", ""))
     raw: dict[str, Any] = {
         "kind": form.get("kind", ""),
         "name": {"zh-CN": form.get("name_zh", "").strip(), "en": form.get("name_en", "").strip()},
-        "city": {"zh-CN": form.get("city_zh", "").strip(), "en": form.get("city_en", "").strip()},
-        "lat": form.get("lat", "").strip() or None,
-        "lon": form.get("lon", "").strip() or None,
+        "city": {
+            "zh-CN": form.get("city_zh", "").strip() or (place.name["zh-CN"] if place else ""),
+            "en": form.get("city_en", "").strip() or (place.name["en"] if place else ""),
+        },
+        "lat": form.get("lat", "").strip() or (place.lat if place else None),
+        "lon": form.get("lon", "").strip() or (place.lon if place else None),
         "airport": form.get("airport", "").strip().upper() or None,
         "starts_on": form.get("starts_on") or None,
         "ends_on": form.get("ends_on") or None,
