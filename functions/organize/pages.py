@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.shared.cookies import Cookie
 from carbonneutral import services
+from carbonneutral.domain.organizers import SceneReport
 from carbonneutral.domain.places import capitals
 from carbonneutral.domain.scenes import is_scene_id
 from carbonneutral.errors import DomainError
@@ -119,15 +120,10 @@ def new_scene_submit() -> Response[str]:
 
 @router.get("/organizer/scenes/<scene_id>", include_in_schema=False)
 def organizer_scene_page(scene_id: str) -> Response[str]:
-    lang, organizer = language_of(router.current_event), _signed_in()
-    if organizer is None:
-        return redirect(f"/organizer?lang={lang}")
-    try:
-        if not is_scene_id(scene_id):
-            return not_found_page(lang)
-        report = services.organizer_service().report(scene_id, organizer)
-    except DomainError:
-        return not_found_page(lang)
+    lang, organizer, report = _own_report(scene_id)
+    if not isinstance(report, SceneReport):
+        return report
+    assert organizer is not None
     page_url = SceneArtwork.page_url(report.scene, router.base_url())
     held = services.organizer_service().held(scene_id, organizer)
     context: dict[str, Any] = {
@@ -183,15 +179,10 @@ def report_csv(scene_id: str) -> Response[str]:
     """The scene's report as a spreadsheet, for the signed-in organizer (headers in the page's language)."""
     from carbonneutral.web.models import SceneReportOut
 
-    lang, organizer = language_of(router.current_event), _signed_in()
-    if organizer is None:
-        return redirect(f"/organizer?lang={lang}")
-    try:
-        if not is_scene_id(scene_id):
-            return not_found_page(lang)
-        report = SceneReportOut.of(services.organizer_service().report(scene_id, organizer))
-    except DomainError:
-        return not_found_page(lang)
+    lang, _organizer, own = _own_report(scene_id)
+    if not isinstance(own, SceneReport):
+        return own
+    report = SceneReportOut.of(own)
     headers = {
         "Content-Disposition": f'attachment; filename="{scene_id}-report.csv"',
         "Cache-Control": "no-store",
@@ -232,6 +223,20 @@ def _charts(totals: dict[str, int], lang: str) -> dict[str, str]:
     if by_activity:
         drawn["by_activity"] = charts.bars(t(titles["by_activity"]), by_activity, "kg")
     return drawn
+
+
+def _own_report(scene_id: str) -> tuple[str, str | None, SceneReport | Response[str]]:
+    """(language, organizer, the scene's report) for its signed-in organizer; in place of the report,
+    the page to answer: sign in, or not found (another organizer's scene is not found either)."""
+    lang, organizer = language_of(router.current_event), _signed_in()
+    if organizer is None:
+        return lang, None, redirect(f"/organizer?lang={lang}")
+    if not is_scene_id(scene_id):
+        return lang, organizer, not_found_page(lang)
+    try:
+        return lang, organizer, services.organizer_service().report(scene_id, organizer)
+    except DomainError:
+        return lang, organizer, not_found_page(lang)
 
 
 def _signed_in() -> str | None:

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tests.factories import DEMO_FOOTPRINT
-from tests.support import visible_text
+from tests.support import PUBLIC_PAGES, visible_text
 
 pytestmark = pytest.mark.e2e
 
@@ -20,15 +20,7 @@ CHINESE = re.compile(r"[\u3400-\u9fff]+")
 def _paths(http) -> list[str]:
     footprint = http.post("/v1/footprints", json_body=DEMO_FOOTPRINT).json()["footprint_id"]
     return [
-        "/",
-        "/s/cdcnf-2021",
-        "/life",
-        "/leaderboard/global",
-        "/leaderboard/scene:cdcnf-2021",
-        "/organizer",
-        "/registry",
-        "/projects/cdcer-sichuan-biogas",
-        "/methodology",
+        *PUBLIC_PAGES,
         f"/f/{footprint}",
         f"/neutralize/{footprint}",
         "/no/such/page",

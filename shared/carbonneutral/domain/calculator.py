@@ -441,7 +441,7 @@ _CALCULATORS: dict[type[Any], Callable[[Any, Context], Line]] = {
 
 
 def calculate_line(activity: Any, ctx: Context) -> Line:
-    grid = getattr(activity, "grid", None)
+    grid = activity.__dict__.get("grid")  # not getattr: pydantic's __getattr__ is slow on a miss
     if grid is not None and not ctx.factors.has(f"electricity.{grid}"):  # even where it goes unused
         raise InvalidInput(
             f"no grid factor for {grid!r}; known: {', '.join(ctx.factors.grids())}", field="grid"

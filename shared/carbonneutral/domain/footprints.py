@@ -162,7 +162,18 @@ def _cite(factors: FactorSet, factor: Factor | Upstream) -> str:
     return f"{source.publisher}: {source.title} ({source.year})"
 
 
+# A factor as a footprint cites it, made once per factor set and key: factor sets never change.
+_CITED: dict[tuple[str, str], FactorUsed] = {}
+
+
 def _factor_used(key: str, factor: Factor, factors: FactorSet) -> FactorUsed:
+    cited = _CITED.get((factors.version, key))
+    if cited is None:
+        cited = _CITED[(factors.version, key)] = _cite_factor(key, factor, factors)
+    return cited
+
+
+def _cite_factor(key: str, factor: Factor, factors: FactorSet) -> FactorUsed:
     return FactorUsed(
         key=key,
         value=float(factor.value),
