@@ -408,3 +408,106 @@ def _airports_on_equator(
     monkeypatch.setattr(geo, "find_airport", table.get)
     monkeypatch.setattr(calculator, "find_airport", table.get)
     monkeypatch.setattr(activities, "find_airport", table.get)
+
+
+# Every factor of 2025.2 that is new or changed, as its source publishes it, checked against the
+# shipped set by one hand-computed case each: 1000 units of activity.
+PUBLISHED_GRIDS = {  # MEE/NBS notice 2025 No. 47, kg CO2/kWh, 2023: table 1, table 2, table 3
+    "CN": "0.5306",
+    "CN-N": "0.6361",
+    "CN-NE": "0.5122",
+    "CN-E": "0.5500",
+    "CN-C": "0.5271",
+    "CN-NW": "0.5543",
+    "CN-S": "0.4042",
+    "CN-SW": "0.2472",
+    "CN-BJ": "0.5554",
+    "CN-TJ": "0.6796",
+    "CN-HE": "0.6516",
+    "CN-SX": "0.6634",
+    "CN-NM": "0.6479",
+    "CN-LN": "0.4878",
+    "CN-JL": "0.4671",
+    "CN-HL": "0.5229",
+    "CN-SH": "0.5737",
+    "CN-JS": "0.5827",
+    "CN-ZJ": "0.4974",
+    "CN-AH": "0.6553",
+    "CN-FJ": "0.4211",
+    "CN-JX": "0.5836",
+    "CN-SD": "0.6191",
+    "CN-HA": "0.5897",
+    "CN-HB": "0.4044",
+    "CN-HN": "0.4976",
+    "CN-GD": "0.4419",
+    "CN-GX": "0.4476",
+    "CN-HI": "0.3648",
+    "CN-CQ": "0.5581",
+    "CN-SC": "0.1564",
+    "CN-GZ": "0.5683",
+    "CN-YN": "0.1333",
+    "CN-SN": "0.6335",
+    "CN-GS": "0.4471",
+    "CN-QH": "0.1796",
+    "CN-NX": "0.6187",
+    "CN-XJ": "0.6021",
+}
+PUBLISHED_WTT = {  # DESNZ 2025 well-to-tank rows, kg CO2e per unit of the factor they go with
+    "flight.domestic.average": "0.0335",
+    "flight.short_haul.average": "0.02286",
+    "flight.short_haul.economy": "0.02249",
+    "flight.short_haul.business": "0.03373",
+    "flight.long_haul.average": "0.03213",
+    "flight.long_haul.economy": "0.02461",
+    "flight.long_haul.premium_economy": "0.03937",
+    "flight.long_haul.business": "0.07137",
+    "flight.long_haul.first": "0.09844",
+    "flight.international.average": "0.02162",
+    "flight.international.economy": "0.01656",
+    "flight.international.premium_economy": "0.02649",
+    "flight.international.business": "0.04802",
+    "flight.international.first": "0.06623",
+    "car.diesel": "0.04146",
+    "car.petrol": "0.04599",
+    "car.hybrid": "0.03315",
+    "car.unknown": "0.04399",
+    "motorcycle.average": "0.02956",
+    "taxi.regular": "0.05176",
+    "bus.local": "0.02649",
+    "bus.coach": "0.00656",
+    "rail.national": "0.00897",
+    "rail.high_speed": "0.00897",
+    "rail.international": "0.00117",
+    "rail.light_rail": "0.00749",
+    "gas.natural_gas.m3": "0.3366",
+    "gas.natural_gas.kwh": "0.03021",
+    "gas.lpg.litre": "0.18551",
+    "gas.lpg.kg": "0.34929",
+    "fuel.jet.kg": "0.66179",
+}
+
+
+@pytest.mark.parametrize(("grid", "published"), sorted(PUBLISHED_GRIDS.items()))
+def test_every_grid_factor_is_the_published_one(grid: str, published: str) -> None:
+    # 1000 kWh x the published factor
+    assert line({"type": "electricity", "kwh": 1000, "grid": grid}).g == grams(D(1000) * D(published))
+    assert FACTORS.factor(f"electricity.{grid}").year == 2023
+
+
+@pytest.mark.parametrize(("key", "published"), sorted(PUBLISHED_WTT.items()))
+def test_every_well_to_tank_part_is_the_published_one(key: str, published: str) -> None:
+    factors = [k for k in FACTORS.factors if k in (key, f"{key}.with_rf", f"{key}.without_rf")]
+    assert factors, key
+    for found in factors:  # with and without radiative forcing: the same upstream part
+        wtt = FACTORS.factor(found).wtt
+        assert wtt is not None and wtt.value * 1000 == D(published) * 1000, found
+
+
+def test_the_derived_energy_figures_are_their_derivations() -> None:
+    assert FACTORS.factor("car.electric.energy").value == (D("15.1") / D("0.85") / 100).quantize(D("0.00001"))
+    assert FACTORS.factor("metro.CN.energy").value == (D("0.02780") / D("0.177")).quantize(D("0.00001"))
+    assert FACTORS.factor("rail.light_rail.CN").value == (D("0.02860") / D("0.177")).quantize(D("0.00001"))
+    assert FACTORS.factor("rail.national.CN").value == D("3.64") / 100
+    assert FACTORS.factor("flight.cn_domestic.fuel").value == D("0.285") * D("0.1")
+    assert FACTORS.factor("flight.cn_domestic.rf").value == D("1.7") - 1
+    assert FACTORS.parameter("car.plug_in_hybrid.electric_share") == D("0.53")
