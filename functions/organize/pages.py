@@ -39,9 +39,7 @@ router = ApiRouter()
 
 @router.get("/organizer", include_in_schema=False)
 def organizer_login_page() -> Response[str]:
-    lang = language_of(router.current_event)
-    csrf, cookie = csrf_token(router.current_event)
-    return _page("organizer_login.html", lang, cookies=[cookie] if cookie else None, csrf=csrf, error=None)
+    return _form_page("organizer_login.html", language_of(router.current_event), error=None)
 
 
 @router.post("/organizer", include_in_schema=False)
@@ -66,16 +64,7 @@ def my_scenes_page() -> Response[str]:
     if organizer is None:
         return redirect(f"/organizer?lang={lang}")
     scenes = services.organizer_service().scenes_of(organizer)
-    csrf, cookie = csrf_token(router.current_event)
-    return _page(
-        "organizer_scenes.html",
-        lang,
-        200,
-        [cookie] if cookie else None,
-        csrf=csrf,
-        scenes=scenes,
-        kinds=texts.KIND_NAMES,
-    )
+    return _form_page("organizer_scenes.html", lang, scenes=scenes, kinds=texts.KIND_NAMES)
 
 
 @router.post("/organizer/sign-out", include_in_schema=False)
@@ -133,13 +122,9 @@ def organizer_scene_page(scene_id: str) -> Response[str]:
         "totals": report.totals,
         "charts": _charts(report.totals, lang),
     }
-    csrf, cookie = csrf_token(router.current_event)
-    return _page(
+    return _form_page(
         "organizer_scene.html",
         lang,
-        200,
-        [cookie] if cookie else None,
-        csrf=csrf,
         page_url=page_url,
         kinds=texts.KIND_NAMES,
         levels=texts.RATING_LEVELS,
@@ -265,6 +250,12 @@ def _new_scene_form(
         fields=forms.SCENE_FORM_FIELDS,
         places=capitals(),
     )
+
+
+def _form_page(name: str, lang: str, **context: Any) -> Response[str]:
+    """A page with forms: it carries this browser's CSRF token, set as a cookie if it is new."""
+    csrf, cookie = csrf_token(router.current_event)
+    return _page(name, lang, 200, [cookie] if cookie else None, csrf=csrf, **context)
 
 
 def _page(
