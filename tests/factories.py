@@ -115,12 +115,13 @@ def retired_order(
     participant: str | None = None,
     scene_id: str | None = None,
     hidden: bool = False,
+    full_name: bool = False,
     when: datetime = NOV,
     role: str = "participant",
     footprint_g: int | None = None,
     counts_as: str | None = None,
 ) -> Order:
-    beneficiary = Beneficiary(name=name, kind=kind, hidden=hidden)  # type: ignore[arg-type]
+    beneficiary = Beneficiary(name=name, kind=kind, hidden=hidden, full_name=full_name)  # type: ignore[arg-type]
     return Order(
         order_id="ord_" + secrets.token_urlsafe(16),
         status=OrderStatus.retired,

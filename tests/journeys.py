@@ -10,7 +10,9 @@ from carbonneutral.domain.orders import Order
 from carbonneutral.store.leaderboards import Leaderboards
 
 
-def retire(invoke: Any, stack: Any, name: str = "李雷 Li Lei", kg: int = 461) -> dict:
+def retire(
+    invoke: Any, stack: Any, name: str = "李雷 Li Lei", kg: int = 461, full_name: bool = False
+) -> dict:
     from carbonneutral.payments.sandbox import SandboxProvider
     from carbonneutral.services import ledger
 
@@ -29,7 +31,7 @@ def retire(invoke: Any, stack: Any, name: str = "李雷 Li Lei", kg: int = 461) 
         json_body={
             "footprint_id": footprint_id,
             "project_id": "cdcer-longquan-forest",
-            "beneficiary": {"name": name},
+            "beneficiary": {"name": name, "full_name": full_name},
         },
         headers={"Idempotency-Key": "cert-" + secrets.token_hex(8)},
     ).json()

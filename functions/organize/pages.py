@@ -9,7 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.shared.cookies import Cookie
 from carbonneutral import services
 from carbonneutral.domain.organizers import SceneReport
-from carbonneutral.domain.places import capitals
+from carbonneutral.domain.places import cities
 from carbonneutral.domain.scenes import is_scene_id
 from carbonneutral.errors import DomainError
 from carbonneutral.observability import metrics
@@ -248,7 +248,7 @@ def _new_scene_form(
         errors=errors,
         kinds=texts.KIND_NAMES,
         fields=forms.SCENE_FORM_FIELDS,
-        places=capitals(),
+        places=cities(),
     )
 
 

@@ -99,7 +99,7 @@ def test_the_organizer_neutralizes_the_event_and_applies_for_its_certificate(pho
     phone.wait_for_url("**/organizer/scenes?lang=en")
     phone.goto(f"{stack.url}/organizer/scenes/new?lang=en")
     phone.select_option("#f-kind", "restaurant")
-    phone.select_option("#f-place", "chengdu")  # the place by name, not by typed coordinates
+    phone.fill("#f-place", "成都")  # the place by name (a datalist suggests), not by typed coordinates
     for field, value in {
         "name_zh": "素食餐厅（测试）",
         "name_en": "Green Table (test)",

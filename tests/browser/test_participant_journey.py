@@ -38,7 +38,8 @@ def test_from_the_qr_code_to_the_leaderboard(phone, stack, lang: str) -> None:
     t = TEXT[lang]
     phone.goto(f"{stack.url}/s/cdcnf-2021?lang={lang}")
     screenshot(phone, f"journey-{lang}-1-scene")
-    phone.fill("#f-flight-from", "PEK")
+    assert phone.locator("#f-flight-from").get_attribute("list") == "airports"
+    phone.fill("#f-flight-from", "北京首都" if lang == "zh-CN" else "Beijing Capital")  # a name, not a code
     phone.fill("#f-hotel-nights", "2")
     assert not phone.locator("#f-meal-count").is_visible()  # meals are behind "more"
     phone.locator("details.more > summary").click()
@@ -52,6 +53,10 @@ def test_from_the_qr_code_to_the_leaderboard(phone, stack, lang: str) -> None:
     phone.get_by_role("link", name=t["neutralize"]).click()
     phone.wait_for_url("**/neutralize/fp_*")
     phone.fill("#f-name", "韩梅梅" if lang == "zh-CN" else "Han Meimei")
+    assert (
+        "public page" in phone.locator("#f-public").inner_text()
+        or "公开页面" in phone.locator("#f-public").inner_text()
+    )
     phone.check("#p-cdcer-sichuan-biogas")
     screenshot(phone, f"journey-{lang}-3-neutralize")
     phone.get_by_role("button", name=t["continue"]).click()
@@ -73,6 +78,8 @@ def test_from_the_qr_code_to_the_leaderboard(phone, stack, lang: str) -> None:
     phone.wait_for_url("**/leaderboard/scene:cdcnf-2021*")
     me = phone.locator("tr.me")
     assert me.count() == 1 and t["you"] in me.inner_text()
+    # the board shows a person's name masked: they did not choose to show it in full
+    assert ("韩**" if lang == "zh-CN" else "H**") in me.inner_text() and "梅梅" not in me.inner_text()
     screenshot(phone, f"journey-{lang}-7-leaderboard")
     assert phone.console_errors == []
 

@@ -120,11 +120,62 @@ def test_a_wrong_input_is_shown_beside_it_and_values_are_kept(http) -> None:
 def test_validation_is_in_plain_words_in_the_pages_language(http) -> None:
     form = {**FORM, "flight.from": "北京", "hotel.nights": "1.5", "meal.count": "0"}
     page = post_form(http, "/s/cdcnf-2021", form, lang="zh-CN").body.decode()
-    assert "请输入机场的三字母代码" in page  # not a regular expression
+    assert "“北京”对应 2 个机场（PEK, PKX）：请从列表中选择一个。" in page  # a name, not a pattern
     assert "请输入整数。" in page and "请输入不小于 1 的数。" in page
     shown = " ".join(re.findall(r'class="error"[^>]*>([^<]*)<', page))
     for english in ("String should", "Input should", "pattern", "greater than", "[A-Za-z]"):
         assert english not in shown, english
+
+
+def test_airports_are_found_by_city_or_airport_name_in_either_language(http) -> None:
+    page = http.get("/s/cdcnf-2021?lang=zh-CN").body.decode()
+    # the picker is a <datalist> in the page: it works without JavaScript, in the page's language
+    assert re.search(r'name="flight.from"[^>]*list="airports"', page)
+    options = re.findall(r'<datalist id="airports">(.*?)</datalist>', page)[0]
+    assert '<option value="成都天府国际机场 TFU">' in options and options.count("<option") >= 100
+    english = http.get("/s/cdcnf-2021?lang=en").body.decode()
+    assert '<option value="Chengdu Tianfu International Airport TFU">' in english
+    for typed, code in (
+        ("成都天府", "TFU"),
+        ("北京大兴国际机场 PKX", "PKX"),
+        ("pkx", "PKX"),
+        ("Daxing", "PKX"),
+    ):
+        answer = post_form(http, "/s/cdcnf-2021", {"flight.from": typed, "flight.to": "上海虹桥"})
+        assert answer.status == 303, (typed, answer.body.decode()[:300])
+        result = http.get(answer.headers["location"]).body.decode()
+        assert f"{code} → SHA" in result, typed
+    # a city with two airports asks which; a name nobody knows says so, and keeps what was typed
+    page = post_form(http, "/s/cdcnf-2021", {"flight.from": "Beijing", "flight.to": "Nowhere"}).body.decode()
+    assert "“Beijing” finds 2 airports (PEK, PKX): pick one from the list." in page
+    assert "No airport called “Nowhere”: type a city, an airport or its three-letter code." in page
+    assert re.search(r'name="flight.to"[^>]*value="Nowhere"', page)
+
+
+def test_a_train_ride_is_given_by_its_two_cities_and_the_line_shows_the_detour(http) -> None:
+    page = http.get("/s/cdcnf-2021?lang=zh-CN").body.decode()
+    assert re.search(r'name="rail.from"[^>]*list="cities"', page) and '<option value="成都 · 四川省">' in page
+    form = {"rail.from": "成都 · 四川省", "rail.to": "重庆", "rail.service": "high_speed"}
+    answer = post_form(http, "/s/cdcnf-2021", form, lang="zh-CN")
+    assert answer.status == 303, answer.body.decode()[:500]
+    result = http.get(answer.headers["location"]).body.decode()
+    # GeoNames' points for the two cities: 269.3 km apart; × 1.2 for rail (GES 1point5)
+    assert "成都 → 重庆：直线距离 269.3 公里 × 绕行系数 1.2（道路或铁轨的弯曲）= 323.2 公里" in result
+    # a coach between them: road's 1.5
+    answer = post_form(
+        http, "/s/cdcnf-2021", {"bus.from": "Chengdu", "bus.to": "Chongqing", "bus.service": "coach"}
+    )
+    result = http.get(answer.headers["location"]).body.decode()
+    assert "Chengdu → Chongqing: 269.3 km in a straight line × 1.5" in result and "= 404.0 km" in result
+    # one city, an unknown one, or cities and km together: plain words beside the inputs
+    page = post_form(http, "/s/cdcnf-2021", {"car.from": "Atlantis", "car.to": "成都"}).body.decode()
+    assert "We don&#39;t know this city: pick one from the list, or give the distance in km." in page
+    page = post_form(http, "/s/cdcnf-2021", {"car.from": "成都"}).body.decode()
+    assert "Give both cities: where the trip starts and where it ends." in page
+    page = post_form(
+        http, "/s/cdcnf-2021", {"car.from": "成都", "car.to": "重庆", "car.km": "300"}
+    ).body.decode()
+    assert "Give the two cities or the distance, not both." in page
 
 
 def test_markup_typed_into_a_field_is_shown_as_text(http) -> None:

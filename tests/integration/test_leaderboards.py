@@ -41,7 +41,7 @@ def test_ranks_agree_with_a_brute_force_ranking(stack, boards, purchases) -> Non
     totals: dict[str, int] = {}
     for who, kg in purchases:
         record(boards, client, retired_order(kg, name=f"P{who}", participant=people[who], scene_id=scene))
-        entry = entry_id_for("individual", "", people[who], "")
+        entry = entry_id_for("individual", f"P{who}", people[who], "")
         totals[entry] = totals.get(entry, 0) + kg
     expected = brute_force(totals)
     top = boards.top(f"scene:{scene}", "individual", "all", 100)
@@ -59,6 +59,35 @@ def test_ranks_agree_with_a_brute_force_ranking(stack, boards, purchases) -> Non
             if i + 1 < len(ordered)
             else below is None
         )
+
+
+def test_a_persons_name_is_masked_unless_shown_in_full_and_each_name_keeps_its_own_entry(
+    stack, boards
+) -> None:
+    scene, client, me = "names-" + secrets.token_hex(5), stack.dynamodb_client(), secrets.token_urlsafe(18)
+    record(boards, client, retired_order(5, name="张三", participant=me, scene_id=scene))
+    record(boards, client, retired_order(6, name="张三", participant=me, scene_id=scene))
+    # the same browser buys for someone else: a second entry under that name, not a rename of the first
+    record(boards, client, retired_order(4, name="李四光", participant=me, scene_id=scene, full_name=True))
+    record(boards, client, retired_order(9, name="Green Co", kind="organization", scene_id=scene))
+    record(boards, client, retired_order(2, name="王五", participant=me, scene_id=scene, hidden=True))
+    people = boards.top(f"scene:{scene}", "individual", "all", 10)
+    assert [(e.name, e.kg) for e in people] == [("张*", 11), ("李四光", 4), (None, 2)]
+    assert [(e.name, e.kg) for e in boards.top(f"scene:{scene}", "organization", "all", 10)] == [
+        ("Green Co", 9)
+    ]
+    # nothing public holds a masked or hidden person's full name
+    found = client.scan(
+        TableName=stack.table,
+        FilterExpression="#type = :entry AND #name IN (:a, :b)",
+        ExpressionAttributeNames={"#type": "type", "#name": "name"},
+        ExpressionAttributeValues={
+            ":entry": {"S": "leaderboard_entry"},
+            ":a": {"S": "张三"},
+            ":b": {"S": "王五"},
+        },
+    )
+    assert found["Items"] == []
 
 
 def test_ties_share_a_rank(stack, boards) -> None:
@@ -104,7 +133,7 @@ def test_the_global_board_counts_every_scene(stack, boards) -> None:
     me, client = secrets.token_urlsafe(18), stack.dynamodb_client()
     record(boards, client, retired_order(3, participant=me, scene_id="global-a-" + secrets.token_hex(3)))
     record(boards, client, retired_order(4, participant=me))
-    entry = boards.entry("global", "individual", "all", entry_id_for("individual", "", me, ""))
+    entry = boards.entry("global", "individual", "all", entry_id_for("individual", "x", me, ""))
     assert entry.kg == 7
 
 
@@ -162,17 +191,17 @@ def test_leaderboard_routes(stack, boards, invoke) -> None:
     record(boards, client, retired_order(20, name="Top", participant=top_id, scene_id=scene))
     record(boards, client, retired_order(10, name="Me", participant=me, scene_id=scene))
     top = invoke("GET", f"/v1/leaderboards/scene:{scene}?entity=individual&limit=5").json()
-    assert [(e["rank"], e["name"], e["kg"]) for e in top["entries"]] == [(1, "Top", 20), (2, "Me", 10)]
-    mine = entry_id_for("individual", "", me, "")
+    assert [(e["rank"], e["name"], e["kg"]) for e in top["entries"]] == [(1, "T**", 20), (2, "M*", 10)]
+    mine = entry_id_for("individual", "Me", me, "")
     ranked = invoke("GET", f"/v1/leaderboards/scene:{scene}/entries/{mine}").json()
-    assert ranked["entry"]["rank"] == 2 and ranked["above"]["name"] == "Top" and ranked["below"] is None
+    assert ranked["entry"]["rank"] == 2 and ranked["above"]["name"] == "T**" and ranked["below"] is None
     assert invoke("GET", f"/v1/leaderboards/scene:{scene}/entries/p_AAAAAAAAAAAAAAAAAAAAAAAA").status == 404
     assert invoke("GET", "/v1/leaderboards/nonsense").status == 422
     assert invoke("GET", "/v1/leaderboards/global?period=2026-13").status == 422
     page = invoke(
         "GET", f"/leaderboard/scene:{scene}?lang=en", headers={"Cookie": f"participant={me}"}
     ).body.decode()
-    assert 'class="me" aria-current="true"' in page and "Me" in page
+    assert 'class="me" aria-current="true"' in page and "M*" in page
     assert "2 taking part" in page and "You are ahead of 0% of the others here." in page
     top_page = invoke(
         "GET", f"/leaderboard/scene:{scene}?lang=en", headers={"Cookie": f"participant={top_id}"}

@@ -226,6 +226,7 @@ def test_the_report_counts_footprints_and_neutralizations_as_json_and_csv(invoke
         retired_order(
             9,
             name="=HYPERLINK(1)",
+            full_name=True,  # shown in full: the report must still never make it a formula
             participant=secrets.token_urlsafe(18),
             scene_id=scene_id,
             footprint_g=8_500,

@@ -28,7 +28,7 @@ def published(invoke, stack) -> dict[str, str]:
     """A fresh retirement, then what anyone can download: the export, the head, the keys, the certificate."""
     for _ in range(2):  # at least three records, whatever ran before
         retire(invoke, stack, name="Earlier Buyer")
-    order = retire(invoke, stack, name="Registry Reader")
+    order = retire(invoke, stack, name="Registry Reader", full_name=True)
     return {
         "export": invoke("GET", f"/v1/projects/{PROJECT}/registry.jsonl").text,
         "head": invoke("GET", f"/v1/projects/{PROJECT}/registry/head").text,
@@ -59,6 +59,7 @@ def test_the_export_the_signed_head_and_a_certificate_check_out_offline(publishe
         mine["certificate_id"] == certificate["certificate_id"] and mine["beneficiary"] == "Registry Reader"
     )
     assert mine["serials"] == certificate["serials"] and mine["kg"] == certificate["quantity_kg"]
+    assert any(r["beneficiary"] == "E**" for r in records)  # a person who did not choose a full name
 
 
 def test_a_tampered_reordered_or_truncated_export_is_refused(published) -> None:

@@ -94,5 +94,19 @@ def test_a_city_picked_from_the_list_gives_the_scene_its_place() -> None:
         "成都",
         "Chengdu",
     )
+    for typed in ("成都 · 四川省", "Chengdu", "成都市"):  # what the datalist suggests, or a name typed
+        request, errors = scene_request_from_form({**form, "place": typed})
+        assert errors == {} and request is not None and request.city.en == "Chengdu", typed
     _, errors = scene_request_from_form({**form, "place": ""})
     assert "lat" in errors and "lon" in errors  # elsewhere: the coordinates are needed
+    _, errors = scene_request_from_form({**form, "place": "Atlantis"})
+    assert errors["place"].startswith("We don't know this city")
+    elsewhere = {
+        "place": "Atlantis",
+        "lat": "30.1",
+        "lon": "103.2",
+        "city_zh": "某地",
+        "city_en": "Somewhere",
+    }
+    request, errors = scene_request_from_form({**form, **elsewhere})
+    assert errors == {} and request is not None and request.lat == 30.1  # typed coordinates and names win

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from carbonneutral.domain import places
 from carbonneutral.domain.geo import find_airport, great_circle_km
 
 MIN_FLIGHT_KM = 1.0  # two codes closer than this name one airport (BSL and MLH are EuroAirport)
@@ -128,6 +129,70 @@ class _SharedVehicle(_Travel):
         return occupants
 
 
+class _Routed(_Travel):
+    """A trip by road or rail given as its km, or as the two cities it runs between: then its km is
+    their great-circle distance times the mode's detour factor (domain/places.py)."""
+
+    _detour_mode: ClassVar[str] = "road"
+    origin: str | None = Field(
+        default=None,
+        alias="from",
+        description="Where the trip starts: a city of mainland China by id or name (成都, Chengdu, "
+        "chengdu); with `to`, instead of km",
+        examples=["chengdu"],
+        exclude_if=lambda value: value is None,
+    )
+    destination: str | None = Field(
+        default=None,
+        alias="to",
+        description="Where the trip ends, like `from`",
+        examples=["chongqing"],
+        exclude_if=lambda value: value is None,
+    )
+
+    @field_validator("origin", "destination")
+    @classmethod
+    def _known_city(cls, name: str | None, info: ValidationInfo) -> str | None:
+        if name is None:
+            return None
+        found = places.find_city(name)
+        if found is None:
+            raise ValueError(f"{name!r} is not a city this calculator knows: give the distance in km instead")
+        if info.field_name == "destination" and found.city_id == info.data.get("origin"):
+            raise ValueError("'from' and 'to' are the same city: give the distance in km instead")
+        return found.city_id
+
+    @field_validator("km", mode="after", check_fields=False)
+    @classmethod
+    def _distance(cls, km: float | None, info: ValidationInfo) -> float | None:
+        if (info.context or {}).get("stored") or "origin" not in info.data or "destination" not in info.data:
+            return km  # stored as made; or a city was refused, which its own error says
+        origin, destination = info.data["origin"], info.data["destination"]
+        if origin is None and destination is None:
+            if km is None:
+                raise ValueError("give the distance in km, or the cities the trip runs between (from and to)")
+            return km
+        if origin is None or destination is None:
+            raise ValueError("a trip between two cities needs both 'from' and 'to'")
+        if km is not None:
+            raise ValueError("give either km or 'from' and 'to', not both")
+        a, b = places.city(origin), places.city(destination)
+        assert a and b  # validated above
+        return float(places.route(a, b, cls._detour_mode).km)
+
+    def kilometres(self) -> float:
+        km = getattr(self, "km", None)
+        assert km is not None  # set by validation, from the cities when not given
+        return float(km)
+
+    def route(self) -> places.Route | None:
+        a, b = places.city(self.origin or ""), places.city(self.destination or "")
+        return places.route(a, b, self._detour_mode) if a and b else None
+
+
+RouteKm = Annotated[Km | None, Field(validate_default=True, description="Distance in km (or from and to)")]
+
+
 class Flight(_Travel):
     type: Literal["flight"]
     origin: str = Field(alias="from", pattern=r"^[A-Za-z]{3}$", description="IATA airport code")
@@ -157,9 +222,10 @@ class Flight(_Travel):
         return code
 
 
-class Rail(_Travel):
+class Rail(_Routed):
+    _detour_mode: ClassVar[str] = "rail"
     type: Literal["rail"]
-    km: Km
+    km: RouteKm = None
     service: Literal["high_speed", "national", "international", "light_rail"] = "national"
     country: str = Field(
         default="CN",
@@ -174,9 +240,9 @@ class Rail(_Travel):
     round_trip: bool = False
 
 
-class Car(_SharedVehicle):
+class Car(_SharedVehicle, _Routed):
     type: Literal["car"]
-    km: Km
+    km: RouteKm = None
     fuel: Literal["petrol", "diesel", "hybrid", "plug_in_hybrid", "electric", "unknown"] = "unknown"
     occupants: int = Field(
         default=1,
@@ -193,9 +259,9 @@ class Car(_SharedVehicle):
     round_trip: bool = False
 
 
-class Bus(_Travel):
+class Bus(_Routed):
     type: Literal["bus"]
-    km: Km
+    km: RouteKm = None
     service: Literal["local", "coach"] = "local"
     round_trip: bool = False
 

@@ -274,9 +274,15 @@ def flight(act: a.Flight, ctx: Context) -> Line:
 def rail(act: a.Rail, ctx: Context) -> Line:
     travellers, _ = act.people()
     legs = _legs(act.round_trip)
-    pkm = _dec(act.km) * legs * travellers
+    pkm = _dec(act.kilometres()) * legs * travellers
     label = f"{act.service.replace('_', ' ')} rail"
-    details: dict[str, Any] = {"km": act.km, "legs": legs, "travellers": travellers, "country": act.country}
+    details: dict[str, Any] = {
+        "km": act.km,
+        "legs": legs,
+        "travellers": travellers,
+        "country": act.country,
+        **_route(act),
+    }
     if act.country == "CN":
         service = "national" if act.service == "international" else act.service
         key = f"rail.{service}.CN"
@@ -302,12 +308,29 @@ def rail(act: a.Rail, ctx: Context) -> Line:
     )
 
 
+def _route(act: a.Rail | a.Car | a.Bus) -> dict[str, Any]:
+    """A trip given by its cities names them, the straight line and the detour factor on the line."""
+    route = act.route()
+    if route is None:
+        return {}
+    return {
+        "route": {
+            "from": route.origin.city_id,
+            "to": route.destination.city_id,
+            "great_circle_km": float(route.great_circle_km),
+            "detour": float(route.detour),
+        }
+    }
+
+
 def _shared(act: a.Car | a.Taxi | a.Motorcycle) -> tuple[Decimal, dict[str, Any]]:
     """One line's share of a vehicle: its vehicle-km divided by the occupants, times the travellers."""
     travellers, occupants = act.people()
     legs = _legs(act.round_trip)
-    share = _dec(act.km) * legs * travellers / occupants
-    return share, {"km": act.km, "legs": legs, "occupants": occupants, "travellers": travellers}
+    km = act.kilometres() if isinstance(act, a.Car) else act.km
+    share = _dec(km) * legs * travellers / occupants
+    details = {"km": km, "legs": legs, "occupants": occupants, "travellers": travellers}
+    return share, {**details, **(_route(act) if isinstance(act, a.Car) else {})}
 
 
 def car(act: a.Car, ctx: Context) -> Line:
@@ -347,7 +370,14 @@ def motorcycle(act: a.Motorcycle, ctx: Context) -> Line:
 def _public(act: a.Bus | a.Metro, ctx: Context) -> tuple[Decimal, dict[str, Any]]:
     travellers, _ = act.people()
     legs = _legs(act.round_trip)
-    return _dec(act.km) * legs * travellers, {"km": act.km, "legs": legs, "travellers": travellers}
+    km = act.kilometres() if isinstance(act, a.Bus) else act.km
+    details = {
+        "km": km,
+        "legs": legs,
+        "travellers": travellers,
+        **(_route(act) if isinstance(act, a.Bus) else {}),
+    }
+    return _dec(km) * legs * travellers, details
 
 
 def bus(act: a.Bus, ctx: Context) -> Line:

@@ -58,12 +58,32 @@ class OrderStatus(StrEnum):
     refunded = "refunded"  # a failed or cancelled order whose payment went back to the buyer
 
 
+def mask_name(name: str) -> str:
+    """A person's name as public lists show it by default: its first character, the rest starred
+    (张三 → 张*, 欧阳娜娜 → 欧**, Alice → A**)."""
+    text = normalize_name(name)
+    return text[:1] + "*" * min(max(len(text) - 1, 1), 2)
+
+
 class Beneficiary(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = Field(min_length=1, max_length=80, description="Display name shown on the certificate")
     kind: Literal["individual", "organization"] = "individual"
-    hidden: bool = Field(default=False, description="Hide the name on public leaderboards")
+    hidden: bool = Field(default=False, description="Hide the name on public leaderboards and the registry")
+    full_name: bool = Field(
+        default=False,
+        description="A person's name shows in full on public leaderboards and the registry; by default "
+        "only its first character (张*). An organization's name always shows in full.",
+    )
+
+    def public_name(self) -> str | None:
+        """The name as public lists show it: none when hidden, masked unless shown in full."""
+        if self.hidden:
+            return None
+        if self.kind == "organization" or self.full_name:
+            return self.name
+        return mask_name(self.name)
 
     @model_validator(mode="after")
     def _printable(self) -> Beneficiary:

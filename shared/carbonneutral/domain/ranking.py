@@ -36,16 +36,28 @@ def bucket_of(score_kg: int) -> int:
 
 
 def shard_of(entry_id: str) -> int:
-    return int(hashlib.sha256(entry_id.encode()).hexdigest(), 16) % SHARDS
+    """A person's entries (one per name) share the shard of their owner part: one query finds them."""
+    return int(hashlib.sha256(owner_part(entry_id).encode()).hexdigest(), 16) % SHARDS
+
+
+def owner_part(entry_id: str) -> str:
+    return entry_id.split("-", 1)[0]
+
+
+def viewer_prefix(participant_id: str) -> str:
+    """The owner part of every entry a participant's orders made: 'p_' and 24 hex digits."""
+    return "p_" + hashlib.sha256(participant_id.encode()).hexdigest()[:24]
 
 
 def entry_id_for(kind: Entity, name: str, participant_id: str | None, order_id: str) -> str:
-    """Who an entry belongs to: an organization by its name, a person by their participant id."""
+    """Who an entry belongs to: an organization by its name; a person by their participant id and the
+    name they bought under, so what one browser buys under two names stays two entries, each under
+    the name it was bought with."""
+    normalized = normalize_name(name).casefold()
     if kind == "organization":
-        normalized = normalize_name(name).casefold()
         return "org_" + hashlib.sha256(normalized.encode()).hexdigest()[:24]
     if participant_id:
-        return "p_" + hashlib.sha256(participant_id.encode()).hexdigest()[:24]
+        return f"{viewer_prefix(participant_id)}-{hashlib.sha256(normalized.encode()).hexdigest()[:8]}"
     return "o_" + hashlib.sha256(order_id.encode()).hexdigest()[:24]
 
 
@@ -203,6 +215,8 @@ class Boards(Protocol):
 
     def top(self, board: str, entity: str, period: str, limit: int) -> list[Entry]: ...
     def entry(self, board: str, entity: str, period: str, entry_id: str) -> Entry | None: ...
+
+    def entries_of(self, board: str, entity: str, period: str, owner: str) -> list[Entry]: ...
     def rank(self, board: str, entity: str, period: str, entry: Entry) -> int: ...
     def standing(self, board: str, entity: str, period: str, entry: Entry | None) -> tuple[int, int, int]: ...
     def ranked_with_neighbours(
@@ -286,8 +300,10 @@ class RankingService:
         entries = self._boards.top(board, entity, period, limit)
         mine, viewer, found = None, None, None
         if participant_id and entity == "individual":
-            viewer = entry_id_for("individual", "", participant_id, "")
-            found = self._boards.entry(board, entity, period, viewer)
+            # The viewer's entries, one per name they bought under: where the biggest one stands.
+            own = self._boards.entries_of(board, entity, period, viewer_prefix(participant_id))
+            found = max(own, key=lambda e: (e.kg, e.entry_id), default=None)
+            viewer = found.entry_id if found else None
         # How many are on the board, and where the viewer stands among them: one read of the counts.
         total, rank, below = self._boards.standing(board, entity, period, found)
         if found and all(e.entry_id != viewer for e in entries):

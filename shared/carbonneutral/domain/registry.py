@@ -46,7 +46,10 @@ class RegistryRecord(BaseModel):
     ranges: list[list[int]] = Field(description="The same ranges as [first, last] serial numbers")
     kg: int
     retired_at: str = Field(description="UTC, ISO 8601")
-    beneficiary: str | None = Field(description="The name as on the certificate; null when hidden")
+    beneficiary: str | None = Field(
+        description="The name as public lists show it: a person's masked (张*) unless they chose to show it "
+        "in full; null when hidden"
+    )
     beneficiary_kind: Literal["individual", "organization"]
     scene_id: str | None
     hash: str = Field(default="", description="SHA-256 (hex) of the JCS form of every other field")
@@ -98,7 +101,7 @@ def record_for(
         ranges=[[r.first, r.last] for r in retirement.serials],
         kg=order.quantity_kg,
         retired_at=_utc(retirement.retired_at),
-        beneficiary=None if order.beneficiary.hidden else order.beneficiary.name,
+        beneficiary=order.beneficiary.public_name(),
         beneficiary_kind=order.beneficiary.kind,
         scene_id=order.scene_id,
     )

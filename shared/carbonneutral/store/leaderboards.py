@@ -16,7 +16,7 @@ import zlib
 from dataclasses import replace
 from typing import Any
 
-from carbonneutral.domain.orders import Order
+from carbonneutral.domain.orders import Order, mask_name
 from carbonneutral.domain.ranking import (
     ACTIVITY_PREFIX,
     DAY_FOOTPRINTS,
@@ -212,7 +212,9 @@ class Leaderboards:
         owned = found is None or bool(buyer and owner == buyer)
         was_hidden = bool(found and found.get("hidden", {}).get("BOOL"))
         hidden = was_hidden or (order.beneficiary.hidden and owned)
-        name = order.beneficiary.name if owned else found["name"]["S"]  # type: ignore[index]
+        # What the public sees: a person's name masked (张*) unless they chose to show it in full.
+        shown = order.beneficiary.public_name() or mask_name(order.beneficiary.name)
+        name = shown if owned else found["name"]["S"]  # type: ignore[index]
         items: list[dict[str, Any]] = [
             {
                 "Update": {
@@ -310,6 +312,19 @@ class Leaderboards:
         entries = [_entry(item) for item in answer.get("Items", [])]
         ranks = competition_ranks([e.kg for e in entries])
         return [Entry(e.entry_id, e.name, e.kg, r) for e, r in zip(entries, ranks, strict=True)]
+
+    def entries_of(self, board: str, entity: str, period: str, owner: str) -> list[Entry]:
+        """Every entry of one owner on a board (a person's, one per name): one query of one shard."""
+        key = _entry_key(board, entity, period, owner)
+        answer = aws.call(
+            "leaderboards",
+            self.client.query,
+            TableName=self._table,
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :sk)",
+            ExpressionAttributeValues={":pk": key["PK"], ":sk": s(f"E#{owner}")},
+            ConsistentRead=True,
+        )
+        return [_entry(item) for item in answer.get("Items", [])]
 
     def entry(self, board: str, entity: str, period: str, entry_id: str) -> Entry | None:
         item = aws.call(

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from carbonneutral.domain.activities import Cabin, Diet
 from carbonneutral.domain.footprints import FootprintRequest
 from carbonneutral.domain.orders import OrderRequest
-from carbonneutral.web.messages import Message, plain
+from carbonneutral.web.messages import UNKNOWN_PLACE, Message, plain
 from carbonneutral.web.problems import field_path
 from carbonneutral.web.texts import GRID_NAMES, HOTEL_COUNTRIES, KIND_NAMES, TITLES, _
 
@@ -40,28 +40,25 @@ _DIETS = (
 )
 _KM = {"min": "0.1", "max": "50000", "step": "0.1", "inputmode": "decimal"}
 _TRIP = Input("round_trip", _("Return trip"), "checkbox")
+# Text inputs that suggest places from a <datalist> (no JavaScript): what they send is resolved here.
+_AIRPORT = {"list": "airports", "autocomplete": "off", "maxlength": "60"}
+_CITY = {"list": "cities", "autocomplete": "off", "maxlength": "40"}
+_FROM_CITY = Input("from", _("From (city)"), "text", attrs=_CITY)
+_TO_CITY = Input("to", _("To (city)"), "text", attrs=_CITY)
 _GRIDS = tuple(GRID_NAMES.items())
 
 # The first input of each activity is the one that says whether the visitor used it.
 INPUTS: dict[str, tuple[Input, ...]] = {
     "flight": (
-        Input(
-            "from",
-            _("From airport (IATA code)"),
-            "text",
-            attrs={"maxlength": "3", "pattern": "[A-Za-z]{3}", "autocapitalize": "characters"},
-        ),
-        Input(
-            "to",
-            _("To airport (IATA code)"),
-            "text",
-            attrs={"maxlength": "3", "pattern": "[A-Za-z]{3}", "autocapitalize": "characters"},
-        ),
+        Input("from", _("From (city or airport)"), "text", attrs=_AIRPORT),
+        Input("to", _("To (city or airport)"), "text", attrs=_AIRPORT),
         Input("cabin", _("Cabin"), "select", tuple((c.value, label) for c, label in _CABINS)),
         _TRIP,
     ),
     "rail": (
-        Input("km", _("Train distance (km)"), attrs=_KM),
+        _FROM_CITY,
+        _TO_CITY,
+        Input("km", _("Or the train distance (km)"), attrs=_KM),
         Input(
             "service",
             _("Train"),
@@ -75,7 +72,9 @@ INPUTS: dict[str, tuple[Input, ...]] = {
         ),
     ),
     "car": (
-        Input("km", _("Car distance, one way (km)"), attrs=_KM),
+        _FROM_CITY,
+        _TO_CITY,
+        Input("km", _("Or the car distance, one way (km)"), attrs=_KM),
         Input(
             "fuel",
             _("Fuel"),
@@ -94,7 +93,9 @@ INPUTS: dict[str, tuple[Input, ...]] = {
         _TRIP,
     ),
     "bus": (
-        Input("km", _("Bus or coach distance (km)"), attrs=_KM),
+        _FROM_CITY,
+        _TO_CITY,
+        Input("km", _("Or the bus or coach distance (km)"), attrs=_KM),
         Input("service", _("Service"), "select", (("local", _("City bus")), ("coach", _("Coach")))),
         _TRIP,
     ),
@@ -145,35 +146,85 @@ INPUTS: dict[str, tuple[Input, ...]] = {
 LIFE_TYPES = ("electricity", "gas", "car", "metro", "bus", "rail", "flight", "diet", "shopping")
 
 
+def used_inputs(activity_type: str) -> tuple[str, ...]:
+    """The inputs that say the visitor used an activity: its first one; for a trip by road or rail,
+    its cities or its km."""
+    inputs = INPUTS[activity_type]
+    if inputs[0].name == "from" and activity_type != "flight":
+        return ("from", "to", "km")
+    return (inputs[0].name,)
+
+
+def filled(activity_type: str, values: dict[str, Any]) -> bool:
+    return any(
+        str(values.get(f"{activity_type}.{name}") or "").strip() for name in used_inputs(activity_type)
+    )
+
+
 def activities_from_form(form: dict[str, str], types: list[str]) -> list[dict[str, Any]]:
-    """Only activities whose first input is filled in count; empty inputs keep their defaults."""
+    """Only activities the visitor filled in count; empty inputs keep their defaults."""
     activities = []
     for activity_type in types:
-        inputs = INPUTS[activity_type]
-        if not form.get(f"{activity_type}.{inputs[0].name}", "").strip():
+        if not filled(activity_type, form):
             continue
         activity: dict[str, Any] = {"type": activity_type}
-        for spec in inputs:
-            raw = form.get(f"{activity_type}.{spec.name}", "").strip()
+        for spec in INPUTS[activity_type]:
+            raw = " ".join(form.get(f"{activity_type}.{spec.name}", "").split())
             if spec.kind == "checkbox":
                 activity[spec.name] = raw in {"on", "true", "1"}
             elif raw:
-                activity[spec.name] = raw.upper() if spec.name in {"from", "to", "country"} else raw
+                activity[spec.name] = raw.upper() if spec.name == "country" else raw
         activities.append(activity)
     return activities
 
 
+def _airport_codes(activities: list[dict[str, Any]]) -> dict[str, Message | str]:
+    """Flights' airports typed by name become their codes; a name that finds several airports or none
+    is an error beside its input, listing what it found."""
+    from carbonneutral.domain.places import search_airports
+
+    errors: dict[str, Message | str] = {}
+    for activity in activities:
+        if activity["type"] != "flight":
+            continue
+        for name in ("from", "to"):
+            typed = activity.get(name)
+            if not typed:
+                continue
+            if len(typed) == 3 and typed.isascii() and typed.isalpha():
+                activity[name] = typed.upper()  # a code: the model says if no airport has it
+                continue
+            found = search_airports(typed)
+            if len(found) == 1:
+                activity[name] = found[0].iata
+            elif found:
+                errors[f"flight.{name}"] = Message(
+                    _("“%(typed)s” finds %(count)s airports (%(codes)s): pick one from the list."),
+                    typed=typed,
+                    count=len(found),
+                    codes=", ".join(a.iata for a in found[:8]) + ("…" if len(found) > 8 else ""),
+                )
+            else:
+                errors[f"flight.{name}"] = Message(
+                    _("No airport called “%(typed)s”: type a city, an airport or its three-letter code."),
+                    typed=typed,
+                )
+    return errors
+
+
 def request_from_form(
     form: dict[str, str], types: list[str], **fixed: Any
-) -> tuple[FootprintRequest | None, dict[str, str]]:
+) -> tuple[FootprintRequest | None, dict[str, Any]]:
     """A footprint request, or the messages to show beside each input that is wrong."""
     activities = activities_from_form(form, types)
     if not activities:
         return None, {"activities": _("Fill in at least one activity.")}
+    unknown = _airport_codes(activities)
     try:
-        return FootprintRequest.model_validate({**fixed, "activities": activities}), {}
+        request = FootprintRequest.model_validate({**fixed, "activities": activities})
     except ValidationError as exc:
-        return None, form_errors(exc.errors(), activities)
+        return None, {**form_errors(exc.errors(), activities), **unknown}
+    return (None, unknown) if unknown else (request, {})
 
 
 def plain_errors(errors: Any) -> list[tuple[str, Message]]:
@@ -223,8 +274,7 @@ def short_first(types: list[str], values: dict[str, Any], errors: dict[str, str]
     defaults) already filled in or that has an error, so nothing filled in is ever hidden."""
     shown = {t for t in types if t in SHORT_TYPES}
     for activity_type in types:
-        first = f"{activity_type}.{INPUTS[activity_type][0].name}"
-        if str(values.get(first) or "").strip() or any(
+        if filled(activity_type, values) or any(
             key == activity_type or key.startswith(f"{activity_type}.") for key in errors
         ):
             shown.add(activity_type)
@@ -236,7 +286,13 @@ def short_first(types: list[str], values: dict[str, Any], errors: dict[str, str]
 
 
 def page_context(types: list[str], *, short: bool = False) -> dict[str, Any]:
+    from carbonneutral.domain import places
+
     context: dict[str, Any] = {"types": types, "inputs": INPUTS, "titles": TITLES, "kinds": KIND_NAMES}
+    if "flight" in types:
+        context["airports"] = places.airports()
+    if {"rail", "car", "bus"} & set(types):
+        context["cities"] = places.cities()
     if short:
         context["short_first"] = lambda values, errors: short_first(types, values, errors)
     return context
@@ -279,6 +335,7 @@ def order_request_from_form(
             "name": form.get("name", "").strip(),
             "kind": form.get("kind", "individual"),
             "hidden": form.get("hidden") == "on",
+            "full_name": form.get("full_name") == "on",
         },
         "role": "participant",  # the organizer's share is bought from the organizer's own pages
         "participant_id": participant_id,
@@ -292,10 +349,12 @@ def order_request_from_form(
 def scene_request_from_form(form: dict[str, str]) -> tuple[Any, dict[str, str]]:
     """The organizer's new-scene form as a SceneCreate, or messages beside the inputs."""
     from carbonneutral.domain.organizers import SceneCreate
-    from carbonneutral.domain.places import city
+    from carbonneutral.domain.places import find_city
 
     # A city picked from the list gives the coordinates and the city's names, unless typed.
-    place = city(form.get("place", ""))
+    typed_place = " ".join(form.get("place", "").split())
+    place = find_city(typed_place) if typed_place else None
+    coordinates = bool(form.get("lat", "").strip() and form.get("lon", "").strip())
     raw: dict[str, Any] = {
         "kind": form.get("kind", ""),
         "name": {"zh-CN": form.get("name_zh", "").strip(), "en": form.get("name_en", "").strip()},
@@ -314,13 +373,18 @@ def scene_request_from_form(form: dict[str, str]) -> tuple[Any, dict[str, str]]:
         },
     }
     try:
-        return SceneCreate.model_validate(raw), {}
+        scene = SceneCreate.model_validate(raw)
     except ValidationError as exc:
         names = {"name.zh-CN": "name_zh", "name.en": "name_en", "city.zh-CN": "city_zh", "city.en": "city_en"}
         errors: dict[str, str] = {}
         for name, message in plain_errors(exc.errors()):
             errors.setdefault(names.get(name, name) if name != "body" else "form", message)
+        if typed_place and place is None and not coordinates:
+            errors["place"] = Message(UNKNOWN_PLACE)
         return None, errors
+    if typed_place and place is None and not coordinates:
+        return None, {"place": Message(UNKNOWN_PLACE)}
+    return scene, {}
 
 
 def event_order_from_form(form: dict[str, str], scene_id: str) -> tuple[OrderRequest | None, dict[str, str]]:

@@ -66,6 +66,7 @@ def environment(lang: str) -> jinja2.Environment:
     env.filters["kg"] = format_kg
     env.filters["beijing"] = beijing_time
     env.filters["say"] = lambda message: say(message, lang)
+    env.filters["city"] = lambda city_id: _city_name(city_id, lang)
     return env
 
 
@@ -79,6 +80,13 @@ def say(message: str, lang: str) -> str:
 # The platform's scenes are in China, which keeps one time zone all year (UTC+8, no summer time):
 # pages show times in it, named, rather than in UTC. A fixed offset needs no tz database.
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+def _city_name(city_id: str, lang: str) -> str:
+    from carbonneutral.domain.places import city
+
+    found = city(city_id)
+    return found.name["zh-CN" if lang.lower().startswith("zh") else "en"] if found else city_id
 
 
 def beijing_time(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

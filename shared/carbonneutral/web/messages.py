@@ -37,6 +37,11 @@ UNIT_FOR_GAS = _("This unit does not fit this gas.")
 NO_GRID = _("Choose a region from the list.")
 NO_HOTEL_COUNTRY = _("There is no hotel figure for this country yet: choose another country.")
 COUNTRY = _("Choose a country from the list.")
+UNKNOWN_PLACE = _("We don't know this city: pick one from the list, or type its coordinates below.")
+UNKNOWN_CITY = _("We don't know this city: pick one from the list, or give the distance in km.")
+CITIES_OR_KM = _("Give the two cities, or the distance in km.")
+BOTH_CITIES = _("Give both cities: where the trip starts and where it ends.")
+NOT_BOTH = _("Give the two cities or the distance, not both.")
 
 _BY_FIELD = {
     "from": AIRPORT_CODE,
@@ -49,6 +54,10 @@ _BY_FIELD = {
 _BY_TEXT = (
     ("unknown IATA airport code", UNKNOWN_AIRPORT),
     ("'from' and 'to' must be different", SAME_PLACE),
+    ("'from' and 'to' are the same city", SAME_PLACE),
+    ("give the distance in km, or the cities", CITIES_OR_KM),
+    ("a trip between two cities needs both", BOTH_CITIES),
+    ("give either km or", NOT_BOTH),
     ("codes of the same airport", SAME_PLACE),
     ("travellers (", TOO_MANY_TRAVELLERS),
     ("unit ", UNIT_FOR_GAS),
@@ -63,6 +72,8 @@ def plain(error: Mapping[str, Any]) -> Message:
     ctx = error.get("ctx") or {}
     text = str(error.get("msg") or "").removeprefix("Value error, ")
     field = next((str(p) for p in reversed(error.get("loc") or ()) if isinstance(p, str)), "")
+    if "is not a city this calculator knows" in text:
+        return Message(UNKNOWN_CITY)
     for start, message in _BY_TEXT:
         if text.startswith(start) or (start == "codes of the same airport" and start in text):
             code = str(error.get("input") or "")[:8]

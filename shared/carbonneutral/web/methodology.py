@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from carbonneutral.domain.factors import FactorSet
+from carbonneutral.domain.places import DETOUR, DETOUR_SOURCE
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,11 @@ PRINCIPLES = (
     "source publishes CO2 only (China's grid factors, the high-speed rail figure, jet fuel by China's "
     "method, LPG by weight, spending). A line mixing both says `mixed`. The total is the sum of the "
     "lines and says which parts it includes.",
+    "A train, car or coach trip can be given by its two cities instead of its km (mainland China's "
+    "provincial capitals and the cities its airports serve, with GeoNames' coordinates): its km is the "
+    f"great-circle distance between them times a detour factor, {DETOUR['rail']} for rail and "
+    f"{DETOUR['road']} for road, from {DETOUR_SOURCE}, who use {DETOUR['road']} for the bus; it is used "
+    "here for every road vehicle. The line names both cities, the straight line and the factor.",
     "A line never rounds silently to 0 g: anything emitted shows at least 1 g, and the line says so.",
     "A footprint stores its result and the factor set it was calculated with; a new factor set never "
     "changes a stored footprint. Sets of an older method stay readable for the footprints made with them.",
