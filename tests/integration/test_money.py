@@ -335,10 +335,9 @@ def test_the_admin_pays_refunds_states_payouts_and_the_audit_shows_them(invoke, 
     assert "no refund due" in capsys.readouterr().err
     answer = invoke("GET", f"/v1/orders/{order['order_id']}", headers=bearer).json()
     assert answer["status"] == "refunded" and answer["refund"]["status"] == "refunded"
-    assert (
-        f"¥{amount} was returned to you on {answer['refund']['refunded_at'][:10]}."
-        in invoke("GET", checkout).text
-    )
+    # the page gives the date in Beijing time, which runs 8 hours ahead of the API's UTC
+    refunded_on = (datetime.fromisoformat(answer["refund"]["refunded_at"]) + timedelta(hours=8)).date()
+    assert f"¥{amount} was returned to you on {refunded_on.isoformat()}." in invoke("GET", checkout).text
     # the developer's statement and a payout against it
     assert pay_through_webhook(invoke, stack, again.json()) == "retired"
     developer = stack_ledger().order(again.json()["order_id"]).developer_id
