@@ -19,7 +19,7 @@ from typing import Any
 from infrastructure.local.services import free_port
 from infrastructure.local.stack import LocalStack
 
-RUNS = {1: 60, 8: 240, 32: 480}  # buyers: purchases
+RUNS = {1: 60, 8: 240, 32: 480, 64: 640}  # buyers: purchases (64: the conflict rate on one project)
 
 
 def _meter(client: Any, tally: dict[str, float]) -> None:
@@ -28,6 +28,11 @@ def _meter(client: Any, tally: dict[str, float]) -> None:
 
     def count(parsed: dict[str, Any], model: Any, **_: Any) -> None:
         tally[f"req:{model.name}"] = tally.get(f"req:{model.name}", 0) + 1
+        if (parsed.get("Error") or {}).get("Code") in {
+            "TransactionCanceledException",
+            "TransactionConflictException",
+        }:
+            tally["cancelled"] = tally.get("cancelled", 0) + 1
         capacities = parsed.get("ConsumedCapacity") or []
         for c in [capacities] if isinstance(capacities, dict) else capacities:
             kind = "rcu" if model.name in {"GetItem", "Query", "BatchGetItem"} else "wcu"
@@ -49,7 +54,7 @@ class Context:
 
 
 def buyer(
-    env: dict[str, str], secret: str, project_id: str, count: int, barrier: Any, results: Any, index: int
+    env: dict[str, str], secret: str, project_id: str, count: int, index: int, barrier: Any, results: Any
 ) -> None:
     os.environ.update(env)
     os.dup2(
@@ -119,52 +124,79 @@ def _audit() -> list[str]:
     return problems
 
 
+def _run(
+    ctx: Any, target: Any, args: Any, buyers: int
+) -> tuple[float, list[tuple[float, float]], int, dict[str, float]]:
+    """(purchases per second, timings, failures, summed tally) of `buyers` processes running `target`."""
+    barrier, results = ctx.Barrier(buyers + 1), ctx.Queue()
+    procs = [ctx.Process(target=target, args=(*args(index), barrier, results)) for index in range(buyers)]
+    for proc in procs:
+        proc.start()
+    barrier.wait()
+    started = time.perf_counter()
+    gathered = [results.get(timeout=900) for _ in procs]
+    elapsed = time.perf_counter() - started
+    for proc in procs:
+        proc.join()
+    timings = [t for g in gathered for t in g[0]]
+    tally: dict[str, float] = {}
+    for g in gathered:
+        for k, v in g[2].items():
+            tally[k] = tally.get(k, 0) + v
+    return len(timings) / elapsed, timings, sum(g[1] for g in gathered), tally
+
+
 def main() -> None:
+    from bench import ceiling
+
     stack = LocalStack(port=free_port(), quiet=True).start()
     ctx = mp.get_context("spawn")
     secret = stack.secret("sandbox-webhook-secret")
     try:
         print(
-            "buyers  purchases/s  reserve p50/p99 ms  retire p50/p99 ms  requests/purchase  RCU  WCU  failed"
+            "buyers  purchases/s  ceiling/s  ratio  reserve p50/p99 ms  ceiling p99 ms  p99 ratio  "
+            "retire p50/p99 ms  requests/purchase  cancelled/purchase  RCU  WCU  failed"
         )
         for buyers, count in RUNS.items():
-            barrier, results = ctx.Barrier(buyers + 1), ctx.Queue()
             project_id = "cdcer-chengdu-green-commute" if buyers == 32 else "cdcer-sichuan-biogas"
-            procs = [
-                ctx.Process(
-                    target=buyer,
-                    args=(stack.environ, secret, project_id, count // buyers, barrier, results, index),
-                )
-                for index in range(buyers)
-            ]
-            for proc in procs:
-                proc.start()
-            barrier.wait()
-            started = time.perf_counter()
-            gathered = [results.get(timeout=600) for _ in procs]
-            elapsed = time.perf_counter() - started
-            for proc in procs:
-                proc.join()
-            timings = [t for g in gathered for t in g[0]]
-            failed = sum(g[1] for g in gathered)
-            tally: dict[str, float] = {}
-            for g in gathered:
-                for k, v in g[2].items():
-                    tally[k] = tally.get(k, 0) + v
+            rate, timings, failed, tally = _run(
+                ctx,
+                buyer,
+                lambda index, p=project_id, c=count // buyers: (stack.environ, secret, p, c, index),
+                buyers,
+            )
+            # the ceiling on the same DynamoDB Local, the same buyers, the same number of purchases
+            counter = f"CEILING#{buyers}#{secrets.token_hex(4)}"
+            ceiling.setup(stack.dynamodb_client(), stack.table, counter)
+            top, top_timings, _, top_tally = _run(
+                ctx,
+                ceiling.buyer,
+                lambda index, c=count // buyers, k=counter: (stack.environ, stack.table, k, c),
+                buyers,
+            )
             done = max(1, len(timings))
             requests = sum(v for k, v in tally.items() if k.startswith("req:")) / done
             reserve, retire = [t[0] for t in timings], [t[1] for t in timings]
+            top_p99 = pct([t[0] for t in top_timings], 99)
             print(
-                f"{buyers:>6}  {len(timings) / elapsed:>11.1f}  {pct(reserve, 50):>8.1f} / {pct(reserve, 99):<7.1f}"
+                f"{buyers:>6}  {rate:>11.1f}  {top:>9.1f}  {rate / top:>5.0%}"
+                f"  {pct(reserve, 50):>8.1f} / {pct(reserve, 99):<7.1f}  {top_p99:>14.1f}"
+                f"  {pct(reserve, 99) / max(top_p99, 0.001):>8.1f}x"
                 f"  {pct(retire, 50):>7.1f} / {pct(retire, 99):<7.1f}  {requests:>17.1f}"
+                f"  {tally.get('cancelled', 0) / done:>18.2f}"
                 f"  {tally.get('rcu', 0) / done:>4.1f} {tally.get('wcu', 0) / done:>4.1f}  {failed:>6}"
             )
-        per_op = {k[4:]: round(v / done, 2) for k, v in sorted(tally.items()) if k.startswith("req:")}
-        print("requests per purchase (last run):", per_op)
+            print(
+                f"        ceiling: {top_tally['requests'] / max(1, len(top_timings)):.2f} requests and "
+                f"{top_tally['cancelled'] / max(1, len(top_timings)):.2f} cancelled transactions per purchase"
+            )
+            per_op = {k[4:]: round(v / done, 2) for k, v in sorted(tally.items()) if k.startswith("req:")}
+            print("        requests per purchase by operation:", per_op)
+        print("goal (issue 17): purchases/s at least 50 % of the ceiling and reserve p99 at most 2x its p99.")
         print(
-            "2 cores: 32 buyer processes and DynamoDB Local's one JVM share them, so latency grows with queueing;"
+            "2 cores: the buyer processes and DynamoDB Local's one JVM share them, so latency grows with queueing;"
         )
-        print("all buyers take from one project, so concurrent reservations retry on transaction conflicts.")
+        print("all buyers take from one project, so concurrent reservations retry on cancelled transactions.")
         print(
             "audit after the runs:",
             "; ".join(_audit()) or "clean (credits balance, every registry chain intact)",

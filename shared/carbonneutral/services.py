@@ -177,7 +177,7 @@ def purchase_service() -> PurchaseService:
         token_secret=lambda: secrets().get("order-token-secret"),
         reservation=timedelta(minutes=settings.reservation_minutes),
         certify=CertificateIssuer(scene_repository(), signing_key),
-        contribute=leaderboards().contributions,
+        contribute=leaderboards(),
         client_cap_kg=settings.client_reservation_cap_kg,
     )
 

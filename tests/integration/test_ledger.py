@@ -96,7 +96,8 @@ def test_unpaid_orders_expire_and_release_their_credits(service, ledger, project
     assert ledger.order(order.order_id).status is OrderStatus.expired
     inv = inventory(ledger, project_id)
     assert (inv.available_kg, inv.reserved_kg) == (100, 0)
-    assert sorted(b.first for b in ledger.blocks(project_id, "AVAILABLE")) == [1, 31]
+    # the expired serials 1-30 join the available 31-100: one block again
+    assert ledger.blocks(project_id, "AVAILABLE") == [SerialRange(first=1, last=100)]
 
 
 def test_a_payment_after_expiry_is_marked_for_refund_not_kept(
@@ -409,3 +410,138 @@ def test_small_orders_from_one_client_add_up_to_the_cap(capped, project) -> None
         service.place(an_order_request(project_id, CAP // 5), key(), client, base_url=BASE)
     with pytest.raises(TooManyReservations):
         service.place(an_order_request(project_id, 1), key(), client, base_url=BASE)
+
+
+def _counting(*clients) -> list[str]:
+    """The DynamoDB operations the given clients send, in order, from now on."""
+    sent: list[str] = []
+    for client in clients:
+        client.meta.events.register("before-call.dynamodb", lambda model, **_: sent.append(model.name))
+    return sent
+
+
+def test_placing_an_order_reads_once_queries_once_and_writes_once(
+    stack, invoke, service, ledger, sandbox
+) -> None:
+    """Issue 17: reserve in at most three requests, whether for an amount or a scene's footprint."""
+    from carbonneutral.domain.orders import Beneficiary, OrderRequest
+
+    from tests.factories import DEMO_FOOTPRINT
+
+    capped = 5_000  # with a client's hold too: it is read in the same batch
+    service._client_cap_kg = capped
+    fresh = [
+        invoke("POST", "/v1/footprints", json_body=DEMO_FOOTPRINT).json()["footprint_id"] for _ in range(2)
+    ]
+
+    def for_footprint(footprint_id: str) -> OrderRequest:
+        return OrderRequest(
+            footprint_id=footprint_id, project_id="cdcer-sichuan-biogas", beneficiary=Beneficiary(name="李雷")
+        )
+
+    from carbonneutral.store.leaderboards import Leaderboards
+
+    service._contribute = Leaderboards(stack.table, ledger.client)  # the boards move with a retirement
+    warm, _ = service.place(for_footprint(fresh[0]), key(), "198.51.100.7", base_url=BASE)  # scene kept
+    sent = _counting(ledger.client, service._footprints.client, service._scenes.client)
+    order, created = service.place(for_footprint(fresh[1]), key(), "198.51.100.7", base_url=BASE)
+    assert created and sent == ["BatchGetItem", "Query", "TransactWriteItems"]
+    sent.clear()
+    service.place(an_order_request("cdcer-sichuan-biogas", 3), key(), "198.51.100.8", base_url=BASE)
+    assert sent == ["BatchGetItem", "Query", "TransactWriteItems"]
+    assert pay(service, sandbox, warm).outcome == "retired"  # the project's description, kept a minute
+    sent.clear()
+    assert pay(service, sandbox, order).outcome == "retired"
+    # the order; the registry's head and the order's four leaderboard entries; the retirement
+    assert sent == ["GetItem", "BatchGetItem", "TransactWriteItems"]
+
+
+def test_a_scene_closed_after_its_page_was_read_takes_no_order(stack, invoke, service, ledger) -> None:
+    """The scene an order reads may be a minute old: the reservation itself checks it is open."""
+    from carbonneutral.domain.orders import Beneficiary, OrderRequest
+    from carbonneutral.domain.scenes import SceneStatus
+    from carbonneutral.errors import SceneClosed
+    from carbonneutral.store.scenes import DynamoSceneRepository
+
+    scenes = DynamoSceneRepository(stack.table, stack.dynamodb_client())
+    scene_id = "closing-" + secrets.token_hex(4)
+    scenes.put(scenes.get("cdcnf-2021").model_copy(update={"scene_id": scene_id}))
+    body = {"kind": "scene", "scene_id": scene_id, "activities": [{"type": "meal", "count": 2}]}
+    first, late = (invoke("POST", "/v1/footprints", json_body=body).json()["footprint_id"] for _ in range(2))
+
+    def order(footprint_id: str) -> OrderRequest:
+        return OrderRequest(
+            footprint_id=footprint_id, project_id="cdcer-sichuan-biogas", beneficiary=Beneficiary(name="x")
+        )
+
+    service.place(order(first), key(), base_url=BASE)  # the service now keeps the scene as open
+    scenes.put(scenes.get(scene_id).model_copy(update={"status": SceneStatus.closed}))
+    before = inventory(ledger, "cdcer-sichuan-biogas")
+    with pytest.raises(SceneClosed):
+        service.place(order(late), key(), base_url=BASE)
+    assert inventory(ledger, "cdcer-sichuan-biogas") == before  # nothing reserved
+    assert ledger.claim(late) is None  # and the footprint is still free
+
+
+def test_released_credits_join_their_neighbours_so_blocks_stay_few(service, ledger, sandbox, project) -> None:
+    """Issue 17: churn never fragments a project: what is released joins the blocks it touches."""
+    project_id = project((1, 100))
+    one, two, three, four = (
+        service.place(an_order_request(project_id, 10), key(), base_url=BASE)[0] for _ in range(4)
+    )
+    assert pay(service, sandbox, four).outcome == "retired"  # serials 31-40 retired for good
+    assert ledger.blocks(project_id, "AVAILABLE") == [SerialRange(first=41, last=100)]
+    ledger.cancel(two)  # 11-20: between two reservations, nothing to join yet
+    assert ledger.blocks(project_id, "AVAILABLE") == [
+        SerialRange(first=11, last=20),
+        SerialRange(first=41, last=100),
+    ]
+    assert ledger.expire(three.order_id)  # 21-30 joins 11-20; retired 31-40 keeps it from 41-100
+    assert ledger.blocks(project_id, "AVAILABLE") == [
+        SerialRange(first=11, last=30),
+        SerialRange(first=41, last=100),
+    ]
+    ledger.cancel(one)
+    assert ledger.blocks(project_id, "AVAILABLE") == [
+        SerialRange(first=1, last=30),
+        SerialRange(first=41, last=100),
+    ]
+    assert [b.problem for b in ledger.audit() if b.project_id == project_id] == []
+
+
+def test_a_block_split_in_the_middle_under_contention_is_whole_again_once_released(
+    stack, service, ledger, project
+) -> None:
+    project_id = project((1, 100))
+    flaky = CreditLedger(stack.table, ledger.client, sleep=lambda _: None)
+    real, calls = flaky._transact, {"n": 0}
+
+    def conflict_once(items):  # the first try is cancelled: the retry takes a stretch mid-block
+        calls["n"] += 1
+        if calls["n"] == 1:
+            from carbonneutral.errors import TransactionCancelled
+
+            raise TransactionCancelled(["None", "TransactionConflict"])
+        return real(items)
+
+    flaky._transact = conflict_once
+    order = flaky.reserve(
+        service._new_order(
+            an_order_request(project_id, 7), BASE, None, None, service._ledger.snapshot("k", project_id, None)
+        ),
+        key(),
+        "f",
+        datetime(2026, 11, 24, 8, tzinfo=UTC),
+    )
+    assert len(ledger.blocks(project_id, "AVAILABLE")) in (1, 2)  # the stretch left one or two pieces
+    ledger.cancel(order)
+    assert ledger.blocks(project_id, "AVAILABLE") == [SerialRange(first=1, last=100)]
+
+
+def test_neighbours_released_at_once_still_end_as_one_block(service, ledger, project) -> None:
+    project_id = project((1, 240))
+    orders = [service.place(an_order_request(project_id, 10), key(), base_url=BASE)[0] for _ in range(24)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(ledger.cancel, orders))
+    assert ledger.blocks(project_id, "AVAILABLE") == [SerialRange(first=1, last=240)]
+    assert [b.problem for b in ledger.audit() if b.project_id == project_id] == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 
 from carbonneutral.domain.projects import SerialRange, overlapping, take, take_spread
@@ -46,3 +47,41 @@ def test_overlaps_are_found_among_new_blocks_and_against_issued_ones() -> None:
     assert overlapping([SerialRange(first=101, last=200)], issued) == []
     assert overlapping([SerialRange(first=100, last=100)], issued)
     assert overlapping([SerialRange(first=200, last=300), SerialRange(first=300, last=301)], issued)
+
+
+def r(first: int, last: int) -> SerialRange:
+    return SerialRange(first=first, last=last)
+
+
+def test_released_serials_join_the_available_blocks_they_touch() -> None:
+    from carbonneutral.domain.projects import merged
+
+    # between two available blocks: all three become one, under the lower block's key
+    assert merged([r(11, 20)], [r(1, 10), r(21, 30)]) == [(r(1, 30), [r(1, 10), r(21, 30)])]
+    # touching neither: put back as it is
+    assert merged([r(11, 20)], [r(1, 9), r(22, 30)]) == [(r(11, 20), [])]
+    # two released ranges that meet, and one apart
+    assert merged([r(5, 6), r(7, 9), r(20, 25)], [r(26, 40)]) == [(r(5, 9), []), (r(20, 40), [r(26, 40)])]
+
+
+@settings(max_examples=300)
+@given(st.lists(st.integers(1, 9), min_size=2, max_size=24), st.integers(0, 2**32))
+def test_joining_keeps_every_serial_once_and_leaves_no_two_blocks_that_meet(sizes, seed) -> None:
+    from carbonneutral.domain.projects import merged
+
+    rng = random.Random(seed)
+    cuts, first = [], 1
+    for size in sizes:  # consecutive ranges, each released, available or neither (retired)
+        cuts.append((r(first, first + size - 1), rng.choice(["released", "available", "retired"])))
+        first += size
+    released = [c for c, kind in cuts if kind == "released"]
+    available = [c for c, kind in cuts if kind == "available"]
+    joined = merged(released, available)
+    untouched = [b for b in available if all(b not in absorbed for _, absorbed in joined)]
+    after = sorted([j for j, _ in joined] + untouched, key=lambda b: b.first)
+    assert sum(b.size for b in after) == sum(b.size for b in released + available)
+    joined_ranges = [j for j, _ in joined]
+    for a, b in itertools.pairwise(after):  # a joined range meets no other block
+        assert a.last + 1 < b.first or (a not in joined_ranges and b not in joined_ranges)
+    for j, absorbed in joined:
+        assert all(j.first <= b.first and b.last <= j.last for b in absorbed)

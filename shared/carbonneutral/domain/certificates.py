@@ -151,6 +151,9 @@ def certificate_for(
     )
 
 
+UNREAD: Any = object()  # a scene not read yet, as opposed to None (an order without a scene)
+
+
 class CertificateIssuer:
     """Builds and signs the certificate of a retired order (called inside the retirement).
 
@@ -169,9 +172,12 @@ class CertificateIssuer:
         issuer: str,
         certificate_id: str | None = None,
         registry: RegistryRef | None = None,
+        scene: Any = UNREAD,
     ) -> tuple[str, dict[str, Any]]:
+        """`scene`: the order's scene when the caller has read it already (None: it has none)."""
         key = self._signing_key()
-        scene = self._scenes.get(order.scene_id) if order.scene_id else None
+        if scene is UNREAD:
+            scene = self._scenes.get(order.scene_id) if order.scene_id else None
         certificate = certificate_for(
             order,
             project,
@@ -201,10 +207,16 @@ class IssuerAt:
         self._issuer, self._origin = issuer, origin
 
     def __call__(
-        self, order: Order, project: Project, *, certificate_id: str, registry: RegistryRef | None
+        self,
+        order: Order,
+        project: Project,
+        *,
+        certificate_id: str,
+        registry: RegistryRef | None,
+        scene: Any = UNREAD,
     ) -> tuple[str, dict[str, Any]]:
         return self._issuer(
-            order, project, issuer=self._origin, certificate_id=certificate_id, registry=registry
+            order, project, issuer=self._origin, certificate_id=certificate_id, registry=registry, scene=scene
         )
 
     def sign(self, document: dict[str, Any]) -> dict[str, Any]:

@@ -109,14 +109,43 @@ def take(available: list[SerialRange], quantity: int) -> list[tuple[SerialRange,
     return picked if needed == 0 else []
 
 
+SPREAD_BLOCKS = 16  # enough separate blocks for buyers colliding on one project to spread over
+
+
 def take_spread(
     available: list[SerialRange], quantity: int, rng: random.Random
 ) -> list[tuple[SerialRange, SerialRange]]:
-    """Under contention: a random stretch inside a random block big enough, so that buyers
-    competing for the same project touch different items. Falls back to lowest-first."""
+    """Under contention: buyers competing for the same project touch different items. With enough
+    blocks, the start of a random block big enough (the block shrinks, no new block is made); with
+    fewer, a random stretch inside one (splitting it, to make more blocks to spread over). Paid
+    stretches split blocks for good, so splitting stops once there are enough of them.
+    Falls back to lowest-first."""
     candidates = [block for block in available if block.size >= quantity]
     if not candidates:
         return take(available, quantity)
     block = rng.choice(candidates)
+    if len(available) >= SPREAD_BLOCKS:
+        return [(block, SerialRange(first=block.first, last=block.first + quantity - 1))]
     start = rng.randint(block.first, block.last - quantity + 1)
     return [(block, SerialRange(first=start, last=start + quantity - 1))]
+
+
+def merged(
+    released: list[SerialRange], available: list[SerialRange]
+) -> list[tuple[SerialRange, list[SerialRange]]]:
+    """Released serials made available again, joined with the available blocks they touch: each
+    (joined range, the available blocks it absorbs). The released ranges never overlap the
+    available blocks; ranges that only meet (one ends where the next begins) become one."""
+    parts = sorted([(r, False) for r in released] + [(b, True) for b in available], key=lambda p: p[0].first)
+    out: list[tuple[SerialRange, list[SerialRange], bool]] = []
+    for block, existing in parts:
+        if out and out[-1][0].last + 1 == block.first:
+            joined, absorbed, has_released = out[-1]
+            out[-1] = (
+                SerialRange(first=joined.first, last=block.last),
+                [*absorbed, *([block] if existing else [])],
+                has_released or not existing,
+            )
+        else:
+            out.append((block, [block] if existing else [], not existing))
+    return [(joined, absorbed) for joined, absorbed, has_released in out if has_released]

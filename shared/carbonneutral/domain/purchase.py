@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,6 +42,21 @@ from carbonneutral.errors import (
 if TYPE_CHECKING:  # the footprint's model imports the calculator, which the sweeper does without
     from carbonneutral.domain.certificates import CertificateIssuer
     from carbonneutral.domain.footprints import Footprint
+    from carbonneutral.domain.scenes import Scene
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything placing an order reads before it reserves, read in one request: an earlier request
+    with the same idempotency key, the project and its counters, what the client holds unpaid in it,
+    the footprint and its claim, and the scene named in the request."""
+
+    earlier: tuple[str, str] | None  # (fingerprint, order id)
+    project: tuple[Project, Inventory] | None
+    held: tuple[int, datetime | None]
+    claim: tuple[str, OrderStatus, str | None] | None = None
+    footprint: Footprint | None = None
+    scene: Scene | None = None
 
 
 class Ledger(Protocol):
@@ -50,6 +66,14 @@ class Ledger(Protocol):
     def projects(self) -> list[tuple[Project, Inventory]]: ...
     def order(self, order_id: str) -> Order | None: ...
     def find_idempotent(self, key: str) -> tuple[str, str] | None: ...
+    def snapshot(
+        self,
+        idempotency_key: str,
+        project_id: str,
+        client: str | None,
+        footprint_id: str | None = None,
+        scene_id: str | None = None,
+    ) -> Snapshot: ...
     def reserve(
         self,
         order: Order,
@@ -58,6 +82,7 @@ class Ledger(Protocol):
         now: datetime,
         client: str | None = None,
         client_cap_kg: int = 0,
+        snapshot: Snapshot | None = None,
     ) -> Order: ...
     def apply_payment(
         self,
@@ -72,6 +97,9 @@ class Ledger(Protocol):
     def refunds(self) -> list[tuple[str, Refund]]: ...
     def refunds_of(self, order_id: str) -> list[Refund]: ...
     def claim(self, footprint_id: str) -> tuple[str, OrderStatus, str | None] | None: ...
+
+
+SCENE_TTL_S = 60.0
 
 
 def _now() -> datetime:
@@ -118,13 +146,14 @@ class PurchaseService:
         reservation: timedelta,
         clock: Callable[[], datetime] = _now,
         certify: CertificateIssuer | None = None,
-        contribute: Callable[[Order], list[dict[str, Any]]] | None = None,
+        contribute: Any = None,  # store.leaderboards.Leaderboards: what a retirement adds to the boards
         client_cap_kg: int = 0,
     ) -> None:
         self._ledger, self._footprints, self._scenes = ledger, footprints, scenes
         self._providers, self._default = providers, default_provider
         self._token_secret, self._reservation, self._clock = token_secret, reservation, clock
         self._certify, self._contribute, self._client_cap_kg = certify, contribute, client_cap_kg
+        self._scenes_seen: dict[str, tuple[float, Scene | None]] = {}
 
     def _secret(self) -> str:
         secret = self._token_secret()
@@ -165,19 +194,24 @@ class PurchaseService:
         requester = f"o:{organizer_id}" if organizer_id else request.participant_id or client or ""
         idempotency_key = f"{requester}\x00{idempotency_key}"
         fingerprint = request.fingerprint()
-        earlier = self._replay(idempotency_key, fingerprint)
+        # An organizer's orders (an event's own footprint) are held apart from its address, and
+        # bounded by the share alone; everyone else's by the share and the per-client cap (a cap
+        # of 0 turns clients' holds off, for a stack whose clients share one address).
+        as_organizer = request.role == "organizer" and organizer_id is not None
+        holder, cap = (f"organizer:{organizer_id}", 0) if as_organizer else (client, self._client_cap_kg)
+        holder = holder if cap or as_organizer else None
+        # One read for all of it; the reservation's transaction is conditioned on what it relies on.
+        snapshot = self._ledger.snapshot(
+            idempotency_key, request.project_id, holder, request.footprint_id, request.scene_id
+        )
+        earlier = self._replay(idempotency_key, fingerprint, snapshot.earlier) if snapshot.earlier else None
         if earlier:
             return earlier, False
-        order = self._new_order(request, base_url, lang, organizer_id)
+        order = self._new_order(request, base_url, lang, organizer_id, snapshot)
         try:
-            # An organizer's orders (an event's own footprint) are held apart from its address, and
-            # bounded by the share alone; everyone else's by the share and the per-client cap (a cap
-            # of 0 turns clients' holds off, for a stack whose clients share one address).
-            holder, cap = (
-                (f"organizer:{organizer_id}", 0) if order.organizer_id else (client, self._client_cap_kg)
+            reserved = self._ledger.reserve(
+                order, idempotency_key, fingerprint, self._clock(), holder, cap, snapshot
             )
-            holder = holder if cap or order.organizer_id else None
-            reserved = self._ledger.reserve(order, idempotency_key, fingerprint, self._clock(), holder, cap)
             return reserved, True
         except IdempotencyRace:
             earlier = self._replay(idempotency_key, fingerprint)
@@ -185,8 +219,9 @@ class PurchaseService:
                 raise
             return earlier, False
 
-    def _replay(self, key: str, fingerprint: str) -> Order | None:
-        found = self._ledger.find_idempotent(key)
+    def _replay(self, key: str, fingerprint: str, found: tuple[str, str] | None = None) -> Order | None:
+        """The order an earlier request with this key made (read now unless given), or None."""
+        found = found or self._ledger.find_idempotent(key)
         if found is None:
             return None
         if found[0] != fingerprint:
@@ -200,15 +235,20 @@ class PurchaseService:
         return order
 
     def _new_order(
-        self, request: OrderRequest, base_url: str, lang: str | None, organizer_id: str | None = None
+        self,
+        request: OrderRequest,
+        base_url: str,
+        lang: str | None,
+        organizer_id: str | None,
+        snapshot: Snapshot,
     ) -> Order:
         now = self._clock()
         scene_id, factor_set, footprint_g = request.scene_id, None, None
         if request.footprint_id:
-            footprint = self._footprints.get(request.footprint_id)
+            footprint = snapshot.footprint
             if footprint is None:
                 raise InvalidInput(f"no footprint {request.footprint_id!r}", field="footprint_id")
-            if self._ledger.claim(request.footprint_id):  # before a provider's session is opened for it
+            if snapshot.claim:  # before a provider's session is opened for it
                 raise FootprintClaimed(
                     f"footprint {request.footprint_id} already has an order, pending or retired",
                     field="footprint_id",
@@ -222,7 +262,9 @@ class PurchaseService:
         else:
             assert request.quantity_kg is not None
             quantity = request.quantity_kg
-        scene = self._scenes.get(scene_id) if scene_id else None
+        scene = snapshot.scene if snapshot.scene and snapshot.scene.scene_id == scene_id else None
+        if scene is None and scene_id:
+            scene = self._scene(scene_id)
         if scene_id and scene is None:
             raise InvalidInput(f"no scene {scene_id!r}", field="scene_id")
         if scene is not None and scene.status != "open":  # SceneStatus.open
@@ -245,10 +287,9 @@ class PurchaseService:
             counts = "boards"
         else:
             counts = "held" if footprint_g > scene.plausible_g() else "participants"
-        found = self._ledger.project(request.project_id)
-        if found is None:
+        if snapshot.project is None:
             raise InvalidInput(f"no project {request.project_id!r}", field="project_id")
-        project, _ = found
+        project, _ = snapshot.project
         provider = self._providers()[self._default]
         order = Order(
             order_id=new_order_id(),
@@ -266,7 +307,7 @@ class PurchaseService:
             organizer_id=organizer_id if request.role == "organizer" else None,
             footprint_g=footprint_g,
             counts_as=counts,
-            reason=self.reason_for(scene_id, request.footprint_id is None),
+            reason=self.reason_for(scene_id, request.footprint_id is None, scene),
             reserved=[],
             reserved_until=now + self._reservation,
             created_at=now,
@@ -293,9 +334,21 @@ class PurchaseService:
         query = urlencode({"token": token, **({"lang": lang} if lang else {})})
         return f"{base_url}/checkout/{order.order_id}?{query}"
 
-    def reason_for(self, scene_id: str | None, explicit_quantity: bool = False) -> str:
+    def _scene(self, scene_id: str) -> Scene | None:
+        """A scene, kept for a minute: what an order takes from it (its name, what is plausible) may
+        lag an organizer's edit that long; whether it is open is checked in the reservation itself."""
+        now = time.monotonic()
+        kept = self._scenes_seen.get(scene_id)
+        if kept is None or now - kept[0] > SCENE_TTL_S:
+            kept = (now, self._scenes.get(scene_id))
+            self._scenes_seen[scene_id] = kept
+        return kept[1]
+
+    def reason_for(
+        self, scene_id: str | None, explicit_quantity: bool = False, scene: Scene | None = None
+    ) -> str:
         if scene_id:
-            scene = self._scenes.get(scene_id)
+            scene = scene or self._scenes.get(scene_id)
             name = scene.name.en if scene else scene_id
             return f"Carbon neutrality for {name}"
         return "Carbon neutrality" if explicit_quantity else "Carbon neutrality for everyday life"

@@ -8,12 +8,8 @@ from carbonneutral.domain.footprints import Footprint
 from carbonneutral.domain.ranking import beijing_day
 from carbonneutral.errors import Conflict
 from carbonneutral.store import aws
-from carbonneutral.store.items import SCHEMA_VERSION, n, s
+from carbonneutral.store.items import SCHEMA_VERSION, footprint_key, n, s
 from carbonneutral.store.leaderboards import Leaderboards
-
-
-def footprint_key(footprint_id: str) -> dict[str, Any]:
-    return {"PK": s(f"FOOTPRINT#{footprint_id}"), "SK": s("FOOTPRINT")}
 
 
 class DynamoFootprintRepository:

@@ -13,6 +13,7 @@ rank is one GetItem and one BatchGetItem of 2 x SHARDS small items, whatever the
 from __future__ import annotations
 
 import zlib
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -77,24 +78,41 @@ class Leaderboards:
 
     # ---- writes, inside the retirement transaction ----
 
-    def contributions(self, order: Order) -> list[dict[str, Any]]:
-        """Transaction items that add a retired order to its boards and its scene's rating."""
+    def _slots(self, order: Order) -> tuple[str, str, list[tuple[str, str]], list[dict[str, Any]]]:
         assert order.retirement is not None
         entity = order.beneficiary.kind
         entry_id = entry_id_for(entity, order.beneficiary.name, order.participant_id, order.order_id)
         month = order.retirement.retired_at.strftime("%Y-%m")
         slots = [(board, period) for board in boards_for(order.scene_id) for period in ("all", month)]
-        keys = [_entry_key(board, entity, period, entry_id) for board, period in slots]
-        answer = aws.call(
-            "leaderboards",
-            self.client.batch_get_item,
-            RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}},
+        return (
+            entity,
+            entry_id,
+            slots,
+            [_entry_key(board, entity, period, entry_id) for board, period in slots],
         )
-        current = {(i["PK"]["S"], i["SK"]["S"]): i for i in answer["Responses"].get(self._table, [])}
+
+    def contribution_keys(self, order: Order) -> list[dict[str, Any]]:
+        """What `contributions` reads: the retired order's entries on its boards (the ledger reads them
+        in the same request as the rest of what a retirement needs)."""
+        return self._slots(order)[3]
+
+    def contributions(
+        self, order: Order, found: Mapping[tuple[str, str], dict[str, Any]] | None = None
+    ) -> list[dict[str, Any]]:
+        """Transaction items that add a retired order to its boards and its scene's rating, given the
+        items `contribution_keys` names (read here when not given)."""
+        entity, entry_id, slots, keys = self._slots(order)
+        if found is None:
+            answer = aws.call(
+                "leaderboards",
+                self.client.batch_get_item,
+                RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}},
+            )
+            found = {(i["PK"]["S"], i["SK"]["S"]): i for i in answer["Responses"].get(self._table, [])}
         items: list[dict[str, Any]] = []
         for (board, period), key in zip(slots, keys, strict=True):
-            found = current.get((key["PK"]["S"], key["SK"]["S"]))
-            items += self._entry_items(board, entity, period, entry_id, order, found)
+            entry = found.get((key["PK"]["S"], key["SK"]["S"]))
+            items += self._entry_items(board, entity, period, entry_id, order, entry)
         if order.scene_id:
             items += self._scene_items(order)
         return items

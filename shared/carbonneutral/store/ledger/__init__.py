@@ -22,7 +22,8 @@ refunds.py (money due back), payouts.py (what developers are owed and were paid)
 from __future__ import annotations
 
 from carbonneutral.store.ledger.blocks import Breach
-from carbonneutral.store.ledger.payments import Applied, Certify, Payments
+from carbonneutral.store.ledger.payments import Payments
+from carbonneutral.store.ledger.retirements import Applied, Certify
 from carbonneutral.store.ledger.table import MAX_BLOCKS_PER_ORDER, RESERVATION_SHARDS
 
 

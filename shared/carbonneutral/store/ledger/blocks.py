@@ -9,6 +9,7 @@ Put that either both happen or neither.
 from __future__ import annotations
 
 import itertools
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,8 @@ from carbonneutral.store.items import n, s
 from carbonneutral.store.ledger.table import LedgerTable, block_key, project_key
 
 STATES = ("AVAILABLE", "RESERVED", "RETIRED")
+PROJECT_TTL_S = 60.0
+_PROJECTS_SEEN: dict[tuple[str, str], tuple[float, tuple[Project, Inventory]]] = {}
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,23 @@ class CreditBlocks(LedgerTable):
             Key=project_key(project_id),
             ConsistentRead=True,
         ).get("Item")
-        return (Project.model_validate_json(item["body"]["S"]), _inventory(item)) if item else None
+        return self._project_of(item) if item else None
+
+    def _project_seen(self, project_id: str, *, fresh: bool = False) -> tuple[Project, Inventory] | None:
+        """A project as read within the last minute (its counters as they were then: for what needs
+        the project's description, never for what needs its counters)."""
+        key, now = (self._table, project_id), time.monotonic()
+        kept = _PROJECTS_SEEN.get(key)
+        if fresh or kept is None or now - kept[0] > PROJECT_TTL_S:
+            found = self.project(project_id)
+            if found is None:
+                return None
+            kept = _PROJECTS_SEEN[key] = (now, found)
+        return kept[1]
+
+    @staticmethod
+    def _project_of(item: dict[str, Any]) -> tuple[Project, Inventory]:
+        return Project.model_validate_json(item["body"]["S"]), _inventory(item)
 
     def projects(self) -> list[tuple[Project, Inventory]]:
         found = []

@@ -18,7 +18,7 @@ def hold_id(client: str, project_id: str) -> str:
     return f"{hashlib.sha256(client.encode()).hexdigest()[:32]}#{project_id}"
 
 
-def _key(hold: str) -> dict[str, Any]:
+def hold_key(hold: str) -> dict[str, Any]:
     return {"PK": s(f"HOLD#{hold}"), "SK": s("HOLD")}
 
 
@@ -26,7 +26,7 @@ class Holds(LedgerTable):
     def held(self, hold: str) -> tuple[int, datetime | None]:
         """(kg the client holds unpaid in the project, when the last of those reservations ends)."""
         item = aws.call(
-            "ledger", self.client.get_item, TableName=self._table, Key=_key(hold), ConsistentRead=True
+            "ledger", self.client.get_item, TableName=self._table, Key=hold_key(hold), ConsistentRead=True
         ).get("Item")
         if not item:
             return 0, None
@@ -39,7 +39,7 @@ class Holds(LedgerTable):
         return {
             "Update": {
                 "TableName": self._table,
-                "Key": _key(order.hold),
+                "Key": hold_key(order.hold),
                 "UpdateExpression": "ADD held_kg :q SET #until = :until, expires_at = :expires, #type = :type",
                 "ConditionExpression": "attribute_not_exists(held_kg) OR held_kg <= :room",
                 "ExpressionAttributeNames": {"#until": "until", "#type": "type"},
@@ -62,7 +62,7 @@ class Holds(LedgerTable):
             {
                 "Update": {
                     "TableName": self._table,
-                    "Key": _key(order.hold),
+                    "Key": hold_key(order.hold),
                     "UpdateExpression": "ADD held_kg :minus",
                     "ExpressionAttributeValues": {":minus": n(-order.quantity_kg)},
                 }

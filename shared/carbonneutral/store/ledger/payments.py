@@ -4,17 +4,12 @@ the certificate and the leaderboards."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
-from carbonneutral.domain.certificates import RegistryRef, new_certificate_id
-from carbonneutral.domain.orders import Order, OrderStatus
+from carbonneutral.domain.orders import Order
 from carbonneutral.domain.payments import PaymentEvent
 from carbonneutral.domain.projects import Project
-from carbonneutral.domain.registry import head_after, record_for
 from carbonneutral.domain.settlement import (
     Disputed,
     RecordOnly,
@@ -26,44 +21,10 @@ from carbonneutral.domain.settlement import (
     settle,
 )
 from carbonneutral.errors import Busy, TransactionCancelled
-from carbonneutral.store.items import n, s
-from carbonneutral.store.ledger.issued import Issued
-from carbonneutral.store.ledger.orders import Orders
-from carbonneutral.store.ledger.payouts import Payouts
-from carbonneutral.store.ledger.refunds import Refunds
-from carbonneutral.store.ledger.registry import Registry
-from carbonneutral.store.ledger.table import claim_key, iso
+from carbonneutral.store.ledger.retirements import Applied, Certify, Contribute, Retirements
 
 
-# Given the retired order and its project: (certificate id, signed certificate document).
-class Certify(Protocol):
-    """Signs what a retirement publishes: its certificate (with its registry record) and the
-    project's registry head."""
-
-    def __call__(
-        self, order: Order, project: Project, *, certificate_id: str, registry: RegistryRef | None
-    ) -> tuple[str, dict[str, Any]]: ...
-
-    def sign(self, document: dict[str, Any]) -> dict[str, Any]: ...
-
-
-Contribute = Callable[[Order], list[dict[str, Any]]]
-
-
-@dataclass(frozen=True)
-class Applied:
-    """What applying a payment event did."""
-
-    outcome: str  # retired, refund_due, released, refunded, disputed, duplicate, ignored, unknown_order
-    order: Order | None = None
-
-
-# Retirements of one project queue for the registry's next position: tries (with the ledger's
-# jittered backoff, at most about 5 s in all) before the payment is decided again from fresh reads.
-CHAIN_ATTEMPTS = 24
-
-
-class Payments(Orders, Payouts, Refunds, Registry, Issued):
+class Payments(Retirements):
     def apply_payment(
         self,
         event: PaymentEvent,
@@ -77,7 +38,9 @@ class Payments(Orders, Payouts, Refunds, Registry, Issued):
             order_id = self.order_of_payment(event.provider, event.payment_ref)
         for attempt in range(self._max_attempts):
             order = self.order(order_id) if order_id else None
-            found = self.project(order.project_id) if order else None
+            # Settling needs the project's description, not its counters (the transaction's conditions
+            # guard those): kept a minute, so a retirement does not read it every time.
+            found = self._project_seen(order.project_id, fresh=attempt > 0) if order else None
             refunds = self.refunds_of(order.order_id) if order and event.outcome == "refunded" else None
             settlement = settle(order, found[0] if found else None, event, now, refunds)
             if isinstance(settlement, RecordOnly):
@@ -101,38 +64,6 @@ class Payments(Orders, Payouts, Refunds, Registry, Issued):
                     return Applied("duplicate", self.order(order.order_id))
                 self._backoff(attempt)  # the order changed meanwhile (e.g. it just expired): look again
         raise Busy("could not apply the payment event; the provider will retry")
-
-    def _retire(
-        self,
-        settlement: Retire,
-        order: Order,
-        project: Project,
-        event: PaymentEvent,
-        now: datetime,
-        certify: Certify | None,
-        contribute: Contribute | None,
-    ) -> Applied | None:
-        """The retirement's transaction. Retirements of one project take the registry's positions
-        one at a time: when only the chain moved meanwhile, just its head is read again and the
-        record, head and certificate made anew (a short loop); anything else (None) is decided
-        again from a fresh read of the order."""
-        base, retired, seal = self._retirement_items(
-            order, settlement.order, project, now, certify, contribute
-        )
-        recorded = self._event_item(event, now, order.order_id)
-        for attempt in range(CHAIN_ATTEMPTS):
-            chain = seal(*self.chain_position(project.project_id))
-            try:
-                self._transact([recorded, *base, *chain])
-                return Applied(settlement.outcome, retired)
-            except TransactionCancelled as exc:
-                if exc.codes[0] == "ConditionalCheckFailed":
-                    return Applied("duplicate", self.order(order.order_id))
-                failed = {i for i, code in enumerate(exc.codes) if code not in ("None", "")}
-                if not failed or min(failed) < 1 + len(base):  # the order, credits or boards changed
-                    return None
-                self._backoff(attempt)
-        return None
 
     def _settlement_items(
         self,
@@ -158,109 +89,6 @@ class Payments(Orders, Payouts, Refunds, Registry, Issued):
         assert isinstance(settlement, Release)
         return [recorded, *self._release_items(order, settlement.order)], settlement.order
 
-    def _event_item(self, event: PaymentEvent, now: datetime, order_id: str | None) -> dict[str, Any]:
-        item = {
-            "PK": s(f"PAYMENT#{event.provider}#{event.event_id}"),
-            "SK": s("EVENT"),
-            "type": s("payment_event"),
-            "outcome": s(event.outcome),
-            "received_at": s(iso(now)),
-        }
-        if order_id:
-            item["order_id"] = s(order_id)
-        return {
-            "Put": {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(PK)"}
-        }
-
-    def _record_event_only(self, event: PaymentEvent, now: datetime) -> bool:
-        try:
-            self._transact([self._event_item(event, now, event.order_id)])
-            return True
-        except TransactionCancelled:
-            return False
-
-    def _retirement_items(
-        self,
-        order: Order,
-        retired: Order,
-        project: Project,
-        now: datetime,
-        certify: Certify | None,
-        contribute: Contribute | None,
-    ) -> tuple[list[dict[str, Any]], Order, Callable[[int, str], list[dict[str, Any]]]]:
-        """(the retirement's items, the retired order, `seal`): `seal(count, previous)` gives the
-        items that depend on where the project's registry chain stands: the record chained after
-        `previous`, the new head, and the certificate that names the record. Both exist with the
-        retired credits, or neither."""
-        retirement = retired.retirement
-        assert retirement is not None
-        certificate_id = new_certificate_id() if certify is not None else None
-        retired = retired.model_copy(update={"certificate_id": certificate_id})
-        sealed = retired
-
-        def seal(count: int, previous: str) -> list[dict[str, Any]]:
-            record = record_for(
-                sealed, project, certificate_id=certificate_id, position=count + 1, previous=previous
-            )
-            head = head_after(record).document()
-            chain = self._registry_items(record, certify.sign(head) if certify is not None else head)
-            if certify is None or certificate_id is None:
-                return chain
-            _, signed = certify(sealed, project, certificate_id=certificate_id, registry=record.ref())
-            certificate = {
-                "Put": {
-                    "TableName": self._table,
-                    "Item": {
-                        "PK": s(f"CERT#{certificate_id}"),
-                        "SK": s("CERT"),
-                        "type": s("certificate"),
-                        "v": n(1),
-                        "order_id": s(order.order_id),
-                        "project_id": s(order.project_id),
-                        "body": s(json.dumps(signed, ensure_ascii=False, separators=(",", ":"))),
-                    },
-                    "ConditionExpression": "attribute_not_exists(PK)",
-                }
-            }
-            return [*chain, certificate]
-
-        items = [
-            self._order_update(retired, OrderStatus.pending_payment),
-            *self._payment_ref_items(order.provider, order.order_id, retirement.payment_ref),
-            self._move_counter(order.project_id, "reserved_kg", "retired_kg", order.quantity_kg),
-            *self._payout_items(order, now),
-            *self._move_reserved(
-                order,
-                "RETIRED",
-                order_id=order.order_id,
-                beneficiary=order.beneficiary.name,
-                reason=retirement.reason,
-                retired_at=iso(now),
-            ),
-        ]
-        items += self._hold_release(order)
-        if order.footprint_id:  # the footprint's claim now points at what was retired for it
-            claim: dict[str, Any] = {
-                "Update": {
-                    "TableName": self._table,
-                    "Key": claim_key(order.footprint_id),
-                    "UpdateExpression": "SET #status = :retired, order_id = :order, #type = :type"
-                    + (", certificate_id = :cert" if retired.certificate_id else ""),
-                    "ConditionExpression": "attribute_not_exists(PK) OR order_id = :order",
-                    "ExpressionAttributeNames": {"#status": "status", "#type": "type"},
-                    "ExpressionAttributeValues": {
-                        ":retired": s(OrderStatus.retired.value),
-                        ":order": s(order.order_id),
-                        ":type": s("footprint_claim"),
-                        **({":cert": s(retired.certificate_id)} if retired.certificate_id else {}),
-                    },
-                }
-            }
-            items.append(claim)
-        if contribute is not None:  # leaderboards and the scene's rating move with the retirement
-            items.extend(contribute(retired))
-        return items, retired, seal
-
     def _refund_items(
         self, order: Order, settlement: RefundDue, event: PaymentEvent, now: datetime
     ) -> list[dict[str, Any]]:
@@ -273,9 +101,3 @@ class Payments(Orders, Payouts, Refunds, Registry, Issued):
         elif settlement.order != order:  # it fails (its credits went when it expired), or notes the refund
             items.append(self._order_update(settlement.order, order.status))
         return items
-
-    def _payment_ref_items(
-        self, provider: str, order_id: str, payment_ref: str | None
-    ) -> list[dict[str, Any]]:
-        """The way back from the provider's payment to the order, for its refund and dispute events."""
-        return [self._payment_ref_put(provider, payment_ref, order_id)] if payment_ref else []

@@ -36,7 +36,11 @@ class Registry(LedgerTable):
 
     def chain_position(self, project_id: str) -> tuple[int, str]:
         """(count, last hash) the next record follows."""
-        head = self.registry_head(project_id)
+        return self.position_of(self.signed_head(project_id))
+
+    @staticmethod
+    def position_of(signed: dict[str, Any] | None) -> tuple[int, str]:
+        head = RegistryHead.model_validate(signed) if signed else None
         return (head.count, head.hash) if head else (0, GENESIS)
 
     def _registry_items(self, record: RegistryRecord, head: dict[str, Any]) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from carbonneutral.errors import TransactionCancelled
+from carbonneutral.errors import Busy, TransactionCancelled
 from carbonneutral.observability import logger
 from carbonneutral.store import aws
 from carbonneutral.store.items import s
@@ -83,6 +83,20 @@ class LedgerTable:
             start = answer.get("LastEvaluatedKey")
             if not start:
                 return
+
+    def _batch_get(self, keys: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+        """Items by (PK, SK), strongly consistent, in one BatchGetItem (more only for unprocessed keys)."""
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
+        for attempt in range(self._max_attempts + 4):
+            answer = aws.call("ledger", self.client.batch_get_item, RequestItems=request)
+            for item in answer.get("Responses", {}).get(self._table, []):
+                found[(item["PK"]["S"], item["SK"]["S"])] = item
+            request = answer.get("UnprocessedKeys") or {}
+            if not request:
+                return found
+            self._backoff(attempt)
+        raise Busy("the table is throttling reads; try again in a moment")
 
     def _transact(self, items: list[dict[str, Any]]) -> None:
         from botocore.exceptions import ClientError
