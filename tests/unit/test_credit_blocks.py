@@ -85,3 +85,15 @@ def test_joining_keeps_every_serial_once_and_leaves_no_two_blocks_that_meet(size
         assert a.last + 1 < b.first or (a not in joined_ranges and b not in joined_ranges)
     for j, absorbed in joined:
         assert all(j.first <= b.first and b.last <= j.last for b in absorbed)
+
+
+def test_with_enough_blocks_contention_takes_a_blocks_start_and_splits_none() -> None:
+    from carbonneutral.domain.projects import SPREAD_BLOCKS
+
+    many = blocks_from([20] * SPREAD_BLOCKS)
+    for seed in range(50):
+        [(block, part)] = take_spread(many, 7, random.Random(seed))
+        assert part == r(block.first, block.first + 6)  # the block shrinks; no new block is made
+    few = blocks_from([1000])  # one block: a stretch inside it, to make blocks to spread over
+    starts = {take_spread(few, 7, random.Random(seed))[0][1].first for seed in range(50)}
+    assert len(starts) > 1 and starts != {1}
