@@ -23,7 +23,8 @@ DETOUR = {"rail": Decimal("1.2"), "road": Decimal("1.5")}
 DETOUR_SOURCE = "GES 1point5 (Mariette et al. 2022, Environ. Res.: Infrastruct. Sustain. 2 035008)"
 
 
-def _key(lang: str) -> str:
+def lang_key(lang: str) -> str:
+    """The key of a name in a page's language: zh-CN for any Chinese, en otherwise."""
     return "zh-CN" if lang.lower().startswith("zh") else "en"
 
 
@@ -38,7 +39,7 @@ class City:
     capital: bool = False
 
     def label(self, lang: str) -> str:
-        key = _key(lang)
+        key = lang_key(lang)
         return f"{self.name[key]} · {self.province_name[key]}"
 
 
@@ -50,7 +51,7 @@ class AirportName:
 
     def label(self, lang: str) -> str:
         """What a picker shows and a form sends back: '成都天府国际机场 TFU'."""
-        return f"{self.name[_key(lang)]} {self.iata}"
+        return f"{self.name[lang_key(lang)]} {self.iata}"
 
     def words(self) -> tuple[str, ...]:
         return (self.iata, *self.name.values(), *self.city.values())

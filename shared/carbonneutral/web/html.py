@@ -83,10 +83,10 @@ BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
 def _city_name(city_id: str, lang: str) -> str:
-    from carbonneutral.domain.places import city
+    from carbonneutral.domain.places import city, lang_key
 
     found = city(city_id)
-    return found.name["zh-CN" if lang.lower().startswith("zh") else "en"] if found else city_id
+    return found.name[lang_key(lang)] if found else city_id
 
 
 def beijing_time(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

@@ -76,7 +76,7 @@ class CreditBlocks(LedgerTable):
         }
         blocks = []
         for item in self._query(**params, page_size=limit):
-            blocks.append(SerialRange(first=int(item["first"]["N"]), last=int(item["last"]["N"])))
+            blocks.append(block_of(item))
             if limit and len(blocks) >= limit:
                 break
         return blocks
@@ -235,6 +235,11 @@ class CreditBlocks(LedgerTable):
                 if a.overlaps(b):
                     breaches.append(Breach(pid, f"serials {a.first}-{a.last} and {b.first}-{b.last} overlap"))
         return breaches
+
+
+def block_of(item: dict[str, Any]) -> SerialRange:
+    """A credit block's serials, from its item."""
+    return SerialRange(first=int(item["first"]["N"]), last=int(item["last"]["N"]))
 
 
 def _inventory(item: dict[str, Any]) -> Inventory:

@@ -11,6 +11,11 @@ from carbonneutral.store.items import s
 from carbonneutral.store.ledger.table import LedgerTable, claim_key
 
 
+def claim_of(item: dict[str, Any]) -> tuple[str, OrderStatus, str | None]:
+    """(order id, status, certificate id) from a footprint claim's item."""
+    return item["order_id"]["S"], OrderStatus(item["status"]["S"]), item.get("certificate_id", {}).get("S")
+
+
 class Claims(LedgerTable):
     def _claim_put(self, order: Order) -> dict[str, Any]:
         return {
@@ -50,7 +55,4 @@ class Claims(LedgerTable):
             Key=claim_key(footprint_id),
             ConsistentRead=True,
         ).get("Item")
-        if not item:
-            return None
-        certificate = item.get("certificate_id", {}).get("S")
-        return item["order_id"]["S"], OrderStatus(item["status"]["S"]), certificate
+        return claim_of(item) if item else None

@@ -18,6 +18,14 @@ def hold_id(client: str, project_id: str) -> str:
     return f"{hashlib.sha256(client.encode()).hexdigest()[:32]}#{project_id}"
 
 
+def held_of(item: dict[str, Any] | None) -> tuple[int, datetime | None]:
+    """(kg held, when the last reservation ends) from a hold's item; none held without one."""
+    if not item:
+        return 0, None
+    until = item.get("until", {}).get("S")
+    return int(item.get("held_kg", {"N": "0"})["N"]), datetime.fromisoformat(until) if until else None
+
+
 def hold_key(hold: str) -> dict[str, Any]:
     return {"PK": s(f"HOLD#{hold}"), "SK": s("HOLD")}
 
@@ -28,10 +36,7 @@ class Holds(LedgerTable):
         item = aws.call(
             "ledger", self.client.get_item, TableName=self._table, Key=hold_key(hold), ConsistentRead=True
         ).get("Item")
-        if not item:
-            return 0, None
-        until = item.get("until", {}).get("S")
-        return int(item.get("held_kg", {"N": "0"})["N"]), datetime.fromisoformat(until) if until else None
+        return held_of(item)
 
     def _hold_add(self, order: Order, room_kg: int) -> dict[str, Any]:
         """Adds the order to its client's hold, provided the hold still has room for it."""

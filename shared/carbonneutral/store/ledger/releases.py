@@ -15,6 +15,7 @@ from carbonneutral.errors import (
 )
 from carbonneutral.store import aws
 from carbonneutral.store.items import n, s
+from carbonneutral.store.ledger.blocks import block_of
 from carbonneutral.store.ledger.order_items import OrderItems
 from carbonneutral.store.ledger.table import (
     RESERVATION_SHARDS,
@@ -59,9 +60,7 @@ class Releases(OrderItems):
             Limit=1,
             ConsistentRead=True,
         ).get("Items", [])
-        return (
-            SerialRange(first=int(items[0]["first"]["N"]), last=int(items[0]["last"]["N"])) if items else None
-        )
+        return block_of(items[0]) if items else None
 
     def _compact_around(self, project_id: str, serial: int) -> None:
         """Joins the available block holding a serial with available blocks that meet it. Each release
@@ -77,29 +76,47 @@ class Releases(OrderItems):
             if left is not None and left.last + 1 == block.first:
                 parts.insert(0, left)
             for item in right.values():
-                parts.append(SerialRange(first=int(item["first"]["N"]), last=int(item["last"]["N"])))
+                parts.append(block_of(item))
             if len(parts) == 1:
                 return
-            last = parts[-1].last
-            items: list[dict[str, Any]] = []
-            for i, part in enumerate(parts):
-                unchanged = {
-                    "ConditionExpression": "#last = :last",
-                    "ExpressionAttributeNames": {"#last": "last"},
-                }
-                key = block_key(project_id, "AVAILABLE", part.first)
-                if i == 0:
-                    update = {"UpdateExpression": "SET #last = :joined", "ExpressionAttributeValues": {
-                        ":last": n(part.last), ":joined": n(last)}}  # fmt: skip
-                    items.append({"Update": {"TableName": self._table, "Key": key, **unchanged, **update}})
-                else:
-                    values = {"ExpressionAttributeValues": {":last": n(part.last)}}
-                    items.append({"Delete": {"TableName": self._table, "Key": key, **unchanged, **values}})
+            joined = SerialRange(first=parts[0].first, last=parts[-1].last)
+            items = self._joined_items(project_id, joined, parts)
             try:
                 self._transact(items)
                 return
             except TransactionCancelled:
                 self._backoff(attempt)
+
+    def _joined_items(
+        self, project_id: str, joined: SerialRange, absorbed: list[SerialRange]
+    ) -> list[dict[str, Any]]:
+        """One available block for `joined` from the available blocks it absorbs, each conditioned
+        on being unchanged: the one starting where `joined` starts keeps its key and takes the new
+        end, the others go; with none starting there, the joined block is put anew."""
+        items: list[dict[str, Any]] = []
+        for block in absorbed:
+            unchanged = {
+                "TableName": self._table,
+                "Key": block_key(project_id, "AVAILABLE", block.first),
+                "ConditionExpression": "#last = :last",
+                "ExpressionAttributeNames": {"#last": "last"},
+            }
+            if block.first == joined.first:
+                values = {":last": n(block.last), ":joined": n(joined.last)}
+                items.append(
+                    {
+                        "Update": {
+                            **unchanged,
+                            "UpdateExpression": "SET #last = :joined",
+                            "ExpressionAttributeValues": values,
+                        }
+                    }
+                )
+            else:
+                items.append({"Delete": {**unchanged, "ExpressionAttributeValues": {":last": n(block.last)}}})
+        if not any(block.first == joined.first for block in absorbed):
+            items.append(self._put_block(project_id, "AVAILABLE", joined))
+        return items
 
     def _compacted(self, order: Order) -> None:
         if self.merge_on_release:
@@ -116,7 +133,7 @@ class Releases(OrderItems):
                 found[below.first] = below
         after = [block_key(order.project_id, "AVAILABLE", part.last + 1) for part in order.reserved]
         for item in self._batch_get(after).values():
-            block = SerialRange(first=int(item["first"]["N"]), last=int(item["last"]["N"]))
+            block = block_of(item)
             found[block.first] = block
         return list(found.values())
 
@@ -136,40 +153,7 @@ class Releases(OrderItems):
             for part in order.reserved
         ]
         for joined, absorbed in merged(list(order.reserved), self._neighbours(order)):
-            unchanged = {
-                "ConditionExpression": "#last = :last",
-                "ExpressionAttributeNames": {"#last": "last"},
-            }
-            for block in absorbed:
-                key = block_key(order.project_id, "AVAILABLE", block.first)
-                if block.first == joined.first:  # the joined range keeps this block's key
-                    items.append(
-                        {
-                            "Update": {
-                                "TableName": self._table,
-                                "Key": key,
-                                **unchanged,
-                                "UpdateExpression": "SET #last = :joined",
-                                "ExpressionAttributeValues": {
-                                    ":last": n(block.last),
-                                    ":joined": n(joined.last),
-                                },
-                            }
-                        }
-                    )
-                else:
-                    items.append(
-                        {
-                            "Delete": {
-                                "TableName": self._table,
-                                "Key": key,
-                                **unchanged,
-                                "ExpressionAttributeValues": {":last": n(block.last)},
-                            }
-                        }
-                    )
-            if not any(block.first == joined.first for block in absorbed):
-                items.append(self._put_block(order.project_id, "AVAILABLE", joined))
+            items += self._joined_items(order.project_id, joined, absorbed)
         return items
 
     def cancel(self, order: Order) -> Order:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from carbonneutral.domain.orders import Order, OrderStatus, hold_limit
+from carbonneutral.domain.orders import Order, hold_limit
 from carbonneutral.domain.projects import SerialRange, take, take_spread
 from carbonneutral.domain.purchase import Snapshot
 from carbonneutral.errors import (
@@ -21,7 +21,8 @@ from carbonneutral.errors import (
     TransactionCancelled,
 )
 from carbonneutral.store.items import footprint_key, n, s
-from carbonneutral.store.ledger.holds import hold_id, hold_key
+from carbonneutral.store.ledger.claims import claim_of
+from carbonneutral.store.ledger.holds import held_of, hold_id, hold_key
 from carbonneutral.store.ledger.order_items import OrderItems
 from carbonneutral.store.ledger.table import (
     IDEMPOTENCY_TTL,
@@ -33,17 +34,6 @@ from carbonneutral.store.ledger.table import (
     project_key,
 )
 from carbonneutral.store.scenes import scene_from_item, scene_key
-
-
-def _held(item: dict[str, Any] | None) -> tuple[int, datetime | None]:
-    if not item:
-        return 0, None
-    until = item.get("until", {}).get("S")
-    return int(item.get("held_kg", {"N": "0"})["N"]), datetime.fromisoformat(until) if until else None
-
-
-def _claim(item: dict[str, Any]) -> tuple[str, OrderStatus, str | None]:
-    return item["order_id"]["S"], OrderStatus(item["status"]["S"]), item.get("certificate_id", {}).get("S")
 
 
 def _scene_open(table: str, scene_id: str) -> dict[str, Any]:
@@ -91,8 +81,8 @@ class Reservations(OrderItems):
         return Snapshot(
             earlier=(earlier["fingerprint"]["S"], earlier["order_id"]["S"]) if earlier else None,
             project=self._project_of(item["project"]) if "project" in item else None,
-            held=_held(item.get("hold")),
-            claim=_claim(item["claim"]) if "claim" in item else None,
+            held=held_of(item.get("hold")),
+            claim=claim_of(item["claim"]) if "claim" in item else None,
             footprint=footprint,
             scene=scene_from_item(item["scene"]) if "scene" in item else None,
         )
