@@ -116,6 +116,15 @@ def init_secrets(path: str, kid: str, out: Any = None) -> int:
         f"Stripe (PaymentProvider=stripe): put-secret stripe-api-key and stripe-webhook-secret under {path}",
         file=out,
     )
+    print(
+        "WeChat Pay (PaymentProvider=wechatpay): put-secret wechatpay-private-key, wechatpay-apiv3-key, "
+        f"wechatpay-public-key and wechatpay-app-secret under {path}",
+        file=out,
+    )
+    print(
+        f"Alipay (PaymentProvider=alipay): put-secret alipay-private-key and alipay-public-key under {path}",
+        file=out,
+    )
     return 0
 
 
@@ -430,6 +439,12 @@ def main(argv: list[str] | None = None) -> int:
         choices=[
             "stripe-api-key",
             "stripe-webhook-secret",
+            "wechatpay-private-key",
+            "wechatpay-apiv3-key",
+            "wechatpay-public-key",
+            "wechatpay-app-secret",
+            "alipay-private-key",
+            "alipay-public-key",
             "order-token-secret",
             "cursor-key",
             "sandbox-webhook-secret",

@@ -142,6 +142,14 @@ class Smoke:
             check="application/problem+json",
         )
         self.report(missing.status == 404, "unknown resources answer problem+json")
+        # WeChat's OpenID step returns here; without the order's token it is a page saying not found
+        self.request(
+            "GET",
+            "/checkout/ord_smoke0000000000000000/wechat?code=x&state=y",
+            "/checkout/{order_id}/wechat",
+            expect=404,
+            check="text/html",
+        )
         self.get_json("/v1/retirements?limit=5", "/v1/retirements")
         self.request("GET", "/registry", "/registry", check="text/html")
         if projects:

@@ -9,7 +9,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Pat
 from aws_lambda_powertools.metrics import MetricUnit
 from carbonneutral import services
 from carbonneutral.domain.orders import OrderRequest
+from carbonneutral.domain.payments import WebhookReply, is_direct
 from carbonneutral.domain.types import ORDER_ID_PATTERN
+from carbonneutral.errors import DomainError
 from carbonneutral.observability import logger, metrics
 from carbonneutral.settings import get_settings
 from carbonneutral.web.api import ApiRouter
@@ -131,16 +133,35 @@ def cancel_order(
     tags=["purchase"],
     summary="Receive a payment provider's event",
     description="A signed event from the stack's payment provider: verified, de-duplicated by its id, and "
-    "applied once (credits retired and a certificate issued, or the money recorded as due back).",
-    responses=problem_responses(400, 404),
+    "applied once (credits retired and a certificate issued, or the money recorded as due back). WeChat Pay "
+    "and Alipay get the answers they read: 204, or 4xx/5xx with code FAIL (WeChat Pay); the text "
+    "`success` or `fail` (Alipay).",
+    responses={
+        200: {
+            "description": "The event was applied (or seen before)",
+            "content": {"application/json": {"model": WebhookAnswer}},
+        },
+        **problem_responses(400, 404, ok=None),
+    },
 )
 def payment_webhook(
-    provider: Annotated[str, Path(pattern=r"^[a-z_]{2,20}$", description="sandbox or stripe")],
-) -> WebhookAnswer:
+    provider: Annotated[
+        str, Path(pattern=r"^[a-z_]{2,20}$", description="sandbox, stripe, wechatpay or alipay")
+    ],
+) -> Response[str]:  # the provider's own form, or a WebhookAnswer (documented above)
     event = router.current_event
-    applied = services.purchase_service().receive_webhook(
-        provider, event.decoded_body or "", dict(event.headers), base_url=router.base_url()
-    )
+    service = services.purchase_service()
+    live = service.live_provider(provider)
+    try:
+        applied = service.receive_webhook(
+            provider, event.decoded_body or "", dict(event.headers), base_url=router.base_url()
+        )
+    except DomainError as exc:
+        if not is_direct(live):
+            raise
+        # WeChat Pay and Alipay read their own answer forms: anything but success means "send again"
+        logger.warning("payment notification refused", extra={"provider": provider, "error": exc.detail})
+        return _reply(live.reply(exc))
     if applied.outcome == "retired" and applied.order:
         metrics.add_metric(name="KgRetired", unit=MetricUnit.Count, value=applied.order.quantity_kg)
         metrics.add_metric(name="RevenueFen", unit=MetricUnit.Count, value=applied.order.amount.minor_units)
@@ -149,4 +170,11 @@ def payment_webhook(
     elif applied.outcome in ("refunded", "disputed"):
         metrics.add_metric(name=applied.outcome.title(), unit=MetricUnit.Count, value=1)
     logger.info("payment event applied", extra={"provider": provider, "outcome": applied.outcome})
-    return WebhookAnswer(outcome=applied.outcome)
+    if is_direct(live):
+        return _reply(live.reply(None))
+    return Response(200, "application/json", WebhookAnswer(outcome=applied.outcome).model_dump_json())
+
+
+def _reply(reply: WebhookReply) -> Response[str]:
+    """A notification's answer in its provider's own form (WeChat Pay: JSON; Alipay: plain text)."""
+    return Response(reply.status, reply.content_type, reply.body)

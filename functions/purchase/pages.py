@@ -4,12 +4,13 @@ checkout, or the provider's page) and see the retired serial numbers."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.shared.cookies import Cookie
 from carbonneutral import services
 from carbonneutral.domain.orders import Order, OrderStatus, is_order_id
+from carbonneutral.domain.projects import Project
 from carbonneutral.domain.scenes import is_scene_id
 from carbonneutral.errors import DomainError, FootprintClaimed
 from carbonneutral.observability import logger
@@ -100,20 +101,64 @@ def neutralize_submit(footprint_id: str) -> Response[str]:
 def checkout_page(order_id: str) -> Response[str]:
     event = router.current_event
     lang = language_of(event)
-    query_token = (event.query_string_parameters or {}).get("token")
+    query = event.query_string_parameters or {}
+    query_token = query.get("token")
     token = query_token or cookies_of(event).get(ORDER_TOKEN_COOKIE)
+    service = services.purchase_service()
     try:
         if not is_order_id(order_id):
             return not_found_page(lang)
-        order, project = services.purchase_service().checkout(order_id, token)
+        order, project = service.checkout(order_id, token)
+        if query.get("check") and order.status is OrderStatus.pending_payment:
+            # back from WeChat Pay or Alipay: ask how the payment stands, in case its notice is late
+            order = service.check_payment(order_id, token, base_url=router.base_url())
     except DomainError as exc:
         if exc.status >= 500:
             raise
         return not_found_page(lang)
+    cookies = [_token_cookie(order_id, query_token)] if query_token else []
+    return _checkout(order, project, token, lang, cookies, method=query.get("method"))
+
+
+def _checkout(
+    order: Order,
+    project: Project | None,
+    token: str | None,
+    lang: str,
+    cookies: list[Cookie],
+    *,
+    method: str | None = None,
+    bridge: Mapping[str, str] | None = None,
+) -> Response[str]:
+    """The checkout page; for WeChat Pay and Alipay with the method that fits the browser (or the
+    one the buyer switched to), a QR code for WeChat Pay's Native payment on a desktop."""
+    event = router.current_event
+    service = services.purchase_service()
+    methods = service.methods(order, event.headers.get("user-agent") or "")
+    if order.status is not OrderStatus.pending_payment:
+        methods = ()
+    chosen = method if method in methods else (methods[0] if methods else None)
+    if bridge is not None:
+        chosen = "jsapi"
+    code = None
+    if chosen == "native":
+        from carbonneutral.qr import qr_svg
+
+        try:
+            step = service.start_payment(
+                order.order_id,
+                token,
+                "native",
+                base_url=router.base_url(),
+                lang=lang,
+                client_ip=router.client_ip(),
+            )
+            code = qr_svg(str(step.url))
+        except DomainError as exc:  # WeChat Pay refused the order: the other ways stay on offer
+            if exc.status >= 500:
+                raise
+            logger.warning("no WeChat Pay code for the order", extra={"error": exc.detail})
     csrf, cookie = csrf_token(event)
-    cookies = [c for c in (cookie,) if c]
-    if query_token:  # kept for this page, so its links (the language, after paying) need no token
-        cookies.append(_token_cookie(order_id, query_token))
     body = render(
         "checkout.html",
         lang,
@@ -122,39 +167,91 @@ def checkout_page(order_id: str) -> Response[str]:
         token=token,
         csrf=csrf,
         statuses=texts.ORDER_STATUSES,
+        methods=methods,
+        method=chosen,
+        method_names=texts.PAYMENT_METHODS,
+        code=code,
+        bridge=bridge,
     )
-    return html(body, lang=lang, cookies=cookies, headers={"Referrer-Policy": "no-referrer"})
+    # A payment form's answer redirects to the provider's page: the CSP must let the form go there.
+    # The order token may be in this page's URL: no referrer, but WeChat Pay's H5 cashier checks the
+    # merchant's domain in it, so its pages send their origin (never the path or the query).
+    referrer = "strict-origin" if methods else "no-referrer"
+    headers = {"Referrer-Policy": referrer, "Content-Security-Policy": csp(services.checkout_origins())}
+    return html(body, lang=lang, cookies=[*cookies, *([cookie] if cookie else [])], headers=headers)
+
+
+@router.get("/checkout/<order_id>/wechat", include_in_schema=False)
+def checkout_wechat(order_id: str) -> Response[str]:
+    """WeChat's OpenID step hands the visitor back here: the page then pays inside WeChat (JSAPI)."""
+    event = router.current_event
+    lang, query = language_of(event), event.query_string_parameters or {}
+    token = cookies_of(event).get(ORDER_TOKEN_COOKIE)
+    service = services.purchase_service()
+    if not is_order_id(order_id):
+        return not_found_page(lang)
+    try:
+        bridge = service.pay_as(
+            order_id, token, query.get("code", ""), query.get("state", ""), base_url=router.base_url()
+        ).params
+        order, project = service.checkout(order_id, token)
+    except DomainError as exc:
+        if exc.status >= 500:
+            raise
+        if exc.status in (401, 403, 404):
+            return not_found_page(lang)
+        return redirect(f"/checkout/{order_id}?lang={lang}")
+    return _checkout(order, project, token, lang, [], bridge=bridge or {})
 
 
 @router.post("/checkout/<order_id>/pay", include_in_schema=False)
 def checkout_pay(order_id: str) -> Response[str]:
-    def pay(token: str | None) -> None:
-        applied = services.purchase_service().pay_in_sandbox(order_id, token, base_url=router.base_url())
+    def pay(token: str | None, form: Mapping[str, str]) -> str | None:
+        service = services.purchase_service()
+        if form.get("method"):  # WeChat Pay or Alipay: to the provider's page for that method
+            step = service.start_payment(
+                order_id,
+                token,
+                form["method"],
+                base_url=router.base_url(),
+                lang=language_of(router.current_event),
+                client_ip=router.client_ip(),
+            )
+            return step.url if step.kind == "redirect" else None  # a QR code is shown on the page
+        applied = service.pay_in_sandbox(order_id, token, base_url=router.base_url())
         logger.info("sandbox payment", extra={"outcome": applied.outcome})
+        return None
 
     return _checkout_form(order_id, pay)
 
 
 @router.post("/checkout/<order_id>/cancel", include_in_schema=False)
 def checkout_cancel(order_id: str) -> Response[str]:
-    return _checkout_form(order_id, lambda token: services.purchase_service().cancel(order_id, token))
+    def cancel(token: str | None, form: Mapping[str, str]) -> None:
+        services.purchase_service().cancel(order_id, token)
+
+    return _checkout_form(order_id, cancel)
 
 
-def _checkout_form(order_id: str, act: Callable[[str | None], object]) -> Response[str]:
+def _checkout_form(
+    order_id: str, act: Callable[[str | None, Mapping[str, str]], str | None]
+) -> Response[str]:
     """A form of the checkout page (its CSRF token checked) doing `act` with the order token, then
-    back to the page; a conflict (paid or expired meanwhile) shows the order as it is now."""
+    to where `act` says (a provider's page) or back to the page; a conflict (paid or expired
+    meanwhile) shows the order as it is now."""
     event = router.current_event
     lang, form = language_of(event), read_form(event)
     if not is_order_id(order_id) or not csrf_ok(event, form):
         return not_found_page(lang)
     try:
-        act(form.get("token"))
+        target = act(form.get("token"), form)
     except DomainError as exc:
         if exc.status >= 500:
             raise
-        if exc.status != 409:
+        if exc.status not in (409, 422):
             return not_found_page(lang)
-    return redirect(f"/checkout/{order_id}?lang={lang}")
+        target = None
+    return redirect(target or f"/checkout/{order_id}?lang={lang}")
 
 
 ORDER_TOKEN_COOKIE = "order_token"  # noqa: S105 - the cookie's name, not a secret

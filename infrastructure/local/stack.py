@@ -45,7 +45,22 @@ ALL_SECRETS = (
     "sandbox-webhook-secret",
     "stripe-api-key",
     "stripe-webhook-secret",
+    "wechatpay-private-key",
+    "wechatpay-apiv3-key",
+    "wechatpay-public-key",
+    "wechatpay-app-secret",
+    "alipay-private-key",
+    "alipay-public-key",
 )
+# Template parameters naming a provider's merchant, as the functions' environment has them.
+PROVIDER_IDS = {
+    "WeChatPayMchId": "WECHATPAY_MCHID",
+    "WeChatPayAppId": "WECHATPAY_APPID",
+    "WeChatPayMerchantSerial": "WECHATPAY_MERCHANT_SERIAL",
+    "WeChatPayPublicKeyId": "WECHATPAY_PUBLIC_KEY_ID",
+    "AlipayAppId": "ALIPAY_APP_ID",
+    "AlipaySellerId": "ALIPAY_SELLER_ID",
+}
 # Parameter overrides every local stack starts from; callers' overrides win.
 LOCAL_PARAMETERS = {
     # Locally every visitor, test and load-test user is 127.0.0.1: one client.
@@ -107,6 +122,8 @@ class LocalStack:
                 # Names only: an admin process may read any of them, with admin credentials.
                 "SECRETS": ",".join(ALL_SECRETS),
                 "PAYMENT_PROVIDER": values["PaymentProvider"],
+                # the provider's ids (not secrets), for the admin's refunds
+                **{variable: values.get(parameter, "") for parameter, variable in PROVIDER_IDS.items()},
             }
             self._start_functions(stack)
             if self.export:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from carbonneutral.store.footprints import DynamoFootprintRepository
     from carbonneutral.store.leaderboards import Leaderboards
     from carbonneutral.store.ledger import CreditLedger
+    from carbonneutral.store.nonces import Nonces
     from carbonneutral.store.organizers import OrganizerStore
     from carbonneutral.store.renders import RenderStore
     from carbonneutral.store.scenes import DynamoSceneRepository
@@ -99,7 +100,57 @@ def payment_providers() -> dict[str, PaymentProvider]:
     settings = get_settings()
     if settings.payment_provider is PaymentProviderName.stripe:
         return {"stripe": _stripe(secrets().get("stripe-api-key"), secrets().get("stripe-webhook-secret"))}
+    if settings.payment_provider is PaymentProviderName.wechatpay:
+        keys = ("wechatpay-private-key", "wechatpay-apiv3-key", "wechatpay-public-key")
+        return {"wechatpay": _wechatpay(*(secrets().get(k) for k in keys))}
+    if settings.payment_provider is PaymentProviderName.alipay:
+        return {"alipay": _alipay(secrets().get("alipay-private-key"), secrets().get("alipay-public-key"))}
     return {"sandbox": _sandbox(secrets().get("sandbox-webhook-secret"))}
+
+
+@lru_cache(maxsize=2)
+def _wechatpay(private_key: str, apiv3_key: str, public_key: str) -> PaymentProvider:
+    from carbonneutral.payments.wechatpay import API, OAUTH_API, WeChatPayAccount, WeChatPayProvider
+
+    settings = get_settings()
+    account = WeChatPayAccount(
+        mchid=settings.required("wechatpay_mchid"),
+        appid=settings.required("wechatpay_appid"),
+        merchant_serial=settings.required("wechatpay_merchant_serial"),
+        private_key=private_key,
+        apiv3_key=apiv3_key,
+        public_key=public_key,
+        public_key_id=settings.required("wechatpay_public_key_id"),
+        api_base=settings.wechatpay_api_base or API,
+        oauth_base=settings.wechatpay_oauth_base or OAUTH_API,
+    )
+    return WeChatPayProvider(
+        account,
+        lambda nonce: nonces().claim("wechatpay", nonce),
+        app_secret=lambda: secrets().get("wechatpay-app-secret"),
+    )
+
+
+@lru_cache(maxsize=2)
+def _alipay(private_key: str, public_key: str) -> PaymentProvider:
+    from carbonneutral.payments.alipay import GATEWAY, AlipayAccount, AlipayProvider
+
+    settings = get_settings()
+    account = AlipayAccount(
+        app_id=settings.required("alipay_app_id"),
+        private_key=private_key,
+        alipay_public_key=public_key,
+        seller_id=settings.alipay_seller_id,
+        gateway=settings.alipay_gateway or GATEWAY,
+    )
+    return AlipayProvider(account)
+
+
+@cache
+def nonces() -> Nonces:
+    from carbonneutral.store.nonces import Nonces
+
+    return Nonces(get_settings().table())
 
 
 @lru_cache(maxsize=2)
@@ -124,10 +175,19 @@ def _stripe(api_key: str, webhook_secret: str) -> PaymentProvider:
 
 def checkout_origins() -> tuple[str, ...]:
     """Where the configured provider takes buyers to pay (no secret needed to know it)."""
-    if get_settings().payment_provider is PaymentProviderName.stripe:
+    settings = get_settings()
+    if settings.payment_provider is PaymentProviderName.stripe:
         from carbonneutral.payments.stripe_provider import StripeProvider
 
         return StripeProvider.checkout_origins
+    if settings.payment_provider is PaymentProviderName.wechatpay:
+        from carbonneutral.payments.wechatpay import WeChatPayProvider
+
+        return WeChatPayProvider.checkout_origins
+    if settings.payment_provider is PaymentProviderName.alipay:
+        from carbonneutral.payments.alipay import GATEWAY
+
+        return ("/".join((settings.alipay_gateway or GATEWAY).split("/", 3)[:3]),)
     return ()
 
 

@@ -23,6 +23,8 @@ ORIGIN_PATTERN = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$"
 class PaymentProviderName(StrEnum):
     sandbox = "sandbox"
     stripe = "stripe"
+    wechatpay = "wechatpay"
+    alipay = "alipay"
 
 
 class Settings(BaseModel):
@@ -36,6 +38,18 @@ class Settings(BaseModel):
     payment_provider: PaymentProviderName = PaymentProviderName.sandbox
     stripe_payment_methods: tuple[str, ...] = ("card",)
     stripe_api_base: str | None = None
+    # WeChat Pay's and Alipay's ids are template parameters (not secrets); their keys are in SSM.
+    wechatpay_mchid: str | None = Field(default=None, pattern=r"^[0-9]{6,32}$")
+    wechatpay_appid: str | None = Field(default=None, pattern=r"^wx[0-9a-zA-Z]{6,32}$")
+    wechatpay_merchant_serial: str | None = Field(default=None, pattern=r"^[0-9A-Fa-f]{8,64}$")
+    wechatpay_public_key_id: str | None = Field(default=None, pattern=r"^[0-9A-Za-z_]{8,64}$")
+    wechatpay_api_base: str | None = Field(default=None, pattern=ORIGIN_PATTERN)
+    wechatpay_oauth_base: str | None = Field(default=None, pattern=ORIGIN_PATTERN)
+    alipay_app_id: str | None = Field(default=None, pattern=r"^[0-9]{8,32}$")
+    alipay_seller_id: str | None = Field(default=None, pattern=r"^2088[0-9]{12}$")
+    alipay_gateway: str | None = Field(
+        default=None, pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/[A-Za-z0-9./_-]*$"
+    )
     reservation_minutes: int = Field(default=30, ge=1, le=24 * 60)
     client_reservation_cap_kg: int = Field(
         default=5000,
@@ -69,6 +83,7 @@ class Settings(BaseModel):
                 m for m in env.get("STRIPE_PAYMENT_METHODS", "card").split(",") if m
             ),
             "stripe_api_base": env.get("STRIPE_API_BASE") or None,
+            **{name: env.get(variable) or None for name, variable in _PROVIDER_ENV.items()},
             "reservation_minutes": env.get("RESERVATION_MINUTES", "30"),
             "client_reservation_cap_kg": env.get("CLIENT_RESERVATION_CAP_KG", "5000"),
             "secrets_path": (env.get("SECRETS_PATH") or "").rstrip("/") or None,
@@ -82,6 +97,15 @@ class Settings(BaseModel):
             name = _ENV_NAMES.get(str(first["loc"][0]), str(first["loc"][0]))
             raise NotConfigured(f"{name} is not valid: {first['msg']} (got {first['input']!r})") from exc
 
+    def required(self, name: str) -> str:
+        """A provider's id the stack needs: a 503 naming its template parameter when it is empty."""
+        value = getattr(self, name)
+        if not value:
+            raise NotConfigured(
+                f"{_PROVIDER_ENV[name]} is not set: give the stack its {_PARAMETERS[name]} parameter"
+            )
+        return str(value)
+
     def table(self) -> str:
         if not self.table_name:
             raise NotConfigured("TABLE_NAME is not set for this function")
@@ -93,7 +117,26 @@ class Settings(BaseModel):
         return self.bucket_name
 
 
+_PROVIDER_ENV = {
+    "wechatpay_mchid": "WECHATPAY_MCHID",
+    "wechatpay_appid": "WECHATPAY_APPID",
+    "wechatpay_merchant_serial": "WECHATPAY_MERCHANT_SERIAL",
+    "wechatpay_public_key_id": "WECHATPAY_PUBLIC_KEY_ID",
+    "wechatpay_api_base": "WECHATPAY_API_BASE",
+    "wechatpay_oauth_base": "WECHATPAY_OAUTH_BASE",
+    "alipay_app_id": "ALIPAY_APP_ID",
+    "alipay_seller_id": "ALIPAY_SELLER_ID",
+    "alipay_gateway": "ALIPAY_GATEWAY",
+}
+_PARAMETERS = {
+    "wechatpay_mchid": "WeChatPayMchId",
+    "wechatpay_appid": "WeChatPayAppId",
+    "wechatpay_merchant_serial": "WeChatPayMerchantSerial",
+    "wechatpay_public_key_id": "WeChatPayPublicKeyId",
+    "alipay_app_id": "AlipayAppId",
+}
 _ENV_NAMES = {
+    **_PROVIDER_ENV,
     "table_name": "TABLE_NAME",
     "bucket_name": "BUCKET_NAME",
     "public_base_url": "PUBLIC_BASE_URL",

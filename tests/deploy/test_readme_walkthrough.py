@@ -21,6 +21,7 @@ import pytest
 from infrastructure.local.services import free_port
 from infrastructure.local.stack import LocalStack
 from infrastructure.template import ROOT
+from tests.fake_banks import bare, key_pair
 from tests.support import Http
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
@@ -69,8 +70,7 @@ def test_the_readme_lists_the_steps_an_organizer_takes() -> None:
     verbs = [re.search(r"admin (\S+)|^(make smoke|curl)", c).group(0) for c in deploy_commands()]  # type: ignore[union-attr]
     assert verbs == [
         "admin init-secrets",
-        "admin put-secret",
-        "admin put-secret",
+        *["admin put-secret"] * 8,  # Stripe's two, WeChat Pay's four, Alipay's two
         "admin create-organizer-key",
         "curl",
         "admin import-issuance",
@@ -86,6 +86,17 @@ def test_every_deploy_command_in_the_readme_works_in_order(empty_stack: LocalSta
     (tmp_path / "issuance.csv").write_text(ISSUANCE, encoding="utf-8")
     (tmp_path / "stripe-api-key.txt").write_text("sk_test_walkthrough\n")
     (tmp_path / "stripe-webhook-secret.txt").write_text("whsec_walkthrough\n")
+    _, merchant_key, wechat_public = key_pair()
+    _, app_key, alipay_public = key_pair()
+    for name, value in {
+        "wechatpay-private-key.pem": merchant_key,
+        "wechatpay-apiv3-key.txt": "0123456789abcdef0123456789abcdef",
+        "wechatpay-public-key.pem": wechat_public,
+        "wechatpay-app-secret.txt": "appsecret-walkthrough",
+        "alipay-app-private-key.txt": bare(app_key),
+        "alipay-public-key.txt": bare(alipay_public),
+    }.items():
+        (tmp_path / name).write_text(value + "\n")
     env = {
         k: v
         for k, v in os.environ.items()
@@ -102,6 +113,8 @@ def test_every_deploy_command_in_the_readme_works_in_order(empty_stack: LocalSta
             .replace("<organizer key>", organizer_key)
             .replace("issuance.csv", str(tmp_path / "issuance.csv"))
             .replace("< stripe-", f"< {tmp_path}/stripe-")
+            .replace("< wechatpay-", f"< {tmp_path}/wechatpay-")
+            .replace("< alipay-", f"< {tmp_path}/alipay-")
         )
         done = subprocess.run(
             ["bash", "-c", line], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False

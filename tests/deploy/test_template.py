@@ -11,6 +11,7 @@ import pytest
 from infrastructure import cloudformation, template
 from infrastructure.cloudformation import DeployError
 from infrastructure.local import iam
+from infrastructure.local.stack import ALL_SECRETS
 
 STACKS = {
     "sandbox": {},
@@ -19,6 +20,18 @@ STACKS = {
         "PublicBaseUrl": "https://neutral.example.org",
         "AlarmEmail": "ops@example.org",
         "Tracing": "Active",
+    },
+    "wechatpay": {
+        "PaymentProvider": "wechatpay",
+        "WeChatPayMchId": "1900000109",
+        "WeChatPayAppId": "wx8888888888888888",
+        "WeChatPayMerchantSerial": "5157F09EFDC096DE15EBE81A47057A72",
+        "WeChatPayPublicKeyId": "PUB_KEY_ID_0114232134912410000000000000",
+    },
+    "alipay": {
+        "PaymentProvider": "alipay",
+        "AlipayAppId": "2021000000000001",
+        "AlipaySellerId": "2088000000000001",
     },
 }
 
@@ -87,6 +100,13 @@ def test_no_function_environment_holds_a_secret(deployed) -> None:
         "CLIENT_RESERVATION_CAP_KG",
         "SECRETS_PATH",
         "SECRETS",
+        # a WeChat Pay or Alipay merchant's ids (their keys are in SSM)
+        "WECHATPAY_MCHID",
+        "WECHATPAY_APPID",
+        "WECHATPAY_MERCHANT_SERIAL",
+        "WECHATPAY_PUBLIC_KEY_ID",
+        "ALIPAY_APP_ID",
+        "ALIPAY_SELLER_ID",
     }
     for function in cloudformation.functions(deployed).values():
         assert set(function.environment) <= allowed, function.logical_id
@@ -95,18 +115,7 @@ def test_no_function_environment_holds_a_secret(deployed) -> None:
 def test_each_function_may_read_exactly_the_parameters_it_names(deployed) -> None:
     roles = iam.function_roles(deployed)
     path = deployed.parameters["SecretsPath"]
-    every = [
-        f"{path}/{n}"
-        for n in (
-            "order-token-secret",
-            "cursor-key",
-            "certificate-signing-key",
-            "certificate-public-keys",
-            "sandbox-webhook-secret",
-            "stripe-api-key",
-            "stripe-webhook-secret",
-        )
-    ]
+    every = [f"{path}/{n}" for n in ALL_SECRETS]
     for logical_id, function in cloudformation.functions(deployed).items():
         named = {f"{path}/{n}" for n in function.environment.get("SECRETS", "").split(",") if n}
         readable = {

@@ -88,7 +88,7 @@ def test_a_secret_the_function_does_not_declare_is_refused_without_asking_ssm() 
         (
             "PAYMENT_PROVIDER",
             "paypal",
-            "PAYMENT_PROVIDER is not valid: Input should be 'sandbox' or 'stripe'",
+            "PAYMENT_PROVIDER is not valid: Input should be 'sandbox', 'stripe', 'wechatpay' or 'alipay'",
         ),
         ("PUBLIC_BASE_URL", "neutral.example.org", "PUBLIC_BASE_URL is not valid"),
         ("RESERVATION_MINUTES", "0", "RESERVATION_MINUTES is not valid"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeGuard
 
 from carbonneutral.domain.money import Money
 from carbonneutral.domain.orders import Order, Refund
@@ -41,10 +41,31 @@ class CheckoutStart:
     reference: str
 
 
+@dataclass(frozen=True)
+class PaymentStep:
+    """What the buyer's browser does next to pay with one of a provider's methods."""
+
+    kind: Literal["redirect", "qr", "jsapi"]
+    url: str | None = None  # redirect: where the browser goes; qr: what the code holds
+    params: Mapping[str, str] | None = None  # jsapi: what the page hands WeChat's bridge
+
+
+@dataclass(frozen=True)
+class WebhookReply:
+    """A webhook's answer in the form its provider expects."""
+
+    status: int
+    content_type: str
+    body: str
+
+
 class PaymentProvider(Protocol):
     name: str
     # Origins the buyer's browser is sent to for paying; the pages' CSP lets forms go there.
     checkout_origins: tuple[str, ...]
+    # Ways to pay on the platform's own checkout page (WeChat Pay's jsapi/h5/native, Alipay's
+    # wap/page); () when the provider's own page (Stripe) or the test checkout (sandbox) takes them.
+    methods: tuple[str, ...]
 
     def start_checkout(self, order: Order, base_url: str, lang: str | None = None) -> CheckoutStart: ...
 
@@ -57,3 +78,33 @@ class PaymentProvider(Protocol):
     def cancel_checkout(self, order: Order) -> None:
         """Closes the provider's checkout of a cancelled order (best effort: a late payment is refunded)."""
         ...
+
+
+class DirectProvider(PaymentProvider, Protocol):
+    """A provider whose payments start on the platform's checkout page (WeChat Pay, Alipay): the page
+    picks a method for the browser, the provider's order status can be asked for, and its
+    notifications are answered in its own form."""
+
+    def method_for(self, user_agent: str) -> str: ...
+
+    def pay(
+        self, order: Order, method: str, *, notify_url: str, return_url: str, client_ip: str | None
+    ) -> PaymentStep: ...
+
+    def needs_payer(self, method: str) -> bool:
+        """True when the method needs the payer's id first (WeChat's JSAPI: the OpenID)."""
+        ...
+
+    def payer_url(self, redirect_uri: str, state: str) -> str: ...
+
+    def pay_as(self, order: Order, payer_code: str, *, notify_url: str) -> PaymentStep: ...
+
+    def query(self, order: Order) -> PaymentEvent | None:
+        """The order's payment as the provider has it (a lost notification), or None if unpaid."""
+        ...
+
+    def reply(self, error: Exception | None) -> WebhookReply: ...
+
+
+def is_direct(provider: PaymentProvider) -> TypeGuard[DirectProvider]:
+    return bool(provider.methods)

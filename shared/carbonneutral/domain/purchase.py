@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import re
 import time
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from carbonneutral.domain.orders import (
     new_order_id,
     order_token,
 )
-from carbonneutral.domain.payments import PaymentProvider
+from carbonneutral.domain.payments import PaymentProvider, PaymentStep, is_direct
 from carbonneutral.domain.ports import FootprintRepository, SceneRepository
 from carbonneutral.domain.projects import Inventory, Project
 from carbonneutral.domain.types import IDEMPOTENCY_KEY_PATTERN, is_footprint_id
@@ -438,12 +439,15 @@ class PurchaseService:
         """(the provider new orders use, every provider whose webhook is live)."""
         return self._default, [self._default]
 
+    def live_provider(self, provider_name: str) -> PaymentProvider:
+        if provider_name != self._default:  # only the configured provider's webhook is live
+            raise NotFound(f"no payment provider {provider_name!r}")
+        return self._providers()[provider_name]
+
     def receive_webhook(
         self, provider_name: str, body: str, headers: dict[str, str], *, base_url: str
     ) -> Any:
-        if provider_name != self._default:  # only the configured provider's webhook is live
-            raise NotFound(f"no payment provider {provider_name!r}")
-        provider = self._providers()[provider_name]
+        provider = self.live_provider(provider_name)
         event = provider.parse_event(body, headers)
         certify = self._certify.at(base_url) if self._certify else None
         return self._ledger.apply_payment(event, self._clock(), certify, self._contribute)
@@ -459,6 +463,77 @@ class PurchaseService:
 
     def projects(self) -> list[tuple[Project, Inventory]]:
         return self._ledger.projects()
+
+    # -- paying on the platform's checkout page (WeChat Pay, Alipay) ------------------------------
+
+    def methods(self, order: Order, user_agent: str) -> tuple[str, ...]:
+        """The order's provider's ways to pay, the one that fits the browser first; () if its
+        provider's own page (or the test checkout) takes the payment."""
+        provider = self._providers().get(order.provider)
+        if provider is None or not is_direct(provider):
+            return ()
+        first = provider.method_for(user_agent)
+        return (first, *(m for m in provider.methods if m != first))
+
+    def _direct(self, order_id: str, token: str | None, method: str | None = None) -> tuple[Order, Any]:
+        order = self.get(order_id, token)
+        provider = self._providers().get(order.provider)
+        if provider is None or not is_direct(provider) or (method and method not in provider.methods):
+            raise InvalidInput(f"{order.provider} has no payment method {method!r} here", field="method")
+        if order.status is not OrderStatus.pending_payment:
+            raise Conflict(f"order {order_id} is {order.status.value}, not awaiting payment")
+        return order, provider
+
+    def payer_state(self, order_id: str) -> str:
+        """Binds WeChat's OpenID step to this order without handing WeChat the order token."""
+        return order_token(self._secret(), f"payer:{order_id}")[:32]
+
+    def start_payment(
+        self,
+        order_id: str,
+        token: str | None,
+        method: str,
+        *,
+        base_url: str,
+        lang: str,
+        client_ip: str | None,
+    ) -> PaymentStep:
+        """Where the buyer's browser goes (or what it shows) to pay with `method`."""
+        order, provider = self._direct(order_id, token, method)
+        back = f"{base_url}/checkout/{order_id}?" + urlencode({"lang": lang, "check": "1"})
+        if provider.needs_payer(method):
+            payer_return = f"{base_url}/checkout/{order_id}/wechat?" + urlencode({"lang": lang})
+            return PaymentStep("redirect", url=provider.payer_url(payer_return, self.payer_state(order_id)))
+        notify = f"{base_url}/v1/payments/{provider.name}/webhook"
+        step: PaymentStep = provider.pay(
+            order, method, notify_url=notify, return_url=back, client_ip=client_ip
+        )
+        return step
+
+    def pay_as(
+        self, order_id: str, token: str | None, code: str, state: str, *, base_url: str
+    ) -> PaymentStep:
+        """JSAPI inside WeChat: WeChat handed back the payer's code; the bridge's signed request."""
+        order, provider = self._direct(order_id, token)
+        if not hmac.compare_digest(state, self.payer_state(order_id)):
+            raise Forbidden("this return from WeChat is not for this order")
+        notify = f"{base_url}/v1/payments/{provider.name}/webhook"
+        step: PaymentStep = provider.pay_as(order, code, notify_url=notify)
+        return step
+
+    def check_payment(self, order_id: str, token: str | None, *, base_url: str) -> Order:
+        """Asks the provider how a pending order stands (its notification may be late or lost) and
+        applies a payment it reports, once; the order as it is then."""
+        order = self.get(order_id, token)
+        provider = self._providers().get(order.provider)
+        if order.status is not OrderStatus.pending_payment or provider is None or not is_direct(provider):
+            return order
+        event = provider.query(order)
+        if event is None:
+            return order
+        certify = self._certify.at(base_url) if self._certify else None
+        applied = self._ledger.apply_payment(event, self._clock(), certify, self._contribute)
+        return applied.order or self.get(order_id, token)
 
     def sweep(self, limit: int = 100) -> int:
         """Releases reservations that ran out; returns how many were released."""

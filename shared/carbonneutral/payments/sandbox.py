@@ -28,6 +28,7 @@ _OUTCOMES = {
 class SandboxProvider:
     name = "sandbox"
     checkout_origins: tuple[str, ...] = ()  # its test checkout is one of the platform's own pages
+    methods: tuple[str, ...] = ()
 
     def __init__(self, webhook_secret: str) -> None:
         if len(webhook_secret) < 16:

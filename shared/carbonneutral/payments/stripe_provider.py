@@ -26,6 +26,7 @@ _OUTCOMES = {
 class StripeProvider:
     name = "stripe"
     checkout_origins: tuple[str, ...] = ("https://checkout.stripe.com",)
+    methods: tuple[str, ...] = ()  # Stripe Checkout's own page offers them
 
     def __init__(
         self,

@@ -58,6 +58,15 @@ ORDER_STATUSES = {
     "refunded": _("Refunded"),
 }
 
+# How a buyer pays with WeChat Pay or Alipay, by the provider's method.
+PAYMENT_METHODS = {
+    "jsapi": _("Pay in WeChat"),
+    "h5": _("Pay with WeChat Pay"),
+    "native": _("WeChat Pay QR code"),
+    "wap": _("Pay with Alipay"),
+    "page": _("Pay with Alipay"),
+}
+
 # China's grids whose 2023 factors the factor set ships (MEE/NBS), in the order a list shows them.
 GRID_NAMES = {
     "CN": _("China, national average"),

@@ -1,0 +1,405 @@
+"""WeChat Pay and Alipay against their fakes on loopback and DynamoDB Local: payments start where
+the browser is, notifications are verified and applied once, refusals buy nothing, a lost
+notification is found by querying, and the money issue's races end one way or the other."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from carbonneutral.domain.orders import Order, OrderStatus
+from carbonneutral.domain.purchase import PurchaseService
+from carbonneutral.errors import Conflict, InvalidSignature
+from carbonneutral.payments.alipay import AlipayProvider
+from carbonneutral.payments.alipay import out_trade_no as alipay_trade_no
+from carbonneutral.payments.wechatpay import WeChatPayProvider
+from carbonneutral.payments.wechatpay import out_trade_no as wechat_trade_no
+from carbonneutral.store.footprints import DynamoFootprintRepository
+from carbonneutral.store.nonces import Nonces
+from carbonneutral.store.scenes import DynamoSceneRepository
+
+from tests.factories import an_order_request
+from tests.fake_banks import FakeAlipay, FakeWeChatPay, key_pair
+from tests.integration.ledger_support import BASE, inventory, key
+
+pytestmark = pytest.mark.integration
+
+
+class Clock:
+    """The service's clock, near the real one: the fakes refuse payments after the real expiry."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC).replace(microsecond=0)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Bank:
+    """One provider and its fake, seen the same way by the race tests."""
+
+    name: str
+    fake: Any
+    provider: Any
+
+    def start(self, service: PurchaseService, order: Order) -> str:
+        """The buyer starts paying on a desktop; the provider's trade number."""
+        token = service.token_for(order)
+        method = "native" if self.name == "wechatpay" else "page"
+        step = service.start_payment(
+            order.order_id, token, method, base_url=BASE, lang="zh-CN", client_ip="10.0.0.8"
+        )
+        if self.name == "wechatpay":
+            assert step.kind == "qr" and step.url.startswith("weixin://wxpay/bizpayurl?pr=")
+            return wechat_trade_no(order.order_id, "native")
+        assert step.kind == "redirect" and step.url.startswith(self.fake.gateway + "?")
+        import urllib.request
+
+        with urllib.request.urlopen(step.url, timeout=10) as cashier:
+            assert "test cashier" in cashier.read().decode()
+        return alipay_trade_no(order.order_id)
+
+    def pay(self, trade_no: str, **kw: Any) -> tuple[str, dict[str, str]]:
+        """The buyer pays; the provider's notification (body, headers), not yet delivered."""
+        if self.name == "wechatpay":
+            return self.fake.pay(trade_no, **kw)
+        amount = kw.pop("amount_fen", None)
+        body = self.fake.pay(trade_no, amount=f"{amount / 100:.2f}" if amount is not None else None, **kw)
+        return body, {"Content-Type": "application/x-www-form-urlencoded"}
+
+    def refund_notification(self, refund_ref: str) -> tuple[str, dict[str, str]]:
+        if self.name == "wechatpay":
+            return self.fake.refund_notification(self.refund_no(refund_ref))
+        return self.fake.refund_notification(refund_ref), {
+            "Content-Type": "application/x-www-form-urlencoded"
+        }
+
+    def refund_no(self, refund_ref: str) -> str:
+        return next(no for no, r in self.fake.refunds.items() if r.get("refund_id") == refund_ref)
+
+
+@pytest.fixture(scope="module")
+def wechat_fake() -> Iterator[FakeWeChatPay]:
+    fake = FakeWeChatPay()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
+def alipay_fake() -> Iterator[FakeAlipay]:
+    fake = FakeAlipay()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(params=["wechatpay", "alipay"])
+def bank(request, stack, wechat_fake, alipay_fake) -> Bank:
+    if request.param == "wechatpay":
+        nonces = Nonces(stack.table, stack.dynamodb_client())
+        provider = WeChatPayProvider(
+            wechat_fake.account(),
+            lambda n: nonces.claim("wechatpay", n),
+            app_secret=lambda: wechat_fake.app_secret,
+        )
+        return Bank("wechatpay", wechat_fake, provider)
+    return Bank("alipay", alipay_fake, AlipayProvider(alipay_fake.account()))
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+def purchases(stack, ledger, name: str, provider: Any, clock: Clock) -> PurchaseService:
+    client = stack.dynamodb_client()
+    return PurchaseService(
+        ledger,
+        DynamoFootprintRepository(stack.table, client),
+        DynamoSceneRepository(stack.table, client),
+        lambda: {name: provider},
+        default_provider=name,
+        token_secret=lambda: "token-secret-for-tests-0123",
+        reservation=timedelta(minutes=30),
+        clock=clock,
+    )
+
+
+@pytest.fixture
+def service(stack, ledger, bank, clock) -> PurchaseService:
+    return purchases(stack, ledger, bank.name, bank.provider, clock)
+
+
+def receive(service: PurchaseService, bank: Bank, notification: tuple[str, dict[str, str]]) -> str:
+    body, headers = notification
+    return str(service.receive_webhook(bank.name, body, headers, base_url=BASE).outcome)
+
+
+def balanced(ledger, project_id: str) -> bool:
+    return inventory(ledger, project_id).balanced and not [
+        b for b in ledger.audit() if b.project_id == project_id
+    ]
+
+
+def test_a_payment_starts_where_the_browser_is_and_its_notification_retires_the_credits_once(
+    service, ledger, bank, project
+) -> None:
+    project_id = project((1, 100))
+    order, _ = service.place(an_order_request(project_id, 30), key(), base_url=BASE)
+    assert order.checkout_url is None  # the platform's own checkout page starts the payment
+    assert service.methods(order, "Mozilla/5.0 (Windows NT 10.0) Chrome/120")[0] in ("native", "page")
+    assert service.methods(order, "Mozilla/5.0 (iPhone) Mobile/15E148 Safari/604.1")[0] in ("h5", "wap")
+    assert service.methods(order, "Mozilla/5.0 (Linux; Android 14) MicroMessenger/8.0.50")[0] in (
+        "jsapi",
+        "wap",
+    )
+    trade_no = bank.start(service, order)
+    # what the provider was asked: the order's amount in fen (yuan for Alipay), expiring with the reservation
+    if bank.name == "wechatpay":
+        asked = bank.fake.trades[trade_no]["order"]
+        assert asked["amount"] == {"total": order.amount.minor_units, "currency": "CNY"}
+        assert datetime.fromisoformat(asked["time_expire"]) == order.reserved_until
+        assert (
+            asked["time_expire"].endswith("+08:00")
+            and asked["notify_url"] == f"{BASE}/v1/payments/wechatpay/webhook"
+        )
+    else:
+        asked = bank.fake.trades[trade_no]["biz"]
+        assert asked["total_amount"] == f"{order.amount.amount:.2f}"
+        beijing = order.reserved_until + timedelta(hours=8)
+        assert asked["time_expire"] == beijing.strftime("%Y-%m-%d %H:%M:%S")
+    notification = bank.pay(trade_no)
+    assert receive(service, bank, notification) == "retired"
+    retired = ledger.order(order.order_id)
+    assert retired.status is OrderStatus.retired and retired.retirement.payment_ref
+    assert inventory(ledger, project_id).retired_kg == 30
+    if bank.name == "wechatpay":  # the same notification again: its nonce was used
+        with pytest.raises(InvalidSignature, match="nonce"):
+            receive(service, bank, notification)
+    else:
+        assert receive(service, bank, notification) == "duplicate"
+    assert receive(service, bank, bank.pay(trade_no)) == "duplicate"  # sent again, signed afresh
+    assert ledger.refunds_of(order.order_id) == []  # one payment, kept once
+    assert balanced(ledger, project_id)
+
+
+def test_a_lost_notification_is_found_by_asking_the_provider_and_the_late_one_changes_nothing(
+    service, ledger, bank, project
+) -> None:
+    project_id = project((1, 100))
+    order, _ = service.place(an_order_request(project_id, 10), key(), base_url=BASE)
+    token = service.token_for(order)
+    assert service.check_payment(order.order_id, token, base_url=BASE).status is OrderStatus.pending_payment
+    trade_no = bank.start(service, order)
+    assert service.check_payment(order.order_id, token, base_url=BASE).status is OrderStatus.pending_payment
+    late = bank.pay(trade_no)  # paid; the notification is lost for now
+    assert service.check_payment(order.order_id, token, base_url=BASE).status is OrderStatus.retired
+    assert receive(service, bank, late) == "duplicate"
+    assert ledger.refunds_of(order.order_id) == [] and inventory(ledger, project_id).retired_kg == 10
+
+
+def test_refusals_buy_nothing_and_leave_the_order_payable(service, ledger, bank, project) -> None:
+    project_id = project((1, 100))
+    order, _ = service.place(an_order_request(project_id, 10), key(), base_url=BASE)
+    trade_no = bank.start(service, order)
+    stranger, _, _ = key_pair()
+    refused: list[tuple[str, dict[str, str]]] = []
+    if bank.name == "wechatpay":
+        refused.append(bank.pay(trade_no, key=stranger))  # signed by someone else
+        refused.append(bank.pay(trade_no, timestamp=int(datetime.now(UTC).timestamp()) - 301))  # stale
+        refused.append(bank.pay(trade_no, apiv3_key=secrets.token_hex(16)))  # not our APIv3 key
+        other = bank.fake.trades[trade_no]
+        resource = {**bank.fake._transaction(other), "mchid": "1900000999"}  # another merchant's order
+        refused.append(bank.fake.notification("TRANSACTION.SUCCESS", resource))
+        body, headers = bank.pay(trade_no)
+        refused.append((body.replace('"id":', '"id": ', 1), headers))  # tampered after signing
+    else:
+        refused.append(bank.pay(trade_no, key=stranger))
+        refused.append(bank.pay(trade_no, app_id="2021000000009999"))  # another app's trade
+        refused.append(bank.pay(trade_no, seller_id="2088000000009999"))  # another merchant's
+        body, headers = bank.pay(trade_no)
+        refused.append((body.replace("total_amount=", "total_amount=1", 1), headers))  # tampered
+    for notification in refused:
+        with pytest.raises(InvalidSignature):
+            receive(service, bank, notification)
+    assert ledger.order(order.order_id).status is OrderStatus.pending_payment
+    assert ledger.refunds_of(order.order_id) == []
+    assert receive(service, bank, bank.pay(trade_no)) == "retired"  # the genuine one still buys
+
+
+def test_a_wrong_amount_is_owed_back_and_never_retires_anything(service, ledger, bank, project) -> None:
+    project_id = project((1, 100))
+    order, _ = service.place(an_order_request(project_id, 10), key(), base_url=BASE)
+    trade_no = bank.start(service, order)
+    assert receive(service, bank, bank.pay(trade_no, amount_fen=1)) == "refund_due"
+    failed = ledger.order(order.order_id)
+    assert failed.status is OrderStatus.failed and failed.refund.amount.minor_units == 1
+    assert inventory(ledger, project_id).retired_kg == 0 and balanced(ledger, project_id)
+
+
+def test_a_notification_for_an_order_this_platform_never_made_is_recorded_and_applies_nothing(
+    service, ledger, bank, project
+) -> None:
+    project_id = project((1, 100))
+    order, _ = service.place(an_order_request(project_id, 10), key(), base_url=BASE)
+    trade_no = bank.start(service, order)
+    ghost = "ord_" + secrets.token_urlsafe(16)
+    if bank.name == "wechatpay":
+        resource = {**bank.fake._transaction(bank.fake.trades[trade_no]), "trade_state": "SUCCESS"}
+        resource.update(
+            out_trade_no=wechat_trade_no(ghost, "native"),
+            transaction_id="4200000000",
+            amount={"total": 5, "currency": "CNY"},
+        )
+        notification = bank.fake.notification("TRANSACTION.SUCCESS", resource)
+    else:
+        notification = (
+            bank.fake.pay(trade_no, out_trade_no=alipay_trade_no(ghost), trade_no="2026" + key()),
+            {},
+        )
+    assert receive(service, bank, notification) == "unknown_order"
+    assert ledger.order(order.order_id).status is OrderStatus.pending_payment
+
+
+def test_cancelling_closes_the_trade_at_the_provider(service, ledger, bank, project) -> None:
+    project_id = project((1, 100))
+    order, _ = service.place(an_order_request(project_id, 10), key(), base_url=BASE)
+    trade_no = bank.start(service, order)
+    assert service.cancel(order.order_id, service.token_for(order)).status is OrderStatus.cancelled
+    state = bank.fake.trades[trade_no]
+    assert state.get("trade_state", state.get("trade_status")) in ("CLOSED", "TRADE_CLOSED")
+    with pytest.raises(AssertionError, match="closed"):
+        bank.pay(trade_no)
+    assert inventory(ledger, project_id).available_kg == 100
+
+
+def test_a_notification_racing_the_reservations_end_settles_one_way_or_the_other(
+    service, ledger, bank, project, clock
+) -> None:
+    project_id = project((1, 200))
+    seen = set()
+    for _ in range(8):
+        order, _ = service.place(an_order_request(project_id, 5), key(), base_url=BASE)
+        notification = bank.pay(bank.start(service, order))  # paid in time; the notice comes as it ends
+        clock.now = order.reserved_until + timedelta(seconds=1)
+        start = threading.Barrier(2)
+
+        def sweep(start=start):
+            start.wait()
+            return service.sweep()
+
+        def notify(start=start, notification=notification):
+            start.wait()
+            return receive(service, bank, notification)
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            sweeping, notifying = pool.submit(sweep), pool.submit(notify)
+            swept, outcome = sweeping.result(timeout=60), notifying.result(timeout=60)
+        final = ledger.order(order.order_id)
+        assert (outcome, final.status) in {
+            ("retired", OrderStatus.retired),
+            ("refund_due", OrderStatus.expired),
+        }, (swept, outcome, final.status)
+        if final.status is OrderStatus.expired:
+            assert final.refund.status == "due"
+        seen.add(final.status)
+        clock.now = datetime.now(UTC).replace(microsecond=0)
+    inv = inventory(ledger, project_id)
+    assert inv.reserved_kg == 0 and balanced(ledger, project_id)
+
+
+def test_a_late_payment_is_refunded_through_the_provider_once_whatever_arrives_meanwhile(
+    service, ledger, bank, project, clock
+) -> None:
+    project_id = project((1, 100))
+    order, _ = service.place(an_order_request(project_id, 10), key(), base_url=BASE)
+    late = bank.pay(bank.start(service, order))
+    clock.now = order.reserved_until + timedelta(minutes=1)
+    assert service.sweep() >= 1 and ledger.order(order.order_id).status is OrderStatus.expired
+    assert receive(service, bank, late) == "refund_due"
+    again = bank.pay(_trade_no(bank, order))  # the provider sends it again
+    [(due_order, refund)] = service.refunds_due(order.order_id)
+    start = threading.Barrier(3)
+
+    def refund_it():
+        start.wait()
+        try:
+            return service.pay_refund(due_order, refund).outcome
+        except Conflict:
+            return "busy"
+
+    def redeliver():
+        start.wait()
+        return receive(service, bank, again)
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = [
+            f.result() for f in (pool.submit(refund_it), pool.submit(refund_it), pool.submit(redeliver))
+        ]
+    assert results[2] == "duplicate"  # the late payment is owed back once
+    assert sorted(results[:2]) == ["duplicate", "refunded"]
+    [paid_back] = ledger.refunds_of(order.order_id)
+    assert paid_back.status == "refunded" and len(bank.fake.refunds) >= 1
+    # the provider's own refund notification, arriving after: applied already
+    assert receive(service, bank, bank.refund_notification(paid_back.refund_ref)) == "duplicate"
+    final = ledger.order(order.order_id)
+    assert final.status is OrderStatus.refunded and inventory(ledger, project_id).retired_kg == 0
+    assert balanced(ledger, project_id)
+
+
+def _trade_no(bank: Bank, order: Order) -> str:
+    return (
+        wechat_trade_no(order.order_id, "native")
+        if bank.name == "wechatpay"
+        else alipay_trade_no(order.order_id)
+    )
+
+
+def test_the_wechat_jsapi_payment_needs_the_payers_openid_and_signs_the_bridges_request(
+    stack, ledger, wechat_fake, project
+) -> None:
+    nonces = Nonces(stack.table, stack.dynamodb_client())
+    provider = WeChatPayProvider(
+        wechat_fake.account(),
+        lambda n: nonces.claim("wechatpay", n),
+        app_secret=lambda: wechat_fake.app_secret,
+    )
+    service = purchases(stack, ledger, "wechatpay", provider, Clock())
+    order, _ = service.place(an_order_request(project((1, 100)), 10), key(), base_url=BASE)
+    token = service.token_for(order)
+    step = service.start_payment(order.order_id, token, "jsapi", base_url=BASE, lang="zh-CN", client_ip=None)
+    asked = urlsplit(step.url)
+    assert (
+        f"{asked.scheme}://{asked.netloc}{asked.path}"
+        == "https://open.weixin.qq.com/connect/oauth2/authorize"
+    )
+    query = {k: v[0] for k, v in parse_qs(asked.query).items()}
+    assert query["appid"] == wechat_fake.appid and query["scope"] == "snsapi_base"
+    assert query["redirect_uri"].startswith(f"{BASE}/checkout/{order.order_id}/wechat?")
+    assert step.url.endswith("#wechat_redirect") and token not in step.url
+    wechat_fake.codes["code-1"] = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
+    with pytest.raises(Exception, match="not for this order"):
+        service.pay_as(order.order_id, token, "code-1", "forged-state", base_url=BASE)
+    bridge = service.pay_as(order.order_id, token, "code-1", query["state"], base_url=BASE)
+    assert bridge.kind == "jsapi" and wechat_fake.verify_pay_sign(bridge.params)
+    assert bridge.params["package"].startswith("prepay_id=wx") and bridge.params["signType"] == "RSA"
+    jsapi = wechat_fake.trades[wechat_trade_no(order.order_id, "jsapi")]["order"]
+    assert jsapi["payer"] == {"openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"}
+    with pytest.raises(Exception, match="did not confirm"):
+        service.pay_as(order.order_id, token, "code-never-issued", query["state"], base_url=BASE)
+    # the buyer switched to JSAPI after a QR code: either trade can be paid, and one payment is kept
+    assert (
+        service.start_payment(order.order_id, token, "native", base_url=BASE, lang="en", client_ip=None).kind
+        == "qr"
+    )
+    body, headers = wechat_fake.pay(wechat_trade_no(order.order_id, "jsapi"))
+    assert service.receive_webhook("wechatpay", body, headers, base_url=BASE).outcome == "retired"
+    assert json.loads(body)["event_type"] == "TRANSACTION.SUCCESS"
