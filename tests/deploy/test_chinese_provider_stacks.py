@@ -40,7 +40,7 @@ def _stack(provider: str, parameters: dict[str, str], environment: dict[str, str
         quiet=True,
         export=False,
         parameters={"PaymentProvider": provider, **parameters},
-        extra_environment={"PurchaseFunction": environment},
+        extra_environment={"PurchaseFunction": environment, "SweeperFunction": environment},
         log_dir=logs,
     )
 
@@ -250,3 +250,16 @@ def test_the_desktop_checkout_shows_a_wechat_pay_code_that_scans(wechat, browser
         assert errors == []  # no Content Security Policy violation
     finally:
         context.close()
+
+
+def test_the_sweeper_closes_an_expired_orders_trade_at_wechat_pay_in_its_own_role(wechat) -> None:
+    from tests.journeys import run_out
+
+    stack, fake, _ = wechat
+    http = Http(stack.url)
+    order = place(http)
+    assert page(http, order, DESKTOP).status == 200  # the QR code opened a Native trade
+    run_out(stack, order["order_id"])
+    assert stack.invoke("SweeperFunction", {"source": "aws.scheduler"})["released"] >= 1
+    assert status(http, order) == "expired"
+    assert fake.trades[f"{order['order_id']}-N"]["trade_state"] == "CLOSED"

@@ -133,9 +133,14 @@ def test_the_api_routes_are_the_functions_events(deployed) -> None:
     assert set(cloudformation.http_routes(deployed)) == set(template.routes())
 
 
-def test_the_sweeper_needs_no_secret_and_is_scheduled(deployed) -> None:
+def test_the_sweeper_reads_no_secret_but_wechat_pays_or_alipays_keys_and_is_scheduled(deployed) -> None:
     sweeper = cloudformation.functions(deployed)["SweeperFunction"]
-    assert "SECRETS" not in sweeper.environment
+    provider = deployed.parameters["PaymentProvider"]
+    expected = {
+        "wechatpay": "wechatpay-private-key,wechatpay-apiv3-key,wechatpay-public-key",
+        "alipay": "alipay-private-key,alipay-public-key",
+    }
+    assert sweeper.environment["SECRETS"] == expected.get(provider, "")
     assert sweeper.schedules == ("rate(5 minutes)",)
 
 

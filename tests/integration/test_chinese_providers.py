@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from carbonneutral.domain.orders import Order, OrderStatus
-from carbonneutral.domain.purchase import PurchaseService
+from carbonneutral.domain.purchase import NOTICE_GRACE, PurchaseService
 from carbonneutral.errors import Conflict, InvalidSignature
 from carbonneutral.payments.alipay import AlipayProvider
 from carbonneutral.payments.alipay import out_trade_no as alipay_trade_no
@@ -306,9 +306,9 @@ def test_a_notification_racing_the_reservations_end_settles_one_way_or_the_other
         final = ledger.order(order.order_id)
         assert (outcome, final.status) in {
             ("retired", OrderStatus.retired),
-            ("refund_due", OrderStatus.expired),
+            ("refund_due", OrderStatus.failed),
         }, (swept, outcome, final.status)
-        if final.status is OrderStatus.expired:
+        if final.status is OrderStatus.failed:
             assert final.refund.status == "due"
         seen.add(final.status)
         clock.now = datetime.now(UTC).replace(microsecond=0)
@@ -321,10 +321,16 @@ def test_a_late_payment_is_refunded_through_the_provider_once_whatever_arrives_m
 ) -> None:
     project_id = project((1, 100))
     order, _ = service.place(an_order_request(project_id, 10), key(), base_url=BASE)
-    late = bank.pay(bank.start(service, order))
+    late = bank.pay(bank.start(service, order))  # paid in time; the notification never came
     clock.now = order.reserved_until + timedelta(minutes=1)
-    assert service.sweep() >= 1 and ledger.order(order.order_id).status is OrderStatus.expired
-    assert receive(service, bank, late) == "refund_due"
+    service.sweep()  # the sweeper finds the payment at the provider and waits for its notification
+    assert ledger.order(order.order_id).status is OrderStatus.pending_payment
+    clock.now = order.reserved_until + NOTICE_GRACE + timedelta(minutes=1)
+    service.sweep()  # still none: the credits go back and the money is owed back, never kept
+    expired = ledger.order(order.order_id)  # it ran out, then its payment came: failed, money owed back
+    assert expired.status is OrderStatus.failed and expired.refund.status == "due"
+    assert "expired" in expired.refund.reason and inventory(ledger, project_id).reserved_kg == 0
+    assert receive(service, bank, late) == "duplicate"  # the notification, at last
     again = bank.pay(_trade_no(bank, order))  # the provider sends it again
     [(due_order, refund)] = service.refunds_due(order.order_id)
     start = threading.Barrier(3)
@@ -403,3 +409,24 @@ def test_the_wechat_jsapi_payment_needs_the_payers_openid_and_signs_the_bridges_
     body, headers = wechat_fake.pay(wechat_trade_no(order.order_id, "jsapi"))
     assert service.receive_webhook("wechatpay", body, headers, base_url=BASE).outcome == "retired"
     assert json.loads(body)["event_type"] == "TRANSACTION.SUCCESS"
+
+
+def test_the_sweeper_closes_unpaid_trades_and_leaves_paid_ones_to_their_notification(
+    service, ledger, bank, project, clock
+) -> None:
+    project_id = project((1, 100))
+    unpaid, _ = service.place(an_order_request(project_id, 10), key(), base_url=BASE)
+    unpaid_trade = bank.start(service, unpaid)
+    paid, _ = service.place(an_order_request(project_id, 20), key(), base_url=BASE)
+    notice = bank.pay(bank.start(service, paid))  # paid; its notification is late
+    clock.now = max(unpaid.reserved_until, paid.reserved_until) + timedelta(minutes=1)
+    assert service.sweep() == 1
+    assert ledger.order(unpaid.order_id).status is OrderStatus.expired
+    state = bank.fake.trades[unpaid_trade]
+    assert state.get("trade_state", state.get("trade_status")) in ("CLOSED", "TRADE_CLOSED")
+    with pytest.raises(AssertionError, match="closed"):
+        bank.pay(unpaid_trade)  # the buyer can no longer pay what the sweeper released
+    assert ledger.order(paid.order_id).status is OrderStatus.pending_payment  # its credits still held
+    assert receive(service, bank, notice) == "retired"
+    inv = inventory(ledger, project_id)
+    assert (inv.available_kg, inv.reserved_kg, inv.retired_kg) == (80, 0, 20) and balanced(ledger, project_id)

@@ -37,6 +37,7 @@ from carbonneutral.errors import (
     NotConfigured,
     NotFound,
     SceneClosed,
+    ServiceUnavailable,
     Unauthorized,
 )
 
@@ -101,6 +102,10 @@ class Ledger(Protocol):
 
 
 SCENE_TTL_S = 60.0
+# How long after a reservation ends a payment its provider took may still be notified: WeChat Pay
+# retries for about a day, Alipay for about 25 hours. Until then the sweeper leaves such an order
+# to its notification (which retires it, certificate and all); after it, the money is owed back.
+NOTICE_GRACE = timedelta(hours=25)
 
 
 def _now() -> datetime:
@@ -123,9 +128,16 @@ class Quote:
     offers: list[Offer]
 
 
-def release_expired(ledger: Ledger, now: datetime, limit: int = 100) -> int:
-    """Releases reservations that ran out unpaid; returns how many. Needs no secret and no provider."""
-    return sum(ledger.expire(order_id) for order_id in ledger.expired_reservations(now, limit))
+def release_expired(
+    ledger: Ledger, now: datetime, limit: int = 100, keep: Callable[[str], bool] | None = None
+) -> int:
+    """Releases reservations that ran out unpaid; returns how many. Needs no secret and no provider,
+    unless `keep` asks the provider first (True: leave that order as it is for now)."""
+    return sum(
+        ledger.expire(order_id)
+        for order_id in ledger.expired_reservations(now, limit)
+        if keep is None or not keep(order_id)
+    )
 
 
 class PurchaseService:
@@ -536,5 +548,33 @@ class PurchaseService:
         return applied.order or self.get(order_id, token)
 
     def sweep(self, limit: int = 100) -> int:
-        """Releases reservations that ran out; returns how many were released."""
-        return release_expired(self._ledger, self._clock(), limit)
+        """Releases reservations that ran out; returns how many were released. An order of WeChat Pay
+        or Alipay is closed at the provider first, then looked up there: one paid meanwhile is left
+        to its notification, and past NOTICE_GRACE released with its payment owed back."""
+        now, owed = self._clock(), list[str]()
+        released = release_expired(
+            self._ledger, now, limit, keep=lambda oid: self._paid_at_provider(oid, now, owed)
+        )
+        return released + len(owed)
+
+    def _paid_at_provider(self, order_id: str, now: datetime, owed: list[str]) -> bool:
+        order = self._ledger.order(order_id)
+        provider = self._providers().get(order.provider) if order else None
+        if order is None or provider is None or not is_direct(provider):
+            return False
+        late = now >= order.reserved_until + NOTICE_GRACE
+        try:
+            provider.cancel_checkout(order)  # no payment can start from here on
+            event = provider.query(order)  # one that was made before it closed
+        except ServiceUnavailable:  # the provider is away: ask again next time, within the grace
+            return not late
+        if event is None:
+            return False
+        if not late:
+            return True
+        # No notice came: the credits go back, and the payment is applied as its late notification
+        # would be, to the expired order: money owed back, never kept.
+        if self._ledger.expire(order_id):
+            owed.append(order_id)
+        self._ledger.apply_payment(event, now)
+        return True
