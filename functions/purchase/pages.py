@@ -140,24 +140,28 @@ def _checkout(
     chosen = method if method in methods else (methods[0] if methods else None)
     if bridge is not None:
         chosen = "jsapi"
-    code = None
-    if chosen == "native":
+    code = link = None
+    # Made with the page: the QR code (Native), and the links that need no call to the provider
+    # first (WeChat's OpenID step, Alipay's cashier). A link, not a form: the provider's pages may
+    # redirect on to hosts of their own, which a form's CSP (form-action) would stop. H5 is a form:
+    # its cashier address comes from WeChat Pay when the buyer asks for it, and lives 5 minutes.
+    if chosen in ("native", "jsapi", "wap", "page") and bridge is None:
         from carbonneutral.qr import qr_svg
 
         try:
             step = service.start_payment(
                 order.order_id,
                 token,
-                "native",
+                chosen,
                 base_url=router.base_url(),
                 lang=lang,
                 client_ip=router.client_ip(),
             )
-            code = qr_svg(str(step.url))
-        except DomainError as exc:  # WeChat Pay refused the order: the other ways stay on offer
+            code, link = (qr_svg(str(step.url)), None) if step.kind == "qr" else (None, step.url)
+        except DomainError as exc:  # the provider refused the order: the other ways stay on offer
             if exc.status >= 500:
                 raise
-            logger.warning("no WeChat Pay code for the order", extra={"error": exc.detail})
+            logger.warning("no way to pay made for the order", extra={"error": exc.detail})
     csrf, cookie = csrf_token(event)
     body = render(
         "checkout.html",
@@ -171,6 +175,7 @@ def _checkout(
         method=chosen,
         method_names=texts.PAYMENT_METHODS,
         code=code,
+        link=link,
         bridge=bridge,
     )
     # A payment form's answer redirects to the provider's page: the CSP must let the form go there.

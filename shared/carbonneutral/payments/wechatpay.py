@@ -64,8 +64,8 @@ def order_of(trade_no: str) -> str | None:
 class WeChatPayProvider:
     name = "wechatpay"
     methods: tuple[str, ...] = ("jsapi", "h5", "native")
-    # The H5 cashier and the OpenID step are pages the browser is sent to from a posted form.
-    checkout_origins: tuple[str, ...] = ("https://wx.tenpay.com", "https://open.weixin.qq.com")
+    # The H5 cashier is reached from a posted form (the OpenID step is a link, which CSP leaves be).
+    checkout_origins: tuple[str, ...] = ("https://wx.tenpay.com",)
 
     def __init__(
         self,
