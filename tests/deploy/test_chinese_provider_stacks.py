@@ -272,3 +272,40 @@ def test_the_sweeper_closes_an_expired_orders_trade_at_wechat_pay_in_its_own_rol
     assert stack.invoke("SweeperFunction", {"source": "aws.scheduler"})["released"] >= 1
     assert status(http, order) == "expired"
     assert fake.trades[f"{order['order_id']}-N"]["trade_state"] == "CLOSED"
+
+
+@pytest.mark.browser
+def test_inside_wechat_the_page_hands_the_signed_request_to_wechats_bridge_and_finds_the_payment(
+    wechat, browser
+) -> None:
+    stack, fake, _ = wechat
+    order = place(Http(stack.url))
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, user_agent=WECHAT)
+    # WeChat's browser injects WeixinJSBridge; this one records the request and says it was paid
+    context.add_init_script(
+        "window.WeixinJSBridge = {invoke: function (name, request, done) {"
+        " sessionStorage.setItem('bridgeCall', JSON.stringify({name: name, request: request}));"
+        " done({err_msg: 'get_brand_wcpay_request:ok'}); }};"
+    )
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    try:
+        tab.goto(order["payment"]["checkout_url"] + "&lang=zh-CN")
+        oauth = tab.locator('a[href^="https://open.weixin.qq.com/"]').get_attribute("href")
+        state = parse_qs(urlsplit(oauth).query)["state"][0]
+        fake.codes["wx-code-browser"] = "oBrowser0000000000000000000"
+        # WeChat hands the visitor back with a code (the page keeps the order token in its cookie)
+        tab.goto(
+            f"{stack.url}/checkout/{order['order_id']}/wechat?code=wx-code-browser&state={state}&lang=zh-CN"
+        )
+        fake.pay(f"{order['order_id']}-J")  # paid in WeChat; the notification is late
+        with tab.expect_navigation(url=re.compile(r".*check=1.*")):
+            tab.click("#wechat-pay")
+        call = tab.evaluate("JSON.parse(sessionStorage.getItem('bridgeCall'))")
+        assert call["name"] == "getBrandWCPayRequest" and fake.verify_pay_sign(call["request"])
+        assert tab.locator(".notice.success").count() == 1  # the page asked WeChat Pay: retired
+        assert status(Http(stack.url), order) == "retired"
+        assert errors == []  # no Content Security Policy violation
+    finally:
+        context.close()
