@@ -111,7 +111,7 @@ class _Travel(_Activity):
 
     def people(self) -> tuple[int, int]:
         """(travellers, occupants): how many the line counts, and how many share the vehicle."""
-        return self.travellers, getattr(self, "occupants", 1)
+        return self.travellers, self.__dict__.get("occupants", 1)  # a field only of shared vehicles
 
 
 class _SharedVehicle(_Travel):

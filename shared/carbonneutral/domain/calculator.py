@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from carbonneutral.domain import activities as a
 from carbonneutral.domain.factors import METHOD, UPSTREAM_WITHIN, Boundary, Factor, FactorSet
@@ -20,6 +20,7 @@ from carbonneutral.errors import InvalidInput
 
 PERIOD_DAYS = {"month": 30, "year": 365}
 FlightMethod = Literal["cn", "desnz"]
+Basis = Literal["CO2", "CO2e", "mixed"]  # the gases a line counts (a factor's are CO2 or CO2e)
 # How a line's well-to-tank part stands: added as its own part, left out by the scene, already
 # inside the factor's boundary, or not published for this factor.
 Upstream = Literal["added", "excluded", "within", "not_available"]
@@ -58,7 +59,7 @@ class Step:
 class Alternative:
     """Another method's figure for the same line, shown beside the one that counts."""
 
-    method: str
+    method: FlightMethod
     g: int
     factor_key: str
 
@@ -76,7 +77,7 @@ class Line:
     direct_g: int = 0
     wtt_g: int = 0
     upstream: Upstream = "not_available"
-    basis: str = "CO2e"
+    basis: Basis = "CO2e"
     boundary: str = ""
     steps: tuple[Step, ...] = ()
     alternatives: tuple[Alternative, ...] = ()
@@ -161,7 +162,7 @@ def _line(
         direct_g=direct_g,
         wtt_g=wtt_g,
         upstream=_upstream(ctx, steps),
-        basis=bases.pop() if len(bases) == 1 else "mixed",
+        basis=cast(Basis, bases.pop()) if len(bases) == 1 else "mixed",
         boundary="+".join(boundaries),
         steps=steps,
         notes=notes,

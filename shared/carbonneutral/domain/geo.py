@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 EARTH_MEAN_RADIUS_KM = 6371.0088  # IUGG mean radius
@@ -29,7 +29,12 @@ def _airports() -> dict[str, Any]:
 
 
 def find_airport(code: str) -> Airport | None:
-    row = _airports().get(code.upper())
+    return _airport(code.upper())
+
+
+@lru_cache(maxsize=8192)  # every airport there is: each is built once, then shared (frozen)
+def _airport(code: str) -> Airport | None:
+    row = _airports().get(code)
     if row is None:
         return None
     return Airport(

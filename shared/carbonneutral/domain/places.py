@@ -86,7 +86,12 @@ def capitals() -> tuple[City, ...]:
 
 
 def city(city_id: str) -> City | None:
-    return next((c for c in cities() if c.city_id == city_id), None)
+    return _cities_by_id().get(city_id)
+
+
+@cache
+def _cities_by_id() -> dict[str, City]:
+    return {c.city_id: c for c in cities()}
 
 
 def find_city(text: str) -> City | None:
