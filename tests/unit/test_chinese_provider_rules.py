@@ -119,6 +119,34 @@ def test_a_notification_signed_with_another_key_or_serial_is_refused_before_its_
         fake.stop()
 
 
+def test_a_signed_notification_missing_what_it_must_state_is_refused_not_a_500() -> None:
+    from tests.fake_banks import FakeWeChatPay
+
+    fake = FakeWeChatPay()
+    try:
+        provider = WeChatPayProvider(fake.account(), lambda nonce: True)
+        for kind, resource in (
+            ("REFUND.SUCCESS", {"mchid": fake.mchid, "refund_status": "SUCCESS"}),  # no refund_id
+            (
+                "TRANSACTION.SUCCESS",
+                {"mchid": fake.mchid, "trade_state": "SUCCESS", "amount": {"total": 5}},
+            ),  # no id
+            (
+                "TRANSACTION.SUCCESS",
+                {
+                    "mchid": fake.mchid,
+                    "trade_state": "SUCCESS",
+                    "transaction_id": "4",
+                    "amount": {"total": "lots"},
+                },
+            ),
+        ):
+            with pytest.raises(InvalidSignature, match="cannot be read"):
+                provider.parse_event(*fake.notification(kind, resource))
+    finally:
+        fake.stop()
+
+
 def test_the_method_fits_the_browser() -> None:
     provider = WeChatPayProvider(wechat_account(), lambda nonce: True)
     ali = AlipayProvider(

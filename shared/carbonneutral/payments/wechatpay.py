@@ -255,10 +255,9 @@ class WeChatPayProvider:
             if resource.get("algorithm") != "AEAD_AES_256_GCM":
                 raise ValueError(resource.get("algorithm"))
             plain = self._decrypt(resource)
-            kind, notice_id = str(notice["event_type"]), str(notice["id"])
-        except (KeyError, TypeError, ValueError) as exc:
+            return self._event(str(notice["event_type"]), str(notice["id"]), plain)
+        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:  # never a 500: WeChat Pay resends
             raise InvalidSignature("the notification is signed but cannot be read", field="resource") from exc
-        return self._event(kind, notice_id, plain)
 
     def _decrypt(self, resource: Mapping[str, Any]) -> dict[str, Any]:
         from cryptography.exceptions import InvalidTag
