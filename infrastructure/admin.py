@@ -70,6 +70,22 @@ def read_issuance(path: Path) -> list[dict[str, Any]]:
     return list(projects.values())
 
 
+# Every SSM parameter a stack may have under its SecretsPath (each function reads only its own).
+STACK_PARAMETERS = (
+    "order-token-secret",
+    "cursor-key",
+    "certificate-signing-key",
+    "certificate-public-keys",
+    "sandbox-webhook-secret",
+    "stripe-api-key",
+    "stripe-webhook-secret",
+    "wechatpay-private-key",
+    "wechatpay-apiv3-key",
+    "wechatpay-public-key",
+    "wechatpay-app-secret",
+    "alipay-private-key",
+    "alipay-public-key",
+)
 SECRET_NAMES = ("order-token-secret", "cursor-key", "sandbox-webhook-secret", "certificate-signing-key")
 
 
@@ -436,19 +452,8 @@ def main(argv: list[str] | None = None) -> int:
     put = commands.add_parser("put-secret", help="store one SecureString parameter, read from standard input")
     put.add_argument(
         "name",
-        choices=[
-            "stripe-api-key",
-            "stripe-webhook-secret",
-            "wechatpay-private-key",
-            "wechatpay-apiv3-key",
-            "wechatpay-public-key",
-            "wechatpay-app-secret",
-            "alipay-private-key",
-            "alipay-public-key",
-            "order-token-secret",
-            "cursor-key",
-            "sandbox-webhook-secret",
-        ],
+        # the signing key and the published keys change together, through rotate-certificate-key
+        choices=[n for n in STACK_PARAMETERS if not n.startswith("certificate-")],
     )
     put.add_argument("--path", default="/carbon-neutral")
     rotate = commands.add_parser("rotate-certificate-key", help="sign new certificates with a new key")

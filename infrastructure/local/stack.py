@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from infrastructure import cloudformation
+from infrastructure.admin import STACK_PARAMETERS
 from infrastructure.local import bootstrap, build, functions, iam
 from infrastructure.local.gateway import Gateway
 from infrastructure.local.proxy import IamProxy
@@ -37,21 +38,7 @@ from infrastructure.template import ROOT
 TABLE_NAME = "carbon-neutral-local"
 BUCKET_NAME = "carbon-neutral-local-renders"
 LOCAL_KEY_ID = "local-1"
-ALL_SECRETS = (
-    "order-token-secret",
-    "cursor-key",
-    "certificate-signing-key",
-    "certificate-public-keys",
-    "sandbox-webhook-secret",
-    "stripe-api-key",
-    "stripe-webhook-secret",
-    "wechatpay-private-key",
-    "wechatpay-apiv3-key",
-    "wechatpay-public-key",
-    "wechatpay-app-secret",
-    "alipay-private-key",
-    "alipay-public-key",
-)
+ALL_SECRETS = STACK_PARAMETERS  # every SSM parameter a stack may have; the admin's list
 # Template parameters naming a provider's merchant, as the functions' environment has them.
 PROVIDER_IDS = {
     "WeChatPayMchId": "WECHATPAY_MCHID",
