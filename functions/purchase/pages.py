@@ -12,7 +12,7 @@ from carbonneutral import services
 from carbonneutral.domain.orders import Order, OrderStatus, is_order_id
 from carbonneutral.domain.projects import Project
 from carbonneutral.domain.scenes import is_scene_id
-from carbonneutral.errors import DomainError, FootprintClaimed
+from carbonneutral.errors import DomainError, FootprintClaimed, NotConfigured, ServiceUnavailable
 from carbonneutral.observability import logger
 from carbonneutral.web import texts
 from carbonneutral.web.api import ApiRouter
@@ -105,19 +105,37 @@ def checkout_page(order_id: str) -> Response[str]:
     query_token = query.get("token")
     token = query_token or cookies_of(event).get(ORDER_TOKEN_COOKIE)
     service = services.purchase_service()
+    unconfirmed = False
     try:
         if not is_order_id(order_id):
             return not_found_page(lang)
         order, project = service.checkout(order_id, token)
         if query.get("check") and order.status is OrderStatus.pending_payment:
             # back from WeChat Pay or Alipay: ask how the payment stands, in case its notice is late
-            order = service.check_payment(order_id, token, base_url=router.base_url())
+            try:
+                order = service.check_payment(order_id, token, base_url=router.base_url())
+            except NotConfigured:
+                raise  # a merchant key or parameter is missing: the 503 names it
+            except ServiceUnavailable as exc:  # the provider is away: the order as it is, still pending
+                logger.warning(
+                    "payment not checked: the provider is unreachable",
+                    extra={"order_id": order_id, "error": exc.detail},
+                )
+                unconfirmed = True
     except DomainError as exc:
         if exc.status >= 500:
             raise
         return not_found_page(lang)
     cookies = [_token_cookie(order_id, query_token)] if query_token else []
-    return _checkout(order, project, token, lang, cookies, method=query.get("method"))
+    return _checkout(
+        order,
+        project,
+        token,
+        lang,
+        cookies,
+        method=query.get("method"),
+        unconfirmed=unconfirmed,
+    )
 
 
 def _checkout(
@@ -129,9 +147,14 @@ def _checkout(
     *,
     method: str | None = None,
     bridge: Mapping[str, str] | None = None,
+    unconfirmed: bool = False,
 ) -> Response[str]:
     """The checkout page; for WeChat Pay and Alipay with the method that fits the browser (or the
-    one the buyer switched to), a QR code for WeChat Pay's Native payment on a desktop."""
+    one the buyer switched to), a QR code for WeChat Pay's Native payment on a desktop.
+
+    A provider out of reach costs only the way to pay that needed it: the page says so, and keeps
+    the other ways and the cancel form. `unconfirmed`: the provider was out of reach when this
+    request asked it how the payment stands (a return from its page)."""
     event = router.current_event
     service = services.purchase_service()
     methods = service.methods(order, event.headers.get("user-agent") or "")
@@ -141,11 +164,14 @@ def _checkout(
     if bridge is not None:
         chosen = "jsapi"
     code = link = None
+    # The QR code is the one made with a call to the provider: not made when this request has just
+    # found the provider out of reach (two of its timeouts would overrun the function's time).
+    away = unconfirmed and chosen == "native"
     # Made with the page: the QR code (Native), and the links that need no call to the provider
     # first (WeChat's OpenID step, Alipay's cashier). A link, not a form: the provider's pages may
     # redirect on to hosts of their own, which a form's CSP (form-action) would stop. H5 is a form:
     # its cashier address comes from WeChat Pay when the buyer asks for it, and lives 5 minutes.
-    if chosen in ("native", "jsapi", "wap", "page") and bridge is None:
+    if chosen in ("native", "jsapi", "wap", "page") and bridge is None and not away:
         from carbonneutral.qr import qr_svg
 
         try:
@@ -158,6 +184,14 @@ def _checkout(
                 client_ip=router.client_ip(),
             )
             code, link = (qr_svg(str(step.url)), None) if step.kind == "qr" else (None, step.url)
+        except NotConfigured:
+            raise  # a merchant key or parameter is missing: the 503 names it
+        except ServiceUnavailable as exc:  # the provider is out of reach: the other ways stay on offer
+            away = True
+            logger.warning(
+                "payment provider unreachable",
+                extra={"order_id": order.order_id, "method": chosen, "error": exc.detail},
+            )
         except DomainError as exc:  # the provider refused the order: the other ways stay on offer
             if exc.status >= 500:
                 raise
@@ -177,6 +211,8 @@ def _checkout(
         code=code,
         link=link,
         bridge=bridge,
+        provider_away=away,
+        unconfirmed=unconfirmed,
     )
     # A payment form's answer redirects to the provider's page: the CSP must let the form go there.
     # The order token may be in this page's URL: no referrer, but WeChat Pay's H5 cashier checks the
