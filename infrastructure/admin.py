@@ -281,7 +281,7 @@ def pay_refunds(order_id: str | None, list_only: bool) -> int:
     except DomainError as exc:
         print(f"refused: {exc.detail}", file=sys.stderr)
         return 1
-    failures = 0
+    failures = under_way = 0
     for order, refund in due:
         line = (
             f"{order.order_id}: {refund.amount.amount} {refund.amount.currency} through "
@@ -292,11 +292,13 @@ def pay_refunds(order_id: str | None, list_only: bool) -> int:
             continue
         try:
             applied = service.pay_refund(order, refund)
+            under_way += applied.outcome == "processing"  # still due until the provider confirms it
             print(f"{applied.outcome} {line}")
         except DomainError as exc:
             failures += 1
             print(f"not paid {line}: {exc.detail}", file=sys.stderr)
-    print(f"refunds: {len(due)} due" + ("" if list_only else f", {len(due) - failures} paid"))
+    paid = len(due) - failures - under_way
+    print(f"refunds: {len(due)} due" + ("" if list_only else f", {paid} paid, {under_way} under way"))
     return 1 if failures else 0
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 from carbonneutral.payments import rsa as rsa_sign
-from carbonneutral.payments.alipay import AlipayAccount, signing_string
+from carbonneutral.payments.alipay import AlipayAccount
 from carbonneutral.payments.wechatpay import WeChatPayAccount
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -40,6 +40,14 @@ def key_pair() -> tuple[rsa.RSAPrivateKey, str, str]:
         .decode()
     )
     return key, private, public
+
+
+def alipay_content(params: Mapping[str, str]) -> str:
+    """What Alipay signs, as its documentation describes it (written here apart from the provider's
+    own, so a mistake there does not sign itself): every parameter with a value, sorted by name
+    in ASCII order, as name=value joined by &, values neither encoded nor trimmed."""
+    pairs = sorted((name, value) for name, value in params.items() if value)
+    return "&".join(name + "=" + value for name, value in pairs)
 
 
 def bare(pem: str) -> str:
@@ -84,6 +92,9 @@ class FakeWeChatPay:
         self.refunds: dict[str, dict[str, Any]] = {}
         self.codes: dict[str, str] = {}  # OpenID codes WeChat handed out -> openid
         self.requests: list[dict[str, Any]] = []
+        # set by a test: WeChat Pay refuses every API request with it (e.g. 429 FREQUENCY_LIMITED)
+        self.refusal: tuple[int, dict[str, str]] | None = None
+        self.refund_status = "SUCCESS"  # what the refund API answers a new refund with
         self._lock = threading.Lock()
         fake = self
 
@@ -159,6 +170,8 @@ class FakeWeChatPay:
             return self._answer(handler, 200, {"access_token": "at", "expires_in": 7200, "openid": openid})
         if not self._authorized(handler, method, body):
             return self._answer(handler, 401, {"code": "SIGN_ERROR", "message": "签名错误"})
+        if self.refusal is not None:
+            return self._answer(handler, *self.refusal)
         with self._lock:
             status, found = self._route(method, path.path, json.loads(body) if body else {})
         self._answer(handler, status, found)
@@ -177,7 +190,7 @@ class FakeWeChatPay:
             if trade is None:
                 return 404, {"code": "ORDER_NOT_EXIST", "message": "订单不存在"}
             if method == "POST":  # close
-                if trade["trade_state"] == "SUCCESS":
+                if trade["trade_state"] in ("SUCCESS", "REFUND"):
                     return 400, {"code": "ORDERPAID", "message": "该订单已支付"}
                 trade["trade_state"] = "CLOSED"
                 return 204, None
@@ -249,7 +262,7 @@ class FakeWeChatPay:
             "out_refund_no": body["out_refund_no"],
             "transaction_id": body["transaction_id"],
             "out_trade_no": trade["order"]["out_trade_no"],
-            "status": "SUCCESS",
+            "status": self.refund_status,
             "amount": {
                 "total": body["amount"]["total"],
                 "refund": body["amount"]["refund"],
@@ -327,15 +340,17 @@ class FakeWeChatPay:
             resource = self._transaction(trade)
         return self.notification("TRANSACTION.SUCCESS", resource, **signing)
 
-    def refund_notification(self, out_refund_no: str) -> tuple[str, dict[str, str]]:
+    def refund_notification(self, out_refund_no: str, status: str = "SUCCESS") -> tuple[str, dict[str, str]]:
+        """REFUND.SUCCESS (or REFUND.ABNORMAL, REFUND.CLOSED) of a refund, which it then is."""
         refund = self.refunds[out_refund_no]
+        refund["status"] = status
         resource = {
             "mchid": self.mchid,
             "out_trade_no": refund["out_trade_no"],
             "transaction_id": refund["transaction_id"],
             "out_refund_no": out_refund_no,
             "refund_id": refund["refund_id"],
-            "refund_status": "SUCCESS",
+            "refund_status": status,
             "success_time": datetime.now(BEIJING).isoformat(timespec="seconds"),
             "amount": {
                 **refund["amount"],
@@ -343,7 +358,7 @@ class FakeWeChatPay:
                 "payer_refund": refund["amount"]["refund"],
             },
         }
-        return self.notification("REFUND.SUCCESS", resource)
+        return self.notification(f"REFUND.{status}", resource)
 
     def notify_url(self, trade_no: str) -> str:
         return str(self.trades[trade_no]["order"]["notify_url"])
@@ -362,6 +377,8 @@ class FakeAlipay:
         self.trades: dict[str, dict[str, Any]] = {}
         self.refunds: dict[str, dict[str, Any]] = {}
         self.requests: list[dict[str, str]] = []
+        # set by a test: Alipay refuses every API call with this sub_code (e.g. ACQ.SYSTEM_ERROR)
+        self.refusal: str | None = None
         self._lock = threading.Lock()
         fake = self
 
@@ -396,7 +413,7 @@ class FakeAlipay:
         self.requests.append(params)
         signature = params.pop("sign", "")
         ok = params.get("app_id") == self.app_id and rsa_sign.verified(
-            self._app_public, signing_string(params), signature
+            self._app_public, alipay_content(params), signature
         )
         method = params.get("method", "")
         with self._lock:
@@ -408,6 +425,8 @@ class FakeAlipay:
                 }
             elif method in ("alipay.trade.wap.pay", "alipay.trade.page.pay"):
                 return self._cashier(handler, params)
+            elif self.refusal is not None:
+                found = {"code": "40004", "msg": "Business Failed", "sub_code": self.refusal}
             elif method == "alipay.trade.query":
                 found = self._query(json.loads(params["biz_content"]))
             elif method == "alipay.trade.refund":
@@ -457,7 +476,7 @@ class FakeAlipay:
 
     def _query(self, biz: dict[str, Any]) -> dict[str, Any]:
         trade = self.trades.get(biz.get("out_trade_no", ""))
-        if trade is None or (trade["trade_status"] == "WAIT_BUYER_PAY" and "trade_no" not in trade):
+        if trade is None:  # the buyer never reached the cashier
             return self._missing()
         return {
             "code": "10000",
@@ -501,7 +520,7 @@ class FakeAlipay:
 
     def signed_form(self, params: dict[str, str], *, key: Any = None) -> str:
         """A notification's body: the parameters signed as Alipay signs them (sign and sign_type out)."""
-        signature = rsa_sign.sign(key or self._alipay, signing_string(params))
+        signature = rsa_sign.sign(key or self._alipay, alipay_content(params))
         return urlencode({**params, "sign_type": "RSA2", "sign": signature})
 
     def pay(self, trade_no: str, /, *, amount: str | None = None, key: Any = None, **changes: str) -> str:

@@ -45,6 +45,15 @@ class Conflict(DomainError):
     title = "Conflict"
 
 
+class ProviderRefused(Conflict):
+    """A payment provider refused a request; `code` is its reason (WeChat Pay's ORDER_NOT_EXIST or
+    ORDERPAID, Alipay's sub_code such as ACQ.TRADE_NOT_EXIST)."""
+
+    def __init__(self, detail: str, code: str, *, field: str | None = None) -> None:
+        super().__init__(detail, field=field)
+        self.code = code
+
+
 class PayloadTooLarge(DomainError):
     status = 413
     slug = "payload-too-large"

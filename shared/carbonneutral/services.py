@@ -8,6 +8,7 @@ reaches a warm container when its TTL runs out.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
@@ -236,6 +237,26 @@ def purchase_service() -> PurchaseService:
         contribute=leaderboards(),
         client_cap_kg=settings.client_reservation_cap_kg,
     )
+
+
+def sweep_expired(limit: int, time_left: Callable[[], float]) -> int:
+    """The sweeper's run: reservations that ran out are released, with the ledger alone, except on
+    a WeChat Pay or Alipay stack, where the provider is asked first (PurchaseService.sweep). An order
+    that fails there is logged and counted, stays on the expiry index, and is tried next run."""
+    from datetime import UTC, datetime
+
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from carbonneutral.domain.purchase import release_expired
+    from carbonneutral.observability import logger, metrics
+
+    def not_swept(order_id: str, error: Exception) -> None:
+        logger.warning("order not swept", extra={"order_id": order_id, "error": str(error)}, exc_info=error)
+        metrics.add_metric(name="OrdersNotSwept", unit=MetricUnit.Count, value=1)
+
+    if get_settings().payment_provider in (PaymentProviderName.wechatpay, PaymentProviderName.alipay):
+        return purchase_service().sweep(limit, time_left=time_left, on_error=not_swept)
+    return release_expired(ledger(), datetime.now(UTC).replace(microsecond=0), limit)
 
 
 @cache

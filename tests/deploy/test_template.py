@@ -142,6 +142,8 @@ def test_the_sweeper_reads_no_secret_but_wechat_pays_or_alipays_keys_and_is_sche
     }
     assert sweeper.environment["SECRETS"] == expected.get(provider, "")
     assert sweeper.schedules == ("rate(5 minutes)",)
+    # asking a provider about up to 500 orders takes longer, but never past the next run
+    assert sweeper.timeout_s == (240 if provider in expected else 60) and sweeper.timeout_s < 300
 
 
 @pytest.mark.parametrize(

@@ -173,3 +173,25 @@ def test_alipays_signed_text_is_the_answer_node_byte_for_byte() -> None:
     )
     assert asked["amount"] == {"total": 1230, "currency": "CNY"} and len(asked["description"]) <= 127
     assert asked["time_expire"].endswith("+08:00")
+
+
+def test_alipays_signing_content_matches_its_documented_example() -> None:
+    """The example in Alipay's signing guide: every parameter with a value, sorted by name, as
+    name=value joined by &, nothing encoded; a notification's sign and sign_type are left out
+    before (alipay.AlipayProvider.parse_event)."""
+    params = {
+        "app_id": "2014072300007148",
+        "method": "alipay.mobile.public.menu.add",
+        "charset": "GBK",
+        "sign_type": "RSA2",
+        "timestamp": "2014-07-24 03:07:50",
+        "biz_content": '{"button":[{"actionParam":"ZFB_HFCZ","actionType":"out","name":"话费充值"}]}',
+        "version": "1.0",
+        "empty": "",
+    }
+    assert alipay.signing_string(params) == (
+        "app_id=2014072300007148"
+        '&biz_content={"button":[{"actionParam":"ZFB_HFCZ","actionType":"out","name":"话费充值"}]}'
+        "&charset=GBK&method=alipay.mobile.public.menu.add&sign_type=RSA2"
+        "&timestamp=2014-07-24 03:07:50&version=1.0"
+    )

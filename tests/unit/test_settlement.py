@@ -201,3 +201,33 @@ def test_the_next_rating_level_and_the_kg_it_needs() -> None:
     rated = rating(scene, {"participants_g": 600_000})
     assert rated.level == "bronze" and next_level(rated) == ("silver", 400.0)
     assert next_level(rating(scene, {"participants_g": 1_000_000, "organizer_kg": 1000})) is None
+
+
+def test_a_payment_found_only_after_the_notice_grace_fails_the_order_and_releases_its_credits() -> None:
+    order = an_order()
+    late = settle(order, PROJECT, a_payment(order), NOW, unnotified=True)
+    assert isinstance(late, RefundDue) and late.releases_credits  # one transaction does both
+    assert late.order.status is OrderStatus.failed and late.order.retirement is None
+    assert late.refund.amount == order.amount and late.refund.status == "due"
+    assert "never notified" in late.refund.reason
+    # the same payment, notified in time, would have retired the order
+    assert isinstance(settle(order, PROJECT, a_payment(order), NOW), Retire)
+    # an order settled already is left as it is: its late payment is owed back, nothing released
+    retired = an_order(status=OrderStatus.retired)
+    again = settle(retired, PROJECT, a_payment(retired), NOW, unnotified=True)
+    assert isinstance(again, RefundDue) and not again.releases_credits
+    assert again.order.status is OrderStatus.retired
+
+
+def test_a_refund_event_stating_its_own_amount_is_one_refund_not_the_running_total() -> None:
+    order = an_order(status=OrderStatus.retired)
+    first = replace(a_payment(order, "refunded", amount="5.00", refund_ref="wx_1"), refund_total=False)
+    one = settle(order, PROJECT, first, NOW, [])
+    assert isinstance(one, RefundSettled) and str(one.refund.amount.amount) == "5.00"
+    # WeChat Pay's second refund of 3.00 states 3.00 (Stripe's would state 8.00)
+    second = replace(a_payment(order, "refunded", amount="3.00", refund_ref="wx_2"), refund_total=False)
+    two = settle(order, PROJECT, second, NOW, [one.refund])
+    assert isinstance(two, RefundSettled) and str(two.refund.amount.amount) == "3.00"
+    assert two.refund.refund_ref == "wx_2"
+    # the first one told again: recorded already
+    assert isinstance(settle(order, PROJECT, first, NOW, [one.refund, two.refund]), RecordOnly)

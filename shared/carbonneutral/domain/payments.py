@@ -25,6 +25,9 @@ class PaymentEvent:
     reference: str | None = None  # the provider's checkout (Stripe: the Checkout Session)
     payment_ref: str | None = None  # the provider's payment (Stripe: the PaymentIntent)
     refund_ref: str | None = None  # for "refunded": the provider's refund
+    # for "refunded": True when `amount` is all refunded of the payment so far (Stripe, Alipay);
+    # False when it is this refund's alone (WeChat Pay)
+    refund_total: bool = True
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,7 @@ class RefundPaid:
     """What a provider answered when asked to pay a refund back."""
 
     refund_ref: str
-    event: PaymentEvent | None = None  # a signed event to apply (the sandbox), or None (Stripe)
+    event: PaymentEvent | None = None  # the refund's event to apply; None: still under way (WeChat Pay)
 
 
 @dataclass(frozen=True)
@@ -99,8 +102,14 @@ class DirectProvider(PaymentProvider, Protocol):
 
     def pay_as(self, order: Order, payer_code: str, *, notify_url: str) -> PaymentStep: ...
 
-    def query(self, order: Order) -> PaymentEvent | None:
-        """The order's payment as the provider has it (a lost notification), or None if unpaid."""
+    def query(self, order: Order) -> list[PaymentEvent]:
+        """Every payment the provider took for the order (a lost notification), [] if unpaid. A
+        ServiceUnavailable when the provider cannot say (it is away, or refused the question)."""
+        ...
+
+    def close(self, order: Order) -> list[PaymentEvent]:
+        """Closes the order's trades still open, so none can be paid any more, and returns every
+        payment taken. A ServiceUnavailable when it cannot be sure of either."""
         ...
 
     def reply(self, error: Exception | None) -> WebhookReply: ...

@@ -92,6 +92,8 @@ class Ledger(Protocol):
         now: datetime,
         certify: Any = None,
         contribute: Any = None,
+        *,
+        unnotified: bool = False,
     ) -> Any: ...
     def expired_reservations(self, now: datetime, limit: int = 100) -> list[str]: ...
     def expire(self, order_id: str) -> bool: ...
@@ -106,6 +108,9 @@ SCENE_TTL_S = 60.0
 # retries for about a day, Alipay for about 25 hours. Until then the sweeper leaves such an order
 # to its notification (which retires it, certificate and all); after it, the money is owed back.
 NOTICE_GRACE = timedelta(hours=25)
+# The sweeper starts no order with less time than this left: an order may take four calls to the
+# provider (three queries and a close), each of up to rsa.TIMEOUT_S.
+SWEEP_RESERVE_S = 40.0
 
 
 def _now() -> datetime:
@@ -122,22 +127,26 @@ class Offer:
 
 
 @dataclass(frozen=True)
+class RefundUnderWay:
+    """The provider took the refund but has not paid it yet (WeChat Pay's PROCESSING): it stays due
+    until the provider's refund notification settles it; asking again asks after the same refund."""
+
+    refund_ref: str
+    order: Order
+    outcome: str = "processing"
+
+
+@dataclass(frozen=True)
 class Quote:
     footprint: Footprint
     quantity_kg: int
     offers: list[Offer]
 
 
-def release_expired(
-    ledger: Ledger, now: datetime, limit: int = 100, keep: Callable[[str], bool] | None = None
-) -> int:
-    """Releases reservations that ran out unpaid; returns how many. Needs no secret and no provider,
-    unless `keep` asks the provider first (True: leave that order as it is for now)."""
-    return sum(
-        ledger.expire(order_id)
-        for order_id in ledger.expired_reservations(now, limit)
-        if keep is None or not keep(order_id)
-    )
+def release_expired(ledger: Ledger, now: datetime, limit: int = 100) -> int:
+    """Releases reservations that ran out unpaid; returns how many. Needs no secret and no provider
+    (on a WeChat Pay or Alipay stack, PurchaseService.sweep asks the provider first)."""
+    return sum(ledger.expire(order_id) for order_id in ledger.expired_reservations(now, limit))
 
 
 class PurchaseService:
@@ -444,7 +453,8 @@ class PurchaseService:
                 f"refunds through {name} cannot be paid from a stack configured for {self._default}"
             )
         paid = provider.refund(order, refund, f"refund:{order.order_id}:{name}:{refund.event_id}")
-        assert paid.event is not None
+        if paid.event is None:
+            return RefundUnderWay(paid.refund_ref, order)
         return self._ledger.apply_payment(paid.event, self._clock())
 
     def provider_names(self) -> tuple[str, list[str]]:
@@ -527,7 +537,8 @@ class PurchaseService:
     ) -> PaymentStep:
         """JSAPI inside WeChat: WeChat handed back the payer's code; the bridge's signed request."""
         order, provider = self._direct(order_id, token)
-        if not hmac.compare_digest(state, self.payer_state(order_id)):
+        # bytes: the query string may hold any text, which compare_digest takes only as ASCII str
+        if not hmac.compare_digest(state.encode(), self.payer_state(order_id).encode()):
             raise Forbidden("this return from WeChat is not for this order")
         notify = f"{base_url}/v1/payments/{provider.name}/webhook"
         step: PaymentStep = provider.pay_as(order, code, notify_url=notify)
@@ -540,41 +551,58 @@ class PurchaseService:
         provider = self._providers().get(order.provider)
         if order.status is not OrderStatus.pending_payment or provider is None or not is_direct(provider):
             return order
-        event = provider.query(order)
-        if event is None:
+        paid = provider.query(order)
+        if not paid:
             return order
         certify = self._certify.at(base_url) if self._certify else None
-        applied = self._ledger.apply_payment(event, self._clock(), certify, self._contribute)
-        return applied.order or self.get(order_id, token)
+        for event in paid:  # every payment once; a second one of the same order is owed back
+            self._ledger.apply_payment(event, self._clock(), certify, self._contribute)
+        return self.get(order_id, token)
 
-    def sweep(self, limit: int = 100) -> int:
+    def sweep(
+        self,
+        limit: int = 100,
+        *,
+        time_left: Callable[[], float] | None = None,
+        on_error: Callable[[str, Exception], None] | None = None,
+    ) -> int:
         """Releases reservations that ran out; returns how many were released. An order of WeChat Pay
-        or Alipay is closed at the provider first, then looked up there: one paid meanwhile is left
-        to its notification, and past NOTICE_GRACE released with its payment owed back."""
-        now, owed = self._clock(), list[str]()
-        released = release_expired(
-            self._ledger, now, limit, keep=lambda oid: self._paid_at_provider(oid, now, owed)
-        )
-        return released + len(owed)
+        or Alipay is closed at the provider first, and each payment taken meanwhile looked up
+        there: an order paid is left to its notification, and past NOTICE_GRACE released with its
+        payment owed back, in one transaction.
 
-    def _paid_at_provider(self, order_id: str, now: datetime, owed: list[str]) -> bool:
+        `time_left` (seconds, the Lambda's remaining time): no order is started with less than
+        SWEEP_RESERVE_S left; the rest wait, on the expiry index, for the next run. With `on_error`,
+        an order that fails is handed to it and left for the next run, and the others go on."""
+        now, released = self._clock(), 0
+        for order_id in self._ledger.expired_reservations(now, limit):
+            if time_left is not None and time_left() < SWEEP_RESERVE_S:
+                break
+            try:
+                released += self._sweep_one(order_id, now)
+            except Exception as exc:  # one order's trouble never stops the others
+                if on_error is None:
+                    raise
+                on_error(order_id, exc)
+        return released
+
+    def _sweep_one(self, order_id: str, now: datetime) -> int:
         order = self._ledger.order(order_id)
         provider = self._providers().get(order.provider) if order else None
         if order is None or provider is None or not is_direct(provider):
-            return False
+            return int(self._ledger.expire(order_id))
         late = now >= order.reserved_until + NOTICE_GRACE
         try:
-            provider.cancel_checkout(order)  # no payment can start from here on
-            event = provider.query(order)  # one that was made before it closed
+            paid = provider.close(order)  # no payment can start from here on; those made before it
         except ServiceUnavailable:  # the provider is away: ask again next time, within the grace
-            return not late
-        if event is None:
-            return False
+            if not late:
+                return 0
+            raise
+        if not paid:
+            return int(self._ledger.expire(order_id))
         if not late:
-            return True
-        # No notice came: the credits go back, and the payment is applied as its late notification
-        # would be, to the expired order: money owed back, never kept.
-        if self._ledger.expire(order_id):
-            owed.append(order_id)
-        self._ledger.apply_payment(event, now)
-        return True
+            return 0  # left to its notification, which retires it, certificate and all
+        # No notice came: applied as found, the first payment fails the order and releases its
+        # credits, in one transaction; every payment is owed back, never kept.
+        outcomes = [self._ledger.apply_payment(event, now, unnotified=True).outcome for event in paid]
+        return int(outcomes[0] == "refund_due")

@@ -3,7 +3,9 @@
 Pure decisions, no I/O. The store turns each one into a single conditional transaction, and
 applies it again from a fresh read when the order changed meanwhile.
 
-- a payment that covers a pending order retires its credits in the beneficiary's name;
+- a payment that covers a pending order retires its credits in the beneficiary's name, unless it
+  was found only after its notice's grace ran out (`unnotified`): then the credits go back and the
+  money is owed back, in the same transaction;
 - any other payment is owed back, never kept: the reservation had expired, the buyer had cancelled,
   the order was already settled, the amount or the provider is not the order's; an order that still
   held credits fails and they go back;
@@ -89,10 +91,14 @@ def settle(
     event: PaymentEvent,
     now: datetime,
     refunds: list[Refund] | None = None,
+    *,
+    unnotified: bool = False,
 ) -> Settlement:
     """What a verified payment event does to the order it names (and the order's project).
 
     `refunds` are the order's refunds so far, which a "refunded" event is matched against.
+    `unnotified`: the sweeper found this payment at the provider after the reservation's end and
+    the notice's grace (no notification came): it can no longer buy the order's credits.
     """
     if order is None:
         return RecordOnly("unknown_order", None)
@@ -101,13 +107,14 @@ def settle(
             raise InvalidInput("a payment event must state its amount and currency", field="amount")
         if (
             order.status is OrderStatus.pending_payment
+            and not unnotified
             and event.amount == order.amount
             and event.provider == order.provider
         ):
             if project is None:  # never recorded as done: the provider retries while it is mended
                 raise LookupError(f"order {order.order_id} names the unknown project {order.project_id}")
             return Retire(_retired(order, project, event, now))
-        return _refund(order, event, event.amount)
+        return _refund(order, event, event.amount, unnotified=unnotified)
     if event.outcome == "expired" and order.status is OrderStatus.pending_payment:
         if event.provider != order.provider:
             return RecordOnly("ignored", order)
@@ -141,14 +148,17 @@ def cancellation(order: Order) -> Release | None:
 
 def _refunded(order: Order, event: PaymentEvent, now: datetime, refunds: list[Refund]) -> Settlement:
     """`event.amount` is what the provider has refunded of that payment in all (Stripe's
-    `amount_refunded`): the part not yet recorded here settles the refund due of that amount, or
-    is a refund made at the provider."""
+    `amount_refunded`, Alipay's `refund_fee`), or this one refund alone when `event.refund_total`
+    is False (WeChat Pay's `amount.refund`): the part not yet recorded here settles the refund due
+    of that amount, or is a refund made at the provider."""
     if event.amount is None:
         raise InvalidInput("a refund event must state its amount and currency", field="amount")
     same = [r for r in refunds if r.provider == event.provider and r.payment_ref == event.payment_ref]
     if event.refund_ref and any(r.refund_ref == event.refund_ref for r in same):
         return RecordOnly("ignored", order)
-    known = sum((r.amount.amount for r in same if r.status == "refunded"), start=0)
+    known = (
+        sum((r.amount.amount for r in same if r.status == "refunded"), start=0) if event.refund_total else 0
+    )
     new = Money(amount=event.amount.amount - known, currency=event.amount.currency)
     if new.amount <= 0:
         return RecordOnly("ignored", order)  # told again of a refund recorded already
@@ -189,7 +199,7 @@ def _retired(order: Order, project: Project, event: PaymentEvent, now: datetime)
     return order.model_copy(update={"status": OrderStatus.retired, "retirement": retirement})
 
 
-def _refund(order: Order, event: PaymentEvent, paid: Money) -> RefundDue:
+def _refund(order: Order, event: PaymentEvent, paid: Money, *, unnotified: bool = False) -> RefundDue:
     if event.provider != order.provider:
         why = f"paid through {event.provider}, but the order is paid through {order.provider}"
     elif order.status is OrderStatus.expired:
@@ -198,6 +208,8 @@ def _refund(order: Order, event: PaymentEvent, paid: Money) -> RefundDue:
         why = "the order had been cancelled before the payment arrived"
     elif order.status is not OrderStatus.pending_payment:
         why = "the order was already settled"
+    elif unnotified:
+        why = "the provider never notified the payment; it was found after the reservation had ended"
     else:
         why = f"paid {paid.amount} {paid.currency} but the order costs {order.amount.amount} {order.amount.currency}"
     refund = Refund(

@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, urlencode
 from carbonneutral.domain.money import Money
 from carbonneutral.domain.orders import Order, Refund
 from carbonneutral.domain.payments import CheckoutStart, PaymentEvent, PaymentStep, RefundPaid, WebhookReply
-from carbonneutral.errors import Conflict, InvalidInput, InvalidSignature, ServiceUnavailable
+from carbonneutral.errors import Conflict, InvalidInput, InvalidSignature, ProviderRefused, ServiceUnavailable
 from carbonneutral.payments import rsa
 
 GATEWAY = "https://openapi.alipay.com/gateway.do"
@@ -197,19 +197,45 @@ class AlipayProvider:
             raise ServiceUnavailable("Alipay's answer is not signed with Alipay's key")
         found = json.loads(raw)
         if found.get("code") != "10000":
-            raise Conflict(
-                f"Alipay refused it: {found.get('sub_code') or found.get('code')} {found.get('sub_msg', '')}".strip()
-            )
+            code = str(found.get("sub_code") or found.get("code"))
+            raise ProviderRefused(f"Alipay refused it: {code} {found.get('sub_msg', '')}".strip(), code)
         return dict(found)
 
-    def query(self, order: Order) -> PaymentEvent | None:
+    def _trade(self, order: Order) -> dict[str, Any] | None:
+        """The trade as Alipay has it; None when the buyer never reached the cashier. Any other
+        refusal (ACQ.SYSTEM_ERROR, a throttle...) says nothing of the payment: a 503."""
         try:
-            trade = self._call("alipay.trade.query", {"out_trade_no": out_trade_no(order.order_id)})
-        except Conflict:  # ACQ.TRADE_NOT_EXIST: the buyer never reached the cashier
-            return None
-        if trade.get("trade_status") not in PAID:
-            return None
-        return self._event({k: v for k, v in trade.items() if k not in ("out_biz_no", "refund_fee")}, "query")
+            return self._call("alipay.trade.query", {"out_trade_no": out_trade_no(order.order_id)})
+        except ProviderRefused as exc:
+            if exc.code == "ACQ.TRADE_NOT_EXIST":
+                return None
+            raise ServiceUnavailable(f"Alipay could not say how the order stands: {exc.detail}") from exc
+
+    def _payment(self, trade: Mapping[str, Any] | None) -> list[PaymentEvent]:
+        if trade is None or trade.get("trade_status") not in PAID:
+            return []
+        return [
+            self._event({k: v for k, v in trade.items() if k not in ("out_biz_no", "refund_fee")}, "query")
+        ]
+
+    def query(self, order: Order) -> list[PaymentEvent]:
+        """The order's payment at Alipay (one trade serves every method), or [] if unpaid."""
+        return self._payment(self._trade(order))
+
+    def close(self, order: Order) -> list[PaymentEvent]:
+        """Closes the order's trade if it waits for the buyer, so it can no longer be paid, and
+        returns its payment if it was paid. A trade never opened needs nothing: Alipay would refuse
+        to open it now, its time_expire being the reservation's end. A 503 when it cannot be sure."""
+        trade = self._trade(order)
+        if trade is not None and trade.get("trade_status") == "WAIT_BUYER_PAY":
+            try:
+                self._call("alipay.trade.close", {"out_trade_no": out_trade_no(order.order_id)})
+                return []
+            except ProviderRefused as exc:  # ACQ.TRADE_STATUS_ERROR: paid this very moment; read it again
+                if exc.code != "ACQ.TRADE_STATUS_ERROR":
+                    raise ServiceUnavailable(f"Alipay did not close the trade: {exc.detail}") from exc
+                trade = self._trade(order)
+        return self._payment(trade)
 
     def refund(self, order: Order, refund: Refund, key: str) -> RefundPaid:
         """The refund API; its out_request_no comes from the key, so a retry is the same refund."""
@@ -231,9 +257,14 @@ class AlipayProvider:
                 "alipay.trade.fastpay.refund.query",
                 {"trade_no": refund.payment_ref, "out_request_no": request_no},
             )
+            # Alipay's current reference: REFUND_SUCCESS is done; no refund_status means not received or
+            # failed. (Older pages read an empty status with data as done: never taken as done here,
+            # the refund stays due and this names what to check.)
             if found.get("refund_status") != "REFUND_SUCCESS":
                 raise Conflict(
-                    f"Alipay has not refunded it yet ({found.get('refund_status') or 'no status'})"
+                    f"Alipay has not confirmed refund {request_no} "
+                    f"({found.get('refund_status') or 'no refund_status'}): ask again in a minute, "
+                    "or look it up in Alipay's merchant platform"
                 )
         event = self._event(
             {
@@ -249,8 +280,8 @@ class AlipayProvider:
         from carbonneutral.observability import logger
 
         try:
-            self._call("alipay.trade.close", {"out_trade_no": out_trade_no(order.order_id)})
-        except (Conflict, ServiceUnavailable) as exc:  # never reached the cashier, or Alipay is away
+            self.close(order)
+        except ServiceUnavailable as exc:  # Alipay is away: a payment that still comes is refunded
             logger.info("Alipay trade not closed", extra={"order_id": order.order_id, "error": exc.detail})
 
 

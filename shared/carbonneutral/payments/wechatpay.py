@@ -26,7 +26,14 @@ from urllib.parse import quote, urlencode
 from carbonneutral.domain.money import Money
 from carbonneutral.domain.orders import Order, Refund
 from carbonneutral.domain.payments import CheckoutStart, PaymentEvent, PaymentStep, RefundPaid, WebhookReply
-from carbonneutral.errors import Conflict, DomainError, InvalidInput, InvalidSignature, ServiceUnavailable
+from carbonneutral.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    InvalidSignature,
+    ProviderRefused,
+    ServiceUnavailable,
+)
 from carbonneutral.payments import rsa
 
 API = "https://api.mch.weixin.qq.com"
@@ -209,9 +216,9 @@ class WeChatPayProvider:
             self._check_signed(answer.headers, answer.body, unsigned=ServiceUnavailable)
         found = answer.json()
         if answer.status >= 400:
-            code = found.get("code", answer.status) if isinstance(found, dict) else answer.status
+            code = str(found.get("code", answer.status) if isinstance(found, dict) else answer.status)
             message = found.get("message", "") if isinstance(found, dict) else ""
-            raise Conflict(f"WeChat Pay refused it: {code} {message}".strip(), field="payment")
+            raise ProviderRefused(f"WeChat Pay refused it: {code} {message}".strip(), code, field="payment")
         return found if isinstance(found, dict) else {}
 
     def _check_signed(
@@ -295,11 +302,13 @@ class WeChatPayProvider:
                 f"wxrefund:{refund_id}",
                 "refunded",
                 order_id,
-                _fen(amount.get("refund"), "CNY"),
+                _fen(amount.get("refund"), "CNY"),  # this refund's amount, not all refunded so far
                 trade_no,
                 payment_ref=str(plain.get("transaction_id") or "") or None,
                 refund_ref=refund_id,
+                refund_total=False,
             )
+        # REFUND.ABNORMAL, REFUND.CLOSED: no money went back; the refund stays due (recorded only)
         return PaymentEvent(self.name, f"wxnotice:{notice_id}", "ignored", order_id, None, trade_no)
 
     def _paid(self, tx: Mapping[str, Any], order_id: str | None, trade_no: str) -> PaymentEvent:
@@ -326,18 +335,58 @@ class WeChatPayProvider:
 
     # -- after the payment --------------------------------------------------------------------
 
-    def query(self, order: Order) -> PaymentEvent | None:
+    def _trade(self, trade_no: str) -> dict[str, Any] | None:
+        """The trade as WeChat Pay has it; None when it was never opened (that method never started).
+        Any other refusal (FREQUENCY_LIMITED, SIGN_ERROR...) says nothing of the payment: a 503."""
+        try:
+            return self._call(
+                "GET", f"/v3/pay/transactions/out-trade-no/{trade_no}?mchid={self._account.mchid}"
+            )
+        except ProviderRefused as exc:
+            if exc.code == "ORDER_NOT_EXIST":
+                return None
+            raise ServiceUnavailable(f"WeChat Pay could not say how the order stands: {exc.detail}") from exc
+
+    def _payment(self, tx: Mapping[str, Any] | None) -> PaymentEvent | None:
+        if tx is None or tx.get("trade_state") not in ("SUCCESS", "REFUND"):  # REFUND: paid, then refunded
+            return None
+        return self._event("TRANSACTION.SUCCESS", "query", {**tx, "trade_state": "SUCCESS"})
+
+    def query(self, order: Order) -> list[PaymentEvent]:
+        """Every payment WeChat Pay took for the order: one per method that was paid."""
+        found = (self._payment(self._trade(out_trade_no(order.order_id, m))) for m in self.methods)
+        return [event for event in found if event is not None]
+
+    def close(self, order: Order) -> list[PaymentEvent]:
+        """Closes each of the order's trades still open, so none can be paid any more, and returns
+        every payment taken. A trade never opened needs nothing: WeChat Pay would refuse to open
+        it now, its time_expire being the reservation's end. A 503 when it cannot be sure (WeChat
+        Pay is away, or a buyer is paying this moment): the sweeper asks again next time."""
+        paid = []
         for method in self.methods:
             trade_no = out_trade_no(order.order_id, method)
-            try:
-                tx = self._call(
-                    "GET", f"/v3/pay/transactions/out-trade-no/{trade_no}?mchid={self._account.mchid}"
-                )
-            except Conflict:  # ORDER_NOT_EXIST: this method was never started
-                continue
-            if tx.get("trade_state") in ("SUCCESS", "REFUND"):
-                return self._event("TRANSACTION.SUCCESS", "query", {**tx, "trade_state": "SUCCESS"})
-        return None
+            tx = self._trade(trade_no)
+            state = tx.get("trade_state") if tx else None
+            if state == "USERPAYING":
+                raise ServiceUnavailable(f"a payment of {trade_no} is under way at WeChat Pay")
+            if state == "NOTPAY":
+                try:
+                    self._call(
+                        "POST",
+                        f"/v3/pay/transactions/out-trade-no/{trade_no}/close",
+                        {"mchid": self._account.mchid},
+                    )
+                    continue
+                except ProviderRefused as exc:
+                    if exc.code != "ORDERPAID":  # paid this very moment: read it again
+                        raise ServiceUnavailable(
+                            f"WeChat Pay did not close {trade_no}: {exc.detail}"
+                        ) from exc
+                    tx = self._trade(trade_no)
+            event = self._payment(tx)
+            if event is not None:
+                paid.append(event)
+        return paid
 
     def refund(self, order: Order, refund: Refund, key: str) -> RefundPaid:
         """The refund API; its out_refund_no comes from the key, so a retry is the same refund."""
@@ -357,9 +406,13 @@ class WeChatPayProvider:
                 "amount": {"refund": fen, "total": fen, "currency": "CNY"},
             },
         )
-        if done.get("status") not in ("SUCCESS", "PROCESSING"):
-            raise Conflict(f"WeChat Pay did not refund it: {done.get('status')}")
-        refund_id = str(done["refund_id"])
+        refund_id, status = str(done["refund_id"]), done.get("status")
+        if status == "PROCESSING":  # on its way: REFUND.SUCCESS settles it; until then it stays due
+            return RefundPaid(refund_id)
+        if status != "SUCCESS":  # ABNORMAL (the buyer's account cannot take it) or CLOSED
+            raise Conflict(
+                f"WeChat Pay did not refund it ({status}): settle refund {refund_id} in the merchant platform"
+            )
         event = PaymentEvent(
             self.name,
             f"wxrefund:{refund_id}",
@@ -368,6 +421,7 @@ class WeChatPayProvider:
             refund.amount,
             payment_ref=refund.payment_ref,
             refund_ref=refund_id,
+            refund_total=False,
         )
         return RefundPaid(refund_id, event)
 
@@ -376,16 +430,12 @@ class WeChatPayProvider:
         a payment that still comes is refunded)."""
         from carbonneutral.observability import logger
 
-        for method in self.methods:
-            trade_no = out_trade_no(order.order_id, method)
-            try:
-                self._call(
-                    "POST",
-                    f"/v3/pay/transactions/out-trade-no/{trade_no}/close",
-                    {"mchid": self._account.mchid},
-                )
-            except (Conflict, ServiceUnavailable) as exc:
-                logger.info("WeChat Pay order not closed", extra={"trade_no": trade_no, "error": exc.detail})
+        try:
+            self.close(order)
+        except ServiceUnavailable as exc:
+            logger.info(
+                "WeChat Pay order not closed", extra={"order_id": order.order_id, "error": exc.detail}
+            )
 
 
 def _fen(value: Any, currency: str) -> Money | None:

@@ -31,8 +31,11 @@ class Payments(Retirements):
         now: datetime,
         certify: Certify | None = None,
         contribute: Contribute | None = None,
+        *,
+        unnotified: bool = False,
     ) -> Applied:
-        """Applies a verified payment event exactly once, whatever order events arrive in."""
+        """Applies a verified payment event exactly once, whatever order events arrive in.
+        `unnotified`: found at the provider past its notice's grace (domain/settlement.py)."""
         order_id = event.order_id
         if order_id is None and event.payment_ref:  # a refund or a dispute names only the payment
             order_id = self.order_of_payment(event.provider, event.payment_ref)
@@ -42,7 +45,9 @@ class Payments(Retirements):
             # guard those): kept a minute, so a retirement does not read it every time.
             found = self._project_seen(order.project_id, fresh=attempt > 0) if order else None
             refunds = self.refunds_of(order.order_id) if order and event.outcome == "refunded" else None
-            settlement = settle(order, found[0] if found else None, event, now, refunds)
+            settlement = settle(
+                order, found[0] if found else None, event, now, refunds, unnotified=unnotified
+            )
             if isinstance(settlement, RecordOnly):
                 recorded = self._record_event_only(event, now)
                 return Applied(settlement.outcome if recorded else "duplicate", settlement.order)
