@@ -95,6 +95,7 @@ class FakeWeChatPay:
         # set by a test: WeChat Pay refuses every API request with it (e.g. 429 FREQUENCY_LIMITED)
         self.refusal: tuple[int, dict[str, str]] | None = None
         self.refund_status = "SUCCESS"  # what the refund API answers a new refund with
+        self.paid_on_close: set[str] = set()  # trades the buyer pays just as the merchant closes them
         self._lock = threading.Lock()
         fake = self
 
@@ -190,6 +191,8 @@ class FakeWeChatPay:
             if trade is None:
                 return 404, {"code": "ORDER_NOT_EXIST", "message": "订单不存在"}
             if method == "POST":  # close
+                if trade_no in self.paid_on_close and trade["trade_state"] == "NOTPAY":
+                    self._paid(trade)
                 if trade["trade_state"] in ("SUCCESS", "REFUND"):
                     return 400, {"code": "ORDERPAID", "message": "该订单已支付"}
                 trade["trade_state"] = "CLOSED"
@@ -330,15 +333,19 @@ class FakeWeChatPay:
             if trade["trade_state"] == "CLOSED":
                 raise AssertionError("WeChat Pay refuses to take a payment of a closed order")
             if trade["trade_state"] == "NOTPAY":
-                trade.update(
-                    trade_state="SUCCESS",
-                    transaction_id="42" + "".join(str(secrets.randbelow(10)) for _ in range(26)),
-                    success_time=datetime.now(BEIJING).isoformat(timespec="seconds"),
-                )
+                self._paid(trade)
             if amount_fen is not None:
                 trade["paid"] = amount_fen
             resource = self._transaction(trade)
         return self.notification("TRANSACTION.SUCCESS", resource, **signing)
+
+    @staticmethod
+    def _paid(trade: dict[str, Any]) -> None:
+        trade.update(
+            trade_state="SUCCESS",
+            transaction_id="42" + "".join(str(secrets.randbelow(10)) for _ in range(26)),
+            success_time=datetime.now(BEIJING).isoformat(timespec="seconds"),
+        )
 
     def refund_notification(self, out_refund_no: str, status: str = "SUCCESS") -> tuple[str, dict[str, str]]:
         """REFUND.SUCCESS (or REFUND.ABNORMAL, REFUND.CLOSED) of a refund, which it then is."""
@@ -379,6 +386,7 @@ class FakeAlipay:
         self.requests: list[dict[str, str]] = []
         # set by a test: Alipay refuses every API call with this sub_code (e.g. ACQ.SYSTEM_ERROR)
         self.refusal: str | None = None
+        self.paid_on_close: set[str] = set()  # trades the buyer pays just as the merchant closes them
         self._lock = threading.Lock()
         fake = self
 
@@ -513,6 +521,11 @@ class FakeAlipay:
         trade = self.trades.get(biz.get("out_trade_no", ""))
         if trade is None:
             return self._missing()
+        if biz.get("out_trade_no") in self.paid_on_close and "trade_no" not in trade:
+            trade.update(
+                trade_status="TRADE_SUCCESS",
+                trade_no=datetime.now(BEIJING).strftime("%Y%m%d") + secrets.token_hex(8),
+            )
         if trade["trade_status"] != "WAIT_BUYER_PAY":
             return {"code": "40004", "msg": "Business Failed", "sub_code": "ACQ.TRADE_STATUS_ERROR"}
         trade["trade_status"] = "TRADE_CLOSED"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Mapping
+from urllib.parse import urlencode
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.shared.cookies import Cookie
@@ -135,6 +136,7 @@ def checkout_page(order_id: str) -> Response[str]:
         cookies,
         method=query.get("method"),
         unconfirmed=unconfirmed,
+        away=query.get("away") == "1",  # a form's call to the provider just found it out of reach
     )
 
 
@@ -148,6 +150,7 @@ def _checkout(
     method: str | None = None,
     bridge: Mapping[str, str] | None = None,
     unconfirmed: bool = False,
+    away: bool = False,
 ) -> Response[str]:
     """The checkout page; for WeChat Pay and Alipay with the method that fits the browser (or the
     one the buyer switched to), a QR code for WeChat Pay's Native payment on a desktop.
@@ -166,7 +169,7 @@ def _checkout(
     code = link = None
     # The QR code is the one made with a call to the provider: not made when this request has just
     # found the provider out of reach (two of its timeouts would overrun the function's time).
-    away = unconfirmed and chosen == "native"
+    away = away or (unconfirmed and chosen == "native")
     # Made with the page: the QR code (Native), and the links that need no call to the provider
     # first (WeChat's OpenID step, Alipay's cashier). A link, not a form: the provider's pages may
     # redirect on to hosts of their own, which a form's CSP (form-action) would stop. H5 is a form:
@@ -237,6 +240,8 @@ def checkout_wechat(order_id: str) -> Response[str]:
         ).params
         order, project = service.checkout(order_id, token)
     except DomainError as exc:
+        if isinstance(exc, ServiceUnavailable) and not isinstance(exc, NotConfigured):
+            return _provider_away(order_id, lang, "jsapi", exc)
         if exc.status >= 500:
             raise
         if exc.status in (401, 403, 404):
@@ -287,12 +292,24 @@ def _checkout_form(
     try:
         target = act(form.get("token"), form)
     except DomainError as exc:
+        if isinstance(exc, ServiceUnavailable) and not isinstance(exc, NotConfigured):
+            return _provider_away(order_id, lang, form.get("method"), exc)
         if exc.status >= 500:
             raise
         if exc.status not in (409, 422):
             return not_found_page(lang)
         target = None
     return redirect(target or f"/checkout/{order_id}?lang={lang}")
+
+
+def _provider_away(order_id: str, lang: str, method: str | None, exc: ServiceUnavailable) -> Response[str]:
+    """The provider was out of reach when a form (H5) or WeChat's return (JSAPI) called it: back to
+    the checkout page, which says so and keeps the other ways to pay and the cancel form."""
+    logger.warning(
+        "payment provider unreachable", extra={"order_id": order_id, "method": method, "error": exc.detail}
+    )
+    query = urlencode({"lang": lang, **({"method": method} if method else {}), "away": "1"})
+    return redirect(f"/checkout/{order_id}?{query}")
 
 
 ORDER_TOKEN_COOKIE = "order_token"  # noqa: S105 - the cookie's name, not a secret

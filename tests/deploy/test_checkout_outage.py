@@ -19,7 +19,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
@@ -288,3 +288,40 @@ def test_a_checkout_missing_a_secret_still_answers_503_naming_it(wechat) -> None
         _put(stack, "order-token-secret", kept)
         purchase.stop()
     assert page(http, order, WECHAT).status == 200
+
+
+def test_wechat_pays_h5_form_and_wechats_return_while_it_is_out_of_reach_lead_back_to_the_page(
+    wechat,
+) -> None:
+    """The two calls to WeChat Pay a buyer's step makes (H5's form, JSAPI's return from the OpenID
+    step): out of reach, each leads back to the checkout page saying so, never to a 503."""
+    from tests.deploy.test_chinese_provider_stacks import PHONE, pay_form
+
+    stack, fake, relay = wechat
+    http = Http(stack.url)
+    order = place(http)
+    state = parse_qs(urlsplit(link(page(http, order, WECHAT).text, "https://open.weixin.qq.com/")).query)[
+        "state"
+    ][0]
+    fake.codes["wx-code-away"] = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
+    with relay.down():
+        h5 = pay_form(http, order, "h5", PHONE)
+        assert h5.status == 303 and h5.headers["location"] == (
+            f"/checkout/{order['order_id']}?lang=zh-CN&method=h5&away=1"
+        )
+        back = page(http, order, PHONE, "&method=h5&away=1")
+        assert back.status == 200 and AWAY in back.text and 'class="cancel"' in back.text
+        returned = http.get(
+            f"/checkout/{order['order_id']}/wechat?"
+            + urlencode({"code": "wx-code-away", "state": state, "lang": "zh-CN"}),
+            headers={"User-Agent": WECHAT, "Cookie": f"order_token={order['order_token']}; csrf={CSRF}"},
+        )
+        assert returned.status == 303 and returned.headers["location"] == (
+            f"/checkout/{order['order_id']}?lang=zh-CN&method=jsapi&away=1"
+        )
+        inside = page(http, order, WECHAT, "&method=jsapi&away=1")
+        assert inside.status == 200 and AWAY in inside.text
+        assert warnings(stack, order["order_id"]).count("payment provider unreachable") == 2
+    assert status(http, order) == "pending_payment"
+    # WeChat Pay back: the same form takes the buyer to its cashier
+    assert pay_form(http, order, "h5", PHONE).headers["location"].startswith("https://wx.tenpay.com/")

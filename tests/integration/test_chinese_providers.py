@@ -532,7 +532,7 @@ def test_two_payments_of_one_order_are_both_found_one_buys_and_the_other_is_owed
     assert len(provider.query(order)) == 2
     assert service.check_payment(order.order_id, token, base_url=BASE).status is OrderStatus.retired
     [owed] = ledger.refunds_of(order.order_id)
-    assert owed.status == "due" and owed.amount == order.amount and "already settled" in owed.reason
+    assert owed.status == "due" and owed.amount == order.amount and "paid more than once" in owed.reason
     retired = ledger.order(order.order_id)
     assert owed.payment_ref != retired.retirement.payment_ref  # the other payment is the one owed back
     assert service.check_payment(order.order_id, token, base_url=BASE).status is OrderStatus.retired
@@ -629,3 +629,98 @@ def test_the_sweeper_goes_on_past_an_order_that_fails_and_stops_in_time(
     ]
     assert service.sweep() >= 1 and ledger.order(broken.order_id).status is OrderStatus.expired
     assert balanced(ledger, project_id)
+
+
+def test_a_trade_paid_just_as_the_sweeper_closes_it_is_found_and_left_to_its_notification(
+    service, ledger, bank, project, clock
+) -> None:
+    project_id = project((1, 100))
+    order, _ = service.place(an_order_request(project_id, 10), key(), base_url=BASE)
+    trade_no = bank.start(service, order)
+    bank.fake.paid_on_close.add(trade_no)  # the close finds it paid (ORDERPAID / ACQ.TRADE_STATUS_ERROR)
+    clock.now = order.reserved_until + timedelta(minutes=1)
+    service.sweep()
+    assert ledger.order(order.order_id).status is OrderStatus.pending_payment  # credits still held
+    token = service.token_for(order)
+    assert service.check_payment(order.order_id, token, base_url=BASE).status is OrderStatus.retired
+    assert ledger.refunds_of(order.order_id) == [] and balanced(ledger, project_id)
+
+
+def test_a_wechat_buyer_paying_this_moment_keeps_the_order_until_it_is_decided(
+    stack, ledger, wechat_fake, project
+) -> None:
+    nonces = Nonces(stack.table, stack.dynamodb_client())
+    provider = WeChatPayProvider(wechat_fake.account(), lambda n: nonces.claim("wechatpay", n))
+    clock = Clock()
+    service = purchases(stack, ledger, "wechatpay", provider, clock)
+    project_id = project((1, 100))
+    order, _ = service.place(an_order_request(project_id, 10), key(), base_url=BASE)
+    trade_no = Bank("wechatpay", wechat_fake, provider).start(service, order)
+    wechat_fake.trades[trade_no]["trade_state"] = "USERPAYING"  # the buyer is entering a password
+    clock.now = order.reserved_until + timedelta(minutes=1)
+    service.sweep()
+    assert ledger.order(order.order_id).status is OrderStatus.pending_payment
+    assert wechat_fake.trades[trade_no]["trade_state"] == "USERPAYING"  # not closed under the buyer
+    wechat_fake.trades[trade_no]["trade_state"] = "NOTPAY"  # the buyer gave up
+    service.sweep()
+    assert ledger.order(order.order_id).status is OrderStatus.expired
+    assert wechat_fake.trades[trade_no]["trade_state"] == "CLOSED" and balanced(ledger, project_id)
+
+
+@pytest.mark.parametrize("fails_at", [1, 2])
+def test_two_payments_found_too_late_are_both_owed_back_whichever_step_fails(
+    stack, ledger, wechat_fake, project, monkeypatch, fails_at
+) -> None:
+    """The QR code and H5 both paid, neither notified: the one that does not settle the order is
+    owed back first, the order left pending; the other fails the order last. A failure at either
+    step leaves the order on the expiry index, and the next run owes both back."""
+    from carbonneutral.errors import Busy
+
+    nonces = Nonces(stack.table, stack.dynamodb_client())
+    provider = WeChatPayProvider(wechat_fake.account(), lambda n: nonces.claim("wechatpay", n))
+    clock = Clock()
+    service = purchases(stack, ledger, "wechatpay", provider, clock)
+    project_id = project((1, 100))
+    order, _ = service.place(an_order_request(project_id, 10), key(), base_url=BASE)
+    token = service.token_for(order)
+    for method in ("native", "h5"):
+        service.start_payment(
+            order.order_id, token, method, base_url=BASE, lang="zh-CN", client_ip="10.0.0.8"
+        )
+        wechat_fake.pay(wechat_trade_no(order.order_id, method))
+    clock.now = order.reserved_until + NOTICE_GRACE + timedelta(minutes=1)
+    real, calls = ledger.apply_payment, []
+
+    def failing(*args: Any, **kw: Any) -> Any:
+        calls.append(args[0].order_id)
+        if len(calls) == fails_at:
+            raise Busy("throttled")
+        return real(*args, **kw)
+
+    monkeypatch.setattr(ledger, "apply_payment", failing)
+    errors: list[str] = []
+    service.sweep(on_error=lambda oid, exc: errors.append(oid))
+    assert order.order_id in errors
+    assert ledger.order(order.order_id).status is OrderStatus.pending_payment
+    assert len(ledger.refunds_of(order.order_id)) == fails_at - 1  # the first one owed back, or none
+    assert order.order_id in ledger.expired_reservations(clock.now)  # the next run sees it again
+    monkeypatch.setattr(ledger, "apply_payment", real)
+    service.sweep()
+    assert ledger.order(order.order_id).status is OrderStatus.failed
+    owed = ledger.refunds_of(order.order_id)
+    assert [r.status for r in owed] == ["due", "due"] and len({r.payment_ref for r in owed}) == 2
+    inv = inventory(ledger, project_id)
+    assert (inv.available_kg, inv.reserved_kg, inv.retired_kg) == (100, 0, 0) and balanced(ledger, project_id)
+
+
+def test_cancelling_just_after_paying_owes_the_payment_back_even_if_its_notice_is_lost(
+    service, ledger, bank, project
+) -> None:
+    project_id = project((1, 100))
+    order, _ = service.place(an_order_request(project_id, 10), key(), base_url=BASE)
+    late = bank.pay(bank.start(service, order))  # paid; its notification not yet here
+    assert service.cancel(order.order_id, service.token_for(order)).status is OrderStatus.cancelled
+    [owed] = ledger.refunds_of(order.order_id)
+    assert owed.status == "due" and owed.amount == order.amount and "cancelled" in owed.reason
+    assert receive(service, bank, late) == "duplicate"  # the notification, when it comes, is the same
+    assert inventory(ledger, project_id).available_kg == 100 and balanced(ledger, project_id)

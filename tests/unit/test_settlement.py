@@ -231,3 +231,11 @@ def test_a_refund_event_stating_its_own_amount_is_one_refund_not_the_running_tot
     assert two.refund.refund_ref == "wx_2"
     # the first one told again: recorded already
     assert isinstance(settle(order, PROJECT, first, NOW, [one.refund, two.refund]), RecordOnly)
+
+
+def test_a_second_payment_found_with_the_first_is_owed_back_and_leaves_the_order_alone() -> None:
+    order = an_order()
+    extra = settle(order, PROJECT, a_payment(order), NOW, owed_only=True, unnotified=True)
+    assert isinstance(extra, RefundDue) and not extra.releases_credits
+    assert extra.order == order  # still pending: the other payment settles it
+    assert extra.refund.amount == order.amount and "paid more than once" in extra.refund.reason

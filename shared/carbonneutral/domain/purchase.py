@@ -94,6 +94,7 @@ class Ledger(Protocol):
         contribute: Any = None,
         *,
         unnotified: bool = False,
+        owed_only: bool = False,
     ) -> Any: ...
     def expired_reservations(self, now: datetime, limit: int = 100) -> list[str]: ...
     def expire(self, order_id: str) -> bool: ...
@@ -108,9 +109,10 @@ SCENE_TTL_S = 60.0
 # retries for about a day, Alipay for about 25 hours. Until then the sweeper leaves such an order
 # to its notification (which retires it, certificate and all); after it, the money is owed back.
 NOTICE_GRACE = timedelta(hours=25)
-# The sweeper starts no order with less time than this left: an order may take four calls to the
-# provider (three queries and a close), each of up to rsa.TIMEOUT_S.
-SWEEP_RESERVE_S = 40.0
+# The sweeper starts no order with less time than this left: an order may take nine calls to
+# WeChat Pay (a query, a close and a second query for each of three trades), each of up to
+# rsa.TIMEOUT_S (8 s), and the ledger's writes after them.
+SWEEP_RESERVE_S = 80.0
 
 
 def _now() -> datetime:
@@ -417,7 +419,16 @@ class PurchaseService:
         cancelled = self._ledger.cancel(order)
         if order.status is OrderStatus.pending_payment:
             provider = self._providers().get(order.provider)
-            if provider is not None:
+            if provider is not None and is_direct(provider):
+                # WeChat Pay, Alipay: the trades are closed, and a payment made just before is owed
+                # back now, whether or not its notification ever comes
+                try:
+                    paid = provider.close(cancelled)
+                except ServiceUnavailable:  # best effort: a payment that still comes is refunded
+                    paid = []
+                for event in paid:
+                    self._ledger.apply_payment(event, self._clock())
+            elif provider is not None:
                 provider.cancel_checkout(cancelled)
         return cancelled
 
@@ -555,8 +566,11 @@ class PurchaseService:
         if not paid:
             return order
         certify = self._certify.at(base_url) if self._certify else None
-        for event in paid:  # every payment once; a second one of the same order is owed back
-            self._ledger.apply_payment(event, self._clock(), certify, self._contribute)
+        # Every payment once. The others first, owed back with the order left as it is, so that
+        # the order is settled last: a failure midway leaves it pending, to be asked about again.
+        for event in paid[1:]:
+            self._ledger.apply_payment(event, self._clock(), owed_only=True)
+        self._ledger.apply_payment(paid[0], self._clock(), certify, self._contribute)
         return self.get(order_id, token)
 
     def sweep(
@@ -602,7 +616,9 @@ class PurchaseService:
             return int(self._ledger.expire(order_id))
         if not late:
             return 0  # left to its notification, which retires it, certificate and all
-        # No notice came: applied as found, the first payment fails the order and releases its
-        # credits, in one transaction; every payment is owed back, never kept.
-        outcomes = [self._ledger.apply_payment(event, now, unnotified=True).outcome for event in paid]
-        return int(outcomes[0] == "refund_due")
+        # No notice came: every payment is owed back, never kept. The others first, the order left
+        # as it is; then the one that fails the order and releases its credits, in one transaction.
+        # A failure midway leaves the order pending and on the expiry index: the next run goes on.
+        for event in paid[1:]:
+            self._ledger.apply_payment(event, now, owed_only=True)
+        return int(self._ledger.apply_payment(paid[0], now, unnotified=True).outcome == "refund_due")

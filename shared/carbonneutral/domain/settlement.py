@@ -93,18 +93,29 @@ def settle(
     refunds: list[Refund] | None = None,
     *,
     unnotified: bool = False,
+    owed_only: bool = False,
 ) -> Settlement:
     """What a verified payment event does to the order it names (and the order's project).
 
     `refunds` are the order's refunds so far, which a "refunded" event is matched against.
     `unnotified`: the sweeper found this payment at the provider after the reservation's end and
     the notice's grace (no notification came): it can no longer buy the order's credits.
+    `owed_only`: one of several payments of the order found at the provider, applied before the one
+    that settles the order: owed back, and the order left as it is.
     """
     if order is None:
         return RecordOnly("unknown_order", None)
     if event.outcome == "succeeded":
         if event.amount is None:  # never taken as payment in full
             raise InvalidInput("a payment event must state its amount and currency", field="amount")
+        if owed_only:
+            return RefundDue(
+                order,
+                _refund_of(
+                    event, event.amount, "the order was paid more than once: this payment is owed back"
+                ),
+                False,
+            )
         if (
             order.status is OrderStatus.pending_payment
             and not unnotified
@@ -199,6 +210,16 @@ def _retired(order: Order, project: Project, event: PaymentEvent, now: datetime)
     return order.model_copy(update={"status": OrderStatus.retired, "retirement": retirement})
 
 
+def _refund_of(event: PaymentEvent, paid: Money, why: str) -> Refund:
+    return Refund(
+        amount=paid,
+        reason=why,
+        event_id=event.event_id,
+        provider=event.provider,
+        payment_ref=event.payment_ref,
+    )
+
+
 def _refund(order: Order, event: PaymentEvent, paid: Money, *, unnotified: bool = False) -> RefundDue:
     if event.provider != order.provider:
         why = f"paid through {event.provider}, but the order is paid through {order.provider}"
@@ -212,13 +233,7 @@ def _refund(order: Order, event: PaymentEvent, paid: Money, *, unnotified: bool 
         why = "the provider never notified the payment; it was found after the reservation had ended"
     else:
         why = f"paid {paid.amount} {paid.currency} but the order costs {order.amount.amount} {order.amount.currency}"
-    refund = Refund(
-        amount=paid,
-        reason=why,
-        event_id=event.event_id,
-        provider=event.provider,
-        payment_ref=event.payment_ref,
-    )
+    refund = _refund_of(event, paid, why)
     if event.provider != order.provider:  # the order itself may still be paid as it should be
         return RefundDue(order, refund, releases_credits=False)
     if order.status in (OrderStatus.pending_payment, OrderStatus.expired):

@@ -209,6 +209,10 @@ class AlipayProvider:
         except ProviderRefused as exc:
             if exc.code == "ACQ.TRADE_NOT_EXIST":
                 return None
+            from carbonneutral.observability import logger
+
+            # a lasting refusal (a wrong key, a product not signed) looks like an outage here
+            logger.error("Alipay refused a query", extra={"order_id": order.order_id, "code": exc.code})
             raise ServiceUnavailable(f"Alipay could not say how the order stands: {exc.detail}") from exc
 
     def _payment(self, trade: Mapping[str, Any] | None) -> list[PaymentEvent]:

@@ -212,6 +212,8 @@ class WeChatPayProvider:
         )
         if answer.status >= 500:
             raise ServiceUnavailable(f"WeChat Pay answered {answer.status}; try again")
+        if answer.status == 202:  # USER_PAYING: the buyer is paying this moment; nothing is settled yet
+            raise ServiceUnavailable("WeChat Pay: the buyer is paying this moment (202); ask again")
         if answer.status < 300 and (answer.body or answer.headers.get("wechatpay-signature")):
             self._check_signed(answer.headers, answer.body, unsigned=ServiceUnavailable)
         found = answer.json()
@@ -345,6 +347,10 @@ class WeChatPayProvider:
         except ProviderRefused as exc:
             if exc.code == "ORDER_NOT_EXIST":
                 return None
+            from carbonneutral.observability import logger
+
+            # a lasting refusal (SIGN_ERROR, NO_AUTH: the merchant's setup) looks like an outage here
+            logger.error("WeChat Pay refused a query", extra={"trade_no": trade_no, "code": exc.code})
             raise ServiceUnavailable(f"WeChat Pay could not say how the order stands: {exc.detail}") from exc
 
     def _payment(self, tx: Mapping[str, Any] | None) -> PaymentEvent | None:
@@ -360,33 +366,41 @@ class WeChatPayProvider:
     def close(self, order: Order) -> list[PaymentEvent]:
         """Closes each of the order's trades still open, so none can be paid any more, and returns
         every payment taken. A trade never opened needs nothing: WeChat Pay would refuse to open
-        it now, its time_expire being the reservation's end. A 503 when it cannot be sure (WeChat
-        Pay is away, or a buyer is paying this moment): the sweeper asks again next time."""
-        paid = []
+        it now, its time_expire being the reservation's end. Every trade is seen to; then a 503 if
+        any could not be made sure of (WeChat Pay is away, or a buyer is paying this moment)."""
+        paid, unsure = [], list[ServiceUnavailable]()
         for method in self.methods:
-            trade_no = out_trade_no(order.order_id, method)
-            tx = self._trade(trade_no)
-            state = tx.get("trade_state") if tx else None
-            if state == "USERPAYING":
-                raise ServiceUnavailable(f"a payment of {trade_no} is under way at WeChat Pay")
-            if state == "NOTPAY":
-                try:
-                    self._call(
-                        "POST",
-                        f"/v3/pay/transactions/out-trade-no/{trade_no}/close",
-                        {"mchid": self._account.mchid},
-                    )
-                    continue
-                except ProviderRefused as exc:
-                    if exc.code != "ORDERPAID":  # paid this very moment: read it again
-                        raise ServiceUnavailable(
-                            f"WeChat Pay did not close {trade_no}: {exc.detail}"
-                        ) from exc
-                    tx = self._trade(trade_no)
-            event = self._payment(tx)
+            try:
+                event = self._close_trade(out_trade_no(order.order_id, method))
+            except ServiceUnavailable as exc:
+                unsure.append(exc)
+                continue
             if event is not None:
                 paid.append(event)
+        if unsure:
+            raise unsure[0]
         return paid
+
+    def _close_trade(self, trade_no: str) -> PaymentEvent | None:
+        tx = self._trade(trade_no)
+        state = tx.get("trade_state") if tx else None
+        if state == "USERPAYING":
+            raise ServiceUnavailable(f"a payment of {trade_no} is under way at WeChat Pay")
+        if state == "NOTPAY":
+            try:  # 204 closed; 202 USER_PAYING comes as a 503 from _call
+                self._call(
+                    "POST",
+                    f"/v3/pay/transactions/out-trade-no/{trade_no}/close",
+                    {"mchid": self._account.mchid},
+                )
+                return None
+            except ProviderRefused as exc:
+                if exc.code == "ORDER_CLOSED":
+                    return None
+                if exc.code != "ORDERPAID":
+                    raise ServiceUnavailable(f"WeChat Pay did not close {trade_no}: {exc.detail}") from exc
+                tx = self._trade(trade_no)  # paid this very moment: read it again
+        return self._payment(tx)
 
     def refund(self, order: Order, refund: Refund, key: str) -> RefundPaid:
         """The refund API; its out_refund_no comes from the key, so a retry is the same refund."""

@@ -33,9 +33,10 @@ class Payments(Retirements):
         contribute: Contribute | None = None,
         *,
         unnotified: bool = False,
+        owed_only: bool = False,
     ) -> Applied:
         """Applies a verified payment event exactly once, whatever order events arrive in.
-        `unnotified`: found at the provider past its notice's grace (domain/settlement.py)."""
+        `unnotified`, `owed_only`: how a payment found at the provider is settled (domain/settlement.py)."""
         order_id = event.order_id
         if order_id is None and event.payment_ref:  # a refund or a dispute names only the payment
             order_id = self.order_of_payment(event.provider, event.payment_ref)
@@ -46,7 +47,13 @@ class Payments(Retirements):
             found = self._project_seen(order.project_id, fresh=attempt > 0) if order else None
             refunds = self.refunds_of(order.order_id) if order and event.outcome == "refunded" else None
             settlement = settle(
-                order, found[0] if found else None, event, now, refunds, unnotified=unnotified
+                order,
+                found[0] if found else None,
+                event,
+                now,
+                refunds,
+                unnotified=unnotified,
+                owed_only=owed_only,
             )
             if isinstance(settlement, RecordOnly):
                 recorded = self._record_event_only(event, now)
