@@ -28,13 +28,18 @@ from infrastructure.local.stack import LocalStack
 from tests.deploy.test_chinese_provider_stacks import (
     CSRF,
     DESKTOP,
+    PHONE,
     WECHAT,
     _put,
-    _stack,
+    alipay_stack,
     link,
     page,
+    pay_form,
     place,
     status,
+    store_alipay_keys,
+    store_wechat_keys,
+    wechat_stack,
 )
 from tests.fake_banks import FakeAlipay, FakeWeChatPay
 from tests.support import Http
@@ -108,23 +113,10 @@ class Relay:
 def wechat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalStack, FakeWeChatPay, Relay]]:
     fake = FakeWeChatPay()
     relay = Relay(fake.url)
-    stack = _stack(
-        "wechatpay",
-        {
-            "WeChatPayMchId": fake.mchid,
-            "WeChatPayAppId": fake.appid,
-            "WeChatPayMerchantSerial": fake.merchant_serial,
-            "WeChatPayPublicKeyId": fake.public_key_id,
-        },
-        {"WECHATPAY_API_BASE": relay.url, "WECHATPAY_OAUTH_BASE": relay.url},
-        tmp_path_factory.mktemp("wechatpay-outage-logs"),
-    )
+    stack = wechat_stack(fake, relay.url, tmp_path_factory.mktemp("wechatpay-outage-logs"))
     try:
         stack.start()
-        _put(stack, "wechatpay-private-key", fake.merchant_private_pem)
-        _put(stack, "wechatpay-apiv3-key", fake.apiv3_key)
-        _put(stack, "wechatpay-public-key", fake.platform_public_pem)
-        _put(stack, "wechatpay-app-secret", fake.app_secret)
+        store_wechat_keys(stack, fake)
         yield stack, fake, relay
     finally:
         stack.stop()
@@ -136,16 +128,10 @@ def wechat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalStac
 def alipay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalStack, FakeAlipay, Relay]]:
     fake = FakeAlipay()
     relay = Relay(fake.url)
-    stack = _stack(
-        "alipay",
-        {"AlipayAppId": fake.app_id, "AlipaySellerId": fake.seller_id},
-        {"ALIPAY_GATEWAY": f"{relay.url}/gateway.do"},
-        tmp_path_factory.mktemp("alipay-outage-logs"),
-    )
+    stack = alipay_stack(fake, f"{relay.url}/gateway.do", tmp_path_factory.mktemp("alipay-outage-logs"))
     try:
         stack.start()
-        _put(stack, "alipay-private-key", fake.app_private_key)
-        _put(stack, "alipay-public-key", fake.alipay_public_key)
+        store_alipay_keys(stack, fake)
         yield stack, fake, relay
     finally:
         stack.stop()
@@ -295,8 +281,6 @@ def test_wechat_pays_h5_form_and_wechats_return_while_it_is_out_of_reach_lead_ba
 ) -> None:
     """The two calls to WeChat Pay a buyer's step makes (H5's form, JSAPI's return from the OpenID
     step): out of reach, each leads back to the checkout page saying so, never to a 503."""
-    from tests.deploy.test_chinese_provider_stacks import PHONE, pay_form
-
     stack, fake, relay = wechat
     http = Http(stack.url)
     order = place(http)

@@ -51,28 +51,46 @@ def _put(stack: LocalStack, name: str, value: str) -> None:
     assert done.returncode == 0, done.stderr
 
 
+def wechat_stack(fake: FakeWeChatPay, api_base: str, logs: Any) -> LocalStack:
+    """A stack with PaymentProvider=wechatpay, its merchant's ids from the fake, calling `api_base`."""
+    parameters = {
+        "WeChatPayMchId": fake.mchid,
+        "WeChatPayAppId": fake.appid,
+        "WeChatPayMerchantSerial": fake.merchant_serial,
+        "WeChatPayPublicKeyId": fake.public_key_id,
+    }
+    return _stack(
+        "wechatpay", parameters, {"WECHATPAY_API_BASE": api_base, "WECHATPAY_OAUTH_BASE": api_base}, logs
+    )
+
+
+def store_wechat_keys(stack: LocalStack, fake: FakeWeChatPay) -> None:
+    _put(stack, "wechatpay-private-key", fake.merchant_private_pem)
+    _put(stack, "wechatpay-apiv3-key", fake.apiv3_key)
+    _put(stack, "wechatpay-public-key", fake.platform_public_pem)
+    _put(stack, "wechatpay-app-secret", fake.app_secret)
+
+
+def alipay_stack(fake: FakeAlipay, gateway: str, logs: Any) -> LocalStack:
+    """A stack with PaymentProvider=alipay, the app's ids from the fake, calling `gateway`."""
+    parameters = {"AlipayAppId": fake.app_id, "AlipaySellerId": fake.seller_id}
+    return _stack("alipay", parameters, {"ALIPAY_GATEWAY": gateway}, logs)
+
+
+def store_alipay_keys(stack: LocalStack, fake: FakeAlipay) -> None:
+    _put(stack, "alipay-private-key", fake.app_private_key)
+    _put(stack, "alipay-public-key", fake.alipay_public_key)
+
+
 @pytest.fixture(scope="module")
 def wechat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalStack, FakeWeChatPay, Any]]:
     fake = FakeWeChatPay()
-    stack = _stack(
-        "wechatpay",
-        {
-            "WeChatPayMchId": fake.mchid,
-            "WeChatPayAppId": fake.appid,
-            "WeChatPayMerchantSerial": fake.merchant_serial,
-            "WeChatPayPublicKeyId": fake.public_key_id,
-        },
-        {"WECHATPAY_API_BASE": fake.url, "WECHATPAY_OAUTH_BASE": fake.url},
-        tmp_path_factory.mktemp("wechatpay-logs"),
-    )
+    stack = wechat_stack(fake, fake.url, tmp_path_factory.mktemp("wechatpay-logs"))
     try:
         stack.start()
         # deployed, init-secrets run, the merchant's keys not stored yet
         before = Http(stack.url).post("/v1/payments/wechatpay/webhook", data=b"{}")
-        _put(stack, "wechatpay-private-key", fake.merchant_private_pem)
-        _put(stack, "wechatpay-apiv3-key", fake.apiv3_key)
-        _put(stack, "wechatpay-public-key", fake.platform_public_pem)
-        _put(stack, "wechatpay-app-secret", fake.app_secret)
+        store_wechat_keys(stack, fake)
         yield stack, fake, before
     finally:
         stack.stop()
@@ -82,16 +100,10 @@ def wechat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalStac
 @pytest.fixture(scope="module")
 def alipay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalStack, FakeAlipay]]:
     fake = FakeAlipay()
-    stack = _stack(
-        "alipay",
-        {"AlipayAppId": fake.app_id, "AlipaySellerId": fake.seller_id},
-        {"ALIPAY_GATEWAY": fake.gateway},
-        tmp_path_factory.mktemp("alipay-logs"),
-    )
+    stack = alipay_stack(fake, fake.gateway, tmp_path_factory.mktemp("alipay-logs"))
     try:
         stack.start()
-        _put(stack, "alipay-private-key", fake.app_private_key)
-        _put(stack, "alipay-public-key", fake.alipay_public_key)
+        store_alipay_keys(stack, fake)
         yield stack, fake
     finally:
         stack.stop()

@@ -138,6 +138,27 @@ def service(stack, ledger, bank, clock) -> PurchaseService:
     return purchases(stack, ledger, bank.name, bank.provider, clock)
 
 
+def wechat_purchases(
+    stack: Any, ledger: Any, fake: FakeWeChatPay, clock: Clock | None = None
+) -> tuple[PurchaseService, WeChatPayProvider]:
+    """WeChat Pay alone (the tests of what only it has: JSAPI, three trades per order, refund states)."""
+    nonces = Nonces(stack.table, stack.dynamodb_client())
+    provider = WeChatPayProvider(
+        fake.account(), lambda n: nonces.claim("wechatpay", n), app_secret=lambda: fake.app_secret
+    )
+    return purchases(stack, ledger, "wechatpay", provider, clock or Clock()), provider
+
+
+def paid_twice(service: PurchaseService, fake: FakeWeChatPay, order: Order) -> None:
+    """The buyer paid the QR code and then H5; neither notification has arrived."""
+    token = service.token_for(order)
+    for method in ("native", "h5"):
+        service.start_payment(
+            order.order_id, token, method, base_url=BASE, lang="zh-CN", client_ip="10.0.0.8"
+        )
+        fake.pay(wechat_trade_no(order.order_id, method))
+
+
 def receive(service: PurchaseService, bank: Bank, notification: tuple[str, dict[str, str]]) -> str:
     body, headers = notification
     return str(service.receive_webhook(bank.name, body, headers, base_url=BASE).outcome)
@@ -386,13 +407,7 @@ def _trade_no(bank: Bank, order: Order) -> str:
 def test_the_wechat_jsapi_payment_needs_the_payers_openid_and_signs_the_bridges_request(
     stack, ledger, wechat_fake, project
 ) -> None:
-    nonces = Nonces(stack.table, stack.dynamodb_client())
-    provider = WeChatPayProvider(
-        wechat_fake.account(),
-        lambda n: nonces.claim("wechatpay", n),
-        app_secret=lambda: wechat_fake.app_secret,
-    )
-    service = purchases(stack, ledger, "wechatpay", provider, Clock())
+    service, _ = wechat_purchases(stack, ledger, wechat_fake)
     order, _ = service.place(an_order_request(project((1, 100)), 10), key(), base_url=BASE)
     token = service.token_for(order)
     step = service.start_payment(order.order_id, token, "jsapi", base_url=BASE, lang="zh-CN", client_ip=None)
@@ -518,17 +533,11 @@ def test_two_payments_of_one_order_are_both_found_one_buys_and_the_other_is_owed
     stack, ledger, wechat_fake, project
 ) -> None:
     """A buyer paid the QR code and then H5 (both notifications lost): asking finds both."""
-    nonces = Nonces(stack.table, stack.dynamodb_client())
-    provider = WeChatPayProvider(wechat_fake.account(), lambda n: nonces.claim("wechatpay", n))
-    service = purchases(stack, ledger, "wechatpay", provider, Clock())
+    service, provider = wechat_purchases(stack, ledger, wechat_fake)
     project_id = project((1, 100))
     order, _ = service.place(an_order_request(project_id, 10), key(), base_url=BASE)
     token = service.token_for(order)
-    for method in ("native", "h5"):
-        service.start_payment(
-            order.order_id, token, method, base_url=BASE, lang="zh-CN", client_ip="10.0.0.8"
-        )
-        wechat_fake.pay(wechat_trade_no(order.order_id, method))
+    paid_twice(service, wechat_fake, order)
     assert len(provider.query(order)) == 2
     assert service.check_payment(order.order_id, token, base_url=BASE).status is OrderStatus.retired
     [owed] = ledger.refunds_of(order.order_id)
@@ -545,9 +554,7 @@ def test_a_wechat_refund_is_recorded_only_when_wechat_pay_says_it_succeeded(
     """PROCESSING keeps it due; REFUND.ABNORMAL changes nothing; REFUND.SUCCESS settles it. Each
     WeChat refund notification states that refund's amount alone: two refunds of one payment made
     in the merchant platform are two refunds."""
-    nonces = Nonces(stack.table, stack.dynamodb_client())
-    provider = WeChatPayProvider(wechat_fake.account(), lambda n: nonces.claim("wechatpay", n))
-    service = purchases(stack, ledger, "wechatpay", provider, Clock())
+    service, provider = wechat_purchases(stack, ledger, wechat_fake)
     project_id = project((1, 100))
     order, _ = service.place(an_order_request(project_id, 10), key(), base_url=BASE)
     trade_no = Bank("wechatpay", wechat_fake, provider).start(service, order)
@@ -649,10 +656,8 @@ def test_a_trade_paid_just_as_the_sweeper_closes_it_is_found_and_left_to_its_not
 def test_a_wechat_buyer_paying_this_moment_keeps_the_order_until_it_is_decided(
     stack, ledger, wechat_fake, project
 ) -> None:
-    nonces = Nonces(stack.table, stack.dynamodb_client())
-    provider = WeChatPayProvider(wechat_fake.account(), lambda n: nonces.claim("wechatpay", n))
     clock = Clock()
-    service = purchases(stack, ledger, "wechatpay", provider, clock)
+    service, provider = wechat_purchases(stack, ledger, wechat_fake, clock)
     project_id = project((1, 100))
     order, _ = service.place(an_order_request(project_id, 10), key(), base_url=BASE)
     trade_no = Bank("wechatpay", wechat_fake, provider).start(service, order)
@@ -676,18 +681,11 @@ def test_two_payments_found_too_late_are_both_owed_back_whichever_step_fails(
     step leaves the order on the expiry index, and the next run owes both back."""
     from carbonneutral.errors import Busy
 
-    nonces = Nonces(stack.table, stack.dynamodb_client())
-    provider = WeChatPayProvider(wechat_fake.account(), lambda n: nonces.claim("wechatpay", n))
     clock = Clock()
-    service = purchases(stack, ledger, "wechatpay", provider, clock)
+    service, _ = wechat_purchases(stack, ledger, wechat_fake, clock)
     project_id = project((1, 100))
     order, _ = service.place(an_order_request(project_id, 10), key(), base_url=BASE)
-    token = service.token_for(order)
-    for method in ("native", "h5"):
-        service.start_payment(
-            order.order_id, token, method, base_url=BASE, lang="zh-CN", client_ip="10.0.0.8"
-        )
-        wechat_fake.pay(wechat_trade_no(order.order_id, method))
+    paid_twice(service, wechat_fake, order)
     clock.now = order.reserved_until + NOTICE_GRACE + timedelta(minutes=1)
     real, calls = ledger.apply_payment, []
 
