@@ -28,6 +28,9 @@ class PaymentEvent:
     # for "refunded": True when `amount` is all refunded of the payment so far (Stripe, Alipay);
     # False when it is this refund's alone (WeChat Pay)
     refund_total: bool = True
+    # for "succeeded" found by asking: the provider has refunded it already (WeChat Pay's trade_state
+    # REFUND), so it can no longer buy credits: owed back, and its refund's own event settles that
+    returned: bool = False
 
 
 @dataclass(frozen=True)

@@ -581,9 +581,9 @@ class PurchaseService:
         on_error: Callable[[str, Exception], None] | None = None,
     ) -> int:
         """Releases reservations that ran out; returns how many were released. An order of WeChat Pay
-        or Alipay is closed at the provider first, and each payment taken meanwhile looked up
-        there: an order paid is left to its notification, and past NOTICE_GRACE released with its
-        payment owed back, in one transaction.
+        or Alipay is looked up at the provider first, and its trades still open are closed: an order
+        paid is left to its notification, and past NOTICE_GRACE released with its payment owed
+        back, in one transaction.
 
         `time_left` (seconds, the Lambda's remaining time): no order is started with less than
         SWEEP_RESERVE_S left; the rest wait, on the expiry index, for the next run. With `on_error`,
@@ -605,6 +605,8 @@ class PurchaseService:
         provider = self._providers().get(order.provider) if order else None
         if order is None or provider is None or not is_direct(provider):
             return int(self._ledger.expire(order_id))
+        if order.status is not OrderStatus.pending_payment:  # settled since it was listed
+            return 0
         late = now >= order.reserved_until + NOTICE_GRACE
         try:
             paid = provider.close(order)  # no payment can start from here on; those made before it

@@ -119,13 +119,14 @@ def settle(
         if (
             order.status is OrderStatus.pending_payment
             and not unnotified
+            and not event.returned
             and event.amount == order.amount
             and event.provider == order.provider
         ):
             if project is None:  # never recorded as done: the provider retries while it is mended
                 raise LookupError(f"order {order.order_id} names the unknown project {order.project_id}")
             return Retire(_retired(order, project, event, now))
-        return _refund(order, event, event.amount, unnotified=unnotified)
+        return _refund(order, event, event.amount, unnotified=unnotified or event.returned)
     if event.outcome == "expired" and order.status is OrderStatus.pending_payment:
         if event.provider != order.provider:
             return RecordOnly("ignored", order)
@@ -229,6 +230,8 @@ def _refund(order: Order, event: PaymentEvent, paid: Money, *, unnotified: bool 
         why = "the order had been cancelled before the payment arrived"
     elif order.status is not OrderStatus.pending_payment:
         why = "the order was already settled"
+    elif event.returned:
+        why = "the provider had refunded the payment before it was applied here"
     elif unnotified:
         why = "the provider never notified the payment; it was found after the reservation had ended"
     else:

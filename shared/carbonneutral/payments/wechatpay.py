@@ -17,7 +17,7 @@ import json
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -354,9 +354,11 @@ class WeChatPayProvider:
             raise ServiceUnavailable(f"WeChat Pay could not say how the order stands: {exc.detail}") from exc
 
     def _payment(self, tx: Mapping[str, Any] | None) -> PaymentEvent | None:
-        if tx is None or tx.get("trade_state") not in ("SUCCESS", "REFUND"):  # REFUND: paid, then refunded
+        if tx is None or tx.get("trade_state") not in ("SUCCESS", "REFUND"):
             return None
-        return self._event("TRANSACTION.SUCCESS", "query", {**tx, "trade_state": "SUCCESS"})
+        event = self._event("TRANSACTION.SUCCESS", "query", {**tx, "trade_state": "SUCCESS"})
+        # REFUND: paid, then refunded in the merchant platform: never buys credits, owed back
+        return replace(event, returned=True) if tx.get("trade_state") == "REFUND" else event
 
     def query(self, order: Order) -> list[PaymentEvent]:
         """Every payment WeChat Pay took for the order: one per method that was paid."""
