@@ -616,9 +616,10 @@ class PurchaseService:
             raise
         if not paid:
             return int(self._ledger.expire(order_id))
-        if not late:
+        if not late and not any(event.returned for event in paid):
             return 0  # left to its notification, which retires it, certificate and all
-        # No notice came: every payment is owed back, never kept. The others first, the order left
+        # No notice came (or the provider refunded it already): every payment is owed back, never
+        # kept. The others first, the order left
         # as it is; then the one that fails the order and releases its credits, in one transaction.
         # A failure midway leaves the order pending and on the expiry index: the next run goes on.
         for event in paid[1:]:
