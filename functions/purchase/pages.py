@@ -13,7 +13,7 @@ from carbonneutral import services
 from carbonneutral.domain.orders import Order, OrderStatus, is_order_id
 from carbonneutral.domain.projects import Project
 from carbonneutral.domain.scenes import is_scene_id
-from carbonneutral.errors import DomainError, FootprintClaimed, NotConfigured, ServiceUnavailable
+from carbonneutral.errors import DomainError, FootprintClaimed, ProviderUnavailable
 from carbonneutral.observability import logger
 from carbonneutral.web import texts
 from carbonneutral.web.api import ApiRouter
@@ -115,9 +115,7 @@ def checkout_page(order_id: str) -> Response[str]:
             # back from WeChat Pay or Alipay: ask how the payment stands, in case its notice is late
             try:
                 order = service.check_payment(order_id, token, base_url=router.base_url())
-            except NotConfigured:
-                raise  # a merchant key or parameter is missing: the 503 names it
-            except ServiceUnavailable as exc:  # the provider is away: the order as it is, still pending
+            except ProviderUnavailable as exc:  # the order as it is, still pending
                 logger.warning(
                     "payment not checked: the provider is unreachable",
                     extra={"order_id": order_id, "error": exc.detail},
@@ -187,9 +185,7 @@ def _checkout(
                 client_ip=router.client_ip(),
             )
             code, link = (qr_svg(str(step.url)), None) if step.kind == "qr" else (None, step.url)
-        except NotConfigured:
-            raise  # a merchant key or parameter is missing: the 503 names it
-        except ServiceUnavailable as exc:  # the provider is out of reach: the other ways stay on offer
+        except ProviderUnavailable as exc:  # the other ways stay on offer
             away = True
             logger.warning(
                 "payment provider unreachable",
@@ -239,9 +235,9 @@ def checkout_wechat(order_id: str) -> Response[str]:
             order_id, token, query.get("code", ""), query.get("state", ""), base_url=router.base_url()
         ).params
         order, project = service.checkout(order_id, token)
+    except ProviderUnavailable as exc:
+        return _provider_away(order_id, lang, "jsapi", exc)
     except DomainError as exc:
-        if isinstance(exc, ServiceUnavailable) and not isinstance(exc, NotConfigured):
-            return _provider_away(order_id, lang, "jsapi", exc)
         if exc.status >= 500:
             raise
         if exc.status in (401, 403, 404):
@@ -291,9 +287,9 @@ def _checkout_form(
         return not_found_page(lang)
     try:
         target = act(form.get("token"), form)
+    except ProviderUnavailable as exc:
+        return _provider_away(order_id, lang, form.get("method"), exc)
     except DomainError as exc:
-        if isinstance(exc, ServiceUnavailable) and not isinstance(exc, NotConfigured):
-            return _provider_away(order_id, lang, form.get("method"), exc)
         if exc.status >= 500:
             raise
         if exc.status not in (409, 422):
@@ -302,7 +298,7 @@ def _checkout_form(
     return redirect(target or f"/checkout/{order_id}?lang={lang}")
 
 
-def _provider_away(order_id: str, lang: str, method: str | None, exc: ServiceUnavailable) -> Response[str]:
+def _provider_away(order_id: str, lang: str, method: str | None, exc: ProviderUnavailable) -> Response[str]:
     """The provider was out of reach when a form (H5) or WeChat's return (JSAPI) called it: back to
     the checkout page, which says so and keeps the other ways to pay and the cancel form."""
     logger.warning(

@@ -81,6 +81,11 @@ class ServiceUnavailable(DomainError):
     log_level: str | None = "warning"
 
 
+class ProviderUnavailable(ServiceUnavailable):
+    """A payment provider cannot answer now (unreachable, 5xx, an unsigned answer, a refusal that says
+    nothing of the payment, a buyer paying this moment): what depends on it waits; pages keep the rest."""
+
+
 class NotConfigured(ServiceUnavailable):
     """A setting or secret the stack has not been given; the detail names it. Whoever raises it logs
     it once, so a stack deployed before `init-secrets` does not log every request."""

@@ -109,19 +109,26 @@ class Relay:
                     other[end].sendall(data)
 
 
+@contextmanager
+def _running(stack: LocalStack, store_keys: Any, fake: Any, relay: Relay) -> Iterator[None]:
+    """The stack started with the merchant's keys stored; then it, the relay and the fake stopped."""
+    try:
+        stack.start()
+        store_keys(stack, fake)
+        yield
+    finally:
+        stack.stop()
+        relay.stop()
+        fake.stop()
+
+
 @pytest.fixture(scope="module")
 def wechat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalStack, FakeWeChatPay, Relay]]:
     fake = FakeWeChatPay()
     relay = Relay(fake.url)
     stack = wechat_stack(fake, relay.url, tmp_path_factory.mktemp("wechatpay-outage-logs"))
-    try:
-        stack.start()
-        store_wechat_keys(stack, fake)
+    with _running(stack, store_wechat_keys, fake, relay):
         yield stack, fake, relay
-    finally:
-        stack.stop()
-        relay.stop()
-        fake.stop()
 
 
 @pytest.fixture(scope="module")
@@ -129,14 +136,8 @@ def alipay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalStac
     fake = FakeAlipay()
     relay = Relay(fake.url)
     stack = alipay_stack(fake, f"{relay.url}/gateway.do", tmp_path_factory.mktemp("alipay-outage-logs"))
-    try:
-        stack.start()
-        store_alipay_keys(stack, fake)
+    with _running(stack, store_alipay_keys, fake, relay):
         yield stack, fake, relay
-    finally:
-        stack.stop()
-        relay.stop()
-        fake.stop()
 
 
 def warnings(stack: LocalStack, order_id: str) -> list[str]:

@@ -81,8 +81,9 @@ class PaymentProvider(Protocol):
         """Pays a refund back to the buyer; the same key never pays twice."""
         ...
 
-    def cancel_checkout(self, order: Order) -> None:
-        """Closes the provider's checkout of a cancelled order (best effort: a late payment is refunded)."""
+    def cancel_checkout(self, order: Order) -> list[PaymentEvent]:
+        """Closes the provider's checkout of a cancelled order (best effort: a late payment is
+        refunded); the payments it found made already (WeChat Pay, Alipay), to be owed back."""
         ...
 
 
@@ -107,12 +108,12 @@ class DirectProvider(PaymentProvider, Protocol):
 
     def query(self, order: Order) -> list[PaymentEvent]:
         """Every payment the provider took for the order (a lost notification), [] if unpaid. A
-        ServiceUnavailable when the provider cannot say (it is away, or refused the question)."""
+        ProviderUnavailable when the provider cannot say (it is away, or refused the question)."""
         ...
 
     def close(self, order: Order) -> list[PaymentEvent]:
         """Closes the order's trades still open, so none can be paid any more, and returns every
-        payment taken. A ServiceUnavailable when it cannot be sure of either."""
+        payment taken. A ProviderUnavailable when it cannot be sure of either."""
         ...
 
     def reply(self, error: Exception | None) -> WebhookReply: ...

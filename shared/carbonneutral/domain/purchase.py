@@ -36,8 +36,8 @@ from carbonneutral.errors import (
     InvalidInput,
     NotConfigured,
     NotFound,
+    ProviderUnavailable,
     SceneClosed,
-    ServiceUnavailable,
     Unauthorized,
 )
 
@@ -419,17 +419,10 @@ class PurchaseService:
         cancelled = self._ledger.cancel(order)
         if order.status is OrderStatus.pending_payment:
             provider = self._providers().get(order.provider)
-            if provider is not None and is_direct(provider):
-                # WeChat Pay, Alipay: the trades are closed, and a payment made just before is owed
-                # back now, whether or not its notification ever comes
-                try:
-                    paid = provider.close(cancelled)
-                except ServiceUnavailable:  # best effort: a payment that still comes is refunded
-                    paid = []
-                for event in paid:
-                    self._ledger.apply_payment(event, self._clock())
-            elif provider is not None:
-                provider.cancel_checkout(cancelled)
+            # a payment the provider reports made just before is owed back now, whether or not its
+            # notification ever comes (WeChat Pay, Alipay)
+            for event in provider.cancel_checkout(cancelled) if provider is not None else []:
+                self._ledger.apply_payment(event, self._clock())
         return cancelled
 
     def refunds_due(self, order_id: str | None = None) -> list[tuple[Order, Refund]]:
@@ -570,8 +563,8 @@ class PurchaseService:
         # the order is settled last: a failure midway leaves it pending, to be asked about again.
         for event in paid[1:]:
             self._ledger.apply_payment(event, self._clock(), owed_only=True)
-        self._ledger.apply_payment(paid[0], self._clock(), certify, self._contribute)
-        return self.get(order_id, token)
+        applied = self._ledger.apply_payment(paid[0], self._clock(), certify, self._contribute)
+        return applied.order or self.get(order_id, token)
 
     def sweep(
         self,
@@ -610,7 +603,7 @@ class PurchaseService:
         late = now >= order.reserved_until + NOTICE_GRACE
         try:
             paid = provider.close(order)  # no payment can start from here on; those made before it
-        except ServiceUnavailable:  # the provider is away: ask again next time, within the grace
+        except ProviderUnavailable:  # the provider is away: ask again next time, within the grace
             if not late:
                 return 0
             raise

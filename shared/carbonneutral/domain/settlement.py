@@ -109,13 +109,8 @@ def settle(
         if event.amount is None:  # never taken as payment in full
             raise InvalidInput("a payment event must state its amount and currency", field="amount")
         if owed_only:
-            return RefundDue(
-                order,
-                _refund_of(
-                    event, event.amount, "the order was paid more than once: this payment is owed back"
-                ),
-                False,
-            )
+            why = "the order was paid more than once: this payment is owed back"
+            return RefundDue(order, _refund_of(event, event.amount, why), releases_credits=False)
         if (
             order.status is OrderStatus.pending_payment
             and not unnotified
@@ -126,7 +121,7 @@ def settle(
             if project is None:  # never recorded as done: the provider retries while it is mended
                 raise LookupError(f"order {order.order_id} names the unknown project {order.project_id}")
             return Retire(_retired(order, project, event, now))
-        return _refund(order, event, event.amount, unnotified=unnotified or event.returned)
+        return _refund(order, event, event.amount, unnotified=unnotified)
     if event.outcome == "expired" and order.status is OrderStatus.pending_payment:
         if event.provider != order.provider:
             return RecordOnly("ignored", order)
@@ -221,7 +216,7 @@ def _refund_of(event: PaymentEvent, paid: Money, why: str) -> Refund:
     )
 
 
-def _refund(order: Order, event: PaymentEvent, paid: Money, *, unnotified: bool = False) -> RefundDue:
+def _refund(order: Order, event: PaymentEvent, paid: Money, *, unnotified: bool) -> RefundDue:
     if event.provider != order.provider:
         why = f"paid through {event.provider}, but the order is paid through {order.provider}"
     elif order.status is OrderStatus.expired:

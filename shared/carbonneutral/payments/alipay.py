@@ -21,7 +21,13 @@ from urllib.parse import parse_qsl, urlencode
 from carbonneutral.domain.money import Money
 from carbonneutral.domain.orders import Order, Refund
 from carbonneutral.domain.payments import CheckoutStart, PaymentEvent, PaymentStep, RefundPaid, WebhookReply
-from carbonneutral.errors import Conflict, InvalidInput, InvalidSignature, ProviderRefused, ServiceUnavailable
+from carbonneutral.errors import (
+    Conflict,
+    InvalidInput,
+    InvalidSignature,
+    ProviderRefused,
+    ProviderUnavailable,
+)
 from carbonneutral.payments import rsa
 
 GATEWAY = "https://openapi.alipay.com/gateway.do"
@@ -64,9 +70,8 @@ def _beijing(moment: datetime) -> str:
 class AlipayProvider:
     name = "alipay"
     methods: tuple[str, ...] = ("wap", "page")
-    checkout_origins: tuple[
-        str, ...
-    ] = ()  # the cashier is a link: the gateway redirects on to Alipay's hosts
+    # the cashier is a link: the gateway redirects on to Alipay's hosts
+    checkout_origins: tuple[str, ...] = ()
 
     def __init__(
         self, account: AlipayAccount, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
@@ -188,13 +193,13 @@ class AlipayProvider:
             headers={"Content-Type": "application/x-www-form-urlencoded;charset=utf-8"},
         )
         if answer.status >= 300:
-            raise ServiceUnavailable(f"Alipay answered {answer.status}; try again")
+            raise ProviderUnavailable(f"Alipay answered {answer.status}; try again")
         node = method.replace(".", "_") + "_response"
         raw, signature = _response_text(answer.body, node)
         if raw is None:  # a request Alipay could not read at all
             raw, signature = _response_text(answer.body, "error_response")
         if raw is None or not rsa.verified(self._public, raw, signature):
-            raise ServiceUnavailable("Alipay's answer is not signed with Alipay's key")
+            raise ProviderUnavailable("Alipay's answer is not signed with Alipay's key")
         found = json.loads(raw)
         if found.get("code") != "10000":
             code = str(found.get("sub_code") or found.get("code"))
@@ -213,7 +218,7 @@ class AlipayProvider:
 
             # a lasting refusal (a wrong key, a product not signed) looks like an outage here
             logger.error("Alipay refused a query", extra={"order_id": order.order_id, "code": exc.code})
-            raise ServiceUnavailable(f"Alipay could not say how the order stands: {exc.detail}") from exc
+            raise ProviderUnavailable(f"Alipay could not say how the order stands: {exc.detail}") from exc
 
     def _payment(self, trade: Mapping[str, Any] | None) -> list[PaymentEvent]:
         if trade is None or trade.get("trade_status") not in PAID:
@@ -237,17 +242,15 @@ class AlipayProvider:
                 return []
             except ProviderRefused as exc:  # ACQ.TRADE_STATUS_ERROR: paid this very moment; read it again
                 if exc.code != "ACQ.TRADE_STATUS_ERROR":
-                    raise ServiceUnavailable(f"Alipay did not close the trade: {exc.detail}") from exc
+                    raise ProviderUnavailable(f"Alipay did not close the trade: {exc.detail}") from exc
                 trade = self._trade(order)
         return self._payment(trade)
 
     def refund(self, order: Order, refund: Refund, key: str) -> RefundPaid:
         """The refund API; its out_request_no comes from the key, so a retry is the same refund."""
-        import hashlib
-
         if not refund.payment_ref:
             raise Conflict(f"the refund of order {order.order_id} names no Alipay trade")
-        request_no = "rf" + hashlib.sha256(key.encode()).hexdigest()[:40]
+        request_no = rsa.refund_number(key)
         done = self._call(
             "alipay.trade.refund",
             {
@@ -280,13 +283,14 @@ class AlipayProvider:
         )
         return RefundPaid(request_no, event)
 
-    def cancel_checkout(self, order: Order) -> None:
+    def cancel_checkout(self, order: Order) -> list[PaymentEvent]:
         from carbonneutral.observability import logger
 
         try:
-            self.close(order)
-        except ServiceUnavailable as exc:  # Alipay is away: a payment that still comes is refunded
+            return self.close(order)
+        except ProviderUnavailable as exc:  # Alipay is away: a payment that still comes is refunded
             logger.info("Alipay trade not closed", extra={"order_id": order.order_id, "error": exc.detail})
+            return []
 
 
 def _yuan(value: Any, field: str) -> Money:

@@ -1,5 +1,5 @@
 """SHA256withRSA (PKCS#1 v1.5) as WeChat Pay and Alipay use it, keys read from what merchants are
-given (PEM, an X.509 certificate, or Alipay's bare base64), and a small HTTPS client for their APIs."""
+given (PEM, an X.509 certificate, or Alipay's bare base64), a small HTTPS client for their APIs, and refund numbers."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from cryptography.exceptions import InvalidSignature as BadSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from carbonneutral.errors import NotConfigured, ServiceUnavailable
+from carbonneutral.errors import NotConfigured, ProviderUnavailable
 
 TIMEOUT_S = 8.0  # under the function's 15 s, with room for the ledger after it
 
@@ -97,5 +97,13 @@ def request(
     except urllib.error.HTTPError as exc:
         status, raw, got = exc.code, exc.read(), exc.headers
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        raise ServiceUnavailable(f"{provider} could not be reached: {exc}") from exc
+        raise ProviderUnavailable(f"{provider} could not be reached: {exc}") from exc
     return Answer(status, {k.lower(): v for k, v in got.items()}, raw.decode("utf-8", "replace"))
+
+
+def refund_number(key: str) -> str:
+    """A provider's refund number made from the refund's idempotency key (42 letters and digits, as
+    WeChat Pay's out_refund_no and Alipay's out_request_no take): a retry asks for the same refund."""
+    import hashlib
+
+    return "rf" + hashlib.sha256(key.encode()).hexdigest()[:40]

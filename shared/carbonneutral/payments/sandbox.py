@@ -96,8 +96,9 @@ class SandboxProvider:
             },
         )
 
-    def cancel_checkout(self, order: Order) -> None:
+    def cancel_checkout(self, order: Order) -> list[PaymentEvent]:
         """The test checkout is the platform's own page: a cancelled order shows no way to pay."""
+        return []
 
     def parse_event(self, body: str, headers: Mapping[str, str]) -> PaymentEvent:
         verify(self._secret, body, headers.get(SIGNATURE_HEADER))

@@ -152,15 +152,17 @@ class StripeProvider:
         )
         return RefundPaid(str(done.id), event)
 
-    def cancel_checkout(self, order: Order) -> None:
-        """Expires the order's Checkout Session, so the buyer can no longer pay it there."""
+    def cancel_checkout(self, order: Order) -> list[PaymentEvent]:
+        """Expires the order's Checkout Session, so the buyer can no longer pay it there. A payment
+        made already comes as its webhook event (Stripe retries for days): nothing is returned."""
         import stripe
 
         from carbonneutral.observability import logger
 
         if not order.checkout_reference:
-            return
+            return []
         try:
             self.client().v1.checkout.sessions.expire(order.checkout_reference)
         except stripe.StripeError as exc:  # best effort: a payment that still comes is refunded
             logger.warning("could not expire the checkout session", extra={"error": str(exc)})
+        return []

@@ -32,7 +32,7 @@ from carbonneutral.errors import (
     InvalidInput,
     InvalidSignature,
     ProviderRefused,
-    ServiceUnavailable,
+    ProviderUnavailable,
 )
 from carbonneutral.payments import rsa
 
@@ -211,11 +211,11 @@ class WeChatPayProvider:
             headers=headers,
         )
         if answer.status >= 500:
-            raise ServiceUnavailable(f"WeChat Pay answered {answer.status}; try again")
+            raise ProviderUnavailable(f"WeChat Pay answered {answer.status}; try again")
         if answer.status == 202:  # USER_PAYING: the buyer is paying this moment; nothing is settled yet
-            raise ServiceUnavailable("WeChat Pay: the buyer is paying this moment (202); ask again")
+            raise ProviderUnavailable("WeChat Pay: the buyer is paying this moment (202); ask again")
         if answer.status < 300 and (answer.body or answer.headers.get("wechatpay-signature")):
-            self._check_signed(answer.headers, answer.body, unsigned=ServiceUnavailable)
+            self._check_signed(answer.headers, answer.body, unsigned=ProviderUnavailable)
         found = answer.json()
         if answer.status >= 400:
             code = str(found.get("code", answer.status) if isinstance(found, dict) else answer.status)
@@ -351,7 +351,7 @@ class WeChatPayProvider:
 
             # a lasting refusal (SIGN_ERROR, NO_AUTH: the merchant's setup) looks like an outage here
             logger.error("WeChat Pay refused a query", extra={"trade_no": trade_no, "code": exc.code})
-            raise ServiceUnavailable(f"WeChat Pay could not say how the order stands: {exc.detail}") from exc
+            raise ProviderUnavailable(f"WeChat Pay could not say how the order stands: {exc.detail}") from exc
 
     def _payment(self, tx: Mapping[str, Any] | None) -> PaymentEvent | None:
         if tx is None or tx.get("trade_state") not in ("SUCCESS", "REFUND"):
@@ -370,11 +370,11 @@ class WeChatPayProvider:
         every payment taken. A trade never opened needs nothing: WeChat Pay would refuse to open
         it now, its time_expire being the reservation's end. Every trade is seen to; then a 503 if
         any could not be made sure of (WeChat Pay is away, or a buyer is paying this moment)."""
-        paid, unsure = [], list[ServiceUnavailable]()
+        paid, unsure = [], list[ProviderUnavailable]()
         for method in self.methods:
             try:
                 event = self._close_trade(out_trade_no(order.order_id, method))
-            except ServiceUnavailable as exc:
+            except ProviderUnavailable as exc:
                 unsure.append(exc)
                 continue
             if event is not None:
@@ -387,7 +387,7 @@ class WeChatPayProvider:
         tx = self._trade(trade_no)
         state = tx.get("trade_state") if tx else None
         if state == "USERPAYING":
-            raise ServiceUnavailable(f"a payment of {trade_no} is under way at WeChat Pay")
+            raise ProviderUnavailable(f"a payment of {trade_no} is under way at WeChat Pay")
         if state == "NOTPAY":
             try:  # 204 closed; 202 USER_PAYING comes as a 503 from _call
                 self._call(
@@ -400,17 +400,15 @@ class WeChatPayProvider:
                 if exc.code == "ORDER_CLOSED":
                     return None
                 if exc.code != "ORDERPAID":
-                    raise ServiceUnavailable(f"WeChat Pay did not close {trade_no}: {exc.detail}") from exc
+                    raise ProviderUnavailable(f"WeChat Pay did not close {trade_no}: {exc.detail}") from exc
                 tx = self._trade(trade_no)  # paid this very moment: read it again
         return self._payment(tx)
 
     def refund(self, order: Order, refund: Refund, key: str) -> RefundPaid:
         """The refund API; its out_refund_no comes from the key, so a retry is the same refund."""
-        import hashlib
-
         if not refund.payment_ref:
             raise Conflict(f"the refund of order {order.order_id} names no WeChat Pay transaction")
-        out_refund_no = "rf" + hashlib.sha256(key.encode()).hexdigest()[:40]
+        out_refund_no = rsa.refund_number(key)
         fen = refund.amount.minor_units
         done = self._call(
             "POST",
@@ -441,17 +439,18 @@ class WeChatPayProvider:
         )
         return RefundPaid(refund_id, event)
 
-    def cancel_checkout(self, order: Order) -> None:
-        """Closes the order's payments at WeChat Pay, so none can be paid any more (best effort:
-        a payment that still comes is refunded)."""
+    def cancel_checkout(self, order: Order) -> list[PaymentEvent]:
+        """Closes the order's payments at WeChat Pay, so none can be paid any more, and returns those
+        made already (best effort: a payment that still comes is refunded)."""
         from carbonneutral.observability import logger
 
         try:
-            self.close(order)
-        except ServiceUnavailable as exc:
+            return self.close(order)
+        except ProviderUnavailable as exc:
             logger.info(
                 "WeChat Pay order not closed", extra={"order_id": order.order_id, "error": exc.detail}
             )
+            return []
 
 
 def _fen(value: Any, currency: str) -> Money | None:
