@@ -568,6 +568,11 @@ class FakeAlipay:
                 "total_amount": trade.get("paid", trade["biz"]["total_amount"]),
                 "receipt_amount": trade.get("paid", trade["biz"]["total_amount"]),
                 "gmt_payment": datetime.now(BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
+                **(
+                    {"passback_params": trade["biz"]["passback_params"]}
+                    if "passback_params" in trade["biz"]
+                    else {}
+                ),
                 **changes,
             }
         return self.signed_form(params, key=key)

@@ -32,3 +32,11 @@ def pay(service: PurchaseService, sandbox: SandboxProvider, order, **kw):
 
 def inventory(ledger: CreditLedger, project_id: str):
     return ledger.project(project_id)[1]
+
+
+def counting(*clients) -> list[str]:
+    """The DynamoDB operations the given clients send, in order, from now on."""
+    sent: list[str] = []
+    for client in clients:
+        client.meta.events.register("before-call.dynamodb", lambda model, **_: sent.append(model.name))
+    return sent

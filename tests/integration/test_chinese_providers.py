@@ -12,11 +12,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 from carbonneutral.domain.orders import Order, OrderStatus
 from carbonneutral.domain.purchase import NOTICE_GRACE, PurchaseService
+from carbonneutral.domain.ranking import RetirementHint
 from carbonneutral.errors import Conflict, Forbidden, InvalidSignature
 from carbonneutral.payments.alipay import AlipayProvider
 from carbonneutral.payments.alipay import out_trade_no as alipay_trade_no
@@ -28,7 +29,7 @@ from carbonneutral.store.scenes import DynamoSceneRepository
 
 from tests.factories import an_order_request
 from tests.fake_banks import FakeAlipay, FakeWeChatPay, key_pair
-from tests.integration.ledger_support import BASE, inventory, key
+from tests.integration.ledger_support import BASE, counting, inventory, key
 
 pytestmark = pytest.mark.integration
 
@@ -197,8 +198,15 @@ def test_a_payment_starts_where_the_browser_is_and_its_notification_retires_the_
         assert asked["total_amount"] == f"{order.amount.amount:.2f}"
         beijing = order.reserved_until + timedelta(hours=8)
         assert asked["time_expire"] == beijing.strftime("%Y-%m-%d %H:%M:%S")
+    # what retiring the order reads rides with the trade (WeChat's attach, Alipay's passback_params)
+    hint = RetirementHint.of(order).encode()
+    assert unquote(asked["attach" if bank.name == "wechatpay" else "passback_params"]) == hint
     notification = bank.pay(trade_no)
+    sent = counting(ledger.client)
     assert receive(service, bank, notification) == "retired"
+    # so the notification reads the order with all its retirement needs in one request (the project's
+    # description, new to this process, is read once: it is kept a minute)
+    assert sent == ["BatchGetItem", "GetItem", "TransactWriteItems"]
     retired = ledger.order(order.order_id)
     assert retired.status is OrderStatus.retired and retired.retirement.payment_ref
     assert inventory(ledger, project_id).retired_kg == 30

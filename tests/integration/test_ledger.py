@@ -21,8 +21,8 @@ from carbonneutral.errors import Conflict, IdempotencyKeyReused, InsufficientCre
 from carbonneutral.payments.sandbox import SandboxProvider
 from carbonneutral.store.ledger import CreditLedger
 
-from tests.factories import an_order_request
-from tests.integration.ledger_support import BASE, inventory, key, pay
+from tests.factories import DEMO_FOOTPRINT, an_order_request
+from tests.integration.ledger_support import BASE, SECRET, counting, inventory, key, pay
 
 pytestmark = pytest.mark.integration
 
@@ -412,14 +412,6 @@ def test_small_orders_from_one_client_add_up_to_the_cap(capped, project) -> None
         service.place(an_order_request(project_id, 1), key(), client, base_url=BASE)
 
 
-def _counting(*clients) -> list[str]:
-    """The DynamoDB operations the given clients send, in order, from now on."""
-    sent: list[str] = []
-    for client in clients:
-        client.meta.events.register("before-call.dynamodb", lambda model, **_: sent.append(model.name))
-    return sent
-
-
 def test_placing_an_order_reads_once_queries_once_and_writes_once(
     stack, invoke, service, ledger, sandbox
 ) -> None:
@@ -443,7 +435,7 @@ def test_placing_an_order_reads_once_queries_once_and_writes_once(
 
     service._contribute = Leaderboards(stack.table, ledger.client)  # the boards move with a retirement
     warm, _ = service.place(for_footprint(fresh[0]), key(), "198.51.100.7", base_url=BASE)  # scene kept
-    sent = _counting(ledger.client, service._footprints.client, service._scenes.client)
+    sent = counting(ledger.client, service._footprints.client, service._scenes.client)
     order, created = service.place(for_footprint(fresh[1]), key(), "198.51.100.7", base_url=BASE)
     assert created and sent == ["BatchGetItem", "Query", "TransactWriteItems"]
     sent.clear()
@@ -452,8 +444,70 @@ def test_placing_an_order_reads_once_queries_once_and_writes_once(
     assert pay(service, sandbox, warm).outcome == "retired"  # the project's description, kept a minute
     sent.clear()
     assert pay(service, sandbox, order).outcome == "retired"
-    # the order; the registry's head and the order's four leaderboard entries; the retirement
-    assert sent == ["GetItem", "BatchGetItem", "TransactWriteItems"]
+    # the order, the registry's head, the scene and the order's four leaderboard entries, as the
+    # payment's hint names them; then the retirement
+    assert sent == ["BatchGetItem", "TransactWriteItems"]
+
+
+def _hinted(sandbox: SandboxProvider, order, hint: str | None) -> tuple[str, dict[str, str]]:
+    """The sandbox's payment event for `order`, its hint replaced (None: without one), signed again."""
+    import json
+
+    from carbonneutral.payments.sandbox import SIGNATURE_HEADER
+    from carbonneutral.payments.signing import sign
+
+    body, _ = sandbox.event_for(order)
+    event = json.loads(body)
+    event["data"].pop("hint")
+    if hint is not None:
+        event["data"]["hint"] = hint
+    body = json.dumps(event)
+    return body, {SIGNATURE_HEADER: sign(SECRET, body)}
+
+
+@pytest.mark.parametrize(
+    "hint",
+    [
+        None,  # WeChat Pay's and Alipay's events, and Stripe sessions started before the hint
+        "cdcer-sichuan-biogas - o org_0123456789abcdef01234567",  # another buyer's entry, no scene
+        "another-project cdcnf-2021 i p_0123456789abcdef01234567-01234567",
+        "not a hint",
+    ],
+    ids=["none", "another-entry", "another-project", "malformed"],
+)
+def test_a_payment_without_the_right_hint_reads_the_order_first_and_retires_the_same(
+    stack, invoke, service, ledger, sandbox, hint
+) -> None:
+    """The hint only saves a request: one missing, stale or wrong costs the read it would have saved,
+    and the retirement adds to the order's own entries, certificate and registry chain."""
+    from carbonneutral.domain.orders import Beneficiary, OrderRequest
+    from carbonneutral.domain.ranking import RetirementHint
+    from carbonneutral.store.leaderboards import Leaderboards
+
+    boards = Leaderboards(stack.table, ledger.client)
+    service._contribute = boards
+    footprint = invoke("POST", "/v1/footprints", json_body=DEMO_FOOTPRINT).json()["footprint_id"]
+    name = "韩梅梅" + secrets.token_hex(3)
+    request = OrderRequest(
+        footprint_id=footprint, project_id="cdcer-sichuan-biogas", beneficiary=Beneficiary(name=name)
+    )
+    order, _ = service.place(request, key(), "198.51.100.9", base_url=BASE)
+    before = ledger.chain_position("cdcer-sichuan-biogas")[0]
+    sent = counting(ledger.client)
+    body, headers = _hinted(sandbox, order, hint)
+    applied = service.receive_webhook("sandbox", body, headers, base_url=BASE)
+    assert applied.outcome == "retired"
+    first = "GetItem" if RetirementHint.decode(hint) is None else "BatchGetItem"  # malformed: as none
+    assert sent == [first, "BatchGetItem", "TransactWriteItems"]
+    retired = ledger.order(order.order_id)
+    assert retired.status is OrderStatus.retired
+    assert ledger.chain_position("cdcer-sichuan-biogas")[0] == before + 1
+    own = RetirementHint.of(order)
+    month = retired.retirement.retired_at.strftime("%Y-%m")
+    for board in ("global", f"scene:{order.scene_id}"):
+        for period in ("all", month):
+            entry = boards.entry(board, own.entity, period, own.entry_id)
+            assert entry is not None and entry.kg >= order.quantity_kg, (board, period)
 
 
 def test_a_scene_closed_after_its_page_was_read_takes_no_order(stack, invoke, service, ledger) -> None:

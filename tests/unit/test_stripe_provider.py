@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 from carbonneutral.domain.money import Money
 from carbonneutral.domain.orders import Beneficiary, Order, OrderStatus, Refund
+from carbonneutral.domain.ranking import RetirementHint, entry_id_for
 from carbonneutral.errors import Conflict, InvalidInput, InvalidSignature, NotConfigured
 from carbonneutral.payments.signing import sign
 from carbonneutral.payments.stripe_provider import StripeProvider
@@ -66,6 +67,10 @@ def test_checkout_session_asks_for_the_order_amount_in_fen(fake_stripe) -> None:
     assert form["payment_method_options[wechat_pay][client]"] == "web"
     assert form["expires_at"] == str(int(an_order().reserved_until.timestamp()))
     assert form["locale"] == "zh"  # Stripe's page in the buyer's language, and back to it afterwards
+    # the session's event brings back what retiring the order reads, so it is read with the order
+    assert form["metadata[hint]"] == "p-1 - i " + entry_id_for(
+        "individual", "李雷", None, an_order().order_id
+    )
     assert (
         form["cancel_url"]
         == "https://neutral.example/checkout/ord_abcdefghijklmnopqrstuv?lang=zh-CN"  # no token: never stored
@@ -94,6 +99,13 @@ def test_completed_and_paid_session_is_a_successful_payment() -> None:
         "evt_1",
     )
     assert event.amount == Money(amount=Decimal("28.90"), currency="CNY")
+    assert event.hint is None  # a session started before the hint: the retirement reads the order first
+    hint = "p-1 cdcnf-2021 o org_0123456789abcdef01234567"
+    body = stripe_event("checkout.session.completed", metadata={"order_id": "ord_x", "hint": hint})
+    event = StripeProvider("sk", SECRET).parse_event(body, {"stripe-signature": sign(SECRET, body)})
+    assert event.hint == hint and RetirementHint.decode(event.hint) == RetirementHint(
+        "p-1", "cdcnf-2021", "organization", "org_0123456789abcdef01234567"
+    )
 
 
 def test_completed_but_unpaid_session_waits_for_the_async_outcome() -> None:

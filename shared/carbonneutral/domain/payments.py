@@ -31,6 +31,9 @@ class PaymentEvent:
     # for "succeeded" found by asking: the provider has refunded it already (WeChat Pay's trade_state
     # REFUND), so it can no longer buy credits: owed back, and its refund's own event settles that
     returned: bool = False
+    # what the checkout said retiring the order reads (domain.ranking.RetirementHint.encode), when the
+    # provider's event brings it back: lets the retirement read it with the order in one request
+    hint: str | None = None
 
 
 @dataclass(frozen=True)

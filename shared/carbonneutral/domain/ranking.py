@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
-from carbonneutral.domain.types import BOARD_PATTERN, PERIOD_PATTERN, is_id, normalize_name
+from carbonneutral.domain.types import (
+    BOARD_PATTERN,
+    ENTRY_ID_PATTERN,
+    PERIOD_PATTERN,
+    PROJECT_ID_PATTERN,
+    SCENE_ID_PATTERN,
+    is_id,
+    normalize_name,
+)
 from carbonneutral.errors import NotFound
 
 if TYPE_CHECKING:
@@ -59,6 +67,43 @@ def entry_id_for(kind: Entity, name: str, participant_id: str | None, order_id: 
     if participant_id:
         return f"{viewer_prefix(participant_id)}-{hashlib.sha256(normalized.encode()).hexdigest()[:8]}"
     return "o_" + hashlib.sha256(order_id.encode()).hexdigest()[:24]
+
+
+@dataclass(frozen=True)
+class RetirementHint:
+    """What retiring an order reads besides the order itself (its project's registry head, its scene
+    and its leaderboard entries), named when its checkout starts so that the payment's event can
+    carry it and the retirement read it all with the order in one request. Only a hint: the
+    retirement uses what it read only when the order it found needs exactly those items."""
+
+    project_id: str
+    scene_id: str | None
+    entity: Entity
+    entry_id: str
+
+    @classmethod
+    def of(cls, order: Order) -> RetirementHint:
+        kind = order.beneficiary.kind
+        entry = entry_id_for(kind, order.beneficiary.name, order.participant_id, order.order_id)
+        return cls(order.project_id, order.scene_id, kind, entry)
+
+    def encode(self) -> str:
+        """Ids hold no spaces: `project scene entity entry`, '-' for no scene (at most 176 characters)."""
+        return " ".join((self.project_id, self.scene_id or "-", self.entity[0], self.entry_id))
+
+    @classmethod
+    def decode(cls, text: object) -> RetirementHint | None:
+        """The hint an event brought back, or None for anything else (a hint is never an error)."""
+        parts = text.split(" ") if isinstance(text, str) else []
+        if len(parts) != 4 or parts[2] not in ("i", "o"):
+            return None
+        project, scene, entity, entry = parts
+        entity_kind: Entity = "individual" if entity == "i" else "organization"
+        if not (is_id(PROJECT_ID_PATTERN, project) and is_id(ENTRY_ID_PATTERN, entry)):
+            return None
+        if scene != "-" and not is_id(SCENE_ID_PATTERN, scene):
+            return None
+        return cls(project, None if scene == "-" else scene, entity_kind, entry)
 
 
 def buyer_of(order: Order) -> str | None:

@@ -13,6 +13,7 @@ from typing import Any
 from carbonneutral.domain.money import Money
 from carbonneutral.domain.orders import Order, Refund
 from carbonneutral.domain.payments import CheckoutStart, PaymentEvent, RefundPaid
+from carbonneutral.domain.ranking import RetirementHint
 from carbonneutral.errors import InvalidInput, InvalidSignature
 from carbonneutral.payments.signing import sign, verify
 
@@ -57,6 +58,7 @@ class SandboxProvider:
             "payment_ref": "sbxpay_" + secrets.token_urlsafe(12),  # each payment is one of its own
             "amount": str(paid.amount),
             "currency": paid.currency,
+            "hint": RetirementHint.of(order).encode(),  # as a provider brings back its checkout's metadata
         }
         return self._signed(event_id or "evt_" + secrets.token_urlsafe(12), outcome, data, timestamp)
 
@@ -120,6 +122,7 @@ class SandboxProvider:
                 data.get("reference"),
                 payment_ref=data.get("payment_ref"),
                 refund_ref=data.get("refund_ref"),
+                hint=data.get("hint"),
             )
         except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
             raise InvalidSignature("the event is signed but malformed", field="body") from exc

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from carbonneutral.domain.money import Money
 from carbonneutral.domain.orders import Order, Refund
 from carbonneutral.domain.payments import CheckoutStart, PaymentEvent, RefundPaid
+from carbonneutral.domain.ranking import RetirementHint
 from carbonneutral.errors import Conflict, InvalidInput, InvalidSignature, NotConfigured
 from carbonneutral.payments.signing import TOLERANCE_S
 
@@ -57,7 +58,8 @@ class StripeProvider:
         params: dict[str, Any] = {
             "mode": "payment",
             "client_reference_id": order.order_id,
-            "metadata": {"order_id": order.order_id},
+            # the event brings the metadata back: the hint lets the retirement read in one request
+            "metadata": {"order_id": order.order_id, "hint": RetirementHint.of(order).encode()},
             "payment_method_types": list(self._methods),
             "line_items": [
                 {
@@ -119,6 +121,7 @@ class StripeProvider:
             amount,
             str(obj.get("id")) if kind.startswith("checkout.") else None,
             payment_ref=str(payment_ref) if payment_ref else None,
+            hint=(obj.get("metadata") or {}).get("hint") if kind.startswith("checkout.") else None,
         )
 
     def refund(self, order: Order, refund: Refund, key: str) -> RefundPaid:

@@ -26,6 +26,7 @@ from urllib.parse import quote, urlencode
 from carbonneutral.domain.money import Money
 from carbonneutral.domain.orders import Order, Refund
 from carbonneutral.domain.payments import CheckoutStart, PaymentEvent, PaymentStep, RefundPaid, WebhookReply
+from carbonneutral.domain.ranking import RetirementHint
 from carbonneutral.errors import (
     Conflict,
     DomainError,
@@ -57,6 +58,9 @@ class WeChatPayAccount:
     public_key_id: str  # its id (PUB_KEY_ID_…) or the certificate's serial number
     api_base: str = API
     oauth_base: str = OAUTH_API
+
+
+ATTACH_MAX = 128
 
 
 def out_trade_no(order_id: str, method: str) -> str:
@@ -123,17 +127,20 @@ class WeChatPayProvider:
         return f"{OAUTH_PAGE}?{query}#wechat_redirect"
 
     def _order_body(self, order: Order, method: str, notify_url: str) -> dict[str, Any]:
-        return {
+        body = {
             "appid": self._account.appid,
             "mchid": self._account.mchid,
             "description": f"{order.quantity_kg} kg CO2e: {order.reason}"[:127],
             "out_trade_no": out_trade_no(order.order_id, method),
-            "attach": order.order_id,
             # WeChat Pay refuses payment once the reservation ends
             "time_expire": order.reserved_until.astimezone(BEIJING).isoformat(timespec="seconds"),
             "notify_url": notify_url,
             "amount": {"total": order.amount.minor_units, "currency": "CNY"},
         }
+        # brought back with the payment, so retiring the order reads in one request; attach holds at
+        # most 128 characters, and a longer hint is left out (the retirement then reads the order first)
+        hint = RetirementHint.of(order).encode()
+        return {**body, "attach": hint} if len(hint) <= ATTACH_MAX else body
 
     def pay(
         self, order: Order, method: str, *, notify_url: str, return_url: str, client_ip: str | None
@@ -322,7 +329,14 @@ class WeChatPayProvider:
             raise InvalidInput("the payment must state its amount", field="amount")
         transaction = str(tx["transaction_id"])
         return PaymentEvent(
-            self.name, f"wxpay:{transaction}", "succeeded", order_id, paid, trade_no, payment_ref=transaction
+            self.name,
+            f"wxpay:{transaction}",
+            "succeeded",
+            order_id,
+            paid,
+            trade_no,
+            payment_ref=transaction,
+            hint=str(tx.get("attach") or "") or None,
         )
 
     def reply(self, error: Exception | None) -> WebhookReply:

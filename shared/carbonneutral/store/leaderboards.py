@@ -15,6 +15,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from carbonneutral.domain.orders import Order, mask_name
@@ -26,6 +27,7 @@ from carbonneutral.domain.ranking import (
     SERIES_PREFIXES,
     SHARDS,
     Entry,
+    RetirementHint,
     beijing_day,
     boards_for,
     bucket_of,
@@ -41,6 +43,12 @@ from carbonneutral.store.items import n, s
 
 def board_key(board: str, entity: str, period: str) -> str:
     return f"{board}#{entity}#{period}"
+
+
+def _slots_of(scene_id: str | None, retired_at: datetime) -> list[tuple[str, str]]:
+    """The (board, period) pairs a retirement adds to: all time and its month, on each of its boards."""
+    month = retired_at.strftime("%Y-%m")
+    return [(board, period) for board in boards_for(scene_id) for period in ("all", month)]
 
 
 def _entry_key(board: str, entity: str, period: str, entry_id: str) -> dict[str, Any]:
@@ -82,8 +90,7 @@ class Leaderboards:
         assert order.retirement is not None
         entity = order.beneficiary.kind
         entry_id = entry_id_for(entity, order.beneficiary.name, order.participant_id, order.order_id)
-        month = order.retirement.retired_at.strftime("%Y-%m")
-        slots = [(board, period) for board in boards_for(order.scene_id) for period in ("all", month)]
+        slots = _slots_of(order.scene_id, order.retirement.retired_at)
         return (
             entity,
             entry_id,
@@ -95,6 +102,11 @@ class Leaderboards:
         """What `contributions` reads: the retired order's entries on its boards (the ledger reads them
         in the same request as the rest of what a retirement needs)."""
         return self._slots(order)[3]
+
+    def hinted_keys(self, hint: RetirementHint, retired_at: datetime) -> list[dict[str, Any]]:
+        """The same keys, from a retirement's hint, before its order is read."""
+        slots = _slots_of(hint.scene_id, retired_at)
+        return [_entry_key(board, hint.entity, period, hint.entry_id) for board, period in slots]
 
     def contributions(
         self, order: Order, found: Mapping[tuple[str, str], dict[str, Any]] | None = None

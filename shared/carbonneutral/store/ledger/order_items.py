@@ -28,7 +28,11 @@ class OrderItems(CreditBlocks, Claims, Holds):
             Key=order_key(order_id),
             ConsistentRead=True,
         ).get("Item")
-        return Order.model_validate_json(item["body"]["S"]) if item else None
+        return self.order_of_item(item) if item else None
+
+    @staticmethod
+    def order_of_item(item: dict[str, Any]) -> Order:
+        return Order.model_validate_json(item["body"]["S"])
 
     def find_idempotent(self, key: str) -> tuple[str, str] | None:
         """(fingerprint, order_id) of an earlier request with this key, if any."""

@@ -10,6 +10,7 @@ from typing import Any
 from carbonneutral.domain.orders import Order
 from carbonneutral.domain.payments import PaymentEvent
 from carbonneutral.domain.projects import Project
+from carbonneutral.domain.ranking import RetirementHint
 from carbonneutral.domain.settlement import (
     Disputed,
     RecordOnly,
@@ -40,8 +41,16 @@ class Payments(Retirements):
         order_id = event.order_id
         if order_id is None and event.payment_ref:  # a refund or a dispute names only the payment
             order_id = self.order_of_payment(event.provider, event.payment_ref)
+        # a payment notified in time is most often retired: the hint lets it read all that in one request
+        retiring = event.outcome == "succeeded" and order_id and not (unnotified or owed_only)
+        hint = RetirementHint.decode(event.hint) if retiring else None
         for attempt in range(self._max_attempts):
-            order = self.order(order_id) if order_id else None
+            prefetched = None
+            if hint and attempt == 0:  # the order with what retiring it reads, in one request
+                assert order_id is not None
+                order, prefetched = self._read_hinted(order_id, hint, now, certify, contribute)
+            else:
+                order = self.order(order_id) if order_id else None
             # Settling needs the project's description, not its counters (the transaction's conditions
             # guard those): kept a minute, so a retirement does not read it every time.
             found = self._project_seen(order.project_id, fresh=attempt > 0) if order else None
@@ -60,7 +69,9 @@ class Payments(Retirements):
                 return Applied(settlement.outcome if recorded else "duplicate", settlement.order)
             assert order is not None and found is not None
             if isinstance(settlement, Retire):
-                applied = self._retire(settlement, order, found[0], event, now, certify, contribute)
+                applied = self._retire(
+                    settlement, order, found[0], event, now, certify, contribute, prefetched
+                )
                 if applied is not None:
                     return applied
                 self._backoff(attempt)  # the order changed meanwhile (e.g. it just expired): look again

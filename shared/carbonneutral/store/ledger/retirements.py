@@ -13,6 +13,7 @@ from carbonneutral.domain.certificates import RegistryRef, new_certificate_id
 from carbonneutral.domain.orders import Order, OrderStatus
 from carbonneutral.domain.payments import PaymentEvent
 from carbonneutral.domain.projects import Project
+from carbonneutral.domain.ranking import RetirementHint
 from carbonneutral.domain.registry import head_after, record_for
 from carbonneutral.domain.settlement import (
     Retire,
@@ -24,7 +25,7 @@ from carbonneutral.store.ledger.orders import Orders
 from carbonneutral.store.ledger.payouts import Payouts
 from carbonneutral.store.ledger.refunds import Refunds
 from carbonneutral.store.ledger.registry import Registry, head_key
-from carbonneutral.store.ledger.table import claim_key, iso
+from carbonneutral.store.ledger.table import claim_key, iso, order_key
 from carbonneutral.store.scenes import scene_from_item, scene_key
 
 
@@ -51,6 +52,8 @@ class Contribute(Protocol):
 
     def contribution_keys(self, order: Order) -> list[dict[str, Any]]: ...
 
+    def hinted_keys(self, hint: RetirementHint, retired_at: datetime) -> list[dict[str, Any]]: ...
+
     def contributions(
         self, order: Order, found: Mapping[tuple[str, str], dict[str, Any]] | None = None
     ) -> list[dict[str, Any]]: ...
@@ -59,6 +62,17 @@ class Contribute(Protocol):
 # Retirements of one project queue for the registry's next position: tries (with the ledger's
 # jittered backoff, at most about 5 s in all) before the payment is decided again from fresh reads.
 CHAIN_ATTEMPTS = 24
+
+
+@dataclass(frozen=True)
+class Prefetched:
+    """What was read with the order on its retirement's hint: the keys asked for, the items found."""
+
+    asked: frozenset[tuple[str, str]]
+    found: Mapping[tuple[str, str], dict[str, Any]]
+
+    def covers(self, keys: list[dict[str, Any]]) -> bool:
+        return all((k["PK"]["S"], k["SK"]["S"]) in self.asked for k in keys)
 
 
 @dataclass(frozen=True)
@@ -91,6 +105,26 @@ class Retirements(Orders, Payouts, Refunds, Registry, Issued):
         except TransactionCancelled:
             return False
 
+    def _read_hinted(
+        self,
+        order_id: str,
+        hint: RetirementHint,
+        now: datetime,
+        certify: Certify | None,
+        contribute: Contribute | None,
+    ) -> tuple[Order | None, Prefetched]:
+        """The order, with what its retirement would read as the payment's hint names it, in one
+        request (a paid order is most often retired next)."""
+        keys = [order_key(order_id), head_key(hint.project_id)]
+        if hint.scene_id and certify is not None:
+            keys.append(scene_key(hint.scene_id))
+        if contribute is not None:
+            keys += contribute.hinted_keys(hint, now)
+        found = self._batch_get(keys)
+        item = found.get((keys[0]["PK"]["S"], keys[0]["SK"]["S"]))
+        asked = frozenset((k["PK"]["S"], k["SK"]["S"]) for k in keys)
+        return (self.order_of_item(item) if item else None), Prefetched(asked, found)
+
     def _retire(
         self,
         settlement: Retire,
@@ -100,18 +134,21 @@ class Retirements(Orders, Payouts, Refunds, Registry, Issued):
         now: datetime,
         certify: Certify | None,
         contribute: Contribute | None,
+        prefetched: Prefetched | None = None,
     ) -> Applied | None:
         """The retirement's transaction. Retirements of one project take the registry's positions
         one at a time: when only the chain moved meanwhile, just its head is read again and the
         record, head and certificate made anew (a short loop); anything else (None) is decided
         again from a fresh read of the order."""
-        # One read for all the retirement depends on: the registry's head, the order's scene (its
+        # One read for all the retirement depends on (or none, when it came with the order): the registry's head, the order's scene (its
         # certificate names it) and the order's leaderboard entries.
         keys = {"head": head_key(project.project_id)}
         if order.scene_id and certify is not None:
             keys["scene"] = scene_key(order.scene_id)
         boards = contribute.contribution_keys(settlement.order) if contribute is not None else []
-        found = self._batch_get([*keys.values(), *boards])
+        wanted = [*keys.values(), *boards]
+        # read with the order when the payment's hint named all of it (else the hint was stale or wrong)
+        found = prefetched.found if prefetched and prefetched.covers(wanted) else self._batch_get(wanted)
         item = {name: found[pk] for name, k in keys.items() if (pk := (k["PK"]["S"], k["SK"]["S"])) in found}
         scene = scene_from_item(item["scene"]) if "scene" in item else None
         base, retired, seal = self._retirement_items(
