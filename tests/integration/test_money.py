@@ -287,6 +287,46 @@ def test_payouts_are_recorded_once_per_reference_and_never_beyond_what_is_owed(
     assert ledger.payout_audit(developer) == []
 
 
+def test_what_a_developer_is_owed_is_spread_over_shards_and_summed_and_audited(
+    service, ledger, sandbox, project
+) -> None:
+    """Issue 17: one developer's sales do not all write one item; the totals and the audit sum them."""
+    from carbonneutral.store.ledger.payouts import PAYOUT_SHARDS
+
+    project_id = project((1, 1000), price="100.00")
+    developer = f"dev-{project_id}"
+    for kg in range(1, 13):
+        order, _ = service.place(an_order_request(project_id, kg), key(), base_url=BASE)
+        pay(service, sandbox, order)
+    shards = ledger.client.query(
+        TableName=ledger._table,
+        KeyConditionExpression="PK = :pk AND begins_with(SK, :shard)",
+        ExpressionAttributeValues={":pk": {"S": f"DEVELOPER#{developer}"}, ":shard": {"S": "PAYOUT#"}},
+        ConsistentRead=True,
+    )["Items"]
+    assert 4 <= len(shards) <= PAYOUT_SHARDS  # twelve sales: the chance all fall in three shards is ~0
+    assert sum(int(item["retired_kg"]["N"]) for item in shards) == 78
+    assert ledger.payout_totals(developer) == (Decimal("7.80"), Decimal(0), 78)
+    ledger.mark_paid(developer, Money(amount=Decimal("7.80")), "BANK-ALL", datetime.now(UTC))
+    assert ledger.payout_totals(developer) == (Decimal("7.80"), Decimal("7.80"), 78)
+    assert ledger.payout_audit(developer) == []
+
+    def edit_shard(by: str) -> None:
+        ledger.client.update_item(
+            TableName=ledger._table,
+            Key={"PK": shards[0]["PK"], "SK": shards[0]["SK"]},
+            UpdateExpression="ADD owed :by",
+            ExpressionAttributeValues={":by": {"N": by}},
+        )
+
+    edit_shard("1")  # a shard edited behind the ledger's back is caught, as the single total was
+    try:
+        assert any("sales do not add up" in p for p in ledger.payout_audit(developer))
+    finally:
+        edit_shard("-1")  # the table is shared: leave no breach for the admin's audit below
+    assert ledger.payout_audit(developer) == []
+
+
 def test_the_admin_pays_refunds_states_payouts_and_the_audit_shows_them(invoke, stack, capsys) -> None:
     from carbonneutral.services import ledger as stack_ledger
 

@@ -1,13 +1,18 @@
 """Money owed to the companies that cut the emissions: one entry per sale, one per payout made,
 and running totals (owed, paid) that `audit` checks against them.
 
-  DEVELOPER#{id} / PAYOUT                  owed, paid, retired_kg, currency
+  DEVELOPER#{id} / PAYOUT#{shard}          owed, retired_kg, currency: a sixteenth of the sales each, so
+                                           concurrent retirements of one developer's credits do not all
+                                           write one item (a sale's shard follows from its order id)
+  DEVELOPER#{id} / PAYOUT                  paid (payouts are an operator's, one at a time); owed and
+                                           retired_kg of the sales recorded before the shards
   DEVELOPER#{id} / ENTRY#{retired_at}#{order}  a sale: order, project, kg, amount
   DEVELOPER#{id} / PAID#{reference}        a payout made, by its bank reference (once)
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -16,7 +21,6 @@ from typing import Any
 from carbonneutral.domain.money import Money
 from carbonneutral.domain.orders import Order
 from carbonneutral.errors import Busy, Conflict, InvalidInput, TransactionCancelled
-from carbonneutral.store import aws
 from carbonneutral.store.items import n, s
 from carbonneutral.store.ledger.table import LedgerTable, iso
 
@@ -38,8 +42,16 @@ class PayoutMade:
     period: str | None
 
 
+PAYOUT_SHARDS = 16
+
+
 def _payout_key(developer_id: str) -> dict[str, Any]:
     return {"PK": s(f"DEVELOPER#{developer_id}"), "SK": s("PAYOUT")}
+
+
+def _owed_key(developer_id: str, order_id: str) -> dict[str, Any]:
+    shard = zlib.crc32(order_id.encode()) % PAYOUT_SHARDS
+    return {"PK": s(f"DEVELOPER#{developer_id}"), "SK": s(f"PAYOUT#{shard:02d}")}
 
 
 class Payouts(LedgerTable):
@@ -50,14 +62,14 @@ class Payouts(LedgerTable):
             {
                 "Update": {
                     "TableName": self._table,
-                    "Key": {"PK": s(f"DEVELOPER#{order.developer_id}"), "SK": s("PAYOUT")},
+                    "Key": _owed_key(order.developer_id, order.order_id),
                     "UpdateExpression": "ADD owed :amount, retired_kg :q SET currency = :currency, #type = :type",
                     "ExpressionAttributeNames": {"#type": "type"},
                     "ExpressionAttributeValues": {
                         ":amount": n(str(amount)),
                         ":q": n(q),
                         ":currency": s(order.amount.currency),
-                        ":type": s("payout"),
+                        ":type": s("payout_shard"),
                     },
                 }
             },
@@ -84,21 +96,16 @@ class Payouts(LedgerTable):
         return owed, kg
 
     def payout_totals(self, developer_id: str) -> tuple[Decimal, Decimal, int]:
-        """(owed for every sale so far, paid so far, kg retired)."""
-        item = aws.call(
-            "ledger",
-            self.client.get_item,
-            TableName=self._table,
-            Key=_payout_key(developer_id),
+        """(owed for every sale so far, paid so far, kg retired): the shards summed, in one query."""
+        totals = {"owed": Decimal(0), "paid": Decimal(0), "retired_kg": Decimal(0)}
+        for item in self._query(
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :payout)",
+            ExpressionAttributeValues={":pk": s(f"DEVELOPER#{developer_id}"), ":payout": s("PAYOUT")},
             ConsistentRead=True,
-        ).get("Item")
-        if not item:
-            return Decimal(0), Decimal(0), 0
-        return (
-            Decimal(item["owed"]["N"]),
-            Decimal(item.get("paid", {"N": "0"})["N"]),
-            int(item["retired_kg"]["N"]),
-        )
+        ):
+            for name in totals:
+                totals[name] += Decimal(item.get(name, {"N": "0"})["N"])
+        return totals["owed"], totals["paid"], int(totals["retired_kg"])
 
     def sales(self, developer_id: str, period: str | None = None) -> list[Sale]:
         """The developer's sales, oldest first; of one period (YYYY-MM or YYYY) when given."""
@@ -137,7 +144,9 @@ class Payouts(LedgerTable):
         self, developer_id: str, amount: Money, reference: str, now: datetime, period: str | None = None
     ) -> PayoutMade:
         """Records a payout to the developer by its bank reference, once, and never beyond what is
-        owed: the record and the running total change in one transaction."""
+        owed: the record and the running total change in one transaction, conditioned on the paid
+        total read. What is owed only grows (a sale is never taken back), so it can only be more
+        than was read by the time the transaction lands."""
         if amount.amount <= 0:
             raise InvalidInput("a payout is a positive amount", field="amount")
         if not reference or len(reference) > 100 or not reference.isprintable():
@@ -184,11 +193,13 @@ class Payouts(LedgerTable):
                             "Update": {
                                 "TableName": self._table,
                                 "Key": _payout_key(developer_id),
-                                "UpdateExpression": "ADD paid :amount",
-                                "ConditionExpression": f"attribute_exists(PK) AND ({condition})",
+                                "UpdateExpression": "ADD paid :amount SET #type = :type",
+                                "ConditionExpression": condition,
+                                "ExpressionAttributeNames": {"#type": "type"},
                                 "ExpressionAttributeValues": {
                                     ":amount": n(str(amount.amount)),
                                     ":before": n(str(paid)),
+                                    ":type": s("payout"),
                                 },
                             }
                         },
