@@ -84,11 +84,11 @@ ProjectPath = Annotated[str, Path(pattern=PROJECT_ID_PATTERN, description="The p
     "/v1/retirements",
     tags=["certify"],
     summary="The public retirement registry",
-    description="Every retirement: its project, position in the project's hash chain, serial ranges, kg, "
-    "date, the name as on its certificate (null when hidden on boards) and its certificate. With "
-    "`project_id`, that project's chain in order; without, every project's, newest first. Each record "
-    "carries the hash of the project's previous one; check a whole chain offline from "
-    "`/v1/projects/{project_id}/registry.jsonl` and the signed head.",
+    description="Every retirement: its project, its lane and position in the project's hash chains, serial "
+    "ranges, kg, date, the name as on its certificate (null when hidden on boards) and its certificate. "
+    "With `project_id`, that project's chains in order, lane by lane; without, every project's, newest "
+    "first. Each record carries the hash of the previous one of its lane; check a project's chains "
+    "offline from `/v1/projects/{project_id}/registry.jsonl` and their signed heads.",
     responses=problem_responses(400, 404),
 )
 def list_retirements(
@@ -106,7 +106,8 @@ def list_retirements(
     "/v1/projects/<project_id>/registry.jsonl",
     tags=["certify"],
     summary="A project's registry, to check offline",
-    description="Every record of the project's chain in order, one JSON object per line. Check it with "
+    description="Every record of the project's chains, lane by lane, each in order, one JSON object per "
+    "line. Check it with "
     "`python -m carbonneutral.certify.check_registry EXPORT.jsonl HEAD.json KEYS.json [CERT.json]`.",
     responses={
         200: {"description": "JSON Lines", "content": {"application/jsonl": {}}},
@@ -122,13 +123,15 @@ def registry_export(project_id: ProjectPath):  # type: ignore[no-untyped-def]
 @router.get(
     "/v1/projects/<project_id>/registry/head",
     tags=["certify"],
-    summary="A project's registry head, signed",
-    description="How many records the project's chain holds and the last one's hash, updated in each "
-    "retirement's transaction and signed (Ed25519, like certificates) with the key named by `kid`.",
+    summary="A project's registry heads, signed",
+    description="`heads`: for each lane of the project's chain that has records (up to 16, so that "
+    "retirements need not wait for one another), how many records it holds and the last one's hash, "
+    "updated in each retirement's transaction and signed (Ed25519, like certificates) with the key "
+    "named by `kid`.",
     responses=problem_responses(404),
 )
 def registry_head(project_id: ProjectPath) -> Response[dict[str, Any]]:
-    head = services.registry_service().head(project_id)
+    head = services.registry_service().heads(project_id)
     return Response(200, "application/json", head, headers={"Cache-Control": "no-cache"})
 
 

@@ -1,6 +1,6 @@
-"""The public retirement registry: each retirement a record in its project's hash chain, written in
-the retirement's transaction with a signed head, listed and exported for anyone, and checked
-offline from the export, the head and the published keys alone."""
+"""The public retirement registry: each retirement a record in a lane of its project's hash chain,
+written in the retirement's transaction with the lane's signed head, listed and exported for anyone,
+and checked offline from the export, the heads and the published keys alone."""
 
 from __future__ import annotations
 
@@ -41,20 +41,43 @@ def lines(export: str) -> list[dict]:
     return [json.loads(line) for line in export.splitlines()]
 
 
+def lane_of(record: dict) -> int:
+    return record.get("lane") or 0  # records made before lanes have none: lane 0
+
+
+def lanes(records: list[dict]) -> dict[int, list[dict]]:
+    """Each lane's records, in export order."""
+    found: dict[int, list[dict]] = {}
+    for record in records:
+        found.setdefault(lane_of(record), []).append(record)
+    return found
+
+
+def record_of(records: list[dict], ref: dict) -> dict:
+    """The record a certificate's registry reference names."""
+    return lanes(records)[lane_of(ref)][ref["position"] - 1]
+
+
 def test_the_export_the_signed_head_and_a_certificate_check_out_offline(published) -> None:
     problems, count = problems_of(
         published["export"], published["head"], published["keys"], published["certificate"]
     )
     assert problems == [] and count >= 1
-    records, head, certificate = (
+    records, heads, certificate = (
         lines(published["export"]),
         json.loads(published["head"]),
         json.loads(published["certificate"]),
     )
-    assert head["count"] == len(records) and head["hash"] == records[-1]["hash"] and head["signature"]
-    assert records[0]["previous"] == GENESIS
-    assert all(b["previous"] == a["hash"] for a, b in itertools.pairwise(records))
-    mine = records[certificate["registry"]["position"] - 1]
+    assert heads["project_id"] == PROJECT and heads["heads"][0].get("lane", 0) == 0
+    chains = lanes(records)
+    assert sorted(lane_of(h) for h in heads["heads"]) == sorted(chains)  # one head per lane with records
+    for head in heads["heads"]:
+        chain = chains[lane_of(head)]
+        assert head["count"] == len(chain) and head["hash"] == chain[-1]["hash"] and head["signature"]
+        assert [r["position"] for r in chain] == list(range(1, len(chain) + 1))
+        assert chain[0]["previous"] == GENESIS
+        assert all(b["previous"] == a["hash"] for a, b in itertools.pairwise(chain))
+    mine = record_of(records, certificate["registry"])
     assert (
         mine["certificate_id"] == certificate["certificate_id"] and mine["beneficiary"] == "Registry Reader"
     )
@@ -63,7 +86,11 @@ def test_the_export_the_signed_head_and_a_certificate_check_out_offline(publishe
 
 
 def test_a_tampered_reordered_or_truncated_export_is_refused(published) -> None:
-    records = published["export"].splitlines()
+    every = published["export"].splitlines()
+    longest = max(lanes(lines(published["export"])).values(), key=len)
+    lane = lane_of(longest[0])
+    records = [line for line in every if lane_of(json.loads(line)) == lane]  # that lane's, in order
+    others = [line for line in every if lane_of(json.loads(line)) != lane]
     assert len(records) >= 3
     changed = json.loads(records[1])
     changed["kg"] += 1
@@ -75,23 +102,31 @@ def test_a_tampered_reordered_or_truncated_export_is_refused(published) -> None:
         "duplicated": [records[0], *records],
     }
     for what, export in cases.items():
-        problems, _ = problems_of("\n".join(export) + "\n", published["head"], published["keys"])
+        problems, _ = problems_of("\n".join(others + export) + "\n", published["head"], published["keys"])
         assert problems, f"a {what} export passed"
-    forged_head = {**json.loads(published["head"]), "count": len(records) - 1}
-    problems, _ = problems_of("\n".join(records[:-1]), json.dumps(forged_head), published["keys"])
-    assert any("head is not genuine" in p for p in problems)  # a truncation cannot re-sign the head
+    heads = json.loads(published["head"])
+    forged = [{**h, "count": len(records) - 1} if lane_of(h) == lane else h for h in heads["heads"]]
+    problems, _ = problems_of(
+        "\n".join(others + records[:-1]), json.dumps({**heads, "heads": forged}), published["keys"]
+    )
+    assert any("is not genuine" in p for p in problems)  # a truncation cannot re-sign the head
+    # a head of one lane does not vouch for another lane's records
+    moved = [{**h, "lane": (lane + 1) % 16} if lane_of(h) == lane else h for h in heads["heads"]]
+    problems, _ = problems_of(published["export"], json.dumps({**heads, "heads": moved}), published["keys"])
+    assert problems
 
 
 def test_a_certificate_is_checked_against_its_own_record(published) -> None:
     certificate = json.loads(published["certificate"])
-    elsewhere = {**certificate, "registry": {**certificate["registry"], "position": 1}}
-    problems, _ = problems_of(
-        published["export"], published["head"], published["keys"], json.dumps(elsewhere)
-    )
-    assert any("not genuine" in p for p in problems)  # its signature covers where its record is
+    for where in ({"position": 1}, {"lane": (lane_of(certificate["registry"]) + 1) % 16}):
+        elsewhere = {**certificate, "registry": {**certificate["registry"], **where}}
+        problems, _ = problems_of(
+            published["export"], published["head"], published["keys"], json.dumps(elsewhere)
+        )
+        assert any("not genuine" in p for p in problems)  # its signature covers where its record is
     records = lines(published["export"])
-    mine = certificate["registry"]["position"]
-    without_mine = [r for r in records if r["position"] != mine]
+    mine = record_of(records, certificate["registry"])
+    without_mine = [r for r in records if r["hash"] != mine["hash"]]
     problems, _ = problems_of(
         "".join(json.dumps(r) + "\n" for r in without_mine),
         published["head"],
@@ -113,7 +148,11 @@ def test_the_offline_command_says_intact_or_not(published, tmp_path, capsys) -> 
     assert "NOT INTACT" in capsys.readouterr().out
 
 
-def test_concurrent_retirements_of_one_project_keep_one_chain(service, ledger, sandbox, project) -> None:
+def test_concurrent_retirements_of_one_project_keep_every_lane_intact(
+    service, ledger, sandbox, project
+) -> None:
+    """Retirements that collide move to other lanes: however they spread, each lane is one chain
+    from position 1, its signed head names its last record, and together they hold every kg."""
     project_id = project((1, 1000))
     orders = [service.place(an_order_request(project_id, 7), key(), base_url=BASE)[0] for _ in range(16)]
     start = threading.Barrier(8)
@@ -126,14 +165,49 @@ def test_concurrent_retirements_of_one_project_keep_one_chain(service, ledger, s
     with ThreadPoolExecutor(max_workers=8) as pool:
         assert list(pool.map(paid, orders)) == ["retired"] * 16
     records = ledger.every_record(project_id)
-    assert [r.position for r in records] == list(range(1, 17))
     raw = [r.model_dump(mode="json", by_alias=True) for r in records]
+    for chain in lanes(raw).values():
+        assert [r["position"] for r in chain] == list(range(1, len(chain) + 1))
     from carbonneutral.domain.registry import check_chain
 
-    assert check_chain(raw, ledger.signed_head(project_id)) == []
+    heads = ledger.signed_heads(project_id)
+    assert len(heads) == len(lanes(raw)) and check_chain(raw, heads) == []
+    assert sum(h["count"] for h in heads) == len(records) == 16
     assert sum(r.kg for r in records) == inventory(ledger, project_id).retired_kg == 16 * 7
     serials = sorted((a, b) for r in records for a, b in r.ranges)
     assert all(x[1] < y[0] for x, y in itertools.pairwise(serials))  # no serial twice
+
+
+def test_a_retirement_that_loses_its_lane_takes_another_and_stays_there(
+    service, ledger, sandbox, project
+) -> None:
+    """A quiet project has one lane; a retirement beaten to its lane's next position moves to
+    another lane at once (no backoff), and this process's next retirements of the project follow it."""
+    from carbonneutral.domain.registry import check_chain
+
+    project_id = project((1, 1000))
+    first, second, third = (
+        service.place(an_order_request(project_id, 5), key(), base_url=BASE)[0] for _ in range(3)
+    )
+    raced: list[str] = []
+
+    def race(**_: object) -> None:  # just before `first` writes, `second` takes lane 0's next position
+        if not raced:
+            raced.append("racing")
+            raced[0] = pay(service, sandbox, second).outcome
+
+    ledger.client.meta.events.register("before-call.dynamodb.TransactWriteItems", race)
+    try:
+        assert pay(service, sandbox, first).outcome == "retired" and raced == ["retired"]
+    finally:
+        ledger.client.meta.events.unregister("before-call.dynamodb.TransactWriteItems", race)
+    assert pay(service, sandbox, third).outcome == "retired"
+    records = [r.model_dump(mode="json", by_alias=True) for r in ledger.every_record(project_id)]
+    chains = lanes(records)
+    assert len(chains) == 2 and [r["kg"] for r in chains[0]] == [5]
+    [moved] = [lane for lane in chains if lane]
+    assert [(r["position"], r["kg"]) for r in chains[moved]] == [(1, 5), (2, 5)]
+    assert check_chain(records, ledger.signed_heads(project_id)) == []
 
 
 def test_hidden_names_stay_hidden_in_the_registry_and_lead_to_no_certificate(
@@ -166,7 +240,7 @@ def test_records_retired_after_the_signed_head_was_read_do_not_fail_the_check(
     retire(invoke, stack, name="Later Buyer")  # retired between reading the head and the export
     later = invoke("GET", f"/v1/projects/{PROJECT}/registry.jsonl").text
     problems, count = problems_of(later, published["head"], published["keys"], published["certificate"])
-    assert problems == [] and count > json.loads(published["head"])["count"]
+    assert problems == [] and count > sum(h["count"] for h in json.loads(published["head"])["heads"])
 
 
 def test_the_listing_pages_with_its_own_cursors_and_refuses_others(invoke, published) -> None:
@@ -175,14 +249,19 @@ def test_the_listing_pages_with_its_own_cursors_and_refuses_others(invoke, publi
     second = invoke("GET", f"/v1/retirements?limit=1&cursor={first['cursor']}").json()
     assert second["items"] and second["items"][0]["hash"] != first["items"][0]["hash"]
     assert second["items"][0]["retired_at"] <= first["items"][0]["retired_at"]  # newest first
+    export = lines(invoke("GET", f"/v1/projects/{PROJECT}/registry.jsonl").text)
     chain = invoke("GET", f"/v1/retirements?project_id={PROJECT}&limit=2").json()
-    assert [r["position"] for r in chain["items"]] == [1, 2] and chain["cursor"] == "after:2"
-    nxt = invoke("GET", f"/v1/retirements?project_id={PROJECT}&limit=2&cursor=after:2").json()
-    assert nxt["items"][0]["position"] == 3
-    for bad in ("after:2", "before:x", "PK=ORDER"):
+    assert [r["hash"] for r in chain["items"]] == [r["hash"] for r in export[:2]]  # as exported
+    second = export[1]
+    assert chain["cursor"] == (
+        f"after:{second['lane']}.{second['position']}" if lane_of(second) else f"after:{second['position']}"
+    )
+    nxt = invoke("GET", f"/v1/retirements?project_id={PROJECT}&limit=2&cursor={chain['cursor']}").json()
+    assert nxt["items"][0]["hash"] == export[2]["hash"]
+    for bad in ("after:2", "before:x", "PK=ORDER", "after:16.1"):
         target = (
             f"/v1/retirements?cursor={bad}"
-            if bad != "before:x"
+            if bad not in ("before:x", "after:16.1")
             else f"/v1/retirements?project_id={PROJECT}&cursor={bad}"
         )
         answer = invoke("GET", target)
@@ -204,17 +283,20 @@ def test_the_registry_and_project_pages_show_retirements_and_money_in_both_langu
     assert "Paid by buyers for its retired credits" in project_page and "t CO₂e" in project_page
     assert "¥" in project_page and "已注销" in invoke("GET", f"/projects/{PROJECT}?lang=zh-CN").text
     assert invoke("GET", "/projects/no-such-project?lang=en").status == 404
-    position = certificate["registry"]["position"]
+    ref = certificate["registry"]
+    label = f"{ref['lane']}·{ref['position']}" if lane_of(ref) else str(ref["position"])
     certificate_page = invoke("GET", f"/c/{certificate['certificate_id']}?lang=en").text
-    assert f"In the public registry: record {position} of this project" in certificate_page
+    assert f"In the public registry: record {label} of this project" in certificate_page
     assert invoke("GET", "/registry?cursor=forged&lang=en").status == 404
 
 
 def test_the_audit_finds_a_record_changed_in_the_table(stack, ledger, capsys, published) -> None:
+    from carbonneutral.store.ledger.registry import record_key
+
     from infrastructure.admin import main
 
     client = stack.dynamodb_client()
-    item_key = {"PK": {"S": f"REGISTRY#{PROJECT}"}, "SK": {"S": f"SEQ#{1:012d}"}}
+    item_key = record_key(PROJECT, 0, 1)
     original = client.get_item(TableName=stack.table, Key=item_key)["Item"]
     tampered = json.loads(original["body"]["S"])
     tampered["beneficiary"] = "Someone Else"

@@ -2,13 +2,13 @@
 
   python -m carbonneutral.certify.check_registry EXPORT.jsonl HEAD.json KEYS.json [CERT.json]
 
-EXPORT.jsonl is GET /v1/projects/{id}/registry.jsonl, HEAD.json its signed head
-(GET /v1/projects/{id}/registry/head), KEYS.json the published key set
-(/.well-known/certificate-keys.json), CERT.json optionally a certificate (GET /v1/certificates/{id}).
-Nothing is fetched. Each record's hash is recomputed and each must follow the one before it; the
-head must be genuine and name the last record and the count; no serial may appear twice; and the
-certificate, if given, must be genuine and its record (position and hash) must be in the chain.
-Exit 0 when intact, 1 when not.
+EXPORT.jsonl is GET /v1/projects/{id}/registry.jsonl, HEAD.json its signed heads
+(GET /v1/projects/{id}/registry/head; one signed head, as served before lanes, is read too),
+KEYS.json the published key set (/.well-known/certificate-keys.json), CERT.json optionally a
+certificate (GET /v1/certificates/{id}). Nothing is fetched. Each record's hash is recomputed and
+each must follow the one before it in its lane; each head must be genuine and name its lane's
+record at its count; no serial may appear twice; and the certificate, if given, must be genuine
+and its record (lane, position and hash) must be in the chain. Exit 0 when intact, 1 when not.
 """
 
 from __future__ import annotations
@@ -30,21 +30,20 @@ def problems_of(
     """(problems, records read)."""
     try:
         records = [load_strict(line) for line in export_text.splitlines() if line.strip()]
-        head, keys = load_strict(head_text), load_strict(keys_text)
-        if (
-            not isinstance(head, dict)
-            or not isinstance(keys, dict)
-            or not all(isinstance(r, dict) for r in records)
-        ):
-            raise NotCanonical("records, the head and the key set are JSON objects")
-        canonical_json(head)
+        heads, keys = _heads(load_strict(head_text)), load_strict(keys_text)
+        if not isinstance(keys, dict) or not all(isinstance(r, dict) for r in records):
+            raise NotCanonical("records, the heads and the key set are JSON objects")
+        for head in heads:
+            canonical_json(head)
     except (NotCanonical, TypeError) as exc:
         return [str(exc)], 0
     problems = []
-    genuine, why = verify(head, keys)
-    if not genuine:
-        problems.append(f"the head is not genuine: {why.replace('certificate', 'head')}")
-    problems += check_chain(records, head)
+    for head in heads:
+        genuine, why = verify(head, keys)
+        if not genuine:
+            where = f" of lane {head.get('lane')}" if head.get("lane") else ""
+            problems.append(f"the head{where} is not genuine: {why.replace('certificate', 'head')}")
+    problems += check_chain(records, heads)
     if certificate_text is not None:
         problems += _certificate_problems(certificate_text, keys_text, records)
     return problems, len(records)
@@ -57,10 +56,12 @@ def _certificate_problems(certificate_text: str, keys_text: str, records: list[d
     ref = certificate.get("registry")
     if not isinstance(ref, dict) or not isinstance(ref.get("position"), int):
         return ["the certificate names no registry record (issued before the registry)"]
-    position = ref["position"]
-    if not 1 <= position <= len(records):
-        return [f"the certificate's record {position} is not in this chain of {len(records)}"]
-    record = records[position - 1]
+    lane, position = ref.get("lane") or 0, ref["position"]
+    chain = [r for r in records if (r.get("lane") or 0) == lane]
+    if not 1 <= position <= len(chain):
+        where = f" of lane {lane}" if lane else ""
+        return [f"the certificate's record {position}{where} is not in this chain of {len(chain)}"]
+    record = chain[position - 1]
     if record.get("hash") != ref.get("hash") or not names_certificate(
         record, certificate.get("certificate_id")
     ):
@@ -72,12 +73,20 @@ def _certificate_problems(certificate_text: str, keys_text: str, records: list[d
     return []
 
 
+def _heads(document: Any) -> list[dict[str, Any]]:
+    """The signed heads: {"heads": [...]} as served, or one head (as served before lanes)."""
+    heads = document.get("heads") if isinstance(document, dict) and "heads" in document else [document]
+    if not isinstance(heads, list) or not all(isinstance(h, dict) for h in heads):
+        raise NotCanonical("the heads are JSON objects")
+    return heads
+
+
 def _signed_count(head_text: str) -> int:
     try:
-        count = load_strict(head_text).get("count")
-    except (NotCanonical, AttributeError):
+        counts = [head.get("count") for head in _heads(load_strict(head_text))]
+    except NotCanonical:
         return 0
-    return count if isinstance(count, int) else 0
+    return sum(c for c in counts if isinstance(c, int) and not isinstance(c, bool))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,24 +11,25 @@ from typing import Any, Protocol
 
 from carbonneutral.domain.money import Money
 from carbonneutral.domain.projects import Inventory, Project
-from carbonneutral.domain.registry import RegistryRecord
+from carbonneutral.domain.registry import LANES, RegistryRecord
 from carbonneutral.errors import InvalidCursor, NotFound
 
 PAGE = 50
 # Cursors name a position in the public chain, nothing secret: checked, never trusted as keys.
-_AFTER = re.compile(r"^after:(\d{1,12})$")
-_BEFORE = re.compile(r"^before:(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ~[a-z0-9][a-z0-9-]{2,63}~\d{12})$")
+# after:N is lane 0's position N; after:L.N lane L's (1-15).
+_AFTER = re.compile(r"^after:(?:(\d{1,2})\.)?(\d{1,12})$")
+_BEFORE = re.compile(r"^before:(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ~[a-z0-9][a-z0-9-]{2,63}~(?:L\d\d~)?\d{12})$")
 
 
 class RegistryLedger(Protocol):
     def registry_records(
-        self, project_id: str, after: int = 0, limit: int = PAGE
-    ) -> tuple[list[RegistryRecord], int | None]: ...
+        self, project_id: str, after: tuple[int, int] = (0, 0), limit: int = PAGE
+    ) -> tuple[list[RegistryRecord], tuple[int, int] | None]: ...
     def latest_records(
         self, before: str | None = None, limit: int = PAGE
     ) -> tuple[list[RegistryRecord], str | None]: ...
     def every_record(self, project_id: str) -> list[RegistryRecord]: ...
-    def signed_head(self, project_id: str) -> dict[str, Any] | None: ...
+    def signed_heads(self, project_id: str) -> list[dict[str, Any]]: ...
     def project(self, project_id: str) -> tuple[Project, Inventory] | None: ...
     def projects(self) -> list[tuple[Project, Inventory]]: ...
     def payout_totals(self, developer_id: str) -> tuple[Decimal, Decimal, int]: ...
@@ -59,19 +60,22 @@ class RegistryService:
     def listing(
         self, project_id: str | None, cursor: str | None, limit: int = PAGE
     ) -> tuple[list[RegistryRecord], str | None]:
-        """A project's records in chain order, or every project's newest first."""
+        """A project's records in export order (lane by lane, each in chain order), or every
+        project's newest first."""
         if project_id:
             self._project(project_id)
-            after = 0
+            after = (0, 0)
             if cursor:
                 match = _AFTER.match(cursor)
-                if not match:
+                if not match or int(match[1] or 0) >= LANES:
                     raise InvalidCursor(
                         "this cursor is not one of this listing's", field="cursor", location="query"
                     )
-                after = int(match[1])
+                after = (int(match[1] or 0), int(match[2]))
             records, last = self._ledger.registry_records(project_id, after, limit)
-            return records, f"after:{last}" if last else None
+            if last is None:
+                return records, None
+            return records, f"after:{last[0]}.{last[1]}" if last[0] else f"after:{last[1]}"
         before = None
         if cursor:
             match = _BEFORE.match(cursor)
@@ -92,12 +96,13 @@ class RegistryService:
             for r in self._ledger.every_record(project_id)
         )
 
-    def head(self, project_id: str) -> dict[str, Any]:
+    def heads(self, project_id: str) -> dict[str, Any]:
+        """The signed head of each lane of the project's chain that has records, lane 0 first."""
         self._project(project_id)
-        head = self._ledger.signed_head(project_id)
-        if head is None:
+        heads = self._ledger.signed_heads(project_id)
+        if not heads:
             raise NotFound(f"project {project_id!r} has no retirement yet: its chain has no head")
-        return head
+        return {"project_id": project_id, "heads": heads}
 
     def money(self, project_id: str) -> ProjectMoney:
         project, inventory = self._project(project_id)

@@ -45,8 +45,20 @@ class RegistryRef(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    position: int = Field(ge=1, description="1 for the project's first retirement")
+    lane: int | None = Field(
+        default=None,
+        ge=0,
+        lt=16,
+        exclude_if=lambda v: v is None,
+        description="The lane of the project's chain it is in; absent on certificates issued before lanes (0)",
+    )
+    position: int = Field(ge=1, description="Its place in its lane, from 1")
     hash: str = Field(pattern=r"^[0-9a-f]{64}$", description="The registry record's SHA-256 (hex)")
+
+    @property
+    def label(self) -> str:
+        """How pages name the record: its position, after its lane unless that is 0 (e.g. 12, 3·12)."""
+        return f"{self.lane}·{self.position}" if self.lane else str(self.position)
 
 
 class Certificate(BaseModel):

@@ -1,11 +1,17 @@
 """The public retirement registry: every retirement, one record each, hash-chained per project.
 
-Each record carries the hash of the project's previous record, and its own hash over its JCS
-form without `hash`; the project's head (count and last hash) is updated in the retirement's own
-transaction and signed with the certificate key. Anyone holding a project's export (JSON Lines),
-its signed head and the published keys can check offline that nothing was removed, changed or
-reordered, that no serial was retired twice, and that a certificate's record is in the chain:
-`check_chain` below, run by `python -m carbonneutral.certify.registry`.
+A project's records form up to LANES chains ("lanes"), so that its retirements need not all wait
+for one head: a retirement takes the next position of one lane. A quiet project has only lane 0;
+retirements that collide move to other lanes (store/ledger/retirements.py). Each record carries the hash of
+the previous record of its lane, and its own hash over its JCS form without `hash`; each lane's
+head (count and last hash) is updated in the retirement's own transaction and signed with the
+certificate key. Anyone holding a project's export (JSON Lines), its signed heads and the
+published keys can check offline that nothing was removed, changed or reordered, that no serial
+was retired twice, and that a certificate's record is in its lane: `check_chain` below, run by
+`python -m carbonneutral.certify.check_registry`.
+
+Records and heads made before the lanes have no `lane` field (nor in their hash or signature):
+they are lane 0, which goes on from them.
 """
 
 from __future__ import annotations
@@ -22,7 +28,12 @@ from carbonneutral.domain.projects import Project
 
 RECORD_SCHEMA = "carbon-neutral-registry-record/1"
 HEAD_SCHEMA = "carbon-neutral-registry-head/1"
-GENESIS = "0" * 64  # the "previous hash" of a project's first record
+GENESIS = "0" * 64  # the "previous hash" of a lane's first record
+LANES = 16
+
+
+def _lane_field(description: str) -> Any:
+    return Field(default=None, ge=0, lt=LANES, exclude_if=lambda v: v is None, description=description)
 
 
 class RegistryRecord(BaseModel):
@@ -32,8 +43,11 @@ class RegistryRecord(BaseModel):
 
     schema_: str = Field(default=RECORD_SCHEMA, alias="schema")
     project_id: str
-    position: int = Field(ge=1)
-    previous: str = Field(description="The hash of the project's previous record (64 zeros: none)")
+    lane: int | None = _lane_field(
+        "Which of the project's chains it is in; absent on records made before lanes (0)"
+    )
+    position: int = Field(ge=1, description="Its place in its lane, from 1")
+    previous: str = Field(description="The hash of the lane's previous record (64 zeros: none)")
     certificate_id: str | None = Field(
         description="The certificate issued for it; null when the name is hidden (the certificate shows it)"
     )
@@ -61,16 +75,21 @@ class RegistryRecord(BaseModel):
         return hashlib.sha256(canonical_json(self.content())).hexdigest()
 
     def ref(self) -> RegistryRef:
-        return RegistryRef(position=self.position, hash=self.hash)
+        return RegistryRef(lane=self.lane, position=self.position, hash=self.hash)
+
+    @property
+    def label(self) -> str:
+        return self.ref().label
 
 
 class RegistryHead(BaseModel):
-    """A project's chain as it stands: how many records, the last one's hash, signed."""
+    """A lane of a project's chain as it stands: how many records, the last one's hash, signed."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
     schema_: str = Field(default=HEAD_SCHEMA, alias="schema")
     project_id: str
+    lane: int | None = _lane_field("The lane it is the head of; absent on heads made before lanes (0)")
     count: int = Field(ge=0)
     hash: str = Field(description="The last record's hash (64 zeros for an empty chain)")
     updated_at: str
@@ -84,13 +103,14 @@ class RegistryHead(BaseModel):
 
 
 def record_for(
-    order: Order, project: Project, *, certificate_id: str | None, position: int, previous: str
+    order: Order, project: Project, *, certificate_id: str | None, lane: int, position: int, previous: str
 ) -> RegistryRecord:
-    """The record of a retired order, chained after `previous`."""
+    """The record of a retired order, chained after `previous` in `lane`."""
     retirement = order.retirement
     assert retirement is not None, "only a retired order has a record"
     record = RegistryRecord(
         project_id=project.project_id,
+        lane=lane,
         position=position,
         previous=previous,
         certificate_id=None if order.beneficiary.hidden else certificate_id,
@@ -123,7 +143,11 @@ def names_certificate(record: dict[str, Any], certificate_id: object) -> bool:
 
 def head_after(record: RegistryRecord) -> RegistryHead:
     return RegistryHead(
-        project_id=record.project_id, count=record.position, hash=record.hash, updated_at=record.retired_at
+        project_id=record.project_id,
+        lane=record.lane,
+        count=record.position,
+        hash=record.hash,
+        updated_at=record.retired_at,
     )
 
 
@@ -131,11 +155,15 @@ def _utc(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def check_chain(records: list[dict[str, Any]], head: dict[str, Any] | None = None) -> list[str]:
-    """Problems with a project's records, in export order, against its head: a changed, removed,
-    inserted or reordered record, a serial retired twice, or records beyond or short of the head."""
+def check_chain(
+    records: list[dict[str, Any]], heads: dict[str, Any] | list[dict[str, Any]] | None = None
+) -> list[str]:
+    """Problems with a project's records, in export order (each lane's in position order), against
+    its signed heads (one, or one per lane): a changed, removed, inserted or reordered record, a
+    serial retired twice, or a lane's records short of its head."""
     problems: list[str] = []
-    previous, project = GENESIS, None
+    project: str | None = None
+    lanes: dict[int, list[str]] = {}  # each lane's record hashes so far, in order
     seen: list[tuple[int, int, int]] = []
     for index, raw in enumerate(records, start=1):
         try:
@@ -146,11 +174,13 @@ def check_chain(records: list[dict[str, Any]], head: dict[str, Any] | None = Non
         project = project or record.project_id
         if record.project_id != project:
             problems.append(f"line {index}: record of {record.project_id} in the chain of {project}")
-        if record.position != index:
+        chain = lanes.setdefault(record.lane or 0, [])
+        where = f" of lane {record.lane}" if record.lane else ""
+        if record.position != len(chain) + 1:
             problems.append(
-                f"line {index}: position {record.position}, expected {index} (removed or reordered)"
+                f"line {index}: position {record.position}{where}, expected {len(chain) + 1} (removed or reordered)"
             )
-        if record.previous != previous:
+        if record.previous != (chain[-1] if chain else GENESIS):
             problems.append(
                 f"line {index}: does not follow the record before it (removed, inserted or reordered)"
             )
@@ -161,15 +191,25 @@ def check_chain(records: list[dict[str, Any]], head: dict[str, Any] | None = Non
                 if first <= other_last and other_first <= last:
                     problems.append(f"line {index}: serials {first}-{last} were retired already at line {at}")
             seen.append((first, last, index))
-        previous = record.hash
-    if head is not None:
-        # The export and the head are read one after the other: records retired in between follow
-        # the head. The head must then name one of the records; those after it it does not cover.
-        count = head.get("count")
-        if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= len(records):
-            problems.append(f"the signed head counts {count} records, the export has {len(records)}")
-        elif head.get("hash") != (records[count - 1].get("hash") if count else GENESIS):
-            problems.append(f"record {count} is not the one the signed head names")
-        if project is not None and head.get("project_id") != project:
-            problems.append(f"the head is {head.get('project_id')}'s, the records {project}'s")
+        chain.append(record.hash)
+    for head in [heads] if isinstance(heads, dict) else heads or []:
+        problems += _head_problems(head, lanes, project)
+    return problems
+
+
+def _head_problems(head: dict[str, Any], lanes: dict[int, list[str]], project: str | None) -> list[str]:
+    """The export and the heads are read one after the other: records retired in between follow
+    their lane's head. A head must then name one of its lane's records; those after it it does not
+    cover."""
+    lane = head.get("lane") or 0
+    chain = lanes.get(lane, []) if isinstance(lane, int) else []
+    where = f" of lane {lane}" if lane else ""
+    count = head.get("count")
+    problems = []
+    if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= len(chain):
+        problems.append(f"the signed head{where} counts {count} records, the export has {len(chain)}")
+    elif head.get("hash") != (chain[count - 1] if count else GENESIS):
+        problems.append(f"record {count}{where} is not the one the signed head names")
+    if project is not None and head.get("project_id") != project:
+        problems.append(f"the head is {head.get('project_id')}'s, the records {project}'s")
     return problems

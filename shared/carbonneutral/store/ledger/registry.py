@@ -1,11 +1,14 @@
 """The public retirement registry in the ledger's table.
 
-  REGISTRY#{project} / HEAD               count, hash, and the signed head document
-  REGISTRY#{project} / SEQ#{position}     one record per retirement (GSI1: REGISTRY, newest first)
+  REGISTRY#{project} / HEAD               lane 0's count, hash, and signed head document
+  REGISTRY#{project} / HEAD#{lane}        the same for lanes 1-15
+  REGISTRY#{project} / SEQ#{position}     one record per retirement, lane 0 (GSI1: REGISTRY, newest first)
+  REGISTRY#{project} / SEQ#L{lane}#{position}  lanes 1-15 (sorted after lane 0's, lane by lane)
 
-Records and the head are written in the retirement's own transaction: the record only if its
+Records and heads are written in the retirement's own transaction: the record only if its
 position is free, the head only if it still counts what it counted when read, so two retirements
-of one project can never take the same position or fork the chain.
+can never take the same position of a lane or fork it. Lane 0 keeps the keys of the single chain
+a project had before lanes.
 """
 
 from __future__ import annotations
@@ -21,22 +24,22 @@ from carbonneutral.store.ledger.table import LedgerTable
 PAGE = 50
 
 
-def head_key(project_id: str) -> dict[str, Any]:
-    return {"PK": s(f"REGISTRY#{project_id}"), "SK": s("HEAD")}
+def head_key(project_id: str, lane: int = 0) -> dict[str, Any]:
+    return {"PK": s(f"REGISTRY#{project_id}"), "SK": s(f"HEAD#{lane:02d}" if lane else "HEAD")}
 
 
-def record_key(project_id: str, position: int) -> dict[str, Any]:
-    return {"PK": s(f"REGISTRY#{project_id}"), "SK": s(f"SEQ#{position:012d}")}
+def record_sk(lane: int, position: int) -> str:
+    return f"SEQ#L{lane:02d}#{position:012d}" if lane else f"SEQ#{position:012d}"
+
+
+def record_key(project_id: str, lane: int, position: int) -> dict[str, Any]:
+    return {"PK": s(f"REGISTRY#{project_id}"), "SK": s(record_sk(lane, position))}
 
 
 class Registry(LedgerTable):
-    def registry_head(self, project_id: str) -> RegistryHead | None:
-        signed = self.signed_head(project_id)
-        return RegistryHead.model_validate(signed) if signed else None
-
-    def chain_position(self, project_id: str) -> tuple[int, str]:
-        """(count, last hash) the next record follows."""
-        return self.position_of(self.signed_head(project_id))
+    def chain_position(self, project_id: str, lane: int = 0) -> tuple[int, str]:
+        """(count, last hash) the lane's next record follows."""
+        return self.position_of(self.signed_head(project_id, lane))
 
     @staticmethod
     def position_of(signed: dict[str, Any] | None) -> tuple[int, str]:
@@ -44,7 +47,7 @@ class Registry(LedgerTable):
         return (head.count, head.hash) if head else (0, GENESIS)
 
     def _registry_items(self, record: RegistryRecord, head: dict[str, Any]) -> list[dict[str, Any]]:
-        before = record.position - 1
+        before, lane = record.position - 1, record.lane or 0
         body = json.dumps(
             record.model_dump(mode="json", by_alias=True), ensure_ascii=False, separators=(",", ":")
         )
@@ -53,11 +56,13 @@ class Registry(LedgerTable):
                 "Put": {
                     "TableName": self._table,
                     "Item": {
-                        **record_key(record.project_id, record.position),
+                        **record_key(record.project_id, lane, record.position),
                         "type": s("registry_record"),
                         "body": s(body),
                         "GSI1PK": s("REGISTRY"),
-                        "GSI1SK": s(f"{record.retired_at}#{record.project_id}#{record.position:012d}"),
+                        "GSI1SK": s(
+                            f"{record.retired_at}#{record.project_id}#{record_sk(lane, record.position)[4:]}"
+                        ),
                     },
                     "ConditionExpression": "attribute_not_exists(PK)",
                 }
@@ -66,7 +71,7 @@ class Registry(LedgerTable):
                 "Put": {
                     "TableName": self._table,
                     "Item": {
-                        **head_key(record.project_id),
+                        **head_key(record.project_id, lane),
                         "type": s("registry_head"),
                         "count": n(record.position),
                         "hash": s(record.hash),
@@ -86,24 +91,21 @@ class Registry(LedgerTable):
         ]
 
     def registry_records(
-        self, project_id: str, after: int = 0, limit: int = PAGE
-    ) -> tuple[list[RegistryRecord], int | None]:
-        """A project's records in chain order from position after+1; (records, next `after`)."""
+        self, project_id: str, after: tuple[int, int] = (0, 0), limit: int = PAGE
+    ) -> tuple[list[RegistryRecord], tuple[int, int] | None]:
+        """A project's records in export order (lane by lane, each in chain order) after the given
+        (lane, position); (records, the next `after`)."""
         answer = aws.call(
             "ledger",
             self.client.query,
             TableName=self._table,
             KeyConditionExpression="PK = :pk AND SK > :after",
-            ExpressionAttributeValues={":pk": s(f"REGISTRY#{project_id}"), ":after": s(f"SEQ#{after:012d}")},
+            ExpressionAttributeValues={":pk": s(f"REGISTRY#{project_id}"), ":after": s(record_sk(*after))},
             Limit=limit,
         )
-        records = [
-            RegistryRecord.model_validate_json(i["body"]["S"])
-            for i in answer.get("Items", [])
-            if i["SK"]["S"] != "HEAD"
-        ]
+        records = [RegistryRecord.model_validate_json(i["body"]["S"]) for i in answer.get("Items", [])]
         more = bool(answer.get("LastEvaluatedKey")) and bool(records)
-        return records, (records[-1].position if more else None)
+        return records, ((records[-1].lane or 0, records[-1].position) if more else None)
 
     def every_record(self, project_id: str) -> list[RegistryRecord]:
         """The whole chain, in order (the export, and the audit)."""
@@ -137,23 +139,34 @@ class Registry(LedgerTable):
         cursor = items[-1]["GSI1SK"]["S"] if answer.get("LastEvaluatedKey") and items else None
         return records, cursor
 
-    def signed_head(self, project_id: str) -> dict[str, Any] | None:
+    def signed_head(self, project_id: str, lane: int = 0) -> dict[str, Any] | None:
         item = aws.call(
             "ledger",
             self.client.get_item,
             TableName=self._table,
-            Key=head_key(project_id),
+            Key=head_key(project_id, lane),
             ConsistentRead=True,
         ).get("Item")
         return json.loads(item["body"]["S"]) if item else None
+
+    def signed_heads(self, project_id: str) -> list[dict[str, Any]]:
+        """The signed head of each lane that has records, lane 0 first, in one query."""
+        return [
+            json.loads(item["body"]["S"])
+            for item in self._query(
+                KeyConditionExpression="PK = :pk AND begins_with(SK, :head)",
+                ExpressionAttributeValues={":pk": s(f"REGISTRY#{project_id}"), ":head": s("HEAD")},
+                ConsistentRead=True,
+            )
+        ]
 
     def chain_problems(self, project_id: str, retired_kg: int) -> tuple[list[str], list[RegistryRecord]]:
         """(what is wrong with the project's chain, its records): it must be intact
         (domain.registry.check_chain) and hold every kg the project has retired."""
         records = self.every_record(project_id)
-        head = self.signed_head(project_id)
+        heads = self.signed_heads(project_id)
         raw = [r.model_dump(mode="json", by_alias=True) for r in records]
-        problems = check_chain(raw, head) if records or head else []
+        problems = check_chain(raw, heads)
         in_chain = sum(r.kg for r in records)
         if in_chain != retired_kg:
             problems.append(f"its registry holds {in_chain} kg, {retired_kg} kg are retired")

@@ -4,6 +4,7 @@ and head, its certificate and its leaderboard entries, after one read of what th
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,7 +15,7 @@ from carbonneutral.domain.orders import Order, OrderStatus
 from carbonneutral.domain.payments import PaymentEvent
 from carbonneutral.domain.projects import Project
 from carbonneutral.domain.ranking import RetirementHint
-from carbonneutral.domain.registry import head_after, record_for
+from carbonneutral.domain.registry import LANES, head_after, record_for
 from carbonneutral.domain.settlement import (
     Retire,
 )
@@ -59,9 +60,13 @@ class Contribute(Protocol):
     ) -> list[dict[str, Any]]: ...
 
 
-# Retirements of one project queue for the registry's next position: tries (with the ledger's
-# jittered backoff, at most about 5 s in all) before the payment is decided again from fresh reads.
+# Retirements of one lane queue for its next position: tries, each on another lane (with the
+# ledger's jittered backoff from the third on) before the payment is decided again from fresh reads.
 CHAIN_ATTEMPTS = 24
+# The lane of the registry each project's retirements take in this process: 0 until one is lost to
+# another retirement, then another at random, kept while it wins. A quiet project keeps one chain;
+# a busy one spreads over several lanes, each process mostly on a lane of its own.
+_LANE_TAKEN: dict[tuple[str, str], int] = {}
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,9 @@ class Retirements(Orders, Payouts, Refunds, Registry, Issued):
         except TransactionCancelled:
             return False
 
+    def _lane(self, project_id: str) -> int:
+        return _LANE_TAKEN.get((self._table, project_id), 0)
+
     def _read_hinted(
         self,
         order_id: str,
@@ -115,7 +123,7 @@ class Retirements(Orders, Payouts, Refunds, Registry, Issued):
     ) -> tuple[Order | None, Prefetched]:
         """The order, with what its retirement would read as the payment's hint names it, in one
         request (a paid order is most often retired next)."""
-        keys = [order_key(order_id), head_key(hint.project_id)]
+        keys = [order_key(order_id), head_key(hint.project_id, self._lane(hint.project_id))]
         if hint.scene_id and certify is not None:
             keys.append(scene_key(hint.scene_id))
         if contribute is not None:
@@ -136,13 +144,15 @@ class Retirements(Orders, Payouts, Refunds, Registry, Issued):
         contribute: Contribute | None,
         prefetched: Prefetched | None = None,
     ) -> Applied | None:
-        """The retirement's transaction. Retirements of one project take the registry's positions
-        one at a time: when only the chain moved meanwhile, just its head is read again and the
-        record, head and certificate made anew (a short loop); anything else (None) is decided
-        again from a fresh read of the order."""
-        # One read for all the retirement depends on (or none, when it came with the order): the registry's head, the order's scene (its
-        # certificate names it) and the order's leaderboard entries.
-        keys = {"head": head_key(project.project_id)}
+        """The retirement's transaction. Retirements of one lane of the project's registry take its
+        positions one at a time: when only the lane moved meanwhile, the retirement takes another
+        lane, reads just its head and makes the record, head and certificate anew (a short loop);
+        anything else (None) is decided again from a fresh read of the order."""
+        # One read for all the retirement depends on (or none, when it came with the order): the head
+        # of the lane it tries first, the order's scene (its certificate names it) and the order's
+        # leaderboard entries.
+        lane = self._lane(project.project_id)
+        keys = {"head": head_key(project.project_id, lane)}
         if order.scene_id and certify is not None:
             keys["scene"] = scene_key(order.scene_id)
         boards = contribute.contribution_keys(settlement.order) if contribute is not None else []
@@ -158,9 +168,12 @@ class Retirements(Orders, Payouts, Refunds, Registry, Issued):
         head = item.get("head")
         position = self.position_of(json.loads(head["body"]["S"]) if head else None)
         for attempt in range(CHAIN_ATTEMPTS):
-            chain = seal(*(position if attempt == 0 else self.chain_position(project.project_id)))
+            if attempt:  # the lane moved on: another one (any but this), read afresh, kept from now on
+                lane = (lane + 1 + secrets.randbelow(LANES - 1)) % LANES
+                _LANE_TAKEN[(self._table, project.project_id)] = lane
+                position = self.chain_position(project.project_id, lane)
             try:
-                self._transact([recorded, *base, *chain])
+                self._transact([recorded, *base, *seal(lane, *position)])
                 return Applied(settlement.outcome, retired)
             except TransactionCancelled as exc:
                 if exc.codes[0] == "ConditionalCheckFailed":
@@ -168,7 +181,8 @@ class Retirements(Orders, Payouts, Refunds, Registry, Issued):
                 failed = {i for i, code in enumerate(exc.codes) if code not in ("None", "")}
                 if not failed or min(failed) < 1 + len(base):  # the order, credits or boards changed
                     return None
-                self._backoff(attempt)
+                if attempt:  # lost on two lanes or more: the project is busy, wait a little
+                    self._backoff(attempt - 1)
         return None
 
     def _retirement_items(
@@ -181,20 +195,25 @@ class Retirements(Orders, Payouts, Refunds, Registry, Issued):
         contribute: Contribute | None,
         found: Mapping[tuple[str, str], dict[str, Any]] | None = None,
         scene: Any = None,
-    ) -> tuple[list[dict[str, Any]], Order, Callable[[int, str], list[dict[str, Any]]]]:
-        """(the retirement's items, the retired order, `seal`): `seal(count, previous)` gives the
-        items that depend on where the project's registry chain stands: the record chained after
-        `previous`, the new head, and the certificate that names the record. Both exist with the
-        retired credits, or neither."""
+    ) -> tuple[list[dict[str, Any]], Order, Callable[[int, int, str], list[dict[str, Any]]]]:
+        """(the retirement's items, the retired order, `seal`): `seal(lane, count, previous)` gives
+        the items that depend on where that lane of the project's registry stands: the record chained
+        after `previous`, the lane's new head, and the certificate that names the record. Both exist
+        with the retired credits, or neither."""
         retirement = retired.retirement
         assert retirement is not None
         certificate_id = new_certificate_id() if certify is not None else None
         retired = retired.model_copy(update={"certificate_id": certificate_id})
         sealed = retired
 
-        def seal(count: int, previous: str) -> list[dict[str, Any]]:
+        def seal(lane: int, count: int, previous: str) -> list[dict[str, Any]]:
             record = record_for(
-                sealed, project, certificate_id=certificate_id, position=count + 1, previous=previous
+                sealed,
+                project,
+                certificate_id=certificate_id,
+                lane=lane,
+                position=count + 1,
+                previous=previous,
             )
             head = head_after(record).document()
             chain = self._registry_items(record, certify.sign(head) if certify is not None else head)
