@@ -344,6 +344,99 @@ def test_audit_reports_a_counter_that_does_not_match_the_blocks(stack, ledger, p
     assert any("available blocks hold 100 kg, counter says 101" in p for p in breaches)
 
 
+def test_a_projects_counters_are_spread_over_shards_and_summed_and_audited(
+    stack, service, ledger, sandbox, project
+) -> None:
+    """Issue 17: concurrent orders of one project do not all write one counter item; its figures are
+    the project item's and its shards' together, and the audit checks them against the blocks."""
+    from carbonneutral.store.ledger.counters import COUNTER_SHARDS, counter_key
+
+    project_id = project((1, 1_000))
+    orders = [service.place(an_order_request(project_id, kg), key(), base_url=BASE)[0] for kg in range(1, 13)]
+    assert all(o.counter is not None and 0 <= o.counter < COUNTER_SHARDS for o in orders)
+    for order in orders[:4]:
+        pay(service, sandbox, order)
+    for order in orders[4:6]:
+        service.cancel(order.order_id, service.token_for(order))
+    client = stack.dynamodb_client()
+    shards = client.query(
+        TableName=stack.table,
+        KeyConditionExpression="PK = :pk AND begins_with(SK, :shard)",
+        ExpressionAttributeValues={":pk": {"S": f"PROJECT#{project_id}"}, ":shard": {"S": "COUNTER#"}},
+        ConsistentRead=True,
+    )["Items"]
+    assert len(shards) >= 4  # twelve orders in three shards or fewer: about one chance in a million
+    item = client.get_item(
+        TableName=stack.table, Key={"PK": {"S": f"PROJECT#{project_id}"}, "SK": {"S": "PROJECT"}}
+    )
+    assert item["Item"]["available_kg"]["N"] == "1000"  # no order wrote the project item
+    reserved, retired = sum(range(7, 13)), sum(range(1, 5))
+    inv = inventory(ledger, project_id)
+    assert (inv.issued_kg, inv.available_kg, inv.reserved_kg, inv.retired_kg) == (
+        1_000,
+        1_000 - reserved - retired,
+        reserved,
+        retired,
+    )
+    assert [listed for p, listed in ledger.projects() if p.project_id == project_id] == [inv]
+    assert [b for b in ledger.audit() if b.project_id == project_id] == []
+    shard = counter_key(project_id, orders[-1].counter)
+
+    def nudge(by: int) -> None:  # a shard edited behind the ledger's back
+        client.update_item(
+            TableName=stack.table,
+            Key=shard,
+            UpdateExpression="ADD reserved_kg :by",
+            ExpressionAttributeValues={":by": {"N": str(by)}},
+        )
+
+    nudge(+1)
+    try:
+        breaches = [b.problem for b in ledger.audit() if b.project_id == project_id]
+    finally:
+        nudge(-1)  # the session's other tests audit the whole table
+    assert any("reserved blocks hold" in p for p in breaches)
+
+
+def test_an_order_placed_before_the_shards_settles_on_the_project_item(
+    stack, service, ledger, sandbox, project
+) -> None:
+    """Orders reserved before the counters were sharded counted in the project item: they are
+    retired or released there, and the figures stay whole."""
+    from carbonneutral.store.ledger.counters import counter_key
+
+    project_id = project((1, 100))
+    paid, released = (
+        service.place(an_order_request(project_id, 10), key(), base_url=BASE)[0] for _ in range(2)
+    )
+    client = stack.dynamodb_client()
+    for order in (paid, released):  # as such an order was stored and counted
+        legacy = order.model_copy(update={"counter": None})
+        client.put_item(TableName=stack.table, Item=ledger._order_item(legacy))
+        client.update_item(  # its kg counted in the project item, not in a shard
+            TableName=stack.table,
+            Key=counter_key(project_id, order.counter),
+            UpdateExpression="ADD reserved_kg :minus",
+            ExpressionAttributeValues={":minus": {"N": "-10"}},
+        )
+        client.update_item(
+            TableName=stack.table,
+            Key={"PK": {"S": f"PROJECT#{project_id}"}, "SK": {"S": "PROJECT"}},
+            UpdateExpression="ADD available_kg :minus, reserved_kg :q",
+            ExpressionAttributeValues={":minus": {"N": "-10"}, ":q": {"N": "10"}},
+        )
+    assert [b for b in ledger.audit() if b.project_id == project_id] == []
+    assert pay(service, sandbox, ledger.order(paid.order_id)).outcome == "retired"
+    service.cancel(released.order_id, service.token_for(released))
+    inv = inventory(ledger, project_id)
+    assert (inv.available_kg, inv.reserved_kg, inv.retired_kg) == (90, 0, 10)
+    item = client.get_item(
+        TableName=stack.table, Key={"PK": {"S": f"PROJECT#{project_id}"}, "SK": {"S": "PROJECT"}}
+    )
+    assert (item["Item"]["reserved_kg"]["N"], item["Item"]["retired_kg"]["N"]) == ("0", "10")
+    assert [b for b in ledger.audit() if b.project_id == project_id] == []
+
+
 CAP = 5_000
 
 

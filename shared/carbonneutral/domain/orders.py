@@ -190,6 +190,10 @@ class Order(BaseModel):
     dispute: Dispute | None = None
     certificate_id: str | None = None
     hold: str | None = Field(default=None, description="The client hold the reservation counts in")
+    counter: int | None = Field(
+        default=None,
+        description="The shard of its project's counters it counts in (None: placed before shards)",
+    )
     footprint_g: int | None = Field(default=None, description="The claimed footprint's own grams")
     organizer_id: str | None = Field(default=None, description="The scene owner who placed it, if one did")
     counts_as: CountsAs | None = Field(

@@ -2,6 +2,7 @@
 
 Items (single table):
   PROJECT#{id} / PROJECT                 metadata and counters issued/available/reserved/retired (kg)
+  PROJECT#{id} / COUNTER#{shard}         reserved/retired (kg) of the orders counted in that shard (counters.py)
   PROJECT#{id} / AVAILABLE#{first}       a block of serials free to reserve
   PROJECT#{id} / RESERVED#{first}        a block held for one order
   PROJECT#{id} / RETIRED#{first}         a block retired in a beneficiary's name (never changes again)
@@ -15,7 +16,8 @@ Items (single table):
   ORDER#{id} / REFUND#{provider}#{event} a payment that could not buy credits: due back, then refunded
   PAYMENTREF#{provider}#{payment} / PAYMENT  the order a provider's payment paid (for refund, dispute events)
 
-By concern: table.py (keys, transactions), blocks.py (projects, blocks, issuance, audit), claims.py,
+By concern: table.py (keys, transactions), counters.py (a project's figures in shards), blocks.py
+(projects, blocks, issuance, audit), claims.py,
 orders.py (reservations, expiry), payments.py (payment events, retirement, cancellation),
 refunds.py (money due back), payouts.py (what developers are owed and were paid). What a payment does is decided in domain/settlement.py.
 """

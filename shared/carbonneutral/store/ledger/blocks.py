@@ -18,7 +18,8 @@ from carbonneutral.domain.projects import Inventory, Project, SerialRange, overl
 from carbonneutral.errors import Conflict, InvalidInput, TransactionCancelled
 from carbonneutral.store import aws
 from carbonneutral.store.items import n, s
-from carbonneutral.store.ledger.table import LedgerTable, block_key, project_key
+from carbonneutral.store.ledger.counters import Counters, inventory_of
+from carbonneutral.store.ledger.table import block_key, project_key
 
 STATES = ("AVAILABLE", "RESERVED", "RETIRED")
 PROJECT_TTL_S = 60.0
@@ -31,17 +32,7 @@ class Breach:
     problem: str
 
 
-class CreditBlocks(LedgerTable):
-    def project(self, project_id: str) -> tuple[Project, Inventory] | None:
-        item = aws.call(
-            "ledger",
-            self.client.get_item,
-            TableName=self._table,
-            Key=project_key(project_id),
-            ConsistentRead=True,
-        ).get("Item")
-        return self._project_of(item) if item else None
-
+class CreditBlocks(Counters):
     def _project_seen(self, project_id: str, *, fresh: bool = False) -> tuple[Project, Inventory] | None:
         """A project as read within the last minute (its counters as they were then: for what needs
         the project's description, never for what needs its counters)."""
@@ -54,19 +45,21 @@ class CreditBlocks(LedgerTable):
             kept = _PROJECTS_SEEN[key] = (now, found)
         return kept[1]
 
-    @staticmethod
-    def _project_of(item: dict[str, Any]) -> tuple[Project, Inventory]:
-        return Project.model_validate_json(item["body"]["S"]), _inventory(item)
-
     def projects(self) -> list[tuple[Project, Inventory]]:
-        found = []
-        for item in self._query(
-            IndexName="GSI1",
-            KeyConditionExpression="GSI1PK = :pk",
-            ExpressionAttributeValues={":pk": s("PROJECTS")},
-        ):
-            found.append((Project.model_validate_json(item["body"]["S"]), _inventory(item)))
-        return found
+        """Every project with its figures: the listing, then their counter shards in one batch."""
+        items = list(
+            self._query(
+                IndexName="GSI1",
+                KeyConditionExpression="GSI1PK = :pk",
+                ExpressionAttributeValues={":pk": s("PROJECTS")},
+            )
+        )
+        ids = [item["PK"]["S"].removeprefix("PROJECT#") for item in items]
+        shards = self.shards_of(ids) if ids else {}
+        return [
+            (Project.model_validate_json(item["body"]["S"]), inventory_of(item, shards[pid]))
+            for item, pid in zip(items, ids, strict=True)
+        ]
 
     def blocks(self, project_id: str, state: str, *, limit: int | None = None) -> list[SerialRange]:
         params: dict[str, Any] = {
@@ -165,18 +158,6 @@ class CreditBlocks(LedgerTable):
         )["Item"]
         return int(item.get("issuance_version", {"N": "0"})["N"])
 
-    def _move_counter(self, project_id: str, source: str, target: str, q: int) -> dict[str, Any]:
-        """Moves q kg between two of a project's counters, never below zero."""
-        return {
-            "Update": {
-                "TableName": self._table,
-                "Key": project_key(project_id),
-                "UpdateExpression": f"ADD {source} :minus, {target} :q",
-                "ConditionExpression": f"{source} >= :q",
-                "ExpressionAttributeValues": {":q": n(q), ":minus": n(-q)},
-            }
-        }
-
     def _move_reserved(self, order: Order, state: str, **attrs: str) -> list[dict[str, Any]]:
         """The order's reserved blocks become `state`, provided they are still held for this order."""
         items: list[dict[str, Any]] = []
@@ -207,10 +188,15 @@ class CreditBlocks(LedgerTable):
         }
 
     def audit(self) -> list[Breach]:
-        """Checks every project: counters balance and match the blocks; no serial in two blocks."""
+        """Checks every project: counters (its item and shards summed) balance and match the blocks;
+        no serial in two blocks."""
         breaches = []
-        for project, inventory in self.projects():
-            pid = project.project_id
+        for listed, _ in self.projects():
+            pid = listed.project_id
+            found = self.project(pid)  # strongly consistent, as the blocks are read
+            if found is None:
+                continue
+            inventory = found[1]
             by_state = {state: self.blocks(pid, state) for state in STATES}
             sums = {state: sum(b.size for b in blocks) for state, blocks in by_state.items()}
             if not inventory.balanced:
@@ -240,12 +226,3 @@ class CreditBlocks(LedgerTable):
 def block_of(item: dict[str, Any]) -> SerialRange:
     """A credit block's serials, from its item."""
     return SerialRange(first=int(item["first"]["N"]), last=int(item["last"]["N"]))
-
-
-def _inventory(item: dict[str, Any]) -> Inventory:
-    return Inventory(
-        **{
-            k: int(item.get(k, {"N": "0"})["N"])
-            for k in ("issued_kg", "available_kg", "reserved_kg", "retired_kg")
-        }
-    )

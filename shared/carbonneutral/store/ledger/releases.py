@@ -30,10 +30,9 @@ class Releases(OrderItems):
     merge_on_release = True
 
     def _release_items(self, order: Order, updated: Order) -> list[dict[str, Any]]:
-        q = order.quantity_kg
         items = [
             self._order_update(updated, OrderStatus.pending_payment),
-            self._move_counter(order.project_id, "reserved_kg", "available_kg", q),
+            self._move_counter(order, "reserved_kg", "available_kg"),
         ]
         items += (
             self._return_available(order)

@@ -22,6 +22,7 @@ from carbonneutral.errors import (
 )
 from carbonneutral.store.items import footprint_key, n, s
 from carbonneutral.store.ledger.claims import claim_of
+from carbonneutral.store.ledger.counters import counter_of
 from carbonneutral.store.ledger.holds import held_of, hold_id, hold_key
 from carbonneutral.store.ledger.order_items import OrderItems
 from carbonneutral.store.ledger.table import (
@@ -80,7 +81,7 @@ class Reservations(OrderItems):
             footprint = Footprint.model_validate_json(body, context={"stored": True})
         return Snapshot(
             earlier=(earlier["fingerprint"]["S"], earlier["order_id"]["S"]) if earlier else None,
-            project=self._project_of(item["project"]) if "project" in item else None,
+            project=self._with_shards_seen(project_id, item["project"]) if "project" in item else None,
             held=held_of(item.get("hold")),
             claim=claim_of(item["claim"]) if "claim" in item else None,
             footprint=footprint,
@@ -106,22 +107,23 @@ class Reservations(OrderItems):
         conflicts, or IdempotencyRace when another request with the same key won.
         """
         hold = hold_id(client, order.project_id) if client else None
-        order = order.model_copy(update={"hold": hold})
+        order = order.model_copy(update={"hold": hold, "counter": counter_of(order.order_id)})
         for attempt in range(self._max_attempts):
             # The first attempt uses what placing the order read; a retry reads afresh.
             fresh = snapshot is None or attempt > 0
             found = self.project(order.project_id) if fresh else snapshot.project  # type: ignore[union-attr]
             if found is None:
                 raise InvalidInput(f"no project {order.project_id!r}", field="project_id")
-            inventory = found[1]
-            if inventory.available_kg < order.quantity_kg:
+            available = self.blocks(order.project_id, "AVAILABLE", limit=MAX_BLOCKS_PER_ORDER)
+            free = self._free_kg(order.project_id, available, found[1].available_kg, order.quantity_kg)
+            if free < order.quantity_kg:
                 raise InsufficientCredits(
-                    f"{order.project_id} has {inventory.available_kg} kg available; the order needs {order.quantity_kg} kg"
+                    f"{order.project_id} has {free} kg available; the order needs {order.quantity_kg} kg"
                 )
             room = None
             if hold:
                 held, until = self.held(hold) if fresh else snapshot.held  # type: ignore[union-attr]
-                room = hold_limit(client_cap_kg, inventory.available_kg, held)
+                room = hold_limit(client_cap_kg, free, held)
                 if held + order.quantity_kg > room:
                     # When the client's own reservations run out; holding none, when everyone else's
                     # reservations taken now will have, freeing what the share is measured on.
@@ -134,7 +136,6 @@ class Reservations(OrderItems):
                         retry_after=max(int(wait.total_seconds()), 1),
                         field="quantity_kg",
                     )
-            available = self.blocks(order.project_id, "AVAILABLE", limit=MAX_BLOCKS_PER_ORDER)
             # Lowest serials first; once buyers collide, spread out over the available blocks.
             picked = (
                 take(available, order.quantity_kg)
@@ -174,6 +175,17 @@ class Reservations(OrderItems):
                 self._backoff(attempt)  # credits or the client's hold changed meanwhile: look again
         raise Busy("the project's credits are in high demand; try again in a moment")
 
+    def _free_kg(self, project_id: str, available: list[SerialRange], seen_kg: int, wanted: int) -> int:
+        """What is free to reserve: the available blocks' sum when the query returned them all (read
+        with the blocks, so exact); else the figure seen with the project (its counter shards as this
+        process saw them within a minute), read afresh before it refuses an order."""
+        if len(available) < MAX_BLOCKS_PER_ORDER:
+            return sum(block.size for block in available)
+        if seen_kg >= wanted:
+            return seen_kg
+        found = self.project(project_id)
+        return found[1].available_kg if found else 0
+
     def _reservation_items(
         self,
         order: Order,
@@ -182,7 +194,6 @@ class Reservations(OrderItems):
         fingerprint: str,
         now: datetime,
     ) -> list[dict[str, Any]]:
-        q = order.quantity_kg
         items: list[dict[str, Any]] = [
             {
                 "Put": {
@@ -204,7 +215,7 @@ class Reservations(OrderItems):
                     "ConditionExpression": "attribute_not_exists(PK)",
                 }
             },
-            self._move_counter(order.project_id, "available_kg", "reserved_kg", q),
+            self._move_counter(order, "available_kg", "reserved_kg"),
         ]
         if order.footprint_id:  # one claim per footprint: a second order for it cannot be written
             items.insert(2, self._claim_put(order))

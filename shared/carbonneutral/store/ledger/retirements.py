@@ -242,7 +242,7 @@ class Retirements(Orders, Payouts, Refunds, Registry, Issued):
         items = [
             self._order_update(retired, OrderStatus.pending_payment),
             *self._payment_ref_items(order.provider, order.order_id, retirement.payment_ref),
-            self._move_counter(order.project_id, "reserved_kg", "retired_kg", order.quantity_kg),
+            self._move_counter(order, "reserved_kg", "retired_kg"),
             *self._payout_items(order, now),
             *self._move_reserved(
                 order,

@@ -1,0 +1,127 @@
+"""A project's credit counters, sharded so that concurrent orders of one project do not all write
+one item.
+
+  PROJECT#{id} / PROJECT        issued_kg, and available/reserved/retired_kg as issuance and the
+                                orders placed before the shards left them
+  PROJECT#{id} / COUNTER#{k}    reserved_kg and retired_kg of the orders counted in shard k (0-15)
+
+An order is counted in one shard (`Order.counter`, from its id) from its reservation to its
+retirement or release; an order placed before the shards (`counter` None) goes on in the project
+item. A shard counts only what left the available credits, so the project's figures are:
+
+  reserved  = project.reserved  + sum of the shards' reserved
+  retired   = project.retired   + sum of the shards' retired
+  available = project.available - sum of the shards' (reserved + retired)
+
+and `issued = available + reserved + retired` holds as long as it holds for the project item. What
+stops two orders taking the same credits is each credit block's own condition in the transaction;
+the counters say how much, and `audit` checks them against the blocks.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from typing import Any
+
+from carbonneutral.domain.orders import Order
+from carbonneutral.domain.projects import Inventory, Project
+from carbonneutral.store.items import n, s
+from carbonneutral.store.ledger.table import LedgerTable, project_key
+
+COUNTER_SHARDS = 16
+_KINDS = ("issued_kg", "available_kg", "reserved_kg", "retired_kg")
+# Each process's view of the shards' sums, for what may be a minute old: how much a client may hold
+# (a fifth of what is free). A refusal for want of credits is always read afresh.
+SHARDS_TTL_S = 60.0
+_SHARDS_SEEN: dict[tuple[str, str], tuple[float, list[dict[str, Any]]]] = {}
+
+
+def counter_key(project_id: str, shard: int) -> dict[str, Any]:
+    return {"PK": s(f"PROJECT#{project_id}"), "SK": s(f"COUNTER#{shard:02d}")}
+
+
+def counter_of(order_id: str) -> int:
+    return zlib.crc32(order_id.encode()) % COUNTER_SHARDS
+
+
+def inventory_of(item: dict[str, Any], shards: list[dict[str, Any]]) -> Inventory:
+    """The project's figures from its item and its counter shards (see the module's docstring)."""
+    counts = {k: int(item.get(k, {"N": "0"})["N"]) for k in _KINDS}
+    for shard in shards:
+        reserved, retired = (int(shard.get(k, {"N": "0"})["N"]) for k in ("reserved_kg", "retired_kg"))
+        counts["reserved_kg"] += reserved
+        counts["retired_kg"] += retired
+        counts["available_kg"] -= reserved + retired
+    return Inventory(**counts)
+
+
+class Counters(LedgerTable):
+    def project(self, project_id: str) -> tuple[Project, Inventory] | None:
+        """The project and its figures, its item and shards in one query (COUNTER#… sort before PROJECT)."""
+        items = list(
+            self._query(
+                KeyConditionExpression="PK = :pk AND SK BETWEEN :shards AND :project",
+                ExpressionAttributeValues={
+                    ":pk": s(f"PROJECT#{project_id}"),
+                    ":shards": s("COUNTER#"),
+                    ":project": s("PROJECT"),
+                },
+                ConsistentRead=True,
+            )
+        )
+        if not items or items[-1]["SK"]["S"] != "PROJECT":
+            return None
+        _SHARDS_SEEN[(self._table, project_id)] = (time.monotonic(), items[:-1])
+        return Project.model_validate_json(items[-1]["body"]["S"]), inventory_of(items[-1], items[:-1])
+
+    def _with_shards_seen(self, project_id: str, item: dict[str, Any]) -> tuple[Project, Inventory]:
+        """The project item just read, with its shards as this process saw them within SHARDS_TTL_S."""
+        kept = _SHARDS_SEEN.get((self._table, project_id))
+        if kept is None or time.monotonic() - kept[0] > SHARDS_TTL_S:
+            found = self.project(project_id)
+            if found is not None:
+                return found
+            kept = (0.0, [])
+        return Project.model_validate_json(item["body"]["S"]), inventory_of(item, kept[1])
+
+    def shards_of(self, project_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """Every counter shard of these projects, in BatchGetItem calls of at most 100 keys."""
+        keys = [counter_key(p, k) for p in project_ids for k in range(COUNTER_SHARDS)]
+        found: dict[str, list[dict[str, Any]]] = {p: [] for p in project_ids}
+        for start in range(0, len(keys), 100):
+            for (pk, _), item in self._batch_get(keys[start : start + 100]).items():
+                found[pk.removeprefix("PROJECT#")].append(item)
+        return found
+
+    def _move_counter(self, order: Order, source: str, target: str) -> dict[str, Any]:
+        """Moves the order's kg between two of its project's figures, never below zero: in the order's
+        shard (where available is not counted), or in the project item for an order placed before."""
+        q = order.quantity_kg
+        if order.counter is None:
+            return {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": project_key(order.project_id),
+                    "UpdateExpression": f"ADD {source} :minus, {target} :q",
+                    "ConditionExpression": f"{source} >= :q",
+                    "ExpressionAttributeValues": {":q": n(q), ":minus": n(-q)},
+                }
+            }
+        moves = {name: delta for name, delta in ((source, -q), (target, q)) if name != "available_kg"}
+        update: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": counter_key(order.project_id, order.counter),
+            "UpdateExpression": "ADD "
+            + ", ".join(f"{name} :{name}" for name in moves)
+            + " SET #type = :type",
+            "ExpressionAttributeNames": {"#type": "type"},
+            "ExpressionAttributeValues": {
+                **{f":{name}": n(delta) for name, delta in moves.items()},
+                ":type": s("counter_shard"),
+            },
+        }
+        if source != "available_kg":
+            update["ConditionExpression"] = f"{source} >= :q"
+            update["ExpressionAttributeValues"][":q"] = n(q)
+        return {"Update": update}
