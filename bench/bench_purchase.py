@@ -94,17 +94,30 @@ def buyer(
         reserved = time.perf_counter()
         if answer["statusCode"] != 201:
             failures += 1
+            _why(tally, "reserve", answer)
             continue
         order = ledger.order(json.loads(answer["body"])["order_id"])
         assert order is not None
         before_read = dict(tally)
         body, headers = sandbox.event_for(order)
-        outcome = json.loads(call("/v1/payments/sandbox/webhook", body, headers)["body"]).get("outcome")
+        paid = call("/v1/payments/sandbox/webhook", body, headers)
+        outcome = json.loads(paid["body"]).get("outcome")
         # the bench's own read of the order to sign the event is not part of a purchase
         tally["req:GetItem"] -= 1 if before_read.get("req:GetItem") else 0
-        failures += outcome != "retired"
+        if outcome != "retired":  # a provider sends a webhook answered 5xx again later; counted here
+            failures += 1
+            _why(tally, "retire", paid)
         timings.append((reserved - start, time.perf_counter() - reserved))
     results.put((timings, failures, tally))
+
+
+def _why(tally: dict[str, float], step: str, answer: dict[str, Any]) -> None:
+    """Counts a failed step by its status and problem title, to print beside the figures."""
+    title = json.loads(answer["body"] or "{}").get("title") or json.loads(answer["body"] or "{}").get(
+        "outcome"
+    )
+    key = f"failed:{step} {answer['statusCode']} {title}"
+    tally[key] = tally.get(key, 0) + 1
 
 
 def pct(values: list[float], p: float) -> float:
@@ -157,7 +170,8 @@ def main() -> None:
             "buyers  purchases/s  ceiling/s  ratio  reserve p50/p99 ms  ceiling p99 ms  p99 ratio  "
             "retire p50/p99 ms  requests/purchase  cancelled/purchase  RCU  WCU  failed"
         )
-        for buyers, count in RUNS.items():
+        chosen = [int(a) for a in sys.argv[1:]] or list(RUNS)  # e.g. `bench_purchase.py 64`
+        for buyers, count in ((b, RUNS[b]) for b in chosen):
             project_id = "cdcer-chengdu-green-commute" if buyers == 32 else "cdcer-sichuan-biogas"
             rate, timings, failed, tally = _run(
                 ctx,
@@ -192,6 +206,8 @@ def main() -> None:
             )
             per_op = {k[4:]: round(v / done, 2) for k, v in sorted(tally.items()) if k.startswith("req:")}
             print("        requests per purchase by operation:", per_op)
+            for why, times in sorted((k[7:], v) for k, v in tally.items() if k.startswith("failed:")):
+                print(f"        failed: {why} ({times:.0f})")
         print("goal (issue 17): purchases/s at least 50 % of the ceiling and reserve p99 at most 2x its p99.")
         print(
             "2 cores: the buyer processes and DynamoDB Local's one JVM share them, so latency grows with queueing;"
