@@ -22,7 +22,7 @@ from carbonneutral.payments.sandbox import SandboxProvider
 from carbonneutral.store.ledger import CreditLedger
 
 from tests.factories import DEMO_FOOTPRINT, an_order_request
-from tests.integration.ledger_support import BASE, SECRET, counting, inventory, key, pay
+from tests.integration.ledger_support import BASE, SECRET, audited_with, counting, inventory, key, pay
 
 pytestmark = pytest.mark.integration
 
@@ -326,20 +326,8 @@ def test_expiry_racing_a_late_payment_ends_one_way_only(service, ledger, sandbox
 
 def test_audit_reports_a_counter_that_does_not_match_the_blocks(stack, ledger, project) -> None:
     project_id = project()
-
-    def nudge(by: int) -> None:
-        stack.dynamodb_client().update_item(
-            TableName=stack.table,
-            Key={"PK": {"S": f"PROJECT#{project_id}"}, "SK": {"S": "PROJECT"}},
-            UpdateExpression="ADD available_kg :by",
-            ExpressionAttributeValues={":by": {"N": str(by)}},
-        )
-
-    nudge(+1)
-    try:
-        breaches = [b.problem for b in ledger.audit() if b.project_id == project_id]
-    finally:
-        nudge(-1)  # the session's other tests audit the whole table
+    item = {"PK": {"S": f"PROJECT#{project_id}"}, "SK": {"S": "PROJECT"}}
+    breaches = audited_with(stack, ledger, item, "available_kg", project_id)
     assert any("issued 100 != available + reserved + retired" in p for p in breaches)
     assert any("available blocks hold 100 kg, counter says 101" in p for p in breaches)
 
@@ -380,21 +368,8 @@ def test_a_projects_counters_are_spread_over_shards_and_summed_and_audited(
     )
     assert [listed for p, listed in ledger.projects() if p.project_id == project_id] == [inv]
     assert [b for b in ledger.audit() if b.project_id == project_id] == []
-    shard = counter_key(project_id, orders[-1].counter)
-
-    def nudge(by: int) -> None:  # a shard edited behind the ledger's back
-        client.update_item(
-            TableName=stack.table,
-            Key=shard,
-            UpdateExpression="ADD reserved_kg :by",
-            ExpressionAttributeValues={":by": {"N": str(by)}},
-        )
-
-    nudge(+1)
-    try:
-        breaches = [b.problem for b in ledger.audit() if b.project_id == project_id]
-    finally:
-        nudge(-1)  # the session's other tests audit the whole table
+    shard = counter_key(project_id, orders[-1].counter)  # a shard edited behind the ledger's back
+    breaches = audited_with(stack, ledger, shard, "reserved_kg", project_id)
     assert any("reserved blocks hold" in p for p in breaches)
 
 

@@ -83,6 +83,12 @@ def test_the_export_the_signed_head_and_a_certificate_check_out_offline(publishe
     )
     assert mine["serials"] == certificate["serials"] and mine["kg"] == certificate["quantity_kg"]
     assert any(r["beneficiary"] == "E**" for r in records)  # a person who did not choose a full name
+    # a head saved before lanes, one signed document, is read as lane 0's
+    [first] = [h for h in heads["heads"] if lane_of(h) == 0]
+    lane_0 = "".join(json.dumps(r) + "\n" for r in chains[0])
+    assert problems_of(lane_0, json.dumps(first), published["keys"]) == ([], len(chains[0]))
+    forged = {**first, "count": first["count"] - 1}
+    assert any("not genuine" in p for p in problems_of(lane_0, json.dumps(forged), published["keys"])[0])
 
 
 def test_a_tampered_reordered_or_truncated_export_is_refused(published) -> None:
