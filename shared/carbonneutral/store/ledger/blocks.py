@@ -18,7 +18,7 @@ from carbonneutral.domain.projects import Inventory, Project, SerialRange, overl
 from carbonneutral.errors import Conflict, InvalidInput, TransactionCancelled
 from carbonneutral.store import aws
 from carbonneutral.store.items import n, s
-from carbonneutral.store.ledger.counters import Counters, inventory_of
+from carbonneutral.store.ledger.counters import Counters
 from carbonneutral.store.ledger.table import block_key, project_key
 
 STATES = ("AVAILABLE", "RESERVED", "RETIRED")
@@ -45,21 +45,20 @@ class CreditBlocks(Counters):
             kept = _PROJECTS_SEEN[key] = (now, found)
         return kept[1]
 
-    def projects(self) -> list[tuple[Project, Inventory]]:
-        """Every project with its figures: the listing, then their counter shards in one batch."""
-        items = list(
-            self._query(
+    def project_ids(self) -> list[str]:
+        return [
+            item["GSI1SK"]["S"]
+            for item in self._query(
                 IndexName="GSI1",
                 KeyConditionExpression="GSI1PK = :pk",
                 ExpressionAttributeValues={":pk": s("PROJECTS")},
             )
-        )
-        ids = [item["PK"]["S"].removeprefix("PROJECT#") for item in items]
-        shards = self.shards_of(ids) if ids else {}
-        return [
-            (Project.model_validate_json(item["body"]["S"]), inventory_of(item, shards[pid]))
-            for item, pid in zip(items, ids, strict=True)
         ]
+
+    def projects(self) -> list[tuple[Project, Inventory]]:
+        """Every project with its figures (item and counter shards, as a listing reads: eventually
+        consistent, one query each)."""
+        return [found for pid in self.project_ids() if (found := self.project(pid, consistent=False))]
 
     def blocks(self, project_id: str, state: str, *, limit: int | None = None) -> list[SerialRange]:
         params: dict[str, Any] = {
@@ -191,8 +190,7 @@ class CreditBlocks(Counters):
         """Checks every project: counters (its item and shards summed) balance and match the blocks;
         no serial in two blocks."""
         breaches = []
-        for listed, _ in self.projects():
-            pid = listed.project_id
+        for pid in self.project_ids():
             found = self.project(pid)  # strongly consistent, as the blocks are read
             if found is None:
                 continue

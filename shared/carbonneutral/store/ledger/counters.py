@@ -20,7 +20,6 @@ the counters say how much, and `audit` checks them against the blocks.
 
 from __future__ import annotations
 
-import time
 import zlib
 from typing import Any
 
@@ -31,10 +30,6 @@ from carbonneutral.store.ledger.table import LedgerTable, project_key
 
 COUNTER_SHARDS = 16
 _KINDS = ("issued_kg", "available_kg", "reserved_kg", "retired_kg")
-# Each process's view of the shards' sums, for what may be a minute old: how much a client may hold
-# (a fifth of what is free). A refusal for want of credits is always read afresh.
-SHARDS_TTL_S = 60.0
-_SHARDS_SEEN: dict[tuple[str, str], tuple[float, list[dict[str, Any]]]] = {}
 
 
 def counter_key(project_id: str, shard: int) -> dict[str, Any]:
@@ -57,8 +52,9 @@ def inventory_of(item: dict[str, Any], shards: list[dict[str, Any]]) -> Inventor
 
 
 class Counters(LedgerTable):
-    def project(self, project_id: str) -> tuple[Project, Inventory] | None:
-        """The project and its figures, its item and shards in one query (COUNTER#… sort before PROJECT)."""
+    def project(self, project_id: str, *, consistent: bool = True) -> tuple[Project, Inventory] | None:
+        """The project and its figures, its item and shards in one query (COUNTER#… sort before
+        PROJECT), read by their size: a few read units, however many shards."""
         items = list(
             self._query(
                 KeyConditionExpression="PK = :pk AND SK BETWEEN :shards AND :project",
@@ -67,32 +63,12 @@ class Counters(LedgerTable):
                     ":shards": s("COUNTER#"),
                     ":project": s("PROJECT"),
                 },
-                ConsistentRead=True,
+                ConsistentRead=consistent,
             )
         )
         if not items or items[-1]["SK"]["S"] != "PROJECT":
             return None
-        _SHARDS_SEEN[(self._table, project_id)] = (time.monotonic(), items[:-1])
         return Project.model_validate_json(items[-1]["body"]["S"]), inventory_of(items[-1], items[:-1])
-
-    def _with_shards_seen(self, project_id: str, item: dict[str, Any]) -> tuple[Project, Inventory]:
-        """The project item just read, with its shards as this process saw them within SHARDS_TTL_S."""
-        kept = _SHARDS_SEEN.get((self._table, project_id))
-        if kept is None or time.monotonic() - kept[0] > SHARDS_TTL_S:
-            found = self.project(project_id)
-            if found is not None:
-                return found
-            kept = (0.0, [])
-        return Project.model_validate_json(item["body"]["S"]), inventory_of(item, kept[1])
-
-    def shards_of(self, project_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
-        """Every counter shard of these projects, in BatchGetItem calls of at most 100 keys."""
-        keys = [counter_key(p, k) for p in project_ids for k in range(COUNTER_SHARDS)]
-        found: dict[str, list[dict[str, Any]]] = {p: [] for p in project_ids}
-        for start in range(0, len(keys), 100):
-            for (pk, _), item in self._batch_get(keys[start : start + 100]).items():
-                found[pk.removeprefix("PROJECT#")].append(item)
-        return found
 
     def _move_counter(self, order: Order, source: str, target: str) -> dict[str, Any]:
         """Moves the order's kg between two of its project's figures, never below zero: in the order's

@@ -109,14 +109,7 @@ class Registry(LedgerTable):
 
     def every_record(self, project_id: str) -> list[RegistryRecord]:
         """The whole chain, in order (the export, and the audit)."""
-        return [
-            RegistryRecord.model_validate_json(item["body"]["S"])
-            for item in self._query(
-                KeyConditionExpression="PK = :pk AND begins_with(SK, :seq)",
-                ExpressionAttributeValues={":pk": s(f"REGISTRY#{project_id}"), ":seq": s("SEQ#")},
-                ConsistentRead=True,
-            )
-        ]
+        return [RegistryRecord.model_validate_json(body) for body in self._bodies(project_id, "SEQ#")]
 
     def latest_records(
         self, before: str | None = None, limit: int = PAGE
@@ -151,11 +144,15 @@ class Registry(LedgerTable):
 
     def signed_heads(self, project_id: str) -> list[dict[str, Any]]:
         """The signed head of each lane that has records, lane 0 first, in one query."""
+        return [json.loads(body) for body in self._bodies(project_id, "HEAD")]
+
+    def _bodies(self, project_id: str, prefix: str) -> list[str]:
+        """The stored bodies of a project's registry items whose sort key starts with `prefix`, in order."""
         return [
-            json.loads(item["body"]["S"])
+            item["body"]["S"]
             for item in self._query(
-                KeyConditionExpression="PK = :pk AND begins_with(SK, :head)",
-                ExpressionAttributeValues={":pk": s(f"REGISTRY#{project_id}"), ":head": s("HEAD")},
+                KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
+                ExpressionAttributeValues={":pk": s(f"REGISTRY#{project_id}"), ":prefix": s(prefix)},
                 ConsistentRead=True,
             )
         ]

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from carbonneutral.domain.orders import Order, hold_limit
-from carbonneutral.domain.projects import SerialRange, take, take_spread
+from carbonneutral.domain.projects import Inventory, Project, SerialRange, take, take_spread
 from carbonneutral.domain.purchase import Snapshot
 from carbonneutral.errors import (
     Busy,
@@ -22,7 +22,7 @@ from carbonneutral.errors import (
 )
 from carbonneutral.store.items import footprint_key, n, s
 from carbonneutral.store.ledger.claims import claim_of
-from carbonneutral.store.ledger.counters import counter_of
+from carbonneutral.store.ledger.counters import counter_of, inventory_of
 from carbonneutral.store.ledger.holds import held_of, hold_id, hold_key
 from carbonneutral.store.ledger.order_items import OrderItems
 from carbonneutral.store.ledger.table import (
@@ -81,12 +81,23 @@ class Reservations(OrderItems):
             footprint = Footprint.model_validate_json(body, context={"stored": True})
         return Snapshot(
             earlier=(earlier["fingerprint"]["S"], earlier["order_id"]["S"]) if earlier else None,
-            project=self._with_shards_seen(project_id, item["project"]) if "project" in item else None,
+            project=self._snapshot_project(project_id, item.get("project")),
             held=held_of(item.get("hold")),
             claim=claim_of(item["claim"]) if "claim" in item else None,
             footprint=footprint,
             scene=scene_from_item(item["scene"]) if "scene" in item else None,
         )
+
+    def _snapshot_project(
+        self, project_id: str, item: dict[str, Any] | None
+    ) -> tuple[Project, Inventory] | None:
+        """The project as just read, with its figures as this process saw them within a minute
+        (`_project_seen`): they only bound a client's hold in a project of many available blocks,
+        and are read afresh before an order is refused (`_free_kg`)."""
+        if item is None:
+            return None
+        seen = self._project_seen(project_id)
+        return Project.model_validate_json(item["body"]["S"]), seen[1] if seen else inventory_of(item, [])
 
     def reserve(
         self,
