@@ -9,9 +9,9 @@ every method.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Literal, cast
+from typing import Any, Literal, NamedTuple, cast
 
 from carbonneutral.domain import activities as a
 from carbonneutral.domain.factors import METHOD, UPSTREAM_WITHIN, Boundary, Factor, FactorSet
@@ -35,6 +35,8 @@ class Context:
     well_to_tank: bool = True
     flight_method: FlightMethod = "cn"  # which method counts for a flight within China
     period_days: int | None = None
+    rates: dict[str, _Rate] = field(init=False, repr=False, compare=False)
+    shapes: dict[tuple[Any, ...], _Shape] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.factors.method != METHOD:
@@ -42,10 +44,15 @@ class Context:
                 f"factor set {self.factors.version} is for method {self.factors.method}; this calculator "
                 f"implements method {METHOD} (older sets stay readable for the footprints stored with them)"
             )
+        _, rates, shapes = _derived(self.factors)
+        object.__setattr__(self, "rates", rates)
+        object.__setattr__(self, "shapes", shapes)
 
 
-@dataclass(frozen=True)
-class Step:
+_ZERO, _ONE, _THOUSAND = Decimal(0), Decimal(1), Decimal(1000)
+
+
+class Step(NamedTuple):
     """One factor applied: quantity × factor (+ its well-to-tank part)."""
 
     key: str
@@ -55,8 +62,7 @@ class Step:
     wtt_kg: Decimal
 
 
-@dataclass(frozen=True)
-class Alternative:
+class Alternative(NamedTuple):
     """Another method's figure for the same line, shown beside the one that counts."""
 
     method: FlightMethod
@@ -64,8 +70,10 @@ class Alternative:
     factor_key: str
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):
+    """A line of the breakdown. Immutable; a tuple because it is made for every activity of every
+    footprint, and a tuple is made several times faster than a frozen dataclass."""
+
     type: str
     label: str
     quantity: Decimal
@@ -81,11 +89,44 @@ class Line:
     boundary: str = ""
     steps: tuple[Step, ...] = ()
     alternatives: tuple[Alternative, ...] = ()
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()
+
+
+class _Rate(NamedTuple):
+    """A factor as the arithmetic applies it."""
+
+    factor: Factor
+    value: Decimal
+    wtt: Decimal | None  # its well-to-tank part per unit, where published
+    emitting: bool  # False for an energy factor: the grid step after it emits
+    gases: Basis
+    boundary: str  # "" where the factor states none
+    within: bool  # the boundary already counts the fuel chain upstream
+
+
+class _Shape(NamedTuple):
+    """What a line's steps decide whatever the quantities: the same for every line made of them."""
+
+    emitting: tuple[bool, ...]
+    upstream: Upstream
+    gases: frozenset[str]
+    boundary: str
+
+
+# Per factor set (held, so its id stays its own): each factor's rate by key, and each line shape
+# by its steps' keys and whether well-to-tank counts. Factor sets never change once loaded.
+_DERIVED: dict[int, tuple[FactorSet, dict[str, _Rate], dict[tuple[Any, ...], _Shape]]] = {}
+
+
+def _derived(factors: FactorSet) -> tuple[FactorSet, dict[str, _Rate], dict[tuple[Any, ...], _Shape]]:
+    held = _DERIVED.get(id(factors))
+    if held is None:
+        held = _DERIVED[id(factors)] = (factors, {}, {})
+    return held
 
 
 def _round_g(kg: Decimal) -> int:
-    return int((kg * 1000).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return int((kg * _THOUSAND).quantize(_ONE, rounding=ROUND_HALF_UP))
 
 
 def grams(quantity: Decimal, factor: Factor) -> int:
@@ -105,10 +146,27 @@ def _factor(factors: FactorSet, key: str, field_name: str | None = None) -> Fact
         ) from exc
 
 
+def _rate(ctx: Context, key: str) -> _Rate:
+    rate = ctx.rates.get(key)
+    if rate is None:
+        factor = _factor(ctx.factors, key)
+        boundary = factor.boundary
+        rate = ctx.rates[key] = _Rate(
+            factor=factor,
+            value=factor.value,
+            wtt=factor.wtt.value if factor.wtt else None,
+            emitting=boundary is not Boundary.energy,
+            gases=factor.gases(),
+            boundary=str(boundary) if boundary else "",
+            within=boundary in UPSTREAM_WITHIN,
+        )
+    return rate
+
+
 def _step(ctx: Context, key: str, quantity: Decimal) -> Step:
-    factor = _factor(ctx.factors, key)
-    wtt = quantity * factor.wtt.value if factor.wtt and ctx.well_to_tank else Decimal(0)
-    return Step(key, factor, quantity, quantity * factor.value, wtt)
+    rate = _rate(ctx, key)
+    wtt = quantity * rate.wtt if rate.wtt is not None and ctx.well_to_tank else _ZERO
+    return Step(key, rate.factor, quantity, quantity * rate.value, wtt)
 
 
 def _grid_step(ctx: Context, grid: str, kwh: Decimal, field_name: str = "grid") -> Step:
@@ -120,13 +178,25 @@ def _grid_step(ctx: Context, grid: str, kwh: Decimal, field_name: str = "grid") 
     return _step(ctx, key, kwh)
 
 
-def _upstream(ctx: Context, steps: tuple[Step, ...]) -> Upstream:
-    emitting = [s for s in steps if s.factor.boundary is not Boundary.energy]
-    if all(s.factor.boundary in UPSTREAM_WITHIN for s in emitting):
-        return "within"
-    if any(s.factor.wtt for s in emitting):
-        return "added" if ctx.well_to_tank else "excluded"
-    return "not_available"
+def _shape(ctx: Context, steps: tuple[Step, ...]) -> _Shape:
+    keys = (ctx.well_to_tank, *(s.key for s in steps))
+    shape = ctx.shapes.get(keys)
+    if shape is None:
+        rates = [_rate(ctx, s.key) for s in steps]
+        emitting = [r for r in rates if r.emitting]
+        if all(r.within for r in emitting):
+            upstream: Upstream = "within"
+        elif any(r.wtt is not None for r in emitting):
+            upstream = "added" if ctx.well_to_tank else "excluded"
+        else:
+            upstream = "not_available"
+        shape = ctx.shapes[keys] = _Shape(
+            emitting=tuple(r.emitting for r in rates),
+            upstream=upstream,
+            gases=frozenset(r.gases for r in emitting),
+            boundary="+".join(dict.fromkeys(r.boundary for r in emitting if r.boundary)),
+        )
+    return shape
 
 
 def _line(
@@ -141,31 +211,36 @@ def _line(
     **details: Any,
 ) -> Line:
     """A line from its steps: the first is the activity's own factor, the rest what it draws on."""
-    direct = sum((s.direct_kg for s in steps if s.factor.boundary is not Boundary.energy), Decimal(0))
-    wtt = sum((s.wtt_kg for s in steps), Decimal(0))
+    shape = _shape(ctx, steps)
+    direct = wtt = _ZERO
+    for step, emitting in zip(steps, shape.emitting, strict=True):
+        if emitting:  # an energy step's kWh are not emissions; the grid step after it counts them
+            direct += step.direct_kg
+        wtt += step.wtt_kg
     direct_g, wtt_g = _round_g(direct), _round_g(wtt)
     if direct_g + wtt_g == 0 and direct + wtt > 0:
         direct_g, notes = 1, (*notes, "at_least_1g")  # never a silent 0 g for something emitted
-    emitting = [s.factor for s in steps if s.factor.boundary is not Boundary.energy]
-    # DESNZ's well-to-tank rows are CO2e, whatever the gases of the factor they go with.
-    bases = {f.gases() for f in emitting} | {"CO2e" for s in steps if s.wtt_kg > 0}
-    boundaries = dict.fromkeys(str(f.boundary) for f in emitting if f.boundary)
+    # DESNZ's well-to-tank rows are CO2e, whatever the gases of the factor they go with (no part
+    # is negative, so one step has a well-to-tank part exactly when their sum is above 0).
+    bases = shape.gases | {"CO2e"} if wtt > 0 else shape.gases
+    first = steps[0]
     return Line(
-        type=activity_type,
-        label=label,
-        quantity=quantity,
-        quantity_unit=unit,
-        factor_key=steps[0].key,
-        factor=steps[0].factor,
-        g=direct_g + wtt_g,
-        details=details,
-        direct_g=direct_g,
-        wtt_g=wtt_g,
-        upstream=_upstream(ctx, steps),
-        basis=cast(Basis, bases.pop()) if len(bases) == 1 else "mixed",
-        boundary="+".join(boundaries),
-        steps=steps,
-        notes=notes,
+        activity_type,
+        label,
+        quantity,
+        unit,
+        first.key,
+        first.factor,
+        direct_g + wtt_g,
+        details,
+        direct_g,
+        wtt_g,
+        shape.upstream,
+        cast(Basis, next(iter(bases))) if len(bases) == 1 else "mixed",
+        shape.boundary,
+        steps,
+        (),
+        notes,
     )
 
 
@@ -218,7 +293,7 @@ def _desnz_flight(act: a.Flight, ctx: Context, gc_km: Decimal, band: str, people
             (_step(ctx, f"flight.short_haul.{short_cabin}.{rf}", floor_q),),
         )
         if floor.g > line.g:
-            return replace(floor, notes=(*floor.notes, "long_haul_floor"))
+            return floor._replace(notes=(*floor.notes, "long_haul_floor"))
     return line
 
 
@@ -258,15 +333,14 @@ def flight(act: a.Flight, ctx: Context) -> Line:
     }
     desnz = _desnz_flight(act, ctx, gc_km, band, people)
     if not (origin.country == destination.country == "CN"):
-        return replace(desnz, details=details)
+        return desnz._replace(details=details)
     china = _cn_flight(act, ctx, gc_km, people)
     others = {
         "desnz": Alternative("desnz", desnz.g, desnz.factor_key),
         "cn": Alternative("cn", china.g, china.factor_key),
     }
     counted = china if ctx.flight_method == "cn" else desnz
-    return replace(
-        counted,
+    return counted._replace(
         details={**details, "method": ctx.flight_method},
         alternatives=(others["cn"], others["desnz"]),
     )

@@ -190,37 +190,42 @@ def _cite_factor(key: str, factor: Factor, factors: FactorSet) -> FactorUsed:
     )
 
 
-def _item(line: calculator.Line, factors: FactorSet, flight_method: str) -> BreakdownItem:
-    return BreakdownItem(
-        type=line.type,
-        label=line.label,
-        quantity=float(line.quantity),
-        quantity_unit=line.quantity_unit,
-        g=line.g,
-        factor=_factor_used(line.factor_key, line.factor, factors),
-        details=dict(line.details),
-        direct_g=line.direct_g,
-        wtt_g=line.wtt_g,
-        upstream=line.upstream,
-        basis=line.basis,
-        boundary=line.boundary or None,
-        steps=[
-            Step(
-                quantity=float(step.quantity),
-                factor=_factor_used(step.key, step.factor, factors),
-                kg=float(step.direct_kg),
-                wtt_kg=float(step.wtt_kg),
-            )
+def _item(line: calculator.Line, factors: FactorSet, flight_method: str) -> dict[str, Any]:
+    """A breakdown line as the data BreakdownItem validates: the footprint validates all its lines in
+    one call, several times faster than a model made per line and per step."""
+    return {
+        "type": line.type,
+        "label": line.label,
+        "quantity": float(line.quantity),
+        "quantity_unit": line.quantity_unit,
+        "g": line.g,
+        "factor": _factor_used(line.factor_key, line.factor, factors),
+        "details": line.details,
+        "direct_g": line.direct_g,
+        "wtt_g": line.wtt_g,
+        "upstream": line.upstream,
+        "basis": line.basis,
+        "boundary": line.boundary or None,
+        "steps": [
+            {
+                "quantity": float(step.quantity),
+                "factor": _factor_used(step.key, step.factor, factors),
+                "kg": float(step.direct_kg),
+                "wtt_kg": float(step.wtt_kg),
+            }
             for step in line.steps
         ],
-        alternatives=[
-            Alternative(
-                method=alt.method, g=alt.g, factor_key=alt.factor_key, counted=alt.method == flight_method
-            )
+        "alternatives": [
+            {
+                "method": alt.method,
+                "g": alt.g,
+                "factor_key": alt.factor_key,
+                "counted": alt.method == flight_method,
+            }
             for alt in line.alternatives
         ],
-        notes=list(line.notes),
-    )
+        "notes": list(line.notes),
+    }
 
 
 def compute(
@@ -242,22 +247,24 @@ def compute(
     )
     lines = calculator.calculate(list(request.activities), ctx)
     total_g = sum(line.g for line in lines)
-    return Footprint(
-        footprint_id=footprint_id,
-        kind=request.kind,
-        scene_id=request.scene_id,
-        period=request.period,
-        factor_set=factors.version,
-        radiative_forcing=radiative_forcing,
-        well_to_tank=well_to_tank,
-        flight_method=flight_method,
-        activities=request.activities,
-        breakdown=[_item(line, factors, flight_method) for line in lines],
-        total_g=total_g,
-        equivalent=Equivalent(
-            car_km=float(calculator.car_km_equivalent(total_g, factors, well_to_tank=well_to_tank))
-        ),
-        created_at=created_at,
+    return Footprint.model_validate(
+        {
+            "footprint_id": footprint_id,
+            "kind": request.kind,
+            "scene_id": request.scene_id,
+            "period": request.period,
+            "factor_set": factors.version,
+            "radiative_forcing": radiative_forcing,
+            "well_to_tank": well_to_tank,
+            "flight_method": flight_method,
+            "activities": request.activities,
+            "breakdown": [_item(line, factors, flight_method) for line in lines],
+            "total_g": total_g,
+            "equivalent": {
+                "car_km": float(calculator.car_km_equivalent(total_g, factors, well_to_tank=well_to_tank))
+            },
+            "created_at": created_at,
+        }
     )
 
 
