@@ -23,11 +23,24 @@ RUNS = {1: 60, 8: 240, 32: 480, 64: 640}  # buyers: purchases (64: the conflict 
 
 
 def _meter(client: Any, tally: dict[str, float]) -> None:
+    """Counts each request by operation with its time (request sent to answer parsed, retries within
+    botocore included), the items of each transaction, cancellations and consumed capacity."""
+    sent: list[float] = []
+
     def ask(params: dict[str, Any], **_: Any) -> None:
         params.setdefault("ReturnConsumedCapacity", "TOTAL")
 
+    def items(params: dict[str, Any], **_: Any) -> None:
+        tally["items:TransactWriteItems"] = tally.get("items:TransactWriteItems", 0) + len(
+            params["TransactItems"]
+        )
+
+    def start(**_: Any) -> None:
+        sent[:] = [time.perf_counter()]
+
     def count(parsed: dict[str, Any], model: Any, **_: Any) -> None:
         tally[f"req:{model.name}"] = tally.get(f"req:{model.name}", 0) + 1
+        tally[f"ms:{model.name}"] = tally.get(f"ms:{model.name}", 0) + (time.perf_counter() - sent[0]) * 1000
         if (parsed.get("Error") or {}).get("Code") in {
             "TransactionCanceledException",
             "TransactionConflictException",
@@ -40,6 +53,8 @@ def _meter(client: Any, tally: dict[str, float]) -> None:
 
     for op in ("GetItem", "Query", "PutItem", "UpdateItem", "TransactWriteItems"):
         client.meta.events.register(f"provide-client-params.dynamodb.{op}", ask)
+    client.meta.events.register("provide-client-params.dynamodb.TransactWriteItems", items)
+    client.meta.events.register("before-call.dynamodb", start)
     client.meta.events.register("after-call.dynamodb", count)
 
 
@@ -96,18 +111,21 @@ def buyer(
             failures += 1
             _why(tally, "reserve", answer)
             continue
+        # the bench's own read of the order, to sign the provider's event, is not part of a purchase:
+        # neither counted nor timed
+        kept = {key: tally[key] for key in ("req:GetItem", "ms:GetItem") if key in tally}
         order = ledger.order(json.loads(answer["body"])["order_id"])
         assert order is not None
-        before_read = dict(tally)
+        tally.pop("req:GetItem", None), tally.pop("ms:GetItem", None)
+        tally.update(kept)
         body, headers = sandbox.event_for(order)
+        paying = time.perf_counter()
         paid = call("/v1/payments/sandbox/webhook", body, headers)
         outcome = json.loads(paid["body"]).get("outcome")
-        # the bench's own read of the order to sign the event is not part of a purchase
-        tally["req:GetItem"] -= 1 if before_read.get("req:GetItem") else 0
         if outcome != "retired":  # a provider sends a webhook answered 5xx again later; counted here
             failures += 1
             _why(tally, "retire", paid)
-        timings.append((reserved - start, time.perf_counter() - reserved))
+        timings.append((reserved - start, time.perf_counter() - paying))
     results.put((timings, failures, tally))
 
 
@@ -204,8 +222,28 @@ def main() -> None:
                 f"        ceiling: {top_tally['requests'] / max(1, len(top_timings)):.2f} requests and "
                 f"{top_tally['cancelled'] / max(1, len(top_timings)):.2f} cancelled transactions per purchase"
             )
-            per_op = {k[4:]: round(v / done, 2) for k, v in sorted(tally.items()) if k.startswith("req:")}
+            per_op = {
+                k[4:]: round(v / done, 2) for k, v in sorted(tally.items()) if k.startswith("req:") and v
+            }
             print("        requests per purchase by operation:", per_op)
+            print(
+                "        ms per request by operation:",
+                {op: round(tally[f"ms:{op}"] / tally[f"req:{op}"], 1) for op in per_op},
+                f"(ceiling: TransactWriteItems {top_tally['ms'] / max(1, top_tally['requests']):.1f})",
+            )
+            transactions = tally.get("req:TransactWriteItems", 0)
+            print(
+                f"        items per transaction: {tally.get('items:TransactWriteItems', 0) / max(1, transactions):.1f}"
+                " (ceiling: 4)"
+            )
+            in_requests = sum(v for k, v in tally.items() if k.startswith("ms:")) / done
+            whole = sum(a + b for a, b in timings) / done * 1000
+            print(
+                f"        a purchase's {whole:.0f} ms (mean): {in_requests:.0f} ms waiting on DynamoDB requests,"
+                f" {whole - in_requests:.0f} ms in the handlers' own work"
+                f" (ceiling: {sum(a + b for a, b in top_timings) / max(1, len(top_timings)) * 1000:.0f} ms,"
+                f" {top_tally['ms'] / max(1, len(top_timings)):.0f} ms of it in requests)"
+            )
             for why, times in sorted((k[7:], v) for k, v in tally.items() if k.startswith("failed:")):
                 print(f"        failed: {why} ({times:.0f})")
         print("goal (issue 17): purchases/s at least 50 % of the ceiling and reserve p99 at most 2x its p99.")

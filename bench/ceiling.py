@@ -72,8 +72,10 @@ def _transact(client: Any, items: list[dict[str, Any]], tally: dict[str, int]) -
 
     for attempt in range(50):
         tally["requests"] += 1
+        sent = time.perf_counter()
         try:
             client.transact_write_items(TransactItems=items)
+            tally["ms"] += (time.perf_counter() - sent) * 1000
             return
         except ClientError as exc:
             if exc.response["Error"]["Code"] not in {
@@ -81,6 +83,7 @@ def _transact(client: Any, items: list[dict[str, Any]], tally: dict[str, int]) -
                 "TransactionConflictException",
             }:
                 raise
+            tally["ms"] += (time.perf_counter() - sent) * 1000
             tally["cancelled"] += 1
             time.sleep(random.uniform(0, min(0.25, 0.01 * 2**attempt)))
     raise RuntimeError("the ceiling's transaction kept being cancelled")
@@ -91,7 +94,7 @@ def buyer(env: dict[str, str], table: str, counter: str, count: int, barrier: An
     from carbonneutral.store import aws
 
     client = aws.dynamodb()  # the project's own client and its retry settings
-    tally = {"requests": 0, "cancelled": 0}
+    tally = {"requests": 0, "cancelled": 0, "ms": 0.0}
     barrier.wait()
     timings = []
     for _ in range(count):
