@@ -113,7 +113,7 @@ def buyer(
             continue
         # the bench's own read of the order, to sign the provider's event, is not part of a purchase:
         # neither counted nor timed
-        kept = {key: tally[key] for key in ("req:GetItem", "ms:GetItem") if key in tally}
+        kept: dict[str, float] = {key: tally[key] for key in ("req:GetItem", "ms:GetItem") if key in tally}
         order = ledger.order(json.loads(answer["body"])["order_id"])
         assert order is not None
         tally.pop("req:GetItem", None), tally.pop("ms:GetItem", None)
@@ -246,6 +246,11 @@ def main() -> None:
             )
             for why, times in sorted((k[7:], v) for k, v in tally.items() if k.startswith("failed:")):
                 print(f"        failed: {why} ({times:.0f})")
+        sizes = ceiling.by_size(stack.dynamodb_client(), stack.table)
+        print(
+            "one conditional transaction alone on this DynamoDB Local, median ms by its items:",
+            ", ".join(f"{n} items {ms:.1f}" for n, ms in sizes.items()),
+        )
         print("goal (issue 17): purchases/s at least 50 % of the ceiling and reserve p99 at most 2x its p99.")
         print(
             "2 cores: the buyer processes and DynamoDB Local's one JVM share them, so latency grows with queueing;"

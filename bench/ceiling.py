@@ -67,7 +67,7 @@ def _retire(table: str, counter: str, order: str, q: int) -> list[dict[str, Any]
     ]  # fmt: skip
 
 
-def _transact(client: Any, items: list[dict[str, Any]], tally: dict[str, int]) -> None:
+def _transact(client: Any, items: list[dict[str, Any]], tally: dict[str, float]) -> None:
     from botocore.exceptions import ClientError
 
     for attempt in range(50):
@@ -94,7 +94,7 @@ def buyer(env: dict[str, str], table: str, counter: str, count: int, barrier: An
     from carbonneutral.store import aws
 
     client = aws.dynamodb()  # the project's own client and its retry settings
-    tally = {"requests": 0, "cancelled": 0, "ms": 0.0}
+    tally: dict[str, float] = {"requests": 0, "cancelled": 0, "ms": 0.0}
     barrier.wait()
     timings = []
     for _ in range(count):
@@ -105,3 +105,25 @@ def buyer(env: dict[str, str], table: str, counter: str, count: int, barrier: An
         _transact(client, _retire(table, counter, order, 5), tally)
         timings.append((reserved - start, time.perf_counter() - reserved))
     results.put((timings, 0, tally))
+
+
+def by_size(
+    client: Any, table: str, sizes: tuple[int, ...] = (1, 4, 8, 12, 18, 24), runs: int = 40
+) -> dict[int, float]:
+    """Median ms of one conditional TransactWriteItems by its number of items, from one process with
+    nothing else running: what an item costs in a transaction on this DynamoDB Local."""
+    medians = {}
+    for size in sizes:
+        times = []
+        for _ in range(runs):
+            run = secrets.token_hex(6)
+            items = [
+                {"Put": {"TableName": table, "Item": {"PK": _s(f"SIZE#{run}#{i}"), "SK": _s("SIZE"), "n": _n(i)},
+                         "ConditionExpression": "attribute_not_exists(PK)"}}
+                for i in range(size)
+            ]  # fmt: skip
+            sent = time.perf_counter()
+            client.transact_write_items(TransactItems=items)
+            times.append((time.perf_counter() - sent) * 1000)
+        medians[size] = sorted(times)[len(times) // 2]
+    return medians
