@@ -631,6 +631,28 @@ def test_released_credits_join_their_neighbours_so_blocks_stay_few(service, ledg
     assert [b.problem for b in ledger.audit() if b.project_id == project_id] == []
 
 
+def test_an_order_the_lowest_serials_are_too_fragmented_for_takes_the_largest_blocks(
+    service, ledger, project
+) -> None:
+    """Issue 17: forty 2 kg blocks below a large one; an order bigger than the lowest 35 blocks hold
+    is not refused for fragmentation, and one that even the 35 largest cannot hold is, naming the field."""
+    scattered = [(i * 10 + 1, i * 10 + 2) for i in range(40)]
+    project_id = project(*scattered, (1001, 1100))
+    placed, _ = service.place(an_order_request(project_id, 150), key(), base_url=BASE)
+    assert [(r.first, r.last) for r in placed.reserved] == [
+        (1001, 1100),
+        *[(a, b) for a, b in scattered[:25]],
+    ]
+    assert inventory(ledger, project_id).available_kg == 80 + 100 - 150
+    only_small = project(*scattered)  # 80 kg, but an order takes at most 35 blocks: 70 kg
+    with pytest.raises(Conflict) as refused:
+        service.place(an_order_request(only_small, 71), key(), base_url=BASE)
+    assert refused.value.field == "quantity_kg" and "at most 35 blocks" in refused.value.detail
+    assert inventory(ledger, only_small).reserved_kg == 0  # nothing reserved
+    assert len(service.place(an_order_request(only_small, 70), key(), base_url=BASE)[0].reserved) == 35
+    assert [b.problem for b in ledger.audit() if b.project_id in (project_id, only_small)] == []
+
+
 def test_a_block_split_in_the_middle_under_contention_is_whole_again_once_released(
     stack, service, ledger, project
 ) -> None:

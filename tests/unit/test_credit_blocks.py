@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import random
 
-from carbonneutral.domain.projects import SerialRange, overlapping, take, take_spread
+from carbonneutral.domain.projects import SerialRange, overlapping, take, take_largest, take_spread
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,11 +27,24 @@ def test_take_gives_nothing_when_there_is_not_enough() -> None:
     assert take([SerialRange(first=1, last=5)], 6) == []
 
 
+def test_take_largest_starts_from_the_biggest_blocks_and_takes_no_more_blocks_than_allowed() -> None:
+    scattered = [SerialRange(first=i * 10 + 1, last=i * 10 + 2) for i in range(5)]  # five of 2 kg
+    big = SerialRange(first=1001, last=1100)
+    picked = take_largest([*scattered, big], 101, max_blocks=3)
+    assert picked == [(big, big), (scattered[0], SerialRange(first=1, last=1))]
+    assert take_largest(scattered, 6, max_blocks=2) == []  # the two largest hold 4 kg
+    assert [part for _, part in take_largest(scattered, 6, max_blocks=3)] == scattered[:3]
+
+
 @settings(max_examples=200)
 @given(st.lists(st.integers(1, 50), min_size=1, max_size=10), st.integers(1, 60), st.integers(0, 2**32))
 def test_any_choice_takes_exactly_the_quantity_from_inside_available_blocks(sizes, quantity, seed) -> None:
     available = blocks_from(sizes)
-    for picked in (take(available, quantity), take_spread(available, quantity, random.Random(seed))):
+    for picked in (
+        take(available, quantity),
+        take_spread(available, quantity, random.Random(seed)),
+        take_largest(available, quantity, len(available)),
+    ):
         if sum(sizes) < quantity:
             assert picked == []
             continue

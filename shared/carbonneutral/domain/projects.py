@@ -99,8 +99,20 @@ def overlapping(new: list[SerialRange], existing: list[SerialRange]) -> list[tup
 
 def take(available: list[SerialRange], quantity: int) -> list[tuple[SerialRange, SerialRange]]:
     """Which serials to take, lowest first: (the block, the part of it taken)."""
+    return _take_in_order(sorted(available, key=lambda r: r.first), quantity)
+
+
+def take_largest(
+    available: list[SerialRange], quantity: int, max_blocks: int
+) -> list[tuple[SerialRange, SerialRange]]:
+    """For an order the lowest serials are too fragmented for: the largest blocks first (the lowest
+    of equal ones), at most `max_blocks` of them; none when even those fall short."""
+    return _take_in_order(sorted(available, key=lambda r: (-r.size, r.first))[:max_blocks], quantity)
+
+
+def _take_in_order(blocks: list[SerialRange], quantity: int) -> list[tuple[SerialRange, SerialRange]]:
     picked, needed = [], quantity
-    for block in sorted(available, key=lambda r: r.first):
+    for block in blocks:
         if needed == 0:
             break
         part = SerialRange(first=block.first, last=block.first + min(needed, block.size) - 1)

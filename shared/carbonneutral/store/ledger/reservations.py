@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from carbonneutral.domain.orders import Order, hold_limit
-from carbonneutral.domain.projects import Inventory, Project, SerialRange, take, take_spread
+from carbonneutral.domain.projects import Inventory, Project, SerialRange, take, take_largest, take_spread
 from carbonneutral.domain.purchase import Snapshot
 from carbonneutral.errors import (
     Busy,
@@ -28,6 +28,7 @@ from carbonneutral.store.ledger.order_items import OrderItems
 from carbonneutral.store.ledger.table import (
     IDEMPOTENCY_TTL,
     MAX_BLOCKS_PER_ORDER,
+    WIDER_BLOCKS,
     _rng,
     block_key,
     claim_key,
@@ -153,12 +154,19 @@ class Reservations(OrderItems):
                 if attempt == 0
                 else take_spread(available, order.quantity_kg, _rng)
             )
-            if not picked:
-                if len(available) >= MAX_BLOCKS_PER_ORDER:
+            if not picked and len(available) >= MAX_BLOCKS_PER_ORDER:
+                # The lowest serials are too fragmented for this order: look further, at the largest.
+                wider = self.blocks(order.project_id, "AVAILABLE", limit=WIDER_BLOCKS)
+                picked = take_largest(wider, order.quantity_kg, MAX_BLOCKS_PER_ORDER)
+                if not picked and (
+                    len(wider) >= WIDER_BLOCKS or sum(b.size for b in wider) >= order.quantity_kg
+                ):
                     raise Conflict(
-                        "the available credits are too fragmented for one order; order less",
+                        f"the available credits are too fragmented for one order of {order.quantity_kg} kg "
+                        f"(it may take at most {MAX_BLOCKS_PER_ORDER} blocks); order less",
                         field="quantity_kg",
                     )
+            if not picked:
                 self._backoff(attempt)  # the counters were read mid-change: look again
                 continue
             reserved = order.model_copy(update={"reserved": [part for _, part in picked]})

@@ -20,6 +20,8 @@ RESERVATION_SHARDS = 8
 # the payment's reference, counter, payout (2), certificate, registry record and head, the
 # footprint's claim, the client's hold and up to 18 leaderboard and rating items: 70 + 29 = 99.
 MAX_BLOCKS_PER_ORDER = 35
+# How many available blocks an order looks at when the lowest serials are too fragmented for it.
+WIDER_BLOCKS = 1000
 IDEMPOTENCY_TTL = timedelta(hours=24)
 _rng = random.Random()  # noqa: S311 - spreads load, not a secret
 
