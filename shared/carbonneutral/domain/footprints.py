@@ -192,7 +192,7 @@ def _cite_factor(key: str, factor: Factor, factors: FactorSet) -> FactorUsed:
 
 def _item(line: calculator.Line, factors: FactorSet, flight_method: str) -> dict[str, Any]:
     """A breakdown line as the data BreakdownItem validates: the footprint validates all its lines in
-    one call, several times faster than a model made per line and per step."""
+    one call, cheaper than a model made in Python per line and per step."""
     return {
         "type": line.type,
         "label": line.label,
