@@ -116,7 +116,8 @@ def buyer(
         kept: dict[str, float] = {key: tally[key] for key in ("req:GetItem", "ms:GetItem") if key in tally}
         order = ledger.order(json.loads(answer["body"])["order_id"])
         assert order is not None
-        tally.pop("req:GetItem", None), tally.pop("ms:GetItem", None)
+        for counted in ("req:GetItem", "ms:GetItem"):
+            tally.pop(counted, None)
         tally.update(kept)
         body, headers = sandbox.event_for(order)
         paying = time.perf_counter()

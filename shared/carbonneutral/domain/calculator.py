@@ -129,10 +129,6 @@ def _round_g(kg: Decimal) -> int:
     return int((kg * _THOUSAND).quantize(_ONE, rounding=ROUND_HALF_UP))
 
 
-def grams(quantity: Decimal, factor: Factor) -> int:
-    return _round_g(quantity * factor.value)
-
-
 def _dec(value: float | int | Decimal) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
