@@ -72,7 +72,7 @@ class Alternative(NamedTuple):
 
 class Line(NamedTuple):
     """A line of the breakdown. Immutable; a tuple because it is made for every activity of every
-    footprint, and made positionally a tuple costs less than half a frozen dataclass."""
+    footprint, and a tuple made positionally is much cheaper to make than a frozen dataclass."""
 
     type: str
     label: str
