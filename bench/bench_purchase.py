@@ -19,7 +19,13 @@ from typing import Any
 from infrastructure.local.services import free_port
 from infrastructure.local.stack import LocalStack
 
-RUNS = {1: 60, 8: 240, 32: 480, 64: 640}  # buyers: purchases (64: the conflict rate on one project)
+RUNS = {1: 100, 8: 320, 32: 640, 64: 1280}  # buyers: purchases (64: the conflict rate on one project)
+# Purchases, and as many of the ceiling, run first and thrown away: DynamoDB Local's JVM compiles its
+# hot paths during the first requests, and whichever ran first used to be measured on a cold engine.
+WARM_UP = 100
+# Each figure is two runs of half its purchases, the purchase's and the ceiling's taking turns as
+# purchase, ceiling, ceiling, purchase, so that a drifting VM weighs on both alike.
+TURNS = ("purchase", "ceiling", "ceiling", "purchase")
 
 
 def _meter(client: Any, tally: dict[str, float]) -> None:
@@ -97,9 +103,11 @@ def buyer(
         )
         return lambda_handler(event, Context())  # type: ignore[no-any-return]
 
-    barrier.wait()
-    timings, failures = [], 0
-    for _ in range(count):
+    failures = 0
+
+    def purchase() -> tuple[float, float] | None:
+        """One purchase: (seconds reserving, seconds retiring); None when it could not reserve."""
+        nonlocal failures
         start = time.perf_counter()
         answer = call(
             "/v1/orders",
@@ -110,7 +118,7 @@ def buyer(
         if answer["statusCode"] != 201:
             failures += 1
             _why(tally, "reserve", answer)
-            continue
+            return None
         # the bench's own read of the order, to sign the provider's event, is not part of a purchase:
         # neither counted nor timed
         kept: dict[str, float] = {key: tally[key] for key in ("req:GetItem", "ms:GetItem") if key in tally}
@@ -126,7 +134,15 @@ def buyer(
         if outcome != "retired":  # a provider sends a webhook answered 5xx again later; counted here
             failures += 1
             _why(tally, "retire", paid)
-        timings.append((reserved - start, time.perf_counter() - paying))
+        return reserved - start, time.perf_counter() - paying
+
+    # This process's first purchase is neither timed nor counted (its failure would be): it pays the
+    # handler's cold start, which bench_coldstart.py measures, not a purchase's steady cost.
+    purchase()
+    for key in [key for key in tally if not key.startswith("failed:")]:
+        del tally[key]
+    barrier.wait()
+    timings = [timing for timing in (purchase() for _ in range(count)) if timing is not None]
     results.put((timings, failures, tally))
 
 
@@ -159,7 +175,7 @@ def _audit() -> list[str]:
 def _run(
     ctx: Any, target: Any, args: Any, buyers: int
 ) -> tuple[float, list[tuple[float, float]], int, dict[str, float]]:
-    """(purchases per second, timings, failures, summed tally) of `buyers` processes running `target`."""
+    """(seconds, timings, failures, summed tally) of `buyers` processes running `target`."""
     barrier, results = ctx.Barrier(buyers + 1), ctx.Queue()
     procs = [ctx.Process(target=target, args=(*args(index), barrier, results)) for index in range(buyers)]
     for proc in procs:
@@ -175,7 +191,22 @@ def _run(
     for g in gathered:
         for k, v in g[2].items():
             tally[k] = tally.get(k, 0) + v
-    return len(timings) / elapsed, timings, sum(g[1] for g in gathered), tally
+    return elapsed, timings, sum(g[1] for g in gathered), tally
+
+
+def _turns(
+    ctx: Any, runs: dict[str, tuple[Any, Any]], buyers: int
+) -> dict[str, tuple[float, list[tuple[float, float]], int, dict[str, float]]]:
+    """Each of `runs` (name: target, args) in TURNS, merged by name: (purchases per second over all
+    its turns, timings, failures, summed tally)."""
+    merged: dict[str, tuple[float, list[tuple[float, float]], int, dict[str, float]]] = {}
+    for name in TURNS:
+        elapsed, timings, failed, tally = _run(ctx, *runs[name], buyers)
+        before_s, before_t, before_f, before_tally = merged.get(name, (0.0, [], 0, {}))
+        for key, value in before_tally.items():
+            tally[key] = tally.get(key, 0) + value
+        merged[name] = (before_s + elapsed, before_t + timings, before_f + failed, tally)
+    return {name: (len(t) / max(s, 1e-9), t, f, tally) for name, (s, t, f, tally) in merged.items()}
 
 
 def main() -> None:
@@ -189,24 +220,43 @@ def main() -> None:
             "buyers  purchases/s  ceiling/s  ratio  reserve p50/p99 ms  ceiling p99 ms  p99 ratio  "
             "retire p50/p99 ms  requests/purchase  cancelled/purchase  RCU  WCU  failed"
         )
+        warm = f"CEILING#warm-up#{secrets.token_hex(4)}"
+        ceiling.setup(stack.dynamodb_client(), stack.table, warm)
+        cold = _turns(
+            ctx,
+            {
+                "purchase": (
+                    buyer,
+                    lambda i: (stack.environ, secret, "cdcer-sichuan-biogas", WARM_UP // 2, i),
+                ),
+                "ceiling": (ceiling.buyer, lambda i: (stack.environ, stack.table, warm, WARM_UP // 2)),
+            },
+            1,
+        )
+        print(
+            f"warm-up, not counted: {WARM_UP} purchases at {cold['purchase'][0]:.1f}/s and {WARM_UP} of the"
+            f" ceiling at {cold['ceiling'][0]:.1f}/s, one buyer"
+        )
         chosen = [int(a) for a in sys.argv[1:]] or list(RUNS)  # e.g. `bench_purchase.py 64`
         for buyers, count in ((b, RUNS[b]) for b in chosen):
             project_id = "cdcer-chengdu-green-commute" if buyers == 32 else "cdcer-sichuan-biogas"
-            rate, timings, failed, tally = _run(
-                ctx,
-                buyer,
-                lambda index, p=project_id, c=count // buyers: (stack.environ, secret, p, c, index),
-                buyers,
-            )
             # the ceiling on the same DynamoDB Local, the same buyers, the same number of purchases
             counter = f"CEILING#{buyers}#{secrets.token_hex(4)}"
             ceiling.setup(stack.dynamodb_client(), stack.table, counter)
-            top, top_timings, _, top_tally = _run(
+            each = count // buyers // 2  # purchases per buyer process in each of its two turns
+            measured = _turns(
                 ctx,
-                ceiling.buyer,
-                lambda index, c=count // buyers, k=counter: (stack.environ, stack.table, k, c),
+                {
+                    "purchase": (buyer, lambda i, p=project_id, c=each: (stack.environ, secret, p, c, i)),
+                    "ceiling": (
+                        ceiling.buyer,
+                        lambda i, c=each, k=counter: (stack.environ, stack.table, k, c),
+                    ),
+                },
                 buyers,
             )
+            rate, timings, failed, tally = measured["purchase"]
+            top, top_timings, _, top_tally = measured["ceiling"]
             done = max(1, len(timings))
             requests = sum(v for k, v in tally.items() if k.startswith("req:")) / done
             reserve, retire = [t[0] for t in timings], [t[1] for t in timings]
