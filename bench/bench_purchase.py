@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import os
+import re
 import secrets
 import sys
 import time
@@ -28,10 +29,28 @@ WARM_UP = 100
 TURNS = ("purchase", "ceiling", "ceiling", "purchase")
 
 
+def _written_keys(items: list[dict[str, Any]]) -> list[str]:
+    """The partition keys a transaction's items write: the table's, and each index's an item is in."""
+    keys = []
+    for item in items:
+        ((_, body),) = item.items()
+        keys.append((body.get("Key") or body.get("Item"))["PK"]["S"])
+        for index in ("GSI1", "GSI2"):
+            value = (body.get("Item") or {}).get(f"{index}PK")
+            named = re.search(rf"{index}PK = (:\w+)", body.get("UpdateExpression", ""))
+            if named:
+                value = body["ExpressionAttributeValues"][named.group(1)]
+            if value:
+                keys.append(f"{index} {value['S']}")
+    return keys
+
+
 def _meter(client: Any, tally: dict[str, float]) -> None:
     """Counts each request by operation with its time (request sent to answer parsed, retries within
-    botocore included), the items of each transaction, cancellations and consumed capacity."""
+    botocore included), the items of each transaction, cancellations, consumed capacity, and the
+    items each partition key (table or index) takes."""
     sent: list[float] = []
+    pending: list[dict[str, Any]] = []
 
     def ask(params: dict[str, Any], **_: Any) -> None:
         params.setdefault("ReturnConsumedCapacity", "TOTAL")
@@ -40,6 +59,7 @@ def _meter(client: Any, tally: dict[str, float]) -> None:
         tally["items:TransactWriteItems"] = tally.get("items:TransactWriteItems", 0) + len(
             params["TransactItems"]
         )
+        pending[:] = params["TransactItems"]
 
     def start(**_: Any) -> None:
         sent[:] = [time.perf_counter()]
@@ -52,6 +72,9 @@ def _meter(client: Any, tally: dict[str, float]) -> None:
             "TransactionConflictException",
         }:
             tally["cancelled"] = tally.get("cancelled", 0) + 1
+        elif model.name == "TransactWriteItems":
+            for key in _written_keys(pending):
+                tally[f"key:{key}"] = tally.get(f"key:{key}", 0) + 1
         capacities = parsed.get("ConsumedCapacity") or []
         for c in [capacities] if isinstance(capacities, dict) else capacities:
             kind = "rcu" if model.name in {"GetItem", "Query", "BatchGetItem"} else "wcu"
@@ -294,6 +317,14 @@ def main() -> None:
                 f" {whole - in_requests:.0f} ms in the handlers' own work"
                 f" (ceiling: {sum(a + b for a, b in top_timings) / max(1, len(top_timings)) * 1000:.0f} ms,"
                 f" {top_tally['ms'] / max(1, len(top_timings)):.0f} ms of it in requests)"
+            )
+            shared = sorted(
+                ((v / done, k[4:]) for k, v in tally.items() if k.startswith("key:")), reverse=True
+            )
+            print(
+                "        items written per purchase to the partition keys purchases share (table; GSI1/GSI2:"
+                " an index):",
+                ", ".join(f"{key} {per:.2f}" for per, key in shared if per >= 0.25) or "none",
             )
             for why, times in sorted((k[7:], v) for k, v in tally.items() if k.startswith("failed:")):
                 print(f"        failed: {why} ({times:.0f})")
