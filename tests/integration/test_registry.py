@@ -276,6 +276,50 @@ def test_the_listing_pages_with_its_own_cursors_and_refuses_others(invoke, publi
     assert invoke("GET", "/v1/projects/no-such-project/registry.jsonl").status == 404
 
 
+def test_the_newest_first_listing_merges_its_shards_and_the_records_from_before_them(
+    invoke, stack, published
+) -> None:
+    """Every project's records, paged two at a time, are every record in the table newest first, once
+    each: records spread over the listing's shards and one kept under the key used before them."""
+    from carbonneutral.store.ledger.registry import LISTING_KEYS
+
+    for _ in range(4):
+        retire(invoke, stack, name="Listing Reader", kg=7)
+    client = stack.dynamodb_client()
+    records = [
+        item
+        for page in client.get_paginator("scan").paginate(
+            TableName=stack.table,
+            FilterExpression="#type = :record",
+            ExpressionAttributeNames={"#type": "type"},
+            ExpressionAttributeValues={":record": {"S": "registry_record"}},
+        )
+        for item in page["Items"]
+    ]
+    oldest = min(records, key=lambda item: item["GSI1SK"]["S"])  # as a record from before the shards
+    client.update_item(
+        TableName=stack.table,
+        Key={"PK": oldest["PK"], "SK": oldest["SK"]},
+        UpdateExpression="SET GSI1PK = :before",
+        ExpressionAttributeValues={":before": {"S": "REGISTRY"}},
+    )
+    oldest["GSI1PK"] = {"S": "REGISTRY"}
+    assert len({item["GSI1PK"]["S"] for item in records}) >= 3
+    assert {item["GSI1PK"]["S"] for item in records} <= set(LISTING_KEYS)
+    newest_first = [
+        json.loads(item["body"]["S"])["hash"]
+        for item in sorted(records, key=lambda item: item["GSI1SK"]["S"], reverse=True)
+    ]
+    paged, cursor = [], ""
+    while True:
+        page = invoke("GET", "/v1/retirements?limit=2" + (f"&cursor={cursor}" if cursor else "")).json()
+        paged += [record["hash"] for record in page["items"]]
+        if not page.get("cursor"):
+            break
+        cursor = page["cursor"]
+    assert paged == newest_first
+
+
 def test_the_registry_and_project_pages_show_retirements_and_money_in_both_languages(
     invoke, published
 ) -> None:

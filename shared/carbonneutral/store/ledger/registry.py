@@ -2,7 +2,7 @@
 
   REGISTRY#{project} / HEAD               lane 0's count, hash, and signed head document
   REGISTRY#{project} / HEAD#{lane}        the same for lanes 1-15
-  REGISTRY#{project} / SEQ#{position}     one record per retirement, lane 0 (GSI1: REGISTRY, newest first)
+  REGISTRY#{project} / SEQ#{position}     one record per retirement, lane 0 (GSI1: REGISTRY#{0-7}, by time)
   REGISTRY#{project} / SEQ#L{lane}#{position}  lanes 1-15 (sorted after lane 0's, lane by lane)
 
 Records and heads are written in the retirement's own transaction: the record only if its
@@ -14,6 +14,7 @@ a project had before lanes.
 from __future__ import annotations
 
 import json
+import zlib
 from typing import Any
 
 from carbonneutral.domain.registry import GENESIS, RegistryHead, RegistryRecord, check_chain
@@ -22,6 +23,13 @@ from carbonneutral.store.items import n, s
 from carbonneutral.store.ledger.table import LedgerTable
 
 PAGE = 50
+# The newest-first listing of every project's records reads GSI1, sorted by the time of retirement.
+# Under one partition key it would take every retirement of the platform, always at its newest end,
+# which DynamoDB cannot split by heat: 1,000 retirements a second would be a partition's whole write
+# limit. Records are spread over LISTING_SHARDS keys and the listing merges them; records written
+# before the shards keep the key REGISTRY and are read as one more.
+LISTING_SHARDS = 8
+LISTING_KEYS = ("REGISTRY", *(f"REGISTRY#{shard}" for shard in range(LISTING_SHARDS)))
 
 
 def head_key(project_id: str, lane: int = 0) -> dict[str, Any]:
@@ -34,6 +42,15 @@ def record_sk(lane: int, position: int) -> str:
 
 def record_key(project_id: str, lane: int, position: int) -> dict[str, Any]:
     return {"PK": s(f"REGISTRY#{project_id}"), "SK": s(record_sk(lane, position))}
+
+
+def listing_keys(record: RegistryRecord) -> dict[str, Any]:
+    """The record's place in the listing of every project's records: (shard, time-ordered key)."""
+    newest_first = (
+        f"{record.retired_at}#{record.project_id}#{record_sk(record.lane or 0, record.position)[4:]}"
+    )
+    shard = zlib.crc32(newest_first.encode()) % LISTING_SHARDS
+    return {"GSI1PK": s(f"REGISTRY#{shard}"), "GSI1SK": s(newest_first)}
 
 
 class Registry(LedgerTable):
@@ -59,10 +76,7 @@ class Registry(LedgerTable):
                         **record_key(record.project_id, lane, record.position),
                         "type": s("registry_record"),
                         "body": s(body),
-                        "GSI1PK": s("REGISTRY"),
-                        "GSI1SK": s(
-                            f"{record.retired_at}#{record.project_id}#{record_sk(lane, record.position)[4:]}"
-                        ),
+                        **listing_keys(record),
                     },
                     "ConditionExpression": "attribute_not_exists(PK)",
                 }
@@ -114,23 +128,27 @@ class Registry(LedgerTable):
     def latest_records(
         self, before: str | None = None, limit: int = PAGE
     ) -> tuple[list[RegistryRecord], str | None]:
-        """Every project's records, newest first; (records, the cursor of the next page)."""
-        params: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": "GSI1",
-            "KeyConditionExpression": "GSI1PK = :registry" + (" AND GSI1SK < :before" if before else ""),
-            "ExpressionAttributeValues": {
-                ":registry": s("REGISTRY"),
-                **({":before": s(before)} if before else {}),
-            },
-            "ScanIndexForward": False,
-            "Limit": limit,
-        }
-        answer = aws.call("ledger", self.client.query, **params)
-        items = answer.get("Items", [])
+        """Every project's records, newest first; (records, the cursor of the next page). Each listing
+        key gives its newest `limit` records before the cursor, and the page is the newest of those."""
+        found: list[dict[str, Any]] = []
+        more = False
+        for key in LISTING_KEYS:
+            answer = aws.call(
+                "ledger",
+                self.client.query,
+                TableName=self._table,
+                IndexName="GSI1",
+                KeyConditionExpression="GSI1PK = :registry" + (" AND GSI1SK < :before" if before else ""),
+                ExpressionAttributeValues={":registry": s(key), **({":before": s(before)} if before else {})},
+                ScanIndexForward=False,
+                Limit=limit,
+            )
+            found += answer.get("Items", [])
+            more = more or bool(answer.get("LastEvaluatedKey"))
+        found.sort(key=lambda item: item["GSI1SK"]["S"], reverse=True)
+        items, more = found[:limit], more or len(found) > limit
         records = [RegistryRecord.model_validate_json(i["body"]["S"]) for i in items]
-        cursor = items[-1]["GSI1SK"]["S"] if answer.get("LastEvaluatedKey") and items else None
-        return records, cursor
+        return records, items[-1]["GSI1SK"]["S"] if more and items else None
 
     def signed_head(self, project_id: str, lane: int = 0) -> dict[str, Any] | None:
         item = aws.call(
