@@ -327,6 +327,42 @@ def test_what_a_developer_is_owed_is_spread_over_shards_and_summed_and_audited(
     assert ledger.payout_audit(developer) == []
 
 
+def test_a_developers_sales_are_spread_over_key_ranges_and_read_back_with_those_from_before(
+    service, ledger, sandbox, project
+) -> None:
+    """Sales are entries sorted first by their order's shard, so new ones do not all land at the newest
+    end of the developer's keys; reading them (all, or one month's) merges the shards and the entries
+    recorded before them, oldest first, and the audit still balances."""
+    project_id = project((1, 1000), price="100.00")
+    developer = f"dev-{project_id}"
+    for kg in range(1, 9):
+        order, _ = service.place(an_order_request(project_id, kg), key(), base_url=BASE)
+        pay(service, sandbox, order)
+    entries = ledger.client.query(
+        TableName=ledger._table,
+        KeyConditionExpression="PK = :pk AND begins_with(SK, :entry)",
+        ExpressionAttributeValues={":pk": {"S": f"DEVELOPER#{developer}"}, ":entry": {"S": "ENTRY#"}},
+        ConsistentRead=True,
+    )["Items"]
+    shards = {item["SK"]["S"].split("#")[1] for item in entries}  # ENTRY#{shard}#{time}#{order}
+    assert len(entries) == 8 and len(shards) >= 3 and all(len(x) == 2 and x.isdigit() for x in shards)
+    # one of them as the ledger wrote sales before the shards, a month earlier
+    legacy = entries[0]
+    ledger.client.delete_item(TableName=ledger._table, Key={"PK": legacy["PK"], "SK": legacy["SK"]})
+    legacy["SK"] = {"S": f"ENTRY#2020-01-31T23:59:59+00:00#{legacy['order_id']['S']}"}
+    ledger.client.put_item(TableName=ledger._table, Item=legacy)
+    sales = ledger.sales(developer)
+    assert len(sales) == 8 and sales[0].order_id == legacy["order_id"]["S"]
+    assert [(sale.retired_at, sale.order_id) for sale in sales] == sorted(
+        (sale.retired_at, sale.order_id) for sale in sales
+    )
+    month = sales[-1].retired_at[:7]
+    this_month = [sale.order_id for sale in sales if sale.retired_at.startswith(month)]
+    assert this_month and [sale.order_id for sale in ledger.sales(developer, month)] == this_month
+    assert [sale.order_id for sale in ledger.sales(developer, "2020-01")] == [legacy["order_id"]["S"]]
+    assert ledger.payout_audit(developer) == []
+
+
 def test_the_admin_pays_refunds_states_payouts_and_the_audit_shows_them(invoke, stack, capsys) -> None:
     from carbonneutral.services import ledger as stack_ledger
 

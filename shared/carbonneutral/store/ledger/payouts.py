@@ -6,7 +6,10 @@ and running totals (owed, paid) that `audit` checks against them.
                                            write one item (a sale's shard follows from its order id)
   DEVELOPER#{id} / PAYOUT                  paid (payouts are an operator's, one at a time); owed and
                                            retired_kg of the sales recorded before the shards
-  DEVELOPER#{id} / ENTRY#{retired_at}#{order}  a sale: order, project, kg, amount
+  DEVELOPER#{id} / ENTRY#{shard}#{retired_at}#{order}  a sale: order, project, kg, amount, in its
+                                           order's shard, so that new sales do not all land at the
+                                           newest end of one key range (sales recorded before the
+                                           shards: ENTRY#{retired_at}#{order})
   DEVELOPER#{id} / PAID#{reference}        a payout made, by its bank reference (once)
 """
 
@@ -49,9 +52,22 @@ def _payout_key(developer_id: str) -> dict[str, Any]:
     return {"PK": s(f"DEVELOPER#{developer_id}"), "SK": s("PAYOUT")}
 
 
+def _shard(order_id: str) -> int:
+    return zlib.crc32(order_id.encode()) % PAYOUT_SHARDS
+
+
 def _owed_key(developer_id: str, order_id: str) -> dict[str, Any]:
-    shard = zlib.crc32(order_id.encode()) % PAYOUT_SHARDS
-    return {"PK": s(f"DEVELOPER#{developer_id}"), "SK": s(f"PAYOUT#{shard:02d}")}
+    return {"PK": s(f"DEVELOPER#{developer_id}"), "SK": s(f"PAYOUT#{_shard(order_id):02d}")}
+
+
+def _sale(item: dict[str, Any]) -> Sale:
+    return Sale(
+        order_id=item["order_id"]["S"],
+        project_id=item["project_id"]["S"],
+        kg=int(item["kg"]["N"]),
+        amount=Money(amount=Decimal(item["amount"]["N"]), currency=item["currency"]["S"]),
+        retired_at=item["SK"]["S"].split("#")[-2],  # ENTRY#[shard#]{retired_at}#{order}
+    )
 
 
 class Payouts(LedgerTable):
@@ -78,7 +94,7 @@ class Payouts(LedgerTable):
                     "TableName": self._table,
                     "Item": {
                         "PK": s(f"DEVELOPER#{order.developer_id}"),
-                        "SK": s(f"ENTRY#{iso(now)}#{order.order_id}"),
+                        "SK": s(f"ENTRY#{_shard(order.order_id):02d}#{iso(now)}#{order.order_id}"),
                         "type": s("payout_entry"),
                         "order_id": s(order.order_id),
                         "amount": n(str(amount)),
@@ -108,22 +124,24 @@ class Payouts(LedgerTable):
         return totals["owed"], totals["paid"], int(totals["retired_kg"])
 
     def sales(self, developer_id: str, period: str | None = None) -> list[Sale]:
-        """The developer's sales, oldest first; of one period (YYYY-MM or YYYY) when given."""
-        prefix = f"ENTRY#{period}" if period else "ENTRY#"
-        return [
-            Sale(
-                order_id=item["order_id"]["S"],
-                project_id=item["project_id"]["S"],
-                kg=int(item["kg"]["N"]),
-                amount=Money(amount=Decimal(item["amount"]["N"]), currency=item["currency"]["S"]),
-                retired_at=item["SK"]["S"].split("#")[1],
-            )
+        """The developer's sales, oldest first (by time, then order id); of one period (YYYY-MM or
+        YYYY) when given: one query for all of them, else one per shard and one for the sales recorded
+        before the shards."""
+        prefixes = (
+            [f"ENTRY#{period}", *(f"ENTRY#{shard:02d}#{period}" for shard in range(PAYOUT_SHARDS))]
+            if period
+            else ["ENTRY#"]
+        )
+        sales = [
+            _sale(item)
+            for prefix in prefixes
             for item in self._query(
                 KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
                 ExpressionAttributeValues={":pk": s(f"DEVELOPER#{developer_id}"), ":prefix": s(prefix)},
                 ConsistentRead=True,
             )
         ]
+        return sorted(sales, key=lambda sale: (sale.retired_at, sale.order_id))
 
     def payouts_made(self, developer_id: str) -> list[PayoutMade]:
         return [
