@@ -682,57 +682,6 @@ def test_a_block_split_in_the_middle_under_contention_is_whole_again_once_releas
     assert ledger.blocks(project_id, "AVAILABLE") == [SerialRange(first=1, last=100)]
 
 
-def test_a_process_beaten_to_a_projects_credits_spreads_from_the_first_try_for_a_while(
-    stack, service, ledger, project, monkeypatch
-) -> None:
-    """Once this process collided on a project, its next reservations there spread over the blocks
-    without colliding first; other projects, and this one once the minute is over, stay lowest-first."""
-    import random
-    import time
-
-    from carbonneutral.errors import TransactionCancelled
-    from carbonneutral.store.ledger import reservations
-
-    monkeypatch.setattr(reservations, "_rng", random.Random(17))
-    busy, quiet = project((1, 100)), project((1, 100))
-    flaky = CreditLedger(stack.table, ledger.client, sleep=lambda _: None)
-    real, calls = flaky._transact, {"n": 0}
-
-    def conflict_once(items):
-        calls["n"] += 1
-        if calls["n"] == 1:
-            raise TransactionCancelled(["None", "TransactionConflict"])
-        return real(items)
-
-    flaky._transact = conflict_once
-    snapshot = service._ledger.snapshot("k", busy, None)
-    flaky.reserve(
-        service._new_order(an_order_request(busy, 7), BASE, None, None, snapshot),
-        key(),
-        "f",
-        datetime.now(UTC),
-    )
-    lowest = ledger.blocks(busy, "AVAILABLE")[0].first
-    transactions: list[int] = []
-
-    def count(**_: object) -> None:
-        transactions.append(1)
-
-    ledger.client.meta.events.register("before-call.dynamodb.TransactWriteItems", count)
-    try:
-        spread, _ = service.place(an_order_request(busy, 7), key(), base_url=BASE)
-    finally:
-        ledger.client.meta.events.unregister("before-call.dynamodb.TransactWriteItems", count)
-    assert len(transactions) == 1 and spread.reserved[0].first != lowest  # no collision needed first
-    untouched, _ = service.place(an_order_request(quiet, 7), key(), base_url=BASE)
-    assert untouched.reserved == [SerialRange(first=1, last=7)]
-    monkeypatch.setitem(reservations._CONTENDED, (stack.table, busy), time.monotonic() - 1)  # a minute on
-    lowest = ledger.blocks(busy, "AVAILABLE")[0]
-    calm, _ = service.place(an_order_request(busy, 7), key(), base_url=BASE)
-    assert calm.reserved[0] == SerialRange(first=lowest.first, last=min(lowest.last, lowest.first + 6))
-    assert [b.problem for b in ledger.audit() if b.project_id in (busy, quiet)] == []
-
-
 def test_neighbours_released_at_once_still_end_as_one_block(service, ledger, project) -> None:
     project_id = project((1, 240))
     orders = [service.place(an_order_request(project_id, 10), key(), base_url=BASE)[0] for _ in range(24)]

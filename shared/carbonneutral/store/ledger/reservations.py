@@ -3,7 +3,6 @@ its footprint's claim, its client's hold and its credit blocks in one transactio
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from typing import Any
 
@@ -37,12 +36,6 @@ from carbonneutral.store.ledger.table import (
     project_key,
 )
 from carbonneutral.store.scenes import scene_from_item, scene_key
-
-# Projects this process was beaten to credits on, by (table, project): until when (monotonic seconds)
-# its reservations spread over the blocks from their first attempt instead of after a collision.
-# A quiet project stays lowest-first; a busy one stops making every buyer collide once before spreading.
-_CONTENDED: dict[tuple[str, str], float] = {}
-CONTENDED_FOR = 60.0
 
 
 def _scene_open(table: str, scene_id: str) -> dict[str, Any]:
@@ -117,9 +110,7 @@ class Reservations(OrderItems):
         client_cap_kg: int = 0,
         snapshot: Snapshot | None = None,
     ) -> Order:
-        """Reserves the order's credits, lowest serials first, and records the order and its key. After
-        a collision, and for a minute after this process last collided on the project, it spreads over
-        the available blocks instead (`take_spread`).
+        """Reserves the order's credits, lowest serials first, and records the order and its key.
 
         With a `client`, what that client holds unpaid in the project stays within
         `hold_limit(client_cap_kg, …)`, or the order is refused with TooManyReservations.
@@ -158,11 +149,10 @@ class Reservations(OrderItems):
                         field="quantity_kg",
                     )
             # Lowest serials first; once buyers collide, spread out over the available blocks.
-            contended = attempt > 0 or _CONTENDED.get((self._table, order.project_id), 0.0) > time.monotonic()
             picked = (
-                take_spread(available, order.quantity_kg, _rng)
-                if contended
-                else take(available, order.quantity_kg)
+                take(available, order.quantity_kg)
+                if attempt == 0
+                else take_spread(available, order.quantity_kg, _rng)
             )
             if not picked and len(available) >= MAX_BLOCKS_PER_ORDER:
                 # The lowest serials are too fragmented for this order: look further, at the largest.
@@ -201,7 +191,6 @@ class Reservations(OrderItems):
                         f"scene {order.scene_id!r} is closed: its figures are final and it takes no new orders",
                         field="footprint_id" if order.footprint_id else "scene_id",
                     ) from exc
-                _CONTENDED[(self._table, order.project_id)] = time.monotonic() + CONTENDED_FOR
                 self._backoff(attempt)  # credits or the client's hold changed meanwhile: look again
         raise Busy("the project's credits are in high demand; try again in a moment")
 
