@@ -25,8 +25,8 @@ from carbonneutral.store.ledger.table import LedgerTable
 PAGE = 50
 # The newest-first listing of every project's records reads GSI1, sorted by the time of retirement.
 # Under one partition key it would take every retirement of the platform, always at its newest end,
-# which DynamoDB cannot split by heat: 1,000 retirements a second would be a partition's whole write
-# limit. Records are spread over LISTING_SHARDS keys and the listing merges them; records written
+# which no split by key range can spread: 1,000 retirements a second would be a partition's whole
+# write limit. Records are spread over LISTING_SHARDS keys and the listing merges them; records written
 # before the shards keep the key REGISTRY and are read as one more.
 LISTING_SHARDS = 8
 LISTING_KEYS = ("REGISTRY", *(f"REGISTRY#{shard}" for shard in range(LISTING_SHARDS)))
