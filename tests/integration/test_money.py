@@ -287,23 +287,32 @@ def test_payouts_are_recorded_once_per_reference_and_never_beyond_what_is_owed(
     assert ledger.payout_audit(developer) == []
 
 
+def _sold(service, sandbox, project_id: str, quantities: range) -> str:
+    """One paid order of each quantity in the project; its developer."""
+    for kg in quantities:
+        order, _ = service.place(an_order_request(project_id, kg), key(), base_url=BASE)
+        pay(service, sandbox, order)
+    return f"dev-{project_id}"
+
+
+def _developer_items(ledger, developer: str, prefix: str) -> list[dict]:
+    """The developer's items whose sort key starts with `prefix`, as stored."""
+    return ledger.client.query(
+        TableName=ledger._table,
+        KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
+        ExpressionAttributeValues={":pk": {"S": f"DEVELOPER#{developer}"}, ":prefix": {"S": prefix}},
+        ConsistentRead=True,
+    )["Items"]
+
+
 def test_what_a_developer_is_owed_is_spread_over_shards_and_summed_and_audited(
     service, ledger, sandbox, project
 ) -> None:
     """Issue 17: one developer's sales do not all write one item; the totals and the audit sum them."""
     from carbonneutral.store.ledger.payouts import PAYOUT_SHARDS
 
-    project_id = project((1, 1000), price="100.00")
-    developer = f"dev-{project_id}"
-    for kg in range(1, 13):
-        order, _ = service.place(an_order_request(project_id, kg), key(), base_url=BASE)
-        pay(service, sandbox, order)
-    shards = ledger.client.query(
-        TableName=ledger._table,
-        KeyConditionExpression="PK = :pk AND begins_with(SK, :shard)",
-        ExpressionAttributeValues={":pk": {"S": f"DEVELOPER#{developer}"}, ":shard": {"S": "PAYOUT#"}},
-        ConsistentRead=True,
-    )["Items"]
+    developer = _sold(service, sandbox, project((1, 1000), price="100.00"), range(1, 13))
+    shards = _developer_items(ledger, developer, "PAYOUT#")
     assert 4 <= len(shards) <= PAYOUT_SHARDS  # twelve sales: the chance all fall in three shards is ~0
     assert sum(int(item["retired_kg"]["N"]) for item in shards) == 78
     assert ledger.payout_totals(developer) == (Decimal("7.80"), Decimal(0), 78)
@@ -333,17 +342,8 @@ def test_a_developers_sales_are_spread_over_key_ranges_and_read_back_with_those_
     """Sales are entries sorted first by their order's shard, so new ones do not all land at the newest
     end of the developer's keys; reading them (all, or one month's) merges the shards and the entries
     recorded before them, oldest first, and the audit still balances."""
-    project_id = project((1, 1000), price="100.00")
-    developer = f"dev-{project_id}"
-    for kg in range(1, 9):
-        order, _ = service.place(an_order_request(project_id, kg), key(), base_url=BASE)
-        pay(service, sandbox, order)
-    entries = ledger.client.query(
-        TableName=ledger._table,
-        KeyConditionExpression="PK = :pk AND begins_with(SK, :entry)",
-        ExpressionAttributeValues={":pk": {"S": f"DEVELOPER#{developer}"}, ":entry": {"S": "ENTRY#"}},
-        ConsistentRead=True,
-    )["Items"]
+    developer = _sold(service, sandbox, project((1, 1000), price="100.00"), range(1, 9))
+    entries = _developer_items(ledger, developer, "ENTRY#")
     shards = {item["SK"]["S"].split("#")[1] for item in entries}  # ENTRY#{shard}#{time}#{order}
     assert len(entries) == 8 and len(shards) >= 3 and all(len(x) == 2 and x.isdigit() for x in shards)
     # one of them as the ledger wrote sales before the shards, a month earlier
