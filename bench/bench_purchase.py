@@ -24,6 +24,7 @@ RUNS = {1: 100, 8: 320, 32: 640, 64: 1280}  # buyers: purchases (64: the conflic
 # Purchases, and as many of the ceiling, run first and thrown away: DynamoDB Local's JVM compiles its
 # hot paths during the first requests, and whichever ran first used to be measured on a cold engine.
 WARM_UP = 100
+PROJECT, OTHER_PROJECT = "cdcer-sichuan-biogas", "cdcer-chengdu-green-commute"  # 32 buyers: the other
 # Each figure is two runs of half its purchases, the purchase's and the ceiling's taking turns as
 # purchase, ceiling, ceiling, purchase, so that a drifting VM weighs on both alike.
 TURNS = ("purchase", "ceiling", "ceiling", "purchase")
@@ -250,7 +251,7 @@ def main() -> None:
             {
                 "purchase": (
                     buyer,
-                    lambda i: (stack.environ, secret, "cdcer-sichuan-biogas", WARM_UP // 2, i),
+                    lambda i: (stack.environ, secret, PROJECT, WARM_UP // 2, i),
                 ),
                 "ceiling": (ceiling.buyer, lambda i: (stack.environ, stack.table, warm, WARM_UP // 2)),
             },
@@ -262,7 +263,7 @@ def main() -> None:
         )
         chosen = [int(a) for a in sys.argv[1:]] or list(RUNS)  # e.g. `bench_purchase.py 64`
         for buyers, count in ((b, RUNS[b]) for b in chosen):
-            project_id = "cdcer-chengdu-green-commute" if buyers == 32 else "cdcer-sichuan-biogas"
+            project_id = OTHER_PROJECT if buyers == 32 else PROJECT
             # the ceiling on the same DynamoDB Local, the same buyers, the same number of purchases
             counter = f"CEILING#{buyers}#{secrets.token_hex(4)}"
             ceiling.setup(stack.dynamodb_client(), stack.table, counter)

@@ -46,11 +46,9 @@ def record_key(project_id: str, lane: int, position: int) -> dict[str, Any]:
 
 def listing_keys(record: RegistryRecord) -> dict[str, Any]:
     """The record's place in the listing of every project's records: (shard, time-ordered key)."""
-    newest_first = (
-        f"{record.retired_at}#{record.project_id}#{record_sk(record.lane or 0, record.position)[4:]}"
-    )
-    shard = zlib.crc32(newest_first.encode()) % LISTING_SHARDS
-    return {"GSI1PK": s(f"REGISTRY#{shard}"), "GSI1SK": s(newest_first)}
+    by_time = f"{record.retired_at}#{record.project_id}#{record_sk(record.lane or 0, record.position)[4:]}"
+    shard = zlib.crc32(by_time.encode()) % LISTING_SHARDS
+    return {"GSI1PK": s(f"REGISTRY#{shard}"), "GSI1SK": s(by_time)}
 
 
 class Registry(LedgerTable):
