@@ -6,6 +6,7 @@
   python -m infrastructure.admin [--local] refunds [--order ORDER_ID] [--list]   # pay refunds due back
   python -m infrastructure.admin [--local] statement DEVELOPER_ID [--period 2026-11] [--format csv|json]
   python -m infrastructure.admin [--local] mark-paid DEVELOPER_ID --amount 120.50 --reference BANK_REF [--period 2026-11]
+  python -m infrastructure.admin [--local] count-sales            # once: sales from before projects counted them
   python -m infrastructure.admin [--local] create-organizer-key ORGANIZER_ID --name NAME   # prints the key once
   python -m infrastructure.admin [--local] revoke-organizer-key KEY_ID
   python -m infrastructure.admin [--local] init-secrets [--path /carbon-neutral] [--kid cert-1]   # before deploying
@@ -408,6 +409,55 @@ def audit_money() -> list[str]:
     return breaches
 
 
+def audit_sold() -> list[str]:
+    """Each project's counted sales (sold, sold_kg in its counters, which its page shows) against its
+    developer's sales of it: all of them once they cover every kg retired, else those made since."""
+    from carbonneutral import services
+
+    ledger, breaches = services.ledger(), []
+    sales: dict[str, list[Any]] = {}
+    for project, _ in ledger.projects():
+        found = ledger.project_sold(project.project_id)
+        if found is None:
+            continue
+        _, inventory, sold, sold_kg = found
+        developer = project.developer.company_id
+        if developer not in sales:
+            sales[developer] = ledger.sales(developer)
+        mine = [x for x in sales[developer] if x.project_id == project.project_id]
+        earlier = [x for x in mine if not x.counted]
+        if sum(x.kg for x in mine) != inventory.retired_kg:
+            breaches.append(
+                f"sold {project.project_id}: {inventory.retired_kg} kg retired, its sales hold other kg"
+            )
+        if sold_kg < inventory.retired_kg:
+            print(
+                f"sold {project.project_id}: {len(earlier)} sales from before the count; `count-sales` adds them"
+            )
+            mine = [x for x in mine if x.counted]
+        amount, kg = sum((x.amount.amount for x in mine), start=Decimal(0)), sum(x.kg for x in mine)
+        if (amount, kg) != (sold, sold_kg) or sold_kg > inventory.retired_kg:
+            breaches.append(
+                f"sold {project.project_id}: counted {sold} for {sold_kg} kg, its {len(mine)} sales "
+                f"add up to {amount} for {kg} kg, {inventory.retired_kg} kg are retired"
+            )
+    return breaches
+
+
+def count_sales() -> int:
+    """Adds each project's sales from before it counted them to its counters, once."""
+    from carbonneutral import services
+
+    ledger = services.ledger()
+    for project, _ in ledger.projects():
+        added = ledger.count_earlier_sales(project.project_id, project.developer.company_id)
+        if added is None:
+            print(f"{project.project_id}: counted before, nothing added")
+        else:
+            print(f"{project.project_id}: added {added[0]} {project.currency} for {added[1]} kg")
+    return 0
+
+
 def audit_registry() -> list[str]:
     """Each project's public chain: intact (domain.registry.check_chain) and holding every kg retired."""
     from carbonneutral import services
@@ -443,6 +493,7 @@ def main(argv: list[str] | None = None) -> int:
     marking.add_argument("--currency", default="CNY")
     marking.add_argument("--reference", required=True, help="the bank transfer's reference")
     marking.add_argument("--period", help="the period it settles (YYYY-MM)")
+    commands.add_parser("count-sales", help="once: add sales from before projects counted them")
     create_key = commands.add_parser("create-organizer-key", help="a new API key for an organizer")
     create_key.add_argument("organizer_id")
     create_key.add_argument("--name", required=True, help="what the key is for, e.g. the event team")
@@ -486,6 +537,8 @@ def main(argv: list[str] | None = None) -> int:
         return statement(args.developer_id, args.period, args.format)
     if args.command == "mark-paid":
         return mark_paid(args.developer_id, args.amount, args.currency, args.reference, args.period)
+    if args.command == "count-sales":
+        return count_sales()
     ledger = services.ledger()
     if args.command == "import-issuance":
         try:
@@ -505,6 +558,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         breaches += audit_scenes()
         breaches += audit_money()
+        breaches += audit_sold()
         breaches += audit_registry()
         for breach in breaches:
             print(f"BREACH {breach}", file=sys.stderr)

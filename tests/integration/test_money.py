@@ -363,6 +363,76 @@ def test_a_developers_sales_are_spread_over_key_ranges_and_read_back_with_those_
     assert ledger.payout_audit(developer) == []
 
 
+def test_a_projects_page_reads_its_money_from_its_counters_and_earlier_sales_are_counted_once(
+    service, ledger, sandbox, project, monkeypatch
+) -> None:
+    """Issue 17: a project's public page does not sum its developer's every sale, which grows with
+    history: retirements count what was paid beside the kg retired. Sales from before that count are
+    summed until `admin count-sales` adds them to the project, once."""
+    from carbonneutral.certify.registry import RegistryService
+    from carbonneutral.store.ledger.counters import counter_key
+
+    from infrastructure.admin import audit_sold
+
+    project_id = project((1, 1000), price="100.00")
+    developer = _sold(service, sandbox, project_id, range(1, 7))  # 21 kg at 0.10 a kg
+    registry, real_sales = RegistryService(ledger), ledger.sales
+
+    def no_sales(*args, **kwargs):
+        raise AssertionError("the project's page read its developer's sales")
+
+    monkeypatch.setattr(ledger, "sales", no_sales)
+    assert registry.money(project_id).sold == Money(amount=Decimal("2.10"))
+    monkeypatch.setattr(ledger, "sales", real_sales)
+    # two of them as the ledger recorded sales before it counted them: in no counter, unmarked
+    earlier = [sale for sale in ledger.sales(developer) if sale.kg in (2, 5)]
+    for sale in earlier:
+        order = ledger.order(sale.order_id)
+        ledger.client.update_item(
+            TableName=ledger._table,
+            Key=counter_key(project_id, order.counter),
+            UpdateExpression="ADD sold :amount, sold_kg :kg",
+            ExpressionAttributeValues={
+                ":amount": {"N": f"-{sale.amount.amount}"},
+                ":kg": {"N": f"-{sale.kg}"},
+            },
+        )
+    for entry in _developer_items(ledger, developer, "ENTRY#"):
+        if entry["order_id"]["S"] in {sale.order_id for sale in earlier}:
+            ledger.client.update_item(
+                TableName=ledger._table,
+                Key={"PK": entry["PK"], "SK": entry["SK"]},
+                UpdateExpression="REMOVE counted",
+            )
+    assert ledger.project_sold(project_id)[2:] == (Decimal("1.40"), 14)
+    assert registry.money(project_id).sold == Money(amount=Decimal("2.10"))  # summed from the sales
+    assert not [b for b in audit_sold() if project_id in b]  # the counted ones match those counted
+    assert ledger.count_earlier_sales(project_id, developer) == (Decimal("0.70"), 7)
+    assert ledger.count_earlier_sales(project_id, developer) is None  # once: a second run adds nothing
+    assert ledger.project_sold(project_id)[2:] == (Decimal("2.10"), 21)
+    assert not [b for b in audit_sold() if project_id in b]
+    shard = counter_key(project_id, ledger.order(earlier[0].order_id).counter)
+    for by in ("0.01", "-0.01"):  # a counter edited behind the ledger's back is caught
+        ledger.client.update_item(
+            TableName=ledger._table,
+            Key=shard,
+            UpdateExpression="ADD sold :by",
+            ExpressionAttributeValues={":by": {"N": by}},
+        )
+        assert [b for b in audit_sold() if project_id in b] == (
+            [
+                f"sold {project_id}: counted 2.11 for 21 kg, its 6 sales add up to 2.1 for 21 kg, 21 kg are retired"
+            ]
+            if by == "0.01"
+            else []
+        )
+    monkeypatch.setattr(ledger, "sales", no_sales)
+    assert registry.money(project_id).sold == Money(amount=Decimal("2.10"))
+    monkeypatch.setattr(ledger, "sales", real_sales)
+    _sold(service, sandbox, project_id, range(7, 8))  # and later sales are counted as they are made
+    assert ledger.project_sold(project_id)[2:] == (Decimal("2.80"), 28)
+
+
 def test_the_admin_pays_refunds_states_payouts_and_the_audit_shows_them(invoke, stack, capsys) -> None:
     from carbonneutral.services import ledger as stack_ledger
 
@@ -429,6 +499,10 @@ def test_the_admin_pays_refunds_states_payouts_and_the_audit_shows_them(invoke, 
         lines[0] == "order_id,project_id,kg,amount,currency,retired_at"
         and len(lines) == len(document["sales"]) + 1
     )
+    assert main(["count-sales"]) == 0  # projects made by this ledger hold no sales from before the count
+    assert "cdcer-longquan-forest: added 0 CNY for 0 kg" in capsys.readouterr().out
+    assert main(["count-sales"]) == 0
+    assert "cdcer-longquan-forest: counted before, nothing added" in capsys.readouterr().out
     reference = "BANK-" + key()
     assert main(["mark-paid", developer, "--amount", "0.01", "--reference", reference]) == 0
     assert main(["mark-paid", developer, "--amount", "0.01", "--reference", reference]) == 1

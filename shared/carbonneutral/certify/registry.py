@@ -31,6 +31,7 @@ class RegistryLedger(Protocol):
     def every_record(self, project_id: str) -> list[RegistryRecord]: ...
     def signed_heads(self, project_id: str) -> list[dict[str, Any]]: ...
     def project(self, project_id: str) -> tuple[Project, Inventory] | None: ...
+    def project_sold(self, project_id: str) -> tuple[Project, Inventory, Decimal, int] | None: ...
     def projects(self) -> list[tuple[Project, Inventory]]: ...
     def payout_totals(self, developer_id: str) -> tuple[Decimal, Decimal, int]: ...
     def sales(self, developer_id: str, period: str | None = None) -> list[Any]: ...
@@ -105,12 +106,16 @@ class RegistryService:
         return {"project_id": project_id, "heads": heads}
 
     def money(self, project_id: str) -> ProjectMoney:
-        project, inventory = self._project(project_id)
+        found = self._ledger.project_sold(project_id)
+        if found is None:
+            raise NotFound(f"no project {project_id!r}")
+        project, inventory, sold, sold_kg = found
         developer = project.developer.company_id
-        sold = sum(
-            (sale.amount.amount for sale in self._ledger.sales(developer) if sale.project_id == project_id),
-            start=Decimal(0),
-        )
+        if sold_kg != inventory.retired_kg:  # sales from before the count: summed until `admin count-sales`
+            sold = sum(
+                (s.amount.amount for s in self._ledger.sales(developer) if s.project_id == project_id),
+                start=Decimal(0),
+            )
         owed, paid, _ = self._ledger.payout_totals(developer)
         currency = project.currency
         return ProjectMoney(

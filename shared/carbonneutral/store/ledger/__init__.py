@@ -2,7 +2,8 @@
 
 Items (single table):
   PROJECT#{id} / PROJECT                 metadata and counters issued/available/reserved/retired (kg)
-  PROJECT#{id} / COUNTER#{shard}         reserved/retired (kg) of the orders counted in that shard (counters.py)
+  PROJECT#{id} / COUNTER#{shard}         reserved/retired (kg) of the orders counted in that shard, and
+                                         sold/sold_kg, what buyers paid for the kg retired (counters.py)
   PROJECT#{id} / AVAILABLE#{first}       a block of serials free to reserve
   PROJECT#{id} / RESERVED#{first}        a block held for one order
   PROJECT#{id} / RETIRED#{first}         a block retired in a beneficiary's name (never changes again)

@@ -9,7 +9,8 @@ and running totals (owed, paid) that `audit` checks against them.
   DEVELOPER#{id} / ENTRY#{shard}#{retired_at}#{order}  a sale: order, project, kg, amount, in its
                                            order's shard, so that new sales do not all land at the
                                            newest end of one key range (sales recorded before the
-                                           shards: ENTRY#{retired_at}#{order})
+                                           shards: ENTRY#{retired_at}#{order}); `counted` when
+                                           its project's counters hold it too (counters.py)
   DEVELOPER#{id} / PAID#{reference}        a payout made, by its bank reference (once)
 """
 
@@ -25,7 +26,7 @@ from carbonneutral.domain.money import Money
 from carbonneutral.domain.orders import Order
 from carbonneutral.errors import Busy, Conflict, InvalidInput, TransactionCancelled
 from carbonneutral.store.items import n, s
-from carbonneutral.store.ledger.table import LedgerTable, iso
+from carbonneutral.store.ledger.table import LedgerTable, iso, project_key
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Sale:
     kg: int
     amount: Money
     retired_at: str
+    counted: bool = True  # in its project's sold (False: recorded before the count)
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ def _sale(item: dict[str, Any]) -> Sale:
         kg=int(item["kg"]["N"]),
         amount=Money(amount=Decimal(item["amount"]["N"]), currency=item["currency"]["S"]),
         retired_at=item["SK"]["S"].split("#")[-2],  # ENTRY#[shard#]{retired_at}#{order}
+        counted="counted" in item,
     )
 
 
@@ -101,6 +104,7 @@ class Payouts(LedgerTable):
                         "currency": s(order.amount.currency),
                         "kg": n(q),
                         "project_id": s(order.project_id),
+                        "counted": {"BOOL": True},
                     },
                     "ConditionExpression": "attribute_not_exists(PK)",
                 }
@@ -142,6 +146,37 @@ class Payouts(LedgerTable):
             )
         ]
         return sorted(sales, key=lambda sale: (sale.retired_at, sale.order_id))
+
+    def count_earlier_sales(self, project_id: str, developer_id: str) -> tuple[Decimal, int] | None:
+        """Adds the project's sales recorded before its counters counted them to its item's sold and
+        sold_kg, once: (amount, kg) added, or None when they were added before. Such sales are all
+        written already and never change, and new ones are counted as they are made, so nothing can
+        slip between the sum and the write."""
+        earlier = [x for x in self.sales(developer_id) if x.project_id == project_id and not x.counted]
+        amount = sum((x.amount.amount for x in earlier), start=Decimal(0))
+        kg = sum(x.kg for x in earlier)
+        update = {
+            "Update": {
+                "TableName": self._table,
+                "Key": project_key(project_id),
+                "UpdateExpression": "ADD sold :amount, sold_kg :kg SET earlier_sales = :count",
+                "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(earlier_sales)",
+                "ExpressionAttributeValues": {
+                    ":amount": n(str(amount)),
+                    ":kg": n(kg),
+                    ":count": n(len(earlier)),
+                },
+            }
+        }
+        for attempt in range(self._max_attempts):
+            try:
+                self._transact([update])
+                return amount, kg
+            except TransactionCancelled as exc:
+                if "ConditionalCheckFailed" in exc.codes:
+                    return None
+                self._backoff(attempt)  # a retirement of an order counted in the project item meanwhile
+        raise Busy("could not count the earlier sales; try again")
 
     def payouts_made(self, developer_id: str) -> list[PayoutMade]:
         return [
