@@ -305,16 +305,51 @@ def _developer_items(ledger, developer: str, prefix: str) -> list[dict]:
     )["Items"]
 
 
+def _sharded_items(ledger, developer: str, kind: str) -> dict[str, list[dict]]:
+    """The items under each of the developer's partition keys of one kind (PAYOUT or SALES) that has any."""
+    from carbonneutral.store.ledger.sales import SHARDS
+
+    by_key = {}
+    for shard in range(SHARDS):
+        pk = f"DEVELOPER#{developer}#{kind}#{shard:02d}"
+        items = ledger.client.query(
+            TableName=ledger._table,
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": pk}},
+            ConsistentRead=True,
+        )["Items"]
+        if items:
+            by_key[pk] = items
+    return by_key
+
+
+def _move(ledger, item: dict, pk: str, sk: str) -> dict:
+    """The item moved to another key, as the ledger wrote it there before."""
+    ledger.client.delete_item(TableName=ledger._table, Key={"PK": item["PK"], "SK": item["SK"]})
+    moved = {**item, "PK": {"S": pk}, "SK": {"S": sk}}
+    ledger.client.put_item(TableName=ledger._table, Item=moved)
+    return moved
+
+
 def test_what_a_developer_is_owed_is_spread_over_shards_and_summed_and_audited(
     service, ledger, sandbox, project
 ) -> None:
-    """Issue 17: one developer's sales do not all write one item; the totals and the audit sum them."""
-    from carbonneutral.store.ledger.payouts import PAYOUT_SHARDS
+    """Issue 17: one developer's sales do not all write one item, nor one partition key; the totals
+    and the audit sum the shards, with those written under the developer's own key before."""
+    from carbonneutral.store.ledger.sales import SHARDS
 
     developer = _sold(service, sandbox, project((1, 1000), price="100.00"), range(1, 13))
-    shards = _developer_items(ledger, developer, "PAYOUT#")
-    assert 4 <= len(shards) <= PAYOUT_SHARDS  # twelve sales: the chance all fall in three shards is ~0
-    assert sum(int(item["retired_kg"]["N"]) for item in shards) == 78
+    shards = _sharded_items(ledger, developer, "PAYOUT")
+    assert 4 <= len(shards) <= SHARDS  # twelve sales: the chance all fall in three shards is ~0
+    assert (
+        all(len(items) == 1 for items in shards.values())
+        and _developer_items(ledger, developer, "PAYOUT#") == []
+    )
+    assert sum(int(items[0]["retired_kg"]["N"]) for items in shards.values()) == 78
+    assert ledger.payout_totals(developer) == (Decimal("7.80"), Decimal(0), 78)
+    # one shard as the ledger wrote them while they shared the developer's partition key
+    first = next(iter(shards.values()))[0]
+    legacy = _move(ledger, first, f"DEVELOPER#{developer}", f"PAYOUT#{first['PK']['S'][-2:]}")
     assert ledger.payout_totals(developer) == (Decimal("7.80"), Decimal(0), 78)
     ledger.mark_paid(developer, Money(amount=Decimal("7.80")), "BANK-ALL", datetime.now(UTC))
     assert ledger.payout_totals(developer) == (Decimal("7.80"), Decimal("7.80"), 78)
@@ -323,7 +358,7 @@ def test_what_a_developer_is_owed_is_spread_over_shards_and_summed_and_audited(
     def edit_shard(by: str) -> None:
         ledger.client.update_item(
             TableName=ledger._table,
-            Key={"PK": shards[0]["PK"], "SK": shards[0]["SK"]},
+            Key={"PK": legacy["PK"], "SK": legacy["SK"]},
             UpdateExpression="ADD owed :by",
             ExpressionAttributeValues={":by": {"N": by}},
         )
@@ -336,30 +371,37 @@ def test_what_a_developer_is_owed_is_spread_over_shards_and_summed_and_audited(
     assert ledger.payout_audit(developer) == []
 
 
-def test_a_developers_sales_are_spread_over_key_ranges_and_read_back_with_those_from_before(
+def test_a_developers_sales_are_spread_over_partition_keys_and_read_back_with_those_from_before(
     service, ledger, sandbox, project
 ) -> None:
-    """Sales are entries sorted first by their order's shard, so new ones do not all land at the newest
-    end of the developer's keys; reading them (all, or one month's) merges the shards and the entries
-    recorded before them, oldest first, and the audit still balances."""
+    """Sales are under 16 partition keys by their order's id, so one developer's do not all land in
+    one partition; reading them (all, or one month's) merges those keys and the entries recorded
+    before them under the developer's own key, oldest first, and the audit still balances."""
     developer = _sold(service, sandbox, project((1, 1000), price="100.00"), range(1, 9))
-    entries = _developer_items(ledger, developer, "ENTRY#")
-    shards = {item["SK"]["S"].split("#")[1] for item in entries}  # ENTRY#{shard}#{time}#{order}
-    assert len(entries) == 8 and len(shards) >= 3 and all(len(x) == 2 and x.isdigit() for x in shards)
-    # one of them as the ledger wrote sales before the shards, a month earlier
-    legacy = entries[0]
-    ledger.client.delete_item(TableName=ledger._table, Key={"PK": legacy["PK"], "SK": legacy["SK"]})
-    legacy["SK"] = {"S": f"ENTRY#2020-01-31T23:59:59+00:00#{legacy['order_id']['S']}"}
-    ledger.client.put_item(TableName=ledger._table, Item=legacy)
+    by_key = _sharded_items(ledger, developer, "SALES")
+    entries = [item for items in by_key.values() for item in items]
+    assert len(entries) == 8 and len(by_key) >= 3 and _developer_items(ledger, developer, "ENTRY#") == []
+    assert all(item["SK"]["S"].endswith("#" + item["order_id"]["S"]) for item in entries)  # {time}#{order}
+    # two of them as the ledger wrote sales before: in the developer's key range by order shard, and
+    # before that by time alone, a month earlier
+    sharded, by_time = entries[0], entries[1]
+    _move(ledger, sharded, f"DEVELOPER#{developer}", f"ENTRY#{sharded['PK']['S'][-2:]}#{sharded['SK']['S']}")
+    _move(
+        ledger,
+        by_time,
+        f"DEVELOPER#{developer}",
+        f"ENTRY#2020-01-31T23:59:59+00:00#{by_time['order_id']['S']}",
+    )
     sales = ledger.sales(developer)
-    assert len(sales) == 8 and sales[0].order_id == legacy["order_id"]["S"]
+    assert len(sales) == 8 and sales[0].order_id == by_time["order_id"]["S"]
+    assert sharded["order_id"]["S"] in {sale.order_id for sale in sales}
     assert [(sale.retired_at, sale.order_id) for sale in sales] == sorted(
         (sale.retired_at, sale.order_id) for sale in sales
     )
     month = sales[-1].retired_at[:7]
     this_month = [sale.order_id for sale in sales if sale.retired_at.startswith(month)]
     assert this_month and [sale.order_id for sale in ledger.sales(developer, month)] == this_month
-    assert [sale.order_id for sale in ledger.sales(developer, "2020-01")] == [legacy["order_id"]["S"]]
+    assert [sale.order_id for sale in ledger.sales(developer, "2020-01")] == [by_time["order_id"]["S"]]
     assert ledger.payout_audit(developer) == []
 
 
@@ -397,7 +439,7 @@ def test_a_projects_page_reads_its_money_from_its_counters_and_earlier_sales_are
                 ":kg": {"N": f"-{sale.kg}"},
             },
         )
-    for entry in _developer_items(ledger, developer, "ENTRY#"):
+    for entry in (item for items in _sharded_items(ledger, developer, "SALES").values() for item in items):
         if entry["order_id"]["S"] in {sale.order_id for sale in earlier}:
             ledger.client.update_item(
                 TableName=ledger._table,

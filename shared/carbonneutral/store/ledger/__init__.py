@@ -12,7 +12,9 @@ Items (single table):
   FOOTPRINT#{id} / CLAIM                 the one order that neutralizes a footprint (pending or retired)
   HOLD#{sha256(client)}#{project} / HOLD kg one client holds unpaid in a project (bounded)
   PAYMENT#{provider}#{event_id} / EVENT  a provider event, applied once
-  DEVELOPER#{id} / PAYOUT#{shard}, PAYOUT, ENTRY#…, PAID#…  owed to the company that cut the emissions
+  DEVELOPER#{id} / PAYOUT, PAID#…          paid to the company that cut the emissions (payouts.py)
+  DEVELOPER#{id}#PAYOUT#{shard} / PAYOUT   owed to it, in 16 partition keys (payouts.py)
+  DEVELOPER#{id}#SALES#{shard} / {time}#…  its sales, in 16 partition keys (sales.py)
                                          (in 16 shards), and paid to it
   ORDER#{id} / REFUND#{provider}#{event} a payment that could not buy credits: due back, then refunded
   PAYMENTREF#{provider}#{payment} / PAYMENT  the order a provider's payment paid (for refund, dispute events)

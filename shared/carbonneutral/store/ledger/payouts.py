@@ -1,22 +1,19 @@
-"""Money owed to the companies that cut the emissions: one entry per sale, one per payout made,
-and running totals (owed, paid) that `audit` checks against them.
+"""Money owed to the companies that cut the emissions: one entry per sale (sales.py), one per payout
+made, and running totals (owed, paid) that `audit` checks against them.
 
-  DEVELOPER#{id} / PAYOUT#{shard}          owed, retired_kg, currency: a sixteenth of the sales each, so
-                                           concurrent retirements of one developer's credits do not all
-                                           write one item (a sale's shard follows from its order id)
+  DEVELOPER#{id}#PAYOUT#{shard} / PAYOUT   owed, retired_kg, currency of a sixteenth of the sales (a
+                                           sale's shard follows from its order id), each under its own
+                                           partition key, so that one developer's retirements do not
+                                           all write one partition
   DEVELOPER#{id} / PAYOUT                  paid (payouts are an operator's, one at a time); owed and
                                            retired_kg of the sales recorded before the shards
-  DEVELOPER#{id} / ENTRY#{shard}#{retired_at}#{order}  a sale: order, project, kg, amount, in its
-                                           order's shard, so that new sales do not all land at the
-                                           newest end of one key range (sales recorded before the
-                                           shards: ENTRY#{retired_at}#{order}); `counted` when
-                                           its project's counters hold it too (counters.py)
+  DEVELOPER#{id} / PAYOUT#{shard}          owed and retired_kg of the sales recorded while the shards
+                                           shared the developer's partition key (read, never written)
   DEVELOPER#{id} / PAID#{reference}        a payout made, by its bank reference (once)
 """
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -26,17 +23,8 @@ from carbonneutral.domain.money import Money
 from carbonneutral.domain.orders import Order
 from carbonneutral.errors import Busy, Conflict, InvalidInput, TransactionCancelled
 from carbonneutral.store.items import n, s
-from carbonneutral.store.ledger.table import LedgerTable, iso, project_key
-
-
-@dataclass(frozen=True)
-class Sale:
-    order_id: str
-    project_id: str
-    kg: int
-    amount: Money
-    retired_at: str
-    counted: bool = True  # in its project's sold (False: recorded before the count)
+from carbonneutral.store.ledger.sales import SHARDS, Sales, shard_of
+from carbonneutral.store.ledger.table import iso
 
 
 @dataclass(frozen=True)
@@ -47,136 +35,51 @@ class PayoutMade:
     period: str | None
 
 
-PAYOUT_SHARDS = 16
-
-
 def _payout_key(developer_id: str) -> dict[str, Any]:
     return {"PK": s(f"DEVELOPER#{developer_id}"), "SK": s("PAYOUT")}
 
 
-def _shard(order_id: str) -> int:
-    return zlib.crc32(order_id.encode()) % PAYOUT_SHARDS
+def owed_key(developer_id: str, shard: int) -> dict[str, Any]:
+    return {"PK": s(f"DEVELOPER#{developer_id}#PAYOUT#{shard:02d}"), "SK": s("PAYOUT")}
 
 
-def _owed_key(developer_id: str, order_id: str) -> dict[str, Any]:
-    return {"PK": s(f"DEVELOPER#{developer_id}"), "SK": s(f"PAYOUT#{_shard(order_id):02d}")}
-
-
-def _sale(item: dict[str, Any]) -> Sale:
-    return Sale(
-        order_id=item["order_id"]["S"],
-        project_id=item["project_id"]["S"],
-        kg=int(item["kg"]["N"]),
-        amount=Money(amount=Decimal(item["amount"]["N"]), currency=item["currency"]["S"]),
-        retired_at=item["SK"]["S"].split("#")[-2],  # ENTRY#[shard#]{retired_at}#{order}
-        counted="counted" in item,
-    )
-
-
-class Payouts(LedgerTable):
+class Payouts(Sales):
     def _payout_items(self, order: Order, now: datetime) -> list[dict[str, Any]]:
         """What a retired order owes its project's developer, written in the retirement's transaction."""
-        q, amount = order.quantity_kg, order.amount.amount
-        return [
-            {
-                "Update": {
-                    "TableName": self._table,
-                    "Key": _owed_key(order.developer_id, order.order_id),
-                    "UpdateExpression": "ADD owed :amount, retired_kg :q SET currency = :currency, #type = :type",
-                    "ExpressionAttributeNames": {"#type": "type"},
-                    "ExpressionAttributeValues": {
-                        ":amount": n(str(amount)),
-                        ":q": n(q),
-                        ":currency": s(order.amount.currency),
-                        ":type": s("payout_shard"),
-                    },
-                }
+        update = {
+            "TableName": self._table,
+            "Key": owed_key(order.developer_id, shard_of(order.order_id)),
+            "UpdateExpression": "ADD owed :amount, retired_kg :q SET currency = :currency, #type = :type",
+            "ExpressionAttributeNames": {"#type": "type"},
+            "ExpressionAttributeValues": {
+                ":amount": n(str(order.amount.amount)),
+                ":q": n(order.quantity_kg),
+                ":currency": s(order.amount.currency),
+                ":type": s("payout_shard"),
             },
-            {
-                "Put": {
-                    "TableName": self._table,
-                    "Item": {
-                        "PK": s(f"DEVELOPER#{order.developer_id}"),
-                        "SK": s(f"ENTRY#{_shard(order.order_id):02d}#{iso(now)}#{order.order_id}"),
-                        "type": s("payout_entry"),
-                        "order_id": s(order.order_id),
-                        "amount": n(str(amount)),
-                        "currency": s(order.amount.currency),
-                        "kg": n(q),
-                        "project_id": s(order.project_id),
-                        "counted": {"BOOL": True},
-                    },
-                    "ConditionExpression": "attribute_not_exists(PK)",
-                }
-            },
-        ]
+        }
+        return [{"Update": update}, self._sale_put(order, now)]
 
     def payout(self, developer_id: str) -> tuple[Decimal, int]:
         owed, _, kg = self.payout_totals(developer_id)
         return owed, kg
 
     def payout_totals(self, developer_id: str) -> tuple[Decimal, Decimal, int]:
-        """(owed for every sale so far, paid so far, kg retired): the shards summed, in one query."""
+        """(owed for every sale so far, paid so far, kg retired): the shards in one batch, and the
+        developer's own items (paid, and the totals from before the shards) in one query."""
         totals = {"owed": Decimal(0), "paid": Decimal(0), "retired_kg": Decimal(0)}
-        for item in self._query(
-            KeyConditionExpression="PK = :pk AND begins_with(SK, :payout)",
-            ExpressionAttributeValues={":pk": s(f"DEVELOPER#{developer_id}"), ":payout": s("PAYOUT")},
-            ConsistentRead=True,
-        ):
+        shards = self._batch_get([owed_key(developer_id, shard) for shard in range(SHARDS)])
+        for item in [
+            *shards.values(),
+            *self._query(
+                KeyConditionExpression="PK = :pk AND begins_with(SK, :payout)",
+                ExpressionAttributeValues={":pk": s(f"DEVELOPER#{developer_id}"), ":payout": s("PAYOUT")},
+                ConsistentRead=True,
+            ),
+        ]:
             for name in totals:
                 totals[name] += Decimal(item.get(name, {"N": "0"})["N"])
         return totals["owed"], totals["paid"], int(totals["retired_kg"])
-
-    def sales(self, developer_id: str, period: str | None = None) -> list[Sale]:
-        """The developer's sales, oldest first (by time, then order id); of one period (YYYY-MM or
-        YYYY) when given: one query for all of them, else one per shard and one for the sales recorded
-        before the shards."""
-        prefixes = (
-            [f"ENTRY#{period}", *(f"ENTRY#{shard:02d}#{period}" for shard in range(PAYOUT_SHARDS))]
-            if period
-            else ["ENTRY#"]
-        )
-        sales = [
-            _sale(item)
-            for prefix in prefixes
-            for item in self._query(
-                KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
-                ExpressionAttributeValues={":pk": s(f"DEVELOPER#{developer_id}"), ":prefix": s(prefix)},
-                ConsistentRead=True,
-            )
-        ]
-        return sorted(sales, key=lambda sale: (sale.retired_at, sale.order_id))
-
-    def count_earlier_sales(self, project_id: str, developer_id: str) -> tuple[Decimal, int] | None:
-        """Adds the project's sales recorded before its counters counted them to its item's sold and
-        sold_kg, once: (amount, kg) added, or None when they were added before. Such sales are all
-        written already and never change, and new ones are counted as they are made, so nothing can
-        slip between the sum and the write."""
-        earlier = [x for x in self.sales(developer_id) if x.project_id == project_id and not x.counted]
-        amount = sum((x.amount.amount for x in earlier), start=Decimal(0))
-        kg = sum(x.kg for x in earlier)
-        update = {
-            "Update": {
-                "TableName": self._table,
-                "Key": project_key(project_id),
-                "UpdateExpression": "ADD sold :amount, sold_kg :kg SET earlier_sales = :count",
-                "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(earlier_sales)",
-                "ExpressionAttributeValues": {
-                    ":amount": n(str(amount)),
-                    ":kg": n(kg),
-                    ":count": n(len(earlier)),
-                },
-            }
-        }
-        for attempt in range(self._max_attempts):
-            try:
-                self._transact([update])
-                return amount, kg
-            except TransactionCancelled as exc:
-                if "ConditionalCheckFailed" in exc.codes:
-                    return None
-                self._backoff(attempt)  # a retirement of an order counted in the project item meanwhile
-        raise Busy("could not count the earlier sales; try again")
 
     def payouts_made(self, developer_id: str) -> list[PayoutMade]:
         return [
