@@ -87,6 +87,14 @@ def test_dangling_references_and_undefined_conditions_are_found(deployed) -> Non
     assert any("'NoSuchTable'" in p for p in found) and any("'NoSuchCondition'" in p for p in found)
 
 
+def test_an_intrinsic_the_rehearsal_cannot_evaluate_stops_it_rather_than_counting_as_true(deployed) -> None:
+    broken = copy.deepcopy(deployed.template)
+    broken["Conditions"]["HasAlarmEmail"] = {"Fn::Contains": [["a"], {"Ref": "AlarmEmail"}]}
+    stack = cloudformation.Stack(broken, deployed.parameters)
+    with pytest.raises(DeployError, match="Fn::Contains is not an intrinsic this rehearsal evaluates"):
+        stack.condition("HasAlarmEmail")
+
+
 def test_no_function_environment_holds_a_secret(deployed) -> None:
     """Names and settings only: secrets are read from SSM by name."""
     allowed = {
