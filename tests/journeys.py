@@ -4,6 +4,7 @@ an organizer's key, a board's contributions."""
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from carbonneutral.domain.orders import Order
@@ -80,9 +81,10 @@ def record(boards: Leaderboards, client: Any, order: Order) -> None:
     client.transact_write_items(TransactItems=boards.contributions(order))
 
 
-def run_out(stack, order_id: str) -> None:
-    """Moves an order's reservation into the past, as if its 30 minutes had passed."""
-    from datetime import UTC, datetime, timedelta
+def run_out(stack, order_id: str, ago: timedelta | None = None) -> None:
+    """Moves an order's reservation into the past, as if its 30 minutes had passed (a minute ago,
+    or `ago`)."""
+    from datetime import UTC, datetime
 
     from carbonneutral.domain.orders import Order
 
@@ -90,7 +92,7 @@ def run_out(stack, order_id: str) -> None:
     client = stack.dynamodb_client()
     item = client.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
     order = Order.model_validate_json(item["body"]["S"])
-    past = datetime.now(UTC) - timedelta(minutes=1)
+    past = datetime.now(UTC) - (ago or timedelta(minutes=1))
     body = order.model_copy(update={"reserved_until": past}).model_dump_json()
     due = f"{past.isoformat(timespec='seconds')}#{order_id}"
     client.update_item(

@@ -81,6 +81,7 @@ class LocalStack:
     roles: dict[str, iam.Role] = field(default_factory=dict)  # function logical id -> its role
     environ: dict[str, str] = field(default_factory=dict)  # the admin's environment (no secrets)
     secrets_path: str = ""
+    cfn: cloudformation.Stack | None = None  # the template as CloudFormation would evaluate it
     _stop: threading.Event = field(default_factory=threading.Event)
     _logs: list[IO[bytes] | int] = field(default_factory=list)
 
@@ -96,7 +97,7 @@ class LocalStack:
         stack = cloudformation.Stack(
             template, values, physical={"Table": self.table, "RendersBucket": self.bucket}
         )
-        self.secrets_path = values["SecretsPath"]
+        self.secrets_path, self.cfn = values["SecretsPath"], stack
         try:
             log = self.data_dir.parent / "dynamodb.log" if self.data_dir else None
             self.dynamodb = DynamoDBLocal(free_port(), self.data_dir, log).start()

@@ -286,6 +286,52 @@ def test_the_sweeper_closes_an_expired_orders_trade_at_wechat_pay_in_its_own_rol
     assert fake.trades[f"{order['order_id']}-N"]["trade_state"] == "CLOSED"
 
 
+def test_an_order_the_sweeper_cannot_ask_wechat_pay_about_is_kept_and_counted_by_the_stacks_alarm(
+    wechat,
+) -> None:
+    """Past the grace a payment notice may take, an order WeChat Pay does not answer about is logged and
+    kept; the run succeeds (the dead-letter alarm stays quiet), so the template turns that log line
+    into the metric an alarm watches: the template's filter pattern is matched against the line logged."""
+    from datetime import timedelta
+
+    from carbonneutral.domain.purchase import NOTICE_GRACE
+
+    from infrastructure.local import logs
+    from tests.journeys import run_out
+
+    stack, fake, _ = wechat
+    http = Http(stack.url)
+    order = place(http)
+    assert page(http, order, DESKTOP).status == 200  # a Native trade the sweeper must ask about
+    run_out(stack, order["order_id"], ago=NOTICE_GRACE + timedelta(minutes=1))
+    log = stack.log_dir / "SweeperFunction.log"
+    logged_before = log.stat().st_size
+    fake.refusal = (500, {"code": "SYSTEM_ERROR", "message": "系统错误"})
+    try:
+        stack.invoke("SweeperFunction", {"source": "aws.scheduler"})
+    finally:
+        fake.refusal = None
+    assert status(http, order) == "pending_payment"  # kept, for the next run
+    cfn = stack.cfn
+    resources = cfn.template["Resources"]
+    metric = cfn.value(resources["OrdersNotSweptMetric"]["Properties"])
+    alarm = cfn.value(resources["OrdersNotSweptAlarm"]["Properties"])
+    assert metric["LogGroupName"] == f"/aws/lambda/{stack.functions['SweeperFunction'].spec.name}"
+    (counted,) = metric["MetricTransformations"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == (counted["MetricNamespace"], counted["MetricName"])
+    assert (
+        alarm["AlarmActions"] == [cfn.ref("AlarmTopic")] and cfn.ref("AWS::StackName") in alarm["Namespace"]
+    )
+    lines = log.read_bytes()[logged_before:].decode().splitlines()
+    matched = [line for line in lines if logs.matches(metric["FilterPattern"], line)]
+    assert [order["order_id"] in line for line in matched].count(True) == 1
+    logged_before = log.stat().st_size
+    assert stack.invoke("SweeperFunction", {"source": "aws.scheduler"})["released"] >= 1  # WeChat Pay is back
+    assert status(http, order) == "expired"
+    lines = log.read_bytes()[logged_before:].decode().splitlines()
+    assert lines and not [line for line in lines if logs.matches(metric["FilterPattern"], line)]
+
+
 @pytest.mark.browser
 def test_inside_wechat_the_page_hands_the_signed_request_to_wechats_bridge_and_finds_the_payment(
     wechat, browser
