@@ -416,11 +416,11 @@ def audit_sold() -> list[str]:
 
     ledger, breaches = services.ledger(), []
     sales: dict[str, list[Any]] = {}
-    for project, _ in ledger.projects():
-        found = ledger.project_sold(project.project_id)
+    for project_id in ledger.project_ids():
+        found = ledger.project_sold(project_id)
         if found is None:
             continue
-        _, inventory, sold, sold_kg = found
+        project, inventory, sold, sold_kg = found
         developer = project.developer.company_id
         if developer not in sales:
             sales[developer] = ledger.sales(developer)

@@ -15,7 +15,6 @@ Items (single table):
   DEVELOPER#{id} / PAYOUT, PAID#…          paid to the company that cut the emissions (payouts.py)
   DEVELOPER#{id}#PAYOUT#{shard} / PAYOUT   owed to it, in 16 partition keys (payouts.py)
   DEVELOPER#{id}#SALES#{shard} / {time}#…  its sales, in 16 partition keys (sales.py)
-                                         (in 16 shards), and paid to it
   ORDER#{id} / REFUND#{provider}#{event} a payment that could not buy credits: due back, then refunded
   PAYMENTREF#{provider}#{payment} / PAYMENT  the order a provider's payment paid (for refund, dispute events)
 

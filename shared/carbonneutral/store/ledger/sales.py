@@ -8,8 +8,8 @@
                                            (ENTRY#{shard}#{retired_at}#{order}, and before the
                                            shards ENTRY#{retired_at}#{order})
 
-A sale is `counted` when its project's counters hold it too (counters.py); those recorded before
-that count are not, until `count_earlier_sales`.
+A sale is `counted` when its project's counters hold it too (counters.py). Those recorded before
+that count carry no mark; `count_earlier_sales` adds them to their project's counters, once.
 """
 
 from __future__ import annotations
