@@ -449,8 +449,12 @@ def count_sales() -> int:
     from carbonneutral import services
 
     ledger = services.ledger()
+    sales: dict[str, list[Any]] = {}  # each developer's, read once for all its projects
     for project, _ in ledger.projects():
-        added = ledger.count_earlier_sales(project.project_id, project.developer.company_id)
+        developer = project.developer.company_id
+        if developer not in sales:
+            sales[developer] = ledger.sales(developer)
+        added = ledger.count_earlier_sales(project.project_id, developer, sales[developer])
         if added is None:
             print(f"{project.project_id}: counted before, nothing added")
         else:

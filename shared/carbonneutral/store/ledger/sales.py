@@ -104,12 +104,16 @@ class Sales(LedgerTable):
         sales += [sale for sale in map(_sale, earlier) if sale.retired_at.startswith(period or "")]
         return sorted(sales, key=lambda sale: (sale.retired_at, sale.order_id))
 
-    def count_earlier_sales(self, project_id: str, developer_id: str) -> tuple[Decimal, int] | None:
+    def count_earlier_sales(
+        self, project_id: str, developer_id: str, sales: list[Sale] | None = None
+    ) -> tuple[Decimal, int] | None:
         """Adds the project's sales recorded before its counters counted them to its item's sold and
         sold_kg, once: (amount, kg) added, or None when they were added before. Such sales are all
         written already and never change, and new ones are counted as they are made, so nothing can
-        slip between the sum and the write."""
-        earlier = [x for x in self.sales(developer_id) if x.project_id == project_id and not x.counted]
+        slip between the sum and the write; `sales`, the developer's as read already, may stand in
+        for reading them again."""
+        sold = self.sales(developer_id) if sales is None else sales
+        earlier = [x for x in sold if x.project_id == project_id and not x.counted]
         amount = sum((x.amount.amount for x in earlier), start=Decimal(0))
         kg = sum(x.kg for x in earlier)
         update = {
