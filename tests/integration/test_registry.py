@@ -216,6 +216,93 @@ def test_a_retirement_that_loses_its_lane_takes_another_and_stays_there(
     assert check_chain(records, ledger.signed_heads(project_id)) == []
 
 
+def test_each_lane_has_a_key_of_its_own_and_a_lane_begun_under_the_projects_key_goes_on_there(
+    service, ledger, sandbox, project, stack
+) -> None:
+    """Lanes 1-15 live under partition keys of their own (`REGISTRY#p#Lnn`), each marked under the
+    project's key by its first record; a lane begun under the project's key before that goes on
+    there; and a lane someone else begins under the project's key first is left to them, never
+    forked: the retirement takes another lane. Listing, export, heads and audit read both places."""
+    from carbonneutral.domain.registry import check_chain
+    from carbonneutral.store.ledger import registry, retirements
+
+    client = stack.dynamodb_client()
+    project_id = project((1, 1000))
+    at_project = f"REGISTRY#{project_id}"
+    orders = [service.place(an_order_request(project_id, 4), key(), base_url=BASE)[0] for _ in range(6)]
+
+    def items(pk: str) -> dict[str, dict]:
+        answer = client.query(
+            TableName=stack.table,
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": pk}},
+            ConsistentRead=True,
+        )
+        return {item["SK"]["S"]: item for item in answer["Items"]}
+
+    def on_lane(lane: int, order) -> None:
+        retirements._LANE_TAKEN[(stack.table, project_id)] = lane
+        assert pay(service, sandbox, order).outcome == "retired"
+
+    on_lane(0, orders[0])
+    on_lane(3, orders[1])
+    on_lane(3, orders[2])
+    assert sorted(items(f"{at_project}#L03")) == ["HEAD", "SEQ#000000000001", "SEQ#000000000002"]
+    assert items(f"{at_project}#L03")["HEAD"]["count"]["N"] == "2"
+    mine = items(at_project)
+    assert sorted(mine) == ["HEAD", "HEAD#03", "SEQ#000000000001"]
+    assert mine["HEAD#03"]["type"]["S"] == "registry_lane" and "body" not in mine["HEAD#03"]
+
+    # lane 5 as it was written before lanes had keys of their own, seen by a process new to it
+    on_lane(5, orders[3])
+    own = items(f"{at_project}#L05")
+    client.put_item(
+        TableName=stack.table, Item={**own["HEAD"], "PK": {"S": at_project}, "SK": {"S": "HEAD#05"}}
+    )
+    record = {**own["SEQ#000000000001"], "PK": {"S": at_project}, "SK": {"S": "SEQ#L05#000000000001"}}
+    client.put_item(TableName=stack.table, Item=record)
+    for sk in own:
+        client.delete_item(TableName=stack.table, Key={"PK": {"S": f"{at_project}#L05"}, "SK": {"S": sk}})
+    registry._LANE_AT_PROJECT.clear()
+    on_lane(5, orders[4])
+    assert items(f"{at_project}#L05") == {}
+    mine = items(at_project)
+    assert mine["HEAD#05"]["type"]["S"] == "registry_head" and mine["HEAD#05"]["count"]["N"] == "2"
+    assert "SEQ#L05#000000000002" in mine
+
+    # lane 7 begun under the project's key by another retirement (one made before this layout) just
+    # before this one's transaction: this one takes another lane and lane 7 gets no key of its own
+    def begun_elsewhere(**_: object) -> None:
+        if not raced:
+            raced.append(True)
+            client.put_item(TableName=stack.table, Item={**mine["HEAD"], "SK": {"S": "HEAD#07"}})
+
+    raced: list[bool] = []
+    ledger.client.meta.events.register("before-call.dynamodb.TransactWriteItems", begun_elsewhere)
+    try:
+        on_lane(7, orders[5])
+    finally:
+        ledger.client.meta.events.unregister("before-call.dynamodb.TransactWriteItems", begun_elsewhere)
+    assert raced and items(f"{at_project}#L07") == {}
+    assert retirements._LANE_TAKEN[(stack.table, project_id)] != 7
+    client.delete_item(TableName=stack.table, Key={"PK": {"S": at_project}, "SK": {"S": "HEAD#07"}})
+
+    records = ledger.every_record(project_id)
+    places = [(r.lane or 0, r.position) for r in records]
+    assert len(places) == 6 and places == sorted(places)
+    assert {(0, 1), (3, 1), (3, 2), (5, 1), (5, 2)} < set(places)
+    heads = ledger.signed_heads(project_id)
+    assert [h.get("lane") or 0 for h in heads] == sorted({lane for lane, _ in places})
+    assert check_chain([r.model_dump(mode="json", by_alias=True) for r in records], heads) == []
+    assert ledger.chain_problems(project_id, 6 * 4) == ([], records)
+    for limit in (1, 2, 50):  # the listing pages through both places, lane by lane
+        paged, after = [], (0, 0)
+        while after is not None:
+            page, after = ledger.registry_records(project_id, after, limit)
+            paged += page
+        assert paged == records
+
+
 def test_hidden_names_stay_hidden_in_the_registry_and_lead_to_no_certificate(
     invoke, stack, published
 ) -> None:

@@ -25,7 +25,7 @@ from carbonneutral.store.ledger.issued import Issued
 from carbonneutral.store.ledger.orders import Orders
 from carbonneutral.store.ledger.payouts import Payouts
 from carbonneutral.store.ledger.refunds import Refunds
-from carbonneutral.store.ledger.registry import Registry, head_key
+from carbonneutral.store.ledger.registry import Lane, Registry
 from carbonneutral.store.ledger.table import claim_key, iso, order_key
 from carbonneutral.store.scenes import scene_from_item, scene_key
 
@@ -123,7 +123,7 @@ class Retirements(Orders, Payouts, Refunds, Registry, Issued):
     ) -> tuple[Order | None, Prefetched]:
         """The order, with what its retirement would read as the payment's hint names it, in one
         request (a paid order is most often retired next)."""
-        keys = [order_key(order_id), head_key(hint.project_id, self._lane(hint.project_id))]
+        keys = [order_key(order_id), *self.head_keys(hint.project_id, self._lane(hint.project_id))]
         if hint.scene_id and certify is not None:
             keys.append(scene_key(hint.scene_id))
         if contribute is not None:
@@ -152,11 +152,9 @@ class Retirements(Orders, Payouts, Refunds, Registry, Issued):
         # of the lane it tries first, the order's scene (its certificate names it) and the order's
         # leaderboard entries.
         lane = self._lane(project.project_id)
-        keys = {"head": head_key(project.project_id, lane)}
-        if order.scene_id and certify is not None:
-            keys["scene"] = scene_key(order.scene_id)
+        keys = {"scene": scene_key(order.scene_id)} if order.scene_id and certify is not None else {}
         boards = contribute.contribution_keys(settlement.order) if contribute is not None else []
-        wanted = [*keys.values(), *boards]
+        wanted = [*self.head_keys(project.project_id, lane), *keys.values(), *boards]
         # read with the order when the payment's hint named all of it (else the hint was stale or wrong)
         found = prefetched.found if prefetched and prefetched.covers(wanted) else self._batch_get(wanted)
         item = {name: found[pk] for name, k in keys.items() if (pk := (k["PK"]["S"], k["SK"]["S"])) in found}
@@ -165,15 +163,15 @@ class Retirements(Orders, Payouts, Refunds, Registry, Issued):
             order, settlement.order, project, now, certify, contribute, found, scene
         )
         recorded = self._event_item(event, now, order.order_id)
-        head = item.get("head")
-        position = self.position_of(json.loads(head["body"]["S"]) if head else None)
+        position = self.lane_of(project.project_id, lane, found)
         for attempt in range(CHAIN_ATTEMPTS):
             if attempt:  # the lane moved on: another one (any but this), read afresh, kept from now on
+                self.forget_lane(project.project_id, lane)
                 lane = (lane + 1 + secrets.randbelow(LANES - 1)) % LANES
                 _LANE_TAKEN[(self._table, project.project_id)] = lane
                 position = self.chain_position(project.project_id, lane)
             try:
-                self._transact([recorded, *base, *seal(lane, *position)])
+                self._transact([recorded, *base, *seal(lane, position)])
                 return Applied(settlement.outcome, retired)
             except TransactionCancelled as exc:
                 if exc.codes[0] == "ConditionalCheckFailed":
@@ -195,28 +193,29 @@ class Retirements(Orders, Payouts, Refunds, Registry, Issued):
         contribute: Contribute | None,
         found: Mapping[tuple[str, str], dict[str, Any]] | None = None,
         scene: Any = None,
-    ) -> tuple[list[dict[str, Any]], Order, Callable[[int, int, str], list[dict[str, Any]]]]:
-        """(the retirement's items, the retired order, `seal`): `seal(lane, count, previous)` gives
-        the items that depend on where that lane of the project's registry stands: the record chained
-        after `previous`, the lane's new head, and the certificate that names the record. Both exist
-        with the retired credits, or neither."""
+    ) -> tuple[list[dict[str, Any]], Order, Callable[[int, Lane], list[dict[str, Any]]]]:
+        """(the retirement's items, the retired order, `seal`): `seal(lane, Lane)` gives the items
+        that depend on where that lane of the project's registry stands: the record chained after the
+        lane's last, the lane's new head, and the certificate that names the record. Both exist with
+        the retired credits, or neither."""
         retirement = retired.retirement
         assert retirement is not None
         certificate_id = new_certificate_id() if certify is not None else None
         retired = retired.model_copy(update={"certificate_id": certificate_id})
         sealed = retired
 
-        def seal(lane: int, count: int, previous: str) -> list[dict[str, Any]]:
+        def seal(lane: int, place: Lane) -> list[dict[str, Any]]:
             record = record_for(
                 sealed,
                 project,
                 certificate_id=certificate_id,
                 lane=lane,
-                position=count + 1,
-                previous=previous,
+                position=place.size + 1,
+                previous=place.previous,
             )
             head = head_after(record).document()
-            chain = self._registry_items(record, certify.sign(head) if certify is not None else head)
+            signed_head = certify.sign(head) if certify is not None else head
+            chain = self._registry_items(record, signed_head, place.at_project)
             if certify is None or certificate_id is None:
                 return chain
             _, signed = certify(

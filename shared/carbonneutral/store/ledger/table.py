@@ -18,7 +18,8 @@ from carbonneutral.store.items import s
 RESERVATION_SHARDS = 8
 # 2 items per block, in a transaction of at most 100 items that also holds the order, event,
 # the payment's reference, counter, payout (2), certificate, registry record and head, the
-# footprint's claim, the client's hold and up to 18 leaderboard and rating items: 70 + 29 = 99.
+# footprint's claim, the client's hold and up to 18 leaderboard and rating items: 70 + 29 = 99
+# (100 on a registry lane's first record under its own key, which also marks where the lane lives).
 MAX_BLOCKS_PER_ORDER = 35
 # How many available blocks an order looks at when the lowest serials are too fragmented for it.
 WIDER_BLOCKS = 1000
