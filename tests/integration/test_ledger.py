@@ -336,28 +336,43 @@ def test_a_projects_counters_are_spread_over_shards_and_summed_and_audited(
     stack, service, ledger, sandbox, project
 ) -> None:
     """Issue 17: concurrent orders of one project do not all write one counter item; its figures are
-    the project item's and its shards' together, and the audit checks them against the blocks."""
+    the project item's and its shards' together, and the audit checks them against the blocks. Each
+    shard has a partition key of its own, which also holds its orders' reserved and retired blocks:
+    the project's key keeps only the project and its available blocks."""
     from carbonneutral.store.ledger.counters import COUNTER_SHARDS, counter_key
 
     project_id = project((1, 1_000))
     orders = [service.place(an_order_request(project_id, kg), key(), base_url=BASE)[0] for kg in range(1, 13)]
-    assert all(o.counter is not None and 0 <= o.counter < COUNTER_SHARDS for o in orders)
+    assert all(o.counter is not None and COUNTER_SHARDS <= o.counter < 2 * COUNTER_SHARDS for o in orders)
     for order in orders[:4]:
         pay(service, sandbox, order)
     for order in orders[4:6]:
         service.cancel(order.order_id, service.token_for(order))
     client = stack.dynamodb_client()
-    shards = client.query(
-        TableName=stack.table,
-        KeyConditionExpression="PK = :pk AND begins_with(SK, :shard)",
-        ExpressionAttributeValues={":pk": {"S": f"PROJECT#{project_id}"}, ":shard": {"S": "COUNTER#"}},
-        ConsistentRead=True,
-    )["Items"]
+
+    def under(pk: str) -> dict[str, dict]:
+        answer = client.query(
+            TableName=stack.table,
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": pk}},
+            ConsistentRead=True,
+        )
+        return {item["SK"]["S"]: item for item in answer["Items"]}
+
+    shards = {o.counter: under(f"PROJECT#{project_id}#S{o.counter - COUNTER_SHARDS:02d}") for o in orders}
     assert len(shards) >= 4  # twelve orders in three shards or fewer: about one chance in a million
-    item = client.get_item(
-        TableName=stack.table, Key={"PK": {"S": f"PROJECT#{project_id}"}, "SK": {"S": "PROJECT"}}
-    )
-    assert item["Item"]["available_kg"]["N"] == "1000"  # no order wrote the project item
+    for order in orders:  # the order's blocks are under its shard's key
+        state = "RETIRED" if order in orders[:4] else "RESERVED" if order in orders[6:] else None
+        held = [
+            sk
+            for sk, item in shards[order.counter].items()
+            if item.get("order_id", {}).get("S") == order.order_id
+        ]
+        assert held == ([f"{state}#{order.reserved[0].first:012d}"] if state else [])
+        assert "COUNTER" in shards[order.counter]
+    project_items = under(f"PROJECT#{project_id}")
+    assert {sk.split("#")[0] for sk in project_items} == {"PROJECT", "AVAILABLE"}
+    assert project_items["PROJECT"]["available_kg"]["N"] == "1000"  # no order wrote the project item
     reserved, retired = sum(range(7, 13)), sum(range(1, 5))
     inv = inventory(ledger, project_id)
     assert (inv.issued_kg, inv.available_kg, inv.reserved_kg, inv.retired_kg) == (
@@ -378,28 +393,13 @@ def test_an_order_placed_before_the_shards_settles_on_the_project_item(
 ) -> None:
     """Orders reserved before the counters were sharded counted in the project item: they are
     retired or released there, and the figures stay whole."""
-    from carbonneutral.store.ledger.counters import counter_key
-
     project_id = project((1, 100))
     paid, released = (
         service.place(an_order_request(project_id, 10), key(), base_url=BASE)[0] for _ in range(2)
     )
     client = stack.dynamodb_client()
     for order in (paid, released):  # as such an order was stored and counted
-        legacy = order.model_copy(update={"counter": None})
-        client.put_item(TableName=stack.table, Item=ledger._order_item(legacy))
-        client.update_item(  # its kg counted in the project item, not in a shard
-            TableName=stack.table,
-            Key=counter_key(project_id, order.counter),
-            UpdateExpression="ADD reserved_kg :minus",
-            ExpressionAttributeValues={":minus": {"N": "-10"}},
-        )
-        client.update_item(
-            TableName=stack.table,
-            Key={"PK": {"S": f"PROJECT#{project_id}"}, "SK": {"S": "PROJECT"}},
-            UpdateExpression="ADD available_kg :minus, reserved_kg :q",
-            ExpressionAttributeValues={":minus": {"N": "-10"}, ":q": {"N": "10"}},
-        )
+        counted_before(stack, ledger, order, None)
     assert [b for b in ledger.audit() if b.project_id == project_id] == []
     assert pay(service, sandbox, ledger.order(paid.order_id)).outcome == "retired"
     service.cancel(released.order_id, service.token_for(released))
@@ -409,6 +409,87 @@ def test_an_order_placed_before_the_shards_settles_on_the_project_item(
         TableName=stack.table, Key={"PK": {"S": f"PROJECT#{project_id}"}, "SK": {"S": "PROJECT"}}
     )
     assert (item["Item"]["reserved_kg"]["N"], item["Item"]["retired_kg"]["N"]) == ("0", "10")
+    assert [b for b in ledger.audit() if b.project_id == project_id] == []
+
+
+def counted_before(stack, ledger, order, counter: int | None):
+    """Rewrites a just-placed order as the ledger stored and counted it before its counter shard had
+    a key of its own: in shard `counter` (0-15) under the project's key, or in the project item
+    (None); and its reserved blocks under the project's key."""
+    from carbonneutral.store.ledger.counters import counter_key, held_key
+
+    client, q = stack.dynamodb_client(), order.quantity_kg
+    legacy = order.model_copy(update={"counter": counter})
+    client.put_item(TableName=stack.table, Item=ledger._order_item(legacy))
+
+    def add(key: dict, **by: int) -> None:
+        client.update_item(
+            TableName=stack.table,
+            Key=key,
+            UpdateExpression="ADD " + ", ".join(f"{name} :{name}" for name in by),
+            ExpressionAttributeValues={f":{name}": {"N": str(v)} for name, v in by.items()},
+        )
+
+    add(counter_key(order.project_id, order.counter), reserved_kg=-q)
+    if counter is None:  # its kg counted in the project item, not in a shard
+        add(
+            {"PK": {"S": f"PROJECT#{order.project_id}"}, "SK": {"S": "PROJECT"}},
+            available_kg=-q,
+            reserved_kg=q,
+        )
+    else:
+        add(counter_key(order.project_id, counter), reserved_kg=q)
+    for part in order.reserved:
+        block = client.get_item(TableName=stack.table, Key=held_key(order, "RESERVED", part.first))["Item"]
+        client.delete_item(TableName=stack.table, Key=held_key(order, "RESERVED", part.first))
+        client.put_item(TableName=stack.table, Item={**block, **held_key(legacy, "RESERVED", part.first)})
+    return legacy
+
+
+def test_an_order_counted_in_a_shard_under_the_projects_key_settles_there(
+    stack, service, ledger, sandbox, project
+) -> None:
+    """Orders counted in a shard before the shards had keys of their own keep their counter and
+    blocks under the project's key: retired, released and read back there (the certificate's check
+    of its retired serials too), beside orders counted since."""
+    from carbonneutral.store.ledger.counters import counter_key
+
+    project_id = project((1, 100))
+    paid, released, later = (
+        service.place(an_order_request(project_id, 10), key(), base_url=BASE)[0] for _ in range(3)
+    )
+    for order in (paid, released):
+        counted_before(stack, ledger, order, 3)
+    assert [b for b in ledger.audit() if b.project_id == project_id] == []
+    for order in (paid, later):
+        assert pay(service, sandbox, ledger.order(order.order_id)).outcome == "retired"
+    service.cancel(released.order_id, service.token_for(released))
+    inv = inventory(ledger, project_id)
+    assert (inv.available_kg, inv.reserved_kg, inv.retired_kg) == (80, 0, 20)
+    client = stack.dynamodb_client()
+    shard = client.get_item(TableName=stack.table, Key=counter_key(project_id, 3))["Item"]
+    assert (shard["reserved_kg"]["N"], shard["retired_kg"]["N"], shard["sold_kg"]["N"]) == ("0", "10", "10")
+    retired = {
+        o.order_id: client.query(
+            TableName=stack.table,
+            KeyConditionExpression="PK = :pk AND SK = :sk",
+            ExpressionAttributeValues={
+                ":pk": {
+                    "S": f"PROJECT#{project_id}"
+                    if o is paid
+                    else f"PROJECT#{project_id}#S{o.counter - 16:02d}"
+                },
+                ":sk": {"S": f"RETIRED#{o.reserved[0].first:012d}"},
+            },
+            ConsistentRead=True,
+        )["Items"]
+        for o in (paid, later)
+    }
+    assert [len(items) for items in retired.values()] == [1, 1]
+    for order in (paid, later):
+        assert ledger.serials_retired_for(project_id, order.order_id, list(order.reserved))
+    assert not ledger.serials_retired_for(project_id, released.order_id, list(released.reserved))
+    assert ledger.project_sold(project_id)[2:] == (paid.amount.amount + later.amount.amount, 20)
     assert [b for b in ledger.audit() if b.project_id == project_id] == []
 
 

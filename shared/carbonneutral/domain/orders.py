@@ -192,7 +192,8 @@ class Order(BaseModel):
     hold: str | None = Field(default=None, description="The client hold the reservation counts in")
     counter: int | None = Field(
         default=None,
-        description="The shard of its project's counters it counts in (None: placed before shards)",
+        description="The shard of its project's counters it counts in: 16-31 shard n-16 under a key of its "
+        "own, with the order's blocks; 0-15 under the project's key, as before; None: placed before shards",
     )
     footprint_g: int | None = Field(default=None, description="The claimed footprint's own grams")
     organizer_id: str | None = Field(default=None, description="The scene owner who placed it, if one did")

@@ -2,11 +2,14 @@
 
 Items (single table):
   PROJECT#{id} / PROJECT                 metadata and counters issued/available/reserved/retired (kg)
-  PROJECT#{id} / COUNTER#{shard}         reserved/retired (kg) of the orders counted in that shard, and
-                                         sold/sold_kg, what buyers paid for the kg retired (counters.py)
+  PROJECT#{id}#S{shard} / COUNTER        reserved/retired (kg) of the orders counted in that shard, and
+                                         sold/sold_kg, what buyers paid for the kg retired (counters.py;
+                                         PROJECT#{id} / COUNTER#{shard} for orders counted before)
   PROJECT#{id} / AVAILABLE#{first}       a block of serials free to reserve
-  PROJECT#{id} / RESERVED#{first}        a block held for one order
-  PROJECT#{id} / RETIRED#{first}         a block retired in a beneficiary's name (never changes again)
+  PROJECT#{id}#S{shard} / RESERVED#{first}  a block held for one order counted in that shard
+  PROJECT#{id}#S{shard} / RETIRED#{first}   a block retired in a beneficiary's name (never changes again);
+                                         both under PROJECT#{id} for orders counted before
+  REGISTRY#{id}[#L{lane}] / HEAD, SEQ#…  the public registry's records and lane heads (registry.py)
   ORDER#{id} / ORDER                     the order; GSI1 lists pending reservations by expiry (sharded)
   IDEMPOTENCY#{sha256(key)} / IDEMPOTENCY  written in the same transaction as the order it guards
   FOOTPRINT#{id} / CLAIM                 the one order that neutralizes a footprint (pending or retired)

@@ -3,7 +3,8 @@ of credits is made of, and the audit of `issued = available + reserved + retired
 
 A block's state is part of its sort key (AVAILABLE#, RESERVED#, RETIRED#{first:012d}), so
 finding available credits reads only available blocks, and a state change is a Delete plus a
-Put that either both happen or neither.
+Put that either both happen or neither. Available blocks are under the project's key; reserved and
+retired ones under their order's counter shard's (`counters.held_key`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from carbonneutral.domain.projects import Inventory, Project, SerialRange, overl
 from carbonneutral.errors import Conflict, InvalidInput, TransactionCancelled
 from carbonneutral.store import aws
 from carbonneutral.store.items import n, s
-from carbonneutral.store.ledger.counters import Counters
+from carbonneutral.store.ledger.counters import COUNTER_SHARDS, Counters, counter_key, held_key, inventory_of
 from carbonneutral.store.ledger.table import block_key, project_key
 
 STATES = ("AVAILABLE", "RESERVED", "RETIRED")
@@ -57,13 +58,27 @@ class CreditBlocks(Counters):
 
     def projects(self) -> list[tuple[Project, Inventory]]:
         """Every project with its figures (item and counter shards, as a listing reads: eventually
-        consistent, one query each)."""
+        consistent, a query and a batch each)."""
         return [found for pid in self.project_ids() if (found := self.project(pid, consistent=False))]
 
     def blocks(self, project_id: str, state: str, *, limit: int | None = None) -> list[SerialRange]:
+        """The project's blocks in a state, lowest serials first (at most `limit` available ones;
+        reserved and retired ones from the project's key and each shard's that has counted an order)."""
+        if state != "AVAILABLE":
+            held = [b for pk in self._held_pks(project_id) for b in self._blocks(pk, state)]
+            return sorted(held, key=lambda b: b.first)
+        return self._blocks(f"PROJECT#{project_id}", state, limit)
+
+    def _held_pks(self, project_id: str) -> list[str]:
+        """The keys that may hold the project's reserved and retired blocks: the project's, and each
+        shard's whose counter exists (an order's reservation writes it with the order's blocks)."""
+        keys = [counter_key(project_id, COUNTER_SHARDS + k) for k in range(COUNTER_SHARDS)]
+        return [f"PROJECT#{project_id}", *sorted(pk for pk, _ in self._batch_get(keys))]
+
+    def _blocks(self, pk: str, state: str, limit: int | None = None) -> list[SerialRange]:
         params: dict[str, Any] = {
             "KeyConditionExpression": "PK = :pk AND begins_with(SK, :state)",
-            "ExpressionAttributeValues": {":pk": s(f"PROJECT#{project_id}"), ":state": s(f"{state}#")},
+            "ExpressionAttributeValues": {":pk": s(pk), ":state": s(f"{state}#")},
             "ConsistentRead": True,
         }
         blocks = []
@@ -165,18 +180,19 @@ class CreditBlocks(Counters):
                 {
                     "Delete": {
                         "TableName": self._table,
-                        "Key": block_key(order.project_id, "RESERVED", serials.first),
+                        "Key": held_key(order, "RESERVED", serials.first),
                         "ConditionExpression": "order_id = :order",
                         "ExpressionAttributeValues": {":order": s(order.order_id)},
                     }
                 }
             )
-            items.append(self._put_block(order.project_id, state, serials, **attrs))
+            key = block_key(order.project_id, state, serials.first) if state == "AVAILABLE" else None
+            items.append(self._put_block(key or held_key(order, state, serials.first), serials, **attrs))
         return items
 
-    def _put_block(self, project_id: str, state: str, serials: SerialRange, **attrs: str) -> dict[str, Any]:
+    def _put_block(self, key: dict[str, Any], serials: SerialRange, **attrs: str) -> dict[str, Any]:
         item = {
-            **block_key(project_id, state, serials.first),
+            **key,
             "type": s("credit_block"),
             "first": n(serials.first),
             "last": n(serials.last),
@@ -191,11 +207,28 @@ class CreditBlocks(Counters):
         no serial in two blocks."""
         breaches = []
         for pid in self.project_ids():
-            found = self.project(pid)  # strongly consistent, as the blocks are read
-            if found is None:
+            # every item under the project's key and each counting shard's, strongly consistent
+            items = [
+                i
+                for pk in self._held_pks(pid)
+                for i in self._query(
+                    KeyConditionExpression="PK = :pk",
+                    ExpressionAttributeValues={":pk": s(pk)},
+                    ConsistentRead=True,
+                )
+            ]
+            project = [i for i in items if i["SK"]["S"] == "PROJECT"]
+            if not project:
                 continue
-            inventory = found[1]
-            by_state = {state: self.blocks(pid, state) for state in STATES}
+            shards = [i for i in items if i["SK"]["S"].startswith("COUNTER")]
+            inventory = inventory_of(project[0], shards)
+            by_state = {
+                state: sorted(
+                    (block_of(i) for i in items if i["SK"]["S"].startswith(f"{state}#")),
+                    key=lambda b: b.first,
+                )
+                for state in STATES
+            }
             sums = {state: sum(b.size for b in blocks) for state, blocks in by_state.items()}
             if not inventory.balanced:
                 breaches.append(

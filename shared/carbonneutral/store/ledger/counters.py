@@ -3,7 +3,16 @@ one item.
 
   PROJECT#{id} / PROJECT        issued_kg, and available/reserved/retired_kg as issuance and the
                                 orders placed before the shards left them
-  PROJECT#{id} / COUNTER#{k}    reserved_kg and retired_kg of the orders counted in shard k (0-15)
+  PROJECT#{id}#S{k} / COUNTER   reserved_kg and retired_kg of the orders counted in shard k (0-15)
+  PROJECT#{id} / COUNTER#{k}    the same for orders counted before the shards had keys of their own
+
+A shard's key also holds the credit blocks reserved and retired for its orders
+(`PROJECT#{id}#S{k} / RESERVED#…, RETIRED#…`, `held_key`), so that a purchase writes 2 items under
+the project's key (the available block it takes from, and what is left of it) and 5 under its
+order's shard's (the counter twice, the reserved block in and out, the retired one), instead of 7
+under one key. Orders counted before that carry shard numbers 0-15 (`Order.counter`) and keep their
+counter and blocks under the project's key; orders since carry 16-31, shard `counter - 16` under a
+key of its own.
 
 and, beside retired_kg, in the same item: sold and sold_kg, what buyers paid for the kg retired, so
 that a project's page reads its money here rather than summing its developer's every sale. Sales
@@ -38,12 +47,34 @@ COUNTER_SHARDS = 16
 _KINDS = ("issued_kg", "available_kg", "reserved_kg", "retired_kg")
 
 
-def counter_key(project_id: str, shard: int) -> dict[str, Any]:
-    return {"PK": s(f"PROJECT#{project_id}"), "SK": s(f"COUNTER#{shard:02d}")}
+def shard_pk(project_id: str, counter: int | None) -> str:
+    """The partition key of what an order counted in `counter` holds of its project: its shard's own
+    key (counter 16-31), or the project's (0-15, and None: orders from before)."""
+    if counter is not None and counter >= COUNTER_SHARDS:
+        return f"PROJECT#{project_id}#S{counter - COUNTER_SHARDS:02d}"
+    return f"PROJECT#{project_id}"
+
+
+def shard_pks(project_id: str) -> list[str]:
+    """The project's shards' own keys."""
+    return [shard_pk(project_id, COUNTER_SHARDS + k) for k in range(COUNTER_SHARDS)]
+
+
+def counter_key(project_id: str, counter: int) -> dict[str, Any]:
+    if counter >= COUNTER_SHARDS:
+        return {"PK": s(shard_pk(project_id, counter)), "SK": s("COUNTER")}
+    return {"PK": s(f"PROJECT#{project_id}"), "SK": s(f"COUNTER#{counter:02d}")}
+
+
+def held_key(order: Order, state: str, first: int) -> dict[str, Any]:
+    """A block reserved or retired for the order: under its shard's key, or the project's for orders
+    counted before the shards had keys of their own."""
+    return {"PK": s(shard_pk(order.project_id, order.counter)), "SK": s(f"{state}#{first:012d}")}
 
 
 def counter_of(order_id: str) -> int:
-    return zlib.crc32(order_id.encode()) % COUNTER_SHARDS
+    """The shard a new order counts in: 16-31 (its shard's own key)."""
+    return COUNTER_SHARDS + zlib.crc32(order_id.encode()) % COUNTER_SHARDS
 
 
 def inventory_of(item: dict[str, Any], shards: list[dict[str, Any]]) -> Inventory:
@@ -69,8 +100,8 @@ def sold_of(item: dict[str, Any], shards: list[dict[str, Any]]) -> tuple[Decimal
 
 class Counters(LedgerTable):
     def project(self, project_id: str, *, consistent: bool = True) -> tuple[Project, Inventory] | None:
-        """The project and its figures, its item and shards in one query (COUNTER#… sort before
-        PROJECT), read by their size: a few read units, however many shards."""
+        """The project and its figures: its item and the shards from before in one query (COUNTER#…
+        sort before PROJECT), the shards under their own keys in one batch."""
         items = self._project_items(project_id, consistent)
         if items is None:
             return None
@@ -78,7 +109,7 @@ class Counters(LedgerTable):
 
     def project_sold(self, project_id: str) -> tuple[Project, Inventory, Decimal, int] | None:
         """The project, its figures, and what buyers paid for the kg counted as sold with those kg,
-        from the same one query."""
+        from the same reads."""
         items = self._project_items(project_id, True)
         if items is None:
             return None
@@ -86,7 +117,8 @@ class Counters(LedgerTable):
         return project, inventory_of(items[-1], items[:-1]), *sold_of(items[-1], items[:-1])
 
     def _project_items(self, project_id: str, consistent: bool) -> list[dict[str, Any]] | None:
-        """The project's counter shards, then its item; None when there is no such project."""
+        """The project's counter shards, then its item; None when there is no such project. The shards
+        under their own keys are 16 small items: 16 read units strongly consistent, 8 otherwise."""
         items = list(
             self._query(
                 KeyConditionExpression="PK = :pk AND SK BETWEEN :shards AND :project",
@@ -100,7 +132,9 @@ class Counters(LedgerTable):
         )
         if not items or items[-1]["SK"]["S"] != "PROJECT":
             return None
-        return items
+        keys = [counter_key(project_id, COUNTER_SHARDS + k) for k in range(COUNTER_SHARDS)]
+        shards = self._batch_get(keys, consistent=consistent)
+        return [*items[:-1], *shards.values(), items[-1]]
 
     def _move_counter(self, order: Order, source: str, target: str) -> dict[str, Any]:
         """Moves the order's kg between two of its project's figures, never below zero: in the order's

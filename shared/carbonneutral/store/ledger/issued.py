@@ -10,6 +10,7 @@ from carbonneutral.domain.orders import Order, OrderStatus
 from carbonneutral.domain.projects import SerialRange
 from carbonneutral.store import aws
 from carbonneutral.store.items import s
+from carbonneutral.store.ledger.counters import counter_of, shard_pk
 from carbonneutral.store.ledger.table import LedgerTable, block_key
 
 
@@ -27,16 +28,18 @@ class Issued(LedgerTable):
         return json.loads(item["body"]["S"]), item["order_id"]["S"], item["project_id"]["S"]
 
     def serials_retired_for(self, project_id: str, order_id: str, ranges: list[SerialRange]) -> bool:
-        """Whether every range is a retired block of this order in the ledger."""
+        """Whether every range is a retired block of this order in the ledger: under its counter shard's
+        key, or the project's for an order counted before the shards had keys of their own (both are
+        asked, in one batch of at most 70 keys)."""
         if not ranges:
             return False
-        keys = [block_key(project_id, "RETIRED", r.first) for r in ranges]
-        answer = aws.call(
-            "ledger",
-            self.client.batch_get_item,
-            RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}},
-        )
-        found = {int(i["first"]["N"]): i for i in answer.get("Responses", {}).get(self._table, [])}
+        shard = shard_pk(project_id, counter_of(order_id))
+        keys = [
+            {**block_key(project_id, "RETIRED", r.first), **({"PK": s(pk)} if pk else {})}
+            for r in ranges
+            for pk in (None, shard)
+        ]
+        found = {int(i["first"]["N"]): i for i in self._batch_get(keys).values()}
         return all(
             r.first in found
             and int(found[r.first]["last"]["N"]) == r.last

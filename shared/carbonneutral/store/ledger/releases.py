@@ -16,6 +16,7 @@ from carbonneutral.errors import (
 from carbonneutral.store import aws
 from carbonneutral.store.items import n, s
 from carbonneutral.store.ledger.blocks import block_of
+from carbonneutral.store.ledger.counters import held_key
 from carbonneutral.store.ledger.order_items import OrderItems
 from carbonneutral.store.ledger.table import (
     RESERVATION_SHARDS,
@@ -114,7 +115,7 @@ class Releases(OrderItems):
             else:
                 items.append({"Delete": {**unchanged, "ExpressionAttributeValues": {":last": n(block.last)}}})
         if not any(block.first == joined.first for block in absorbed):
-            items.append(self._put_block(project_id, "AVAILABLE", joined))
+            items.append(self._put_block(block_key(project_id, "AVAILABLE", joined.first), joined))
         return items
 
     def _compacted(self, order: Order) -> None:
@@ -144,7 +145,7 @@ class Releases(OrderItems):
             {
                 "Delete": {
                     "TableName": self._table,
-                    "Key": block_key(order.project_id, "RESERVED", part.first),
+                    "Key": held_key(order, "RESERVED", part.first),
                     "ConditionExpression": "order_id = :order",
                     "ExpressionAttributeValues": {":order": s(order.order_id)},
                 }

@@ -22,7 +22,7 @@ from carbonneutral.errors import (
 )
 from carbonneutral.store.items import footprint_key, n, s
 from carbonneutral.store.ledger.claims import claim_of
-from carbonneutral.store.ledger.counters import counter_of, inventory_of
+from carbonneutral.store.ledger.counters import counter_of, held_key, inventory_of
 from carbonneutral.store.ledger.holds import held_of, hold_id, hold_key
 from carbonneutral.store.ledger.order_items import OrderItems
 from carbonneutral.store.ledger.table import (
@@ -267,8 +267,10 @@ class Reservations(OrderItems):
                         }
                     }
                 )
-            items.append(self._put_block(order.project_id, "RESERVED", part, order_id=order.order_id))
+            items.append(
+                self._put_block(held_key(order, "RESERVED", part.first), part, order_id=order.order_id)
+            )
             if part.last < block.last:
                 rest = SerialRange(first=part.last + 1, last=block.last)
-                items.append(self._put_block(order.project_id, "AVAILABLE", rest))
+                items.append(self._put_block(block_key(order.project_id, "AVAILABLE", rest.first), rest))
         return items

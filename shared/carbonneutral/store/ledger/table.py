@@ -87,10 +87,13 @@ class LedgerTable:
             if not start:
                 return
 
-    def _batch_get(self, keys: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
-        """Items by (PK, SK), strongly consistent, in one BatchGetItem (more only for unprocessed keys)."""
+    def _batch_get(
+        self, keys: list[dict[str, Any]], *, consistent: bool = True
+    ) -> dict[tuple[str, str], dict[str, Any]]:
+        """Items by (PK, SK), strongly consistent unless asked, in one BatchGetItem (more only for
+        unprocessed keys)."""
         found: dict[tuple[str, str], dict[str, Any]] = {}
-        request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
+        request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": consistent}}
         for attempt in range(self._max_attempts + 4):
             answer = aws.call("ledger", self.client.batch_get_item, RequestItems=request)
             for item in answer.get("Responses", {}).get(self._table, []):
