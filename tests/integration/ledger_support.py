@@ -34,6 +34,17 @@ def inventory(ledger: CreditLedger, project_id: str):
     return ledger.project(project_id)[1]
 
 
+def items_under(stack, pk: str) -> dict[str, dict]:
+    """Every item under a partition key, by sort key, read strongly consistent."""
+    answer = stack.dynamodb_client().query(
+        TableName=stack.table,
+        KeyConditionExpression="PK = :pk",
+        ExpressionAttributeValues={":pk": {"S": pk}},
+        ConsistentRead=True,
+    )
+    return {item["SK"]["S"]: item for item in answer["Items"]}
+
+
 def counting(*clients) -> list[str]:
     """The DynamoDB operations the given clients send, in order, from now on."""
     sent: list[str] = []

@@ -22,7 +22,16 @@ from carbonneutral.payments.sandbox import SandboxProvider
 from carbonneutral.store.ledger import CreditLedger
 
 from tests.factories import DEMO_FOOTPRINT, an_order_request
-from tests.integration.ledger_support import BASE, SECRET, audited_with, counting, inventory, key, pay
+from tests.integration.ledger_support import (
+    BASE,
+    SECRET,
+    audited_with,
+    counting,
+    inventory,
+    items_under,
+    key,
+    pay,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -348,18 +357,11 @@ def test_a_projects_counters_are_spread_over_shards_and_summed_and_audited(
         pay(service, sandbox, order)
     for order in orders[4:6]:
         service.cancel(order.order_id, service.token_for(order))
-    client = stack.dynamodb_client()
 
-    def under(pk: str) -> dict[str, dict]:
-        answer = client.query(
-            TableName=stack.table,
-            KeyConditionExpression="PK = :pk",
-            ExpressionAttributeValues={":pk": {"S": pk}},
-            ConsistentRead=True,
-        )
-        return {item["SK"]["S"]: item for item in answer["Items"]}
-
-    shards = {o.counter: under(f"PROJECT#{project_id}#S{o.counter - COUNTER_SHARDS:02d}") for o in orders}
+    shards = {
+        o.counter: items_under(stack, f"PROJECT#{project_id}#S{o.counter - COUNTER_SHARDS:02d}")
+        for o in orders
+    }
     assert len(shards) >= 4  # twelve orders in three shards or fewer: about one chance in a million
     for order in orders:  # the order's blocks are under its shard's key
         state = "RETIRED" if order in orders[:4] else "RESERVED" if order in orders[6:] else None
@@ -370,7 +372,7 @@ def test_a_projects_counters_are_spread_over_shards_and_summed_and_audited(
         ]
         assert held == ([f"{state}#{order.reserved[0].first:012d}"] if state else [])
         assert "COUNTER" in shards[order.counter]
-    project_items = under(f"PROJECT#{project_id}")
+    project_items = items_under(stack, f"PROJECT#{project_id}")
     assert {sk.split("#")[0] for sk in project_items} == {"PROJECT", "AVAILABLE"}
     assert project_items["PROJECT"]["available_kg"]["N"] == "1000"  # no order wrote the project item
     reserved, retired = sum(range(7, 13)), sum(range(1, 5))

@@ -15,7 +15,7 @@ from carbonneutral.certify.check_registry import problems_of
 from carbonneutral.domain.registry import GENESIS
 
 from tests.factories import an_order_request
-from tests.integration.ledger_support import BASE, inventory, key, pay
+from tests.integration.ledger_support import BASE, inventory, items_under, key, pay
 from tests.journeys import retire
 
 pytestmark = pytest.mark.integration
@@ -231,15 +231,6 @@ def test_each_lane_has_a_key_of_its_own_and_a_lane_begun_under_the_projects_key_
     at_project = f"REGISTRY#{project_id}"
     orders = [service.place(an_order_request(project_id, 4), key(), base_url=BASE)[0] for _ in range(6)]
 
-    def items(pk: str) -> dict[str, dict]:
-        answer = client.query(
-            TableName=stack.table,
-            KeyConditionExpression="PK = :pk",
-            ExpressionAttributeValues={":pk": {"S": pk}},
-            ConsistentRead=True,
-        )
-        return {item["SK"]["S"]: item for item in answer["Items"]}
-
     def on_lane(lane: int, order) -> None:
         retirements._LANE_TAKEN[(stack.table, project_id)] = lane
         assert pay(service, sandbox, order).outcome == "retired"
@@ -247,15 +238,15 @@ def test_each_lane_has_a_key_of_its_own_and_a_lane_begun_under_the_projects_key_
     on_lane(0, orders[0])
     on_lane(3, orders[1])
     on_lane(3, orders[2])
-    assert sorted(items(f"{at_project}#L03")) == ["HEAD", "SEQ#000000000001", "SEQ#000000000002"]
-    assert items(f"{at_project}#L03")["HEAD"]["count"]["N"] == "2"
-    mine = items(at_project)
+    assert sorted(items_under(stack, f"{at_project}#L03")) == ["HEAD", "SEQ#000000000001", "SEQ#000000000002"]
+    assert items_under(stack, f"{at_project}#L03")["HEAD"]["count"]["N"] == "2"
+    mine = items_under(stack, at_project)
     assert sorted(mine) == ["HEAD", "HEAD#03", "SEQ#000000000001"]
     assert mine["HEAD#03"]["type"]["S"] == "registry_lane" and "body" not in mine["HEAD#03"]
 
     # lane 5 as it was written before lanes had keys of their own, seen by a process new to it
     on_lane(5, orders[3])
-    own = items(f"{at_project}#L05")
+    own = items_under(stack, f"{at_project}#L05")
     client.put_item(
         TableName=stack.table, Item={**own["HEAD"], "PK": {"S": at_project}, "SK": {"S": "HEAD#05"}}
     )
@@ -265,8 +256,8 @@ def test_each_lane_has_a_key_of_its_own_and_a_lane_begun_under_the_projects_key_
         client.delete_item(TableName=stack.table, Key={"PK": {"S": f"{at_project}#L05"}, "SK": {"S": sk}})
     registry._LANE_AT_PROJECT.clear()
     on_lane(5, orders[4])
-    assert items(f"{at_project}#L05") == {}
-    mine = items(at_project)
+    assert items_under(stack, f"{at_project}#L05") == {}
+    mine = items_under(stack, at_project)
     assert mine["HEAD#05"]["type"]["S"] == "registry_head" and mine["HEAD#05"]["count"]["N"] == "2"
     assert "SEQ#L05#000000000002" in mine
 
@@ -283,7 +274,7 @@ def test_each_lane_has_a_key_of_its_own_and_a_lane_begun_under_the_projects_key_
         on_lane(7, orders[5])
     finally:
         ledger.client.meta.events.unregister("before-call.dynamodb.TransactWriteItems", begun_elsewhere)
-    assert raced and items(f"{at_project}#L07") == {}
+    assert raced and items_under(stack, f"{at_project}#L07") == {}
     assert retirements._LANE_TAKEN[(stack.table, project_id)] != 7
     client.delete_item(TableName=stack.table, Key={"PK": {"S": at_project}, "SK": {"S": "HEAD#07"}})
 

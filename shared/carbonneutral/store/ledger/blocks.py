@@ -19,7 +19,7 @@ from carbonneutral.domain.projects import Inventory, Project, SerialRange, overl
 from carbonneutral.errors import Conflict, InvalidInput, TransactionCancelled
 from carbonneutral.store import aws
 from carbonneutral.store.items import n, s
-from carbonneutral.store.ledger.counters import COUNTER_SHARDS, Counters, counter_key, held_key, inventory_of
+from carbonneutral.store.ledger.counters import Counters, held_key, inventory_of, shard_counter_keys
 from carbonneutral.store.ledger.table import block_key, project_key
 
 STATES = ("AVAILABLE", "RESERVED", "RETIRED")
@@ -72,8 +72,8 @@ class CreditBlocks(Counters):
     def _held_pks(self, project_id: str) -> list[str]:
         """The keys that may hold the project's reserved and retired blocks: the project's, and each
         shard's whose counter exists (an order's reservation writes it with the order's blocks)."""
-        keys = [counter_key(project_id, COUNTER_SHARDS + k) for k in range(COUNTER_SHARDS)]
-        return [f"PROJECT#{project_id}", *sorted(pk for pk, _ in self._batch_get(keys))]
+        counting = self._batch_get(shard_counter_keys(project_id))
+        return [f"PROJECT#{project_id}", *sorted(pk for pk, _ in counting)]
 
     def _blocks(self, pk: str, state: str, limit: int | None = None) -> list[SerialRange]:
         params: dict[str, Any] = {

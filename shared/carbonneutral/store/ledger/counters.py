@@ -55,9 +55,9 @@ def shard_pk(project_id: str, counter: int | None) -> str:
     return f"PROJECT#{project_id}"
 
 
-def shard_pks(project_id: str) -> list[str]:
-    """The project's shards' own keys."""
-    return [shard_pk(project_id, COUNTER_SHARDS + k) for k in range(COUNTER_SHARDS)]
+def shard_counter_keys(project_id: str) -> list[dict[str, Any]]:
+    """The counters of the project's shards under keys of their own."""
+    return [counter_key(project_id, COUNTER_SHARDS + k) for k in range(COUNTER_SHARDS)]
 
 
 def counter_key(project_id: str, counter: int) -> dict[str, Any]:
@@ -132,8 +132,7 @@ class Counters(LedgerTable):
         )
         if not items or items[-1]["SK"]["S"] != "PROJECT":
             return None
-        keys = [counter_key(project_id, COUNTER_SHARDS + k) for k in range(COUNTER_SHARDS)]
-        shards = self._batch_get(keys, consistent=consistent)
+        shards = self._batch_get(shard_counter_keys(project_id), consistent=consistent)
         return [*items[:-1], *shards.values(), items[-1]]
 
     def _move_counter(self, order: Order, source: str, target: str) -> dict[str, Any]:

@@ -33,12 +33,8 @@ class Issued(LedgerTable):
         asked, in one batch of at most 70 keys)."""
         if not ranges:
             return False
-        shard = shard_pk(project_id, counter_of(order_id))
-        keys = [
-            {**block_key(project_id, "RETIRED", r.first), **({"PK": s(pk)} if pk else {})}
-            for r in ranges
-            for pk in (None, shard)
-        ]
+        keys = [block_key(project_id, "RETIRED", r.first) for r in ranges]
+        keys += [{**key, "PK": s(shard_pk(project_id, counter_of(order_id)))} for key in keys]
         found = {int(i["first"]["N"]): i for i in self._batch_get(keys).values()}
         return all(
             r.first in found
