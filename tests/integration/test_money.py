@@ -424,7 +424,18 @@ def test_a_projects_page_reads_its_money_from_its_counters_and_earlier_sales_are
         raise AssertionError("the project's page read its developer's sales")
 
     monkeypatch.setattr(ledger, "sales", no_sales)
-    assert registry.money(project_id).sold == Money(amount=Decimal("2.10"))
+    consistent: list[bool] = []  # each read the page makes: strongly consistent or not
+
+    def read(params, **_):
+        batches = params.get("RequestItems", {}).values()
+        consistent.append(bool(params.get("ConsistentRead") or any(b.get("ConsistentRead") for b in batches)))
+
+    ledger.client.meta.events.register("provide-client-params.dynamodb", read)
+    try:
+        assert registry.money(project_id).sold == Money(amount=Decimal("2.10"))
+    finally:
+        ledger.client.meta.events.unregister("provide-client-params.dynamodb", read)
+    assert len(consistent) == 4 and not any(consistent)  # a page: half the read units
     monkeypatch.setattr(ledger, "sales", real_sales)
     # two of them as the ledger recorded sales before it counted them: in no counter, unmarked
     earlier = [sale for sale in ledger.sales(developer) if sale.kg in (2, 5)]

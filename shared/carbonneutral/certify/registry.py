@@ -31,9 +31,13 @@ class RegistryLedger(Protocol):
     def every_record(self, project_id: str) -> list[RegistryRecord]: ...
     def signed_heads(self, project_id: str) -> list[dict[str, Any]]: ...
     def project(self, project_id: str) -> tuple[Project, Inventory] | None: ...
-    def project_sold(self, project_id: str) -> tuple[Project, Inventory, Decimal, int] | None: ...
+    def project_sold(
+        self, project_id: str, *, consistent: bool = True
+    ) -> tuple[Project, Inventory, Decimal, int] | None: ...
     def projects(self) -> list[tuple[Project, Inventory]]: ...
-    def payout_totals(self, developer_id: str) -> tuple[Decimal, Decimal, int]: ...
+    def payout_totals(
+        self, developer_id: str, *, consistent: bool = True
+    ) -> tuple[Decimal, Decimal, int]: ...
     def sales(self, developer_id: str, period: str | None = None) -> list[Any]: ...
 
 
@@ -106,7 +110,8 @@ class RegistryService:
         return {"project_id": project_id, "heads": heads}
 
     def money(self, project_id: str) -> ProjectMoney:
-        found = self._ledger.project_sold(project_id)
+        """The project's public figures, read eventually consistent: a page, not a decision."""
+        found = self._ledger.project_sold(project_id, consistent=False)
         if found is None:
             raise NotFound(f"no project {project_id!r}")
         project, inventory, sold, sold_kg = found
@@ -116,7 +121,7 @@ class RegistryService:
                 (s.amount.amount for s in self._ledger.sales(developer) if s.project_id == project_id),
                 start=Decimal(0),
             )
-        owed, paid, _ = self._ledger.payout_totals(developer)
+        owed, paid, _ = self._ledger.payout_totals(developer, consistent=False)
         currency = project.currency
         return ProjectMoney(
             project,

@@ -107,10 +107,12 @@ class Counters(LedgerTable):
             return None
         return Project.model_validate_json(items[-1]["body"]["S"]), inventory_of(items[-1], items[:-1])
 
-    def project_sold(self, project_id: str) -> tuple[Project, Inventory, Decimal, int] | None:
+    def project_sold(
+        self, project_id: str, *, consistent: bool = True
+    ) -> tuple[Project, Inventory, Decimal, int] | None:
         """The project, its figures, and what buyers paid for the kg counted as sold with those kg,
         from the same reads."""
-        items = self._project_items(project_id, True)
+        items = self._project_items(project_id, consistent)
         if items is None:
             return None
         project = Project.model_validate_json(items[-1]["body"]["S"])

@@ -64,17 +64,19 @@ class Payouts(Sales):
         owed, _, kg = self.payout_totals(developer_id)
         return owed, kg
 
-    def payout_totals(self, developer_id: str) -> tuple[Decimal, Decimal, int]:
+    def payout_totals(self, developer_id: str, *, consistent: bool = True) -> tuple[Decimal, Decimal, int]:
         """(owed for every sale so far, paid so far, kg retired): the shards in one batch, and the
-        developer's own items (paid, and the totals from before the shards) in one query."""
+        developer's own items (paid, and the totals from before the shards) in one query; a public
+        page reads them eventually consistent (half the read units)."""
         totals = {"owed": Decimal(0), "paid": Decimal(0), "retired_kg": Decimal(0)}
-        shards = self._batch_get([owed_key(developer_id, shard) for shard in range(SHARDS)])
+        keys = [owed_key(developer_id, shard) for shard in range(SHARDS)]
+        shards = self._batch_get(keys, consistent=consistent)
         for item in [
             *shards.values(),
             *self._query(
                 KeyConditionExpression="PK = :pk AND begins_with(SK, :payout)",
                 ExpressionAttributeValues={":pk": s(f"DEVELOPER#{developer_id}"), ":payout": s("PAYOUT")},
-                ConsistentRead=True,
+                ConsistentRead=consistent,
             ),
         ]:
             for name in totals:
