@@ -233,20 +233,17 @@ class Registry(LedgerTable):
         more = more and bool(records)
         return records, ((records[-1].lane or 0, records[-1].position) if more else None)
 
-    def _chain(self, project_id: str) -> tuple[list[RegistryRecord], list[dict[str, Any]]]:
-        """(the whole chain, lane by lane, each in order; the signed heads), heads read first, so that
-        none counts a record the chain does not hold."""
-        at_project, own = self._lanes(project_id)
-        heads = self._heads(project_id, at_project, own)
+    def _chain(self, project_id: str, own: list[int]) -> list[RegistryRecord]:
+        """The whole chain, lane by lane, each in order, given the lanes under keys of their own."""
         records, _ = self._records(f"REGISTRY#{project_id}", "SEQ#", "SEQ#~")  # lane 0's, then earlier lanes'
         for lane in sorted(own):
             records += self._lane_records(project_id, lane, at_project=False)[0]
         records.sort(key=lambda r: (r.lane or 0, r.position))
-        return records, heads
+        return records
 
     def every_record(self, project_id: str) -> list[RegistryRecord]:
         """The whole chain, in order (the export, and the audit)."""
-        return self._chain(project_id)[0]
+        return self._chain(project_id, self._lanes(project_id)[1])
 
     def latest_records(
         self, before: str | None = None, limit: int = PAGE
@@ -276,7 +273,9 @@ class Registry(LedgerTable):
     def chain_problems(self, project_id: str, retired_kg: int) -> tuple[list[str], list[RegistryRecord]]:
         """(what is wrong with the project's chain, its records): it must be intact
         (domain.registry.check_chain) and hold every kg the project has retired."""
-        records, heads = self._chain(project_id)
+        at_project, own = self._lanes(project_id)
+        heads = self._heads(project_id, at_project, own)  # first: none counts a record the chain lacks
+        records = self._chain(project_id, own)
         raw = [r.model_dump(mode="json", by_alias=True) for r in records]
         problems = check_chain(raw, heads)
         in_chain = sum(r.kg for r in records)
