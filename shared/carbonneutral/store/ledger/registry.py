@@ -41,6 +41,7 @@ LISTING_KEYS = ("REGISTRY", *(f"REGISTRY#{shard}" for shard in range(LISTING_SHA
 # key (True) or its own (False). Unknown lanes are read at both places.
 _LANE_AT_PROJECT: dict[tuple[str, str, int], bool] = {}
 _LAST = 10**12 - 1  # the highest position a record's key can hold
+_MARK = "registry_lane"  # the type of `HEAD#{lane}` under the project's key when it is a mark, not a head
 
 
 class Lane(NamedTuple):
@@ -99,7 +100,8 @@ class Registry(LedgerTable):
             key = head_key(project_id, lane, at_project)
             return found.get((key["PK"]["S"], key["SK"]["S"]))
 
-        at_project = not lane or (item(True) or {}).get("type", {}).get("S") == "registry_head"
+        under_project = item(True)
+        at_project = not lane or (under_project is not None and under_project["type"]["S"] != _MARK)
         head = item(at_project)
         if head is not None and lane:
             _LANE_AT_PROJECT[(self._table, project_id, lane)] = at_project
@@ -154,7 +156,7 @@ class Registry(LedgerTable):
             else _put(self._table, head_item, free),
         ]
         if lane and not at_project and not before:  # the lane's first record under its own key: its mark
-            mark = {**head_key(project_id, lane, at_project=True), "type": s("registry_lane")}
+            mark = {**head_key(project_id, lane, at_project=True), "type": s(_MARK)}
             items.append(_put(self._table, mark, free))
         return items
 
@@ -169,7 +171,7 @@ class Registry(LedgerTable):
             ConsistentRead=True,
         ):
             lane = int(item["SK"]["S"][5:] or 0)
-            if item["type"]["S"] == "registry_lane":
+            if item["type"]["S"] == _MARK:
                 own.append(lane)
             else:
                 at_project[lane] = item
