@@ -772,3 +772,58 @@ def test_neighbours_released_at_once_still_end_as_one_block(service, ledger, pro
         list(pool.map(ledger.cancel, orders))
     assert ledger.blocks(project_id, "AVAILABLE") == [SerialRange(first=1, last=240)]
     assert [b.problem for b in ledger.audit() if b.project_id == project_id] == []
+
+
+def test_a_large_issuance_is_shared_out_over_pools_and_released_credits_go_back_to_theirs(
+    stack, service, ledger, sandbox, project
+) -> None:
+    """Issue 17: 80 t make 8 pools of 10 t, each under a key of its own (pool 0 the project's); an
+    order takes from the pool its id points at, or the next ones when that pool runs short, and
+    what is released goes back to the pool it came from and joins its blocks there, never across."""
+    from carbonneutral.store.ledger.table import pool_start
+
+    project_id = project((1, 80_000))
+    pools = [SerialRange(first=k * 10_000 + 1, last=(k + 1) * 10_000) for k in range(8)]
+    assert inventory(ledger, project_id).pools == tuple(range(8))
+    assert set(items_under(stack, f"PROJECT#{project_id}")) == {"PROJECT", "AVAILABLE#000000000001"}
+    assert {sk: int(i["last"]["N"]) for sk, i in items_under(stack, f"PROJECT#{project_id}#A03").items()} == {
+        "AVAILABLE#000000030001": 40_000
+    }
+    orders = [service.place(an_order_request(project_id, 10), key(), base_url=BASE)[0] for _ in range(16)]
+    for order in orders:
+        pool = pool_start(order.order_id) % 8
+        (part,) = order.reserved
+        assert pools[pool].first <= part.first and part.last <= pools[pool].last
+        assert order.taken_from == ([pool] if pool else [])
+        counted = f"PROJECT#{project_id}#S{order.counter - 16:02d}"
+        assert f"RESERVED#{order.reserved[0].first:012d}" in items_under(stack, counted)
+    assert len({pool_start(o.order_id) % 8 for o in orders}) > 1
+    assert sum(b.size for b in ledger.blocks(project_id, "AVAILABLE")) == 80_000 - 160
+    # more than one pool holds: the order goes on to the next pools, and keeps where each part came from
+    big, _ = service.place(an_order_request(project_id, 15_000), key(), base_url=BASE)
+    start = pool_start(big.order_id) % 8
+    assert set(big.taken_from) == {start, (start + 1) % 8}  # the next pool's credits hold the rest
+    assert all(
+        pools[pool].first <= part.first and part.last <= pools[pool].last
+        for pool, part in zip(big.taken_from, big.reserved, strict=True)
+    )
+    with pytest.raises(InsufficientCredits):  # every pool read: what they hold is exact
+        service.place(an_order_request(project_id, 80_000), key(), base_url=BASE)
+    assert pay(service, sandbox, orders[0]).outcome == "retired"
+    for order in [*orders[1:], big]:
+        ledger.cancel(order)
+    first = orders[0].reserved[0]
+    pool = pool_start(orders[0].order_id) % 8
+    assert ledger.blocks(project_id, "AVAILABLE") == sorted(
+        [
+            *(p for k, p in enumerate(pools) if k != pool),
+            SerialRange(first=first.last + 1, last=pools[pool].last),
+        ]
+        + (
+            [SerialRange(first=pools[pool].first, last=first.first - 1)]
+            if first.first > pools[pool].first
+            else []
+        ),
+        key=lambda b: b.first,
+    )
+    assert [b.problem for b in ledger.audit() if b.project_id == project_id] == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import random
 
-from carbonneutral.domain.projects import SerialRange, overlapping, take, take_largest, take_spread
+from carbonneutral.domain.projects import SerialRange, overlapping, pooled, take, take_largest, take_spread
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -110,3 +110,35 @@ def test_with_enough_blocks_contention_takes_a_blocks_start_and_splits_none() ->
     few = blocks_from([1000])  # one block: a stretch inside it, to make blocks to spread over
     starts = {take_spread(few, 7, random.Random(seed))[0][1].first for seed in range(50)}
     assert len(starts) > 1 and starts != {1}
+
+
+def test_a_small_issuance_stays_in_pool_zero_and_a_large_one_is_shared_out_in_serial_order() -> None:
+    assert pooled([SerialRange(first=1, last=100)], 8, 10_000) == [(0, SerialRange(first=1, last=100))]
+    assert pooled([SerialRange(first=1, last=80_000)], 8, 10_000) == [
+        (k, SerialRange(first=k * 10_000 + 1, last=(k + 1) * 10_000)) for k in range(8)
+    ]
+    # 40 t make four pools of 10 t: the first block is cut twice, the second is a pool of its own
+    assert pooled([SerialRange(first=1, last=30_000), SerialRange(first=50_001, last=60_000)], 8, 10_000) == [
+        (0, SerialRange(first=1, last=10_000)),
+        (1, SerialRange(first=10_001, last=20_000)),
+        (2, SerialRange(first=20_001, last=30_000)),
+        (3, SerialRange(first=50_001, last=60_000)),
+    ]
+
+
+@settings(max_examples=200)
+@given(st.lists(st.integers(1, 5_000), min_size=1, max_size=90), st.integers(1, 8), st.integers(1, 3_000))
+def test_pools_hold_every_issued_serial_once_in_about_equal_shares(sizes, pools, min_kg) -> None:
+    issued = blocks_from(sizes)
+    pieces = pooled(issued, pools, min_kg)
+    total = sum(sizes)
+    shares = max(1, min(pools, total // min_kg))
+    assert len(pieces) <= len(issued) + shares - 1  # 90 blocks: at most 97 pieces in the transaction
+    assert [k for k, _ in pieces] == sorted(k for k, _ in pieces)  # pools follow the serials
+    assert {k for k, _ in pieces} == set(range(shares))
+    assert all(any(block.first <= p.first and p.last <= block.last for block in issued) for _, p in pieces)
+    assert sorted(s for _, p in pieces for s in range(p.first, p.last + 1)) == [
+        s for block in issued for s in range(block.first, block.last + 1)
+    ]
+    held = [sum(p.size for k, p in pieces if k == pool) for pool in range(shares)]
+    assert max(held) - min(held) <= 1

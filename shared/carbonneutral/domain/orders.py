@@ -195,6 +195,11 @@ class Order(BaseModel):
         description="The shard of its project's counters it counts in: 16-31 shard n-16 under a key of its "
         "own, with the order's blocks; 0-15 under the project's key, as before; None: placed before shards",
     )
+    taken_from: list[int] = Field(
+        default_factory=list,
+        description="For each reserved block, the pool of its project's available credits it came from "
+        "and goes back to if released; empty: all from pool 0, the project's own key",
+    )
     footprint_g: int | None = Field(default=None, description="The claimed footprint's own grams")
     organizer_id: str | None = Field(default=None, description="The scene owner who placed it, if one did")
     counts_as: CountsAs | None = Field(

@@ -52,6 +52,9 @@ class Inventory(BaseModel):
     available_kg: int = 0
     reserved_kg: int = 0
     retired_kg: int = 0
+    pools: tuple[int, ...] = Field(
+        default=(0,), description="Which of the project's pools hold its available credits (0: its own key)"
+    )
 
     @property
     def balanced(self) -> bool:
@@ -140,6 +143,24 @@ def take_spread(
         return [(block, SerialRange(first=block.first, last=block.first + quantity - 1))]
     start = rng.randint(block.first, block.last - quantity + 1)
     return [(block, SerialRange(first=start, last=start + quantity - 1))]
+
+
+def pooled(blocks: list[SerialRange], pools: int, min_kg: int) -> list[tuple[int, SerialRange]]:
+    """Issued blocks shared out over `pools` pools of about equal kg (fewer, so that each holds at
+    least `min_kg`; one for a small issuance): (pool, piece) in serial order, the blocks cut only
+    where a share ends, so at most len(blocks) + pools - 1 pieces."""
+    total = sum(block.size for block in blocks)
+    shares = max(1, min(pools, total // min_kg))
+    out, done = [], 0
+    for block in blocks:
+        first = block.first
+        while first <= block.last:
+            pool = done * shares // total
+            share_end = -(-(pool + 1) * total // shares)  # the kg done once this share is full
+            size = min(block.last - first + 1, share_end - done)
+            out.append((pool, SerialRange(first=first, last=first + size - 1)))
+            first, done = first + size, done + size
+    return out
 
 
 def merged(

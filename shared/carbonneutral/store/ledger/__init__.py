@@ -5,7 +5,9 @@ Items (single table):
   PROJECT#{id}#S{shard} / COUNTER        reserved/retired (kg) of the orders counted in that shard, and
                                          sold/sold_kg, what buyers paid for the kg retired (counters.py;
                                          PROJECT#{id} / COUNTER#{shard} for orders counted before)
-  PROJECT#{id} / AVAILABLE#{first}       a block of serials free to reserve
+  PROJECT#{id}[#A{pool}] / AVAILABLE#{first}  a block of serials free to reserve, in one of up to 8
+                                         pools (0 is the project's key; an issuance of 80 t or more
+                                         is shared out over all 8, table.AVAILABLE_POOLS)
   PROJECT#{id}#S{shard} / RESERVED#{first}  a block held for one order counted in that shard
   PROJECT#{id}#S{shard} / RETIRED#{first}   a block retired in a beneficiary's name (never changes again);
                                          both under PROJECT#{id} for orders counted before

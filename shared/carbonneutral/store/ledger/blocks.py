@@ -3,8 +3,9 @@ of credits is made of, and the audit of `issued = available + reserved + retired
 
 A block's state is part of its sort key (AVAILABLE#, RESERVED#, RETIRED#{first:012d}), so
 finding available credits reads only available blocks, and a state change is a Delete plus a
-Put that either both happen or neither. Available blocks are under the project's key; reserved and
-retired ones under their order's counter shard's (`counters.held_key`).
+Put that either both happen or neither. Available blocks are in the project's pools (its key, and
+`PROJECT#{id}#A01`-`A07` once an issuance was large enough to share out, `table.pool_pk`); reserved
+and retired ones under their order's counter shard's key (`counters.held_key`).
 """
 
 from __future__ import annotations
@@ -15,12 +16,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from carbonneutral.domain.orders import Order
-from carbonneutral.domain.projects import Inventory, Project, SerialRange, overlapping
+from carbonneutral.domain.projects import Inventory, Project, SerialRange, overlapping, pooled
 from carbonneutral.errors import Conflict, InvalidInput, TransactionCancelled
 from carbonneutral.store import aws
 from carbonneutral.store.items import n, s
-from carbonneutral.store.ledger.counters import Counters, held_key, inventory_of, shard_counter_keys
-from carbonneutral.store.ledger.table import block_key, project_key
+from carbonneutral.store.ledger.counters import Counters, held_key, inventory_of, pools_of, shard_counter_keys
+from carbonneutral.store.ledger.table import (
+    AVAILABLE_POOLS,
+    POOL_MIN_KG,
+    available_key,
+    pool_pk,
+    project_key,
+)
 
 STATES = ("AVAILABLE", "RESERVED", "RETIRED")
 PROJECT_TTL_S = 60.0
@@ -62,12 +69,26 @@ class CreditBlocks(Counters):
         return [found for pid in self.project_ids() if (found := self.project(pid, consistent=False))]
 
     def blocks(self, project_id: str, state: str, *, limit: int | None = None) -> list[SerialRange]:
-        """The project's blocks in a state, lowest serials first (at most `limit` available ones;
-        reserved and retired ones from the project's key and each shard's that has counted an order)."""
+        """The project's blocks in a state, lowest serials first: available ones from each of its pools
+        (at most `limit`); reserved and retired ones from the project's key and each shard's that has
+        counted an order."""
         if state != "AVAILABLE":
-            held = [b for pk in self._held_pks(project_id) for b in self._blocks(pk, state)]
-            return sorted(held, key=lambda b: b.first)
-        return self._blocks(f"PROJECT#{project_id}", state, limit)
+            pks = self._held_pks(project_id)
+        else:
+            pks = [pool_pk(project_id, pool) for pool in self._pools(project_id)]
+        found = sorted((b for pk in pks for b in self._blocks(pk, state, limit)), key=lambda b: b.first)
+        return found[:limit] if limit else found
+
+    def _pools(self, project_id: str) -> tuple[int, ...]:
+        item = aws.call(
+            "ledger",
+            self.client.get_item,
+            TableName=self._table,
+            Key=project_key(project_id),
+            ConsistentRead=True,
+            ProjectionExpression="pools",
+        ).get("Item", {})
+        return pools_of(item)
 
     def _held_pks(self, project_id: str) -> list[str]:
         """The keys that may hold the project's reserved and retired blocks: the project's, and each
@@ -112,7 +133,9 @@ class CreditBlocks(Counters):
         )
 
     def issue(self, project_id: str, new_blocks: list[SerialRange]) -> int:
-        """Adds issued blocks, refusing any serial that overlaps one already issued."""
+        """Adds issued blocks, refusing any serial that overlaps one already issued. A large issuance is
+        shared out over the project's pools (`pooled`: 90 blocks make at most 97 pieces, 98 items with
+        the project's)."""
         if not new_blocks:
             raise InvalidInput("no blocks to issue", field="blocks")
         if len(new_blocks) > 90:
@@ -128,15 +151,21 @@ class CreditBlocks(Counters):
                 f"serials {a.first}-{a.last} overlap issued serials {b.first}-{b.last}", field="blocks"
             )
         total = sum(b.size for b in new_blocks)
+        pieces = pooled(new_blocks, AVAILABLE_POOLS, POOL_MIN_KG)
         version = self._issuance_version(project_id)
         items = [
             {
                 "Update": {
                     "TableName": self._table,
                     "Key": project_key(project_id),
-                    "UpdateExpression": "ADD issued_kg :q, available_kg :q, issuance_version :one",
+                    "UpdateExpression": "ADD issued_kg :q, available_kg :q, issuance_version :one, pools :pools",
                     "ConditionExpression": "issuance_version = :version",
-                    "ExpressionAttributeValues": {":q": n(total), ":one": n(1), ":version": n(version)},
+                    "ExpressionAttributeValues": {
+                        ":q": n(total),
+                        ":one": n(1),
+                        ":version": n(version),
+                        ":pools": {"NS": sorted({str(pool) for pool, _ in pieces})},
+                    },
                 }
             },
             *(
@@ -144,7 +173,7 @@ class CreditBlocks(Counters):
                     "Put": {
                         "TableName": self._table,
                         "Item": {
-                            **block_key(project_id, "AVAILABLE", b.first),
+                            **available_key(project_id, pool, b.first),
                             "type": s("credit_block"),
                             "first": n(b.first),
                             "last": n(b.last),
@@ -152,7 +181,7 @@ class CreditBlocks(Counters):
                         "ConditionExpression": "attribute_not_exists(PK)",
                     }
                 }
-                for b in new_blocks
+                for pool, b in pieces
             ),
         ]
         try:
@@ -175,7 +204,7 @@ class CreditBlocks(Counters):
     def _move_reserved(self, order: Order, state: str, **attrs: str) -> list[dict[str, Any]]:
         """The order's reserved blocks become `state`, provided they are still held for this order."""
         items: list[dict[str, Any]] = []
-        for serials in order.reserved:
+        for pool, serials in pools_taken(order):
             items.append(
                 {
                     "Delete": {
@@ -186,7 +215,7 @@ class CreditBlocks(Counters):
                     }
                 }
             )
-            key = block_key(order.project_id, state, serials.first) if state == "AVAILABLE" else None
+            key = available_key(order.project_id, pool, serials.first) if state == "AVAILABLE" else None
             items.append(self._put_block(key or held_key(order, state, serials.first), serials, **attrs))
         return items
 
@@ -207,10 +236,11 @@ class CreditBlocks(Counters):
         no serial in two blocks."""
         breaches = []
         for pid in self.project_ids():
-            # every item under the project's key and each counting shard's, strongly consistent
+            # every item under the project's key, each counting shard's and each pool's, strongly consistent
+            pools = [pool_pk(pid, pool) for pool in self._pools(pid) if pool]
             items = [
                 i
-                for pk in self._held_pks(pid)
+                for pk in [*self._held_pks(pid), *pools]
                 for i in self._query(
                     KeyConditionExpression="PK = :pk",
                     ExpressionAttributeValues={":pk": s(pk)},
@@ -252,6 +282,11 @@ class CreditBlocks(Counters):
                 if a.overlaps(b):
                     breaches.append(Breach(pid, f"serials {a.first}-{a.last} and {b.first}-{b.last} overlap"))
         return breaches
+
+
+def pools_taken(order: Order) -> list[tuple[int, SerialRange]]:
+    """Each block reserved for the order with the pool it came from (pool 0 for orders from before)."""
+    return list(zip(order.taken_from or [0] * len(order.reserved), order.reserved, strict=True))
 
 
 def block_of(item: dict[str, Any]) -> SerialRange:

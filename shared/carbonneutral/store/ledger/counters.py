@@ -85,7 +85,12 @@ def inventory_of(item: dict[str, Any], shards: list[dict[str, Any]]) -> Inventor
         counts["reserved_kg"] += reserved
         counts["retired_kg"] += retired
         counts["available_kg"] -= reserved + retired
-    return Inventory(**counts)
+    return Inventory(**counts, pools=pools_of(item))
+
+
+def pools_of(item: dict[str, Any]) -> tuple[int, ...]:
+    """The pools holding a project's available credits, from its item (0 alone: none listed)."""
+    return tuple(sorted(int(pool) for pool in item.get("pools", {}).get("NS", ["0"])))
 
 
 def sold_of(item: dict[str, Any], shards: list[dict[str, Any]]) -> tuple[Decimal, int]:

@@ -15,13 +15,14 @@ from carbonneutral.errors import (
 )
 from carbonneutral.store import aws
 from carbonneutral.store.items import n, s
-from carbonneutral.store.ledger.blocks import block_of
+from carbonneutral.store.ledger.blocks import block_of, pools_taken
 from carbonneutral.store.ledger.counters import held_key
 from carbonneutral.store.ledger.order_items import OrderItems
 from carbonneutral.store.ledger.table import (
     RESERVATION_SHARDS,
-    block_key,
+    available_key,
     iso,
+    pool_pk,
 )
 
 
@@ -44,17 +45,17 @@ class Releases(OrderItems):
         items += self._hold_release(order)
         return items
 
-    def _available_at_or_below(self, project_id: str, serial: int) -> SerialRange | None:
-        """The available block that starts nearest at or below a serial (one query)."""
+    def _available_at_or_below(self, project_id: str, pool: int, serial: int) -> SerialRange | None:
+        """The pool's available block that starts nearest at or below a serial (one query)."""
         items = aws.call(
             "ledger",
             self.client.query,
             TableName=self._table,
             KeyConditionExpression="PK = :pk AND SK BETWEEN :low AND :high",
             ExpressionAttributeValues={
-                ":pk": s(f"PROJECT#{project_id}"),
+                ":pk": s(pool_pk(project_id, pool)),
                 ":low": s("AVAILABLE#"),
-                ":high": block_key(project_id, "AVAILABLE", serial)["SK"],
+                ":high": available_key(project_id, pool, serial)["SK"],
             },
             ScanIndexForward=False,
             Limit=1,
@@ -62,16 +63,16 @@ class Releases(OrderItems):
         ).get("Items", [])
         return block_of(items[0]) if items else None
 
-    def _compact_around(self, project_id: str, serial: int) -> None:
-        """Joins the available block holding a serial with available blocks that meet it. Each release
+    def _compact_around(self, project_id: str, pool: int, serial: int) -> None:
+        """Joins the pool's available block holding a serial with its blocks that meet it. Each release
         joins what it saw in its own transaction; two releases side by side at once each saw the
         other still reserved, so each looks again once it is done: the later one joins them."""
         for attempt in range(3):
-            block = self._available_at_or_below(project_id, serial)
+            block = self._available_at_or_below(project_id, pool, serial)
             if block is None or block.last < serial:
                 return  # reserved again meanwhile
-            left = self._available_at_or_below(project_id, block.first - 1) if block.first > 1 else None
-            right = self._batch_get([block_key(project_id, "AVAILABLE", block.last + 1)])
+            left = self._available_at_or_below(project_id, pool, block.first - 1) if block.first > 1 else None
+            right = self._batch_get([available_key(project_id, pool, block.last + 1)])
             parts = [block]
             if left is not None and left.last + 1 == block.first:
                 parts.insert(0, left)
@@ -80,7 +81,7 @@ class Releases(OrderItems):
             if len(parts) == 1:
                 return
             joined = SerialRange(first=parts[0].first, last=parts[-1].last)
-            items = self._joined_items(project_id, joined, parts)
+            items = self._joined_items(project_id, pool, joined, parts)
             try:
                 self._transact(items)
                 return
@@ -88,16 +89,16 @@ class Releases(OrderItems):
                 self._backoff(attempt)
 
     def _joined_items(
-        self, project_id: str, joined: SerialRange, absorbed: list[SerialRange]
+        self, project_id: str, pool: int, joined: SerialRange, absorbed: list[SerialRange]
     ) -> list[dict[str, Any]]:
-        """One available block for `joined` from the available blocks it absorbs, each conditioned
+        """One available block of the pool for `joined` from the pool's blocks it absorbs, each conditioned
         on being unchanged: the one starting where `joined` starts keeps its key and takes the new
         end, the others go; with none starting there, the joined block is put anew."""
         items: list[dict[str, Any]] = []
         for block in absorbed:
             unchanged = {
                 "TableName": self._table,
-                "Key": block_key(project_id, "AVAILABLE", block.first),
+                "Key": available_key(project_id, pool, block.first),
                 "ConditionExpression": "#last = :last",
                 "ExpressionAttributeNames": {"#last": "last"},
             }
@@ -115,32 +116,33 @@ class Releases(OrderItems):
             else:
                 items.append({"Delete": {**unchanged, "ExpressionAttributeValues": {":last": n(block.last)}}})
         if not any(block.first == joined.first for block in absorbed):
-            items.append(self._put_block(block_key(project_id, "AVAILABLE", joined.first), joined))
+            items.append(self._put_block(available_key(project_id, pool, joined.first), joined))
         return items
 
     def _compacted(self, order: Order) -> None:
         if self.merge_on_release:
-            for part in order.reserved:
-                self._compact_around(order.project_id, part.first)
+            for pool, part in pools_taken(order):
+                self._compact_around(order.project_id, pool, part.first)
 
-    def _neighbours(self, order: Order) -> list[SerialRange]:
-        """The available blocks that end just before or begin just after each released range: the
-        nearest block below each range (one query each) and the blocks at each range's end + 1."""
+    def _neighbours(self, project_id: str, pool: int, released: list[SerialRange]) -> list[SerialRange]:
+        """The pool's available blocks that end just before or begin just after each released range:
+        the nearest block below each range (one query each) and the blocks at each range's end + 1."""
         found: dict[int, SerialRange] = {}
-        for part in order.reserved:
-            below = self._available_at_or_below(order.project_id, part.first - 1) if part.first > 1 else None
+        for part in released:
+            below = self._available_at_or_below(project_id, pool, part.first - 1) if part.first > 1 else None
             if below is not None:
                 found[below.first] = below
-        after = [block_key(order.project_id, "AVAILABLE", part.last + 1) for part in order.reserved]
+        after = [available_key(project_id, pool, part.last + 1) for part in released]
         for item in self._batch_get(after).values():
             block = block_of(item)
             found[block.first] = block
         return list(found.values())
 
     def _return_available(self, order: Order) -> list[dict[str, Any]]:
-        """The order's reserved blocks made available again, joined with the available blocks they
-        touch: each block it absorbs is conditioned on being unchanged, so a concurrent reservation
-        from a neighbour cancels the release, which is then decided again from fresh reads."""
+        """The order's reserved blocks made available again in the pools they came from, joined with
+        the pool's available blocks they touch: each block it absorbs is conditioned on being
+        unchanged, so a concurrent reservation from a neighbour cancels the release, which is then
+        decided again from fresh reads."""
         items: list[dict[str, Any]] = [
             {
                 "Delete": {
@@ -152,8 +154,12 @@ class Releases(OrderItems):
             }
             for part in order.reserved
         ]
-        for joined, absorbed in merged(list(order.reserved), self._neighbours(order)):
-            items += self._joined_items(order.project_id, joined, absorbed)
+        by_pool: dict[int, list[SerialRange]] = {}
+        for pool, part in pools_taken(order):
+            by_pool.setdefault(pool, []).append(part)
+        for pool, released in by_pool.items():
+            for joined, absorbed in merged(released, self._neighbours(order.project_id, pool, released)):
+                items += self._joined_items(order.project_id, pool, joined, absorbed)
         return items
 
     def cancel(self, order: Order) -> Order:

@@ -22,15 +22,15 @@ from carbonneutral.errors import (
 )
 from carbonneutral.store.items import footprint_key, n, s
 from carbonneutral.store.ledger.claims import claim_of
-from carbonneutral.store.ledger.counters import counter_of, held_key, inventory_of
+from carbonneutral.store.ledger.counters import counter_of, held_key, inventory_of, pools_of
 from carbonneutral.store.ledger.holds import held_of, hold_id, hold_key
-from carbonneutral.store.ledger.order_items import OrderItems
+from carbonneutral.store.ledger.pools import Pools
 from carbonneutral.store.ledger.table import (
     IDEMPOTENCY_TTL,
     MAX_BLOCKS_PER_ORDER,
     WIDER_BLOCKS,
     _rng,
-    block_key,
+    available_key,
     claim_key,
     idempotency_key,
     project_key,
@@ -50,7 +50,7 @@ def _scene_open(table: str, scene_id: str) -> dict[str, Any]:
     }
 
 
-class Reservations(OrderItems):
+class Reservations(Pools):
     def snapshot(
         self,
         key: str,
@@ -98,7 +98,8 @@ class Reservations(OrderItems):
         if item is None:
             return None
         seen = self._project_seen(project_id)
-        return Project.model_validate_json(item["body"]["S"]), seen[1] if seen else inventory_of(item, [])
+        figures = seen[1].model_copy(update={"pools": pools_of(item)}) if seen else inventory_of(item, [])
+        return Project.model_validate_json(item["body"]["S"]), figures
 
     def reserve(
         self,
@@ -126,8 +127,9 @@ class Reservations(OrderItems):
             found = self.project(order.project_id) if fresh else snapshot.project  # type: ignore[union-attr]
             if found is None:
                 raise InvalidInput(f"no project {order.project_id!r}", field="project_id")
-            available = self.blocks(order.project_id, "AVAILABLE", limit=MAX_BLOCKS_PER_ORDER)
-            free = self._free_kg(order.project_id, available, found[1].available_kg, order.quantity_kg)
+            stock = self._stock(order, found[1].pools)
+            available = stock.blocks
+            free = self._free_kg(order.project_id, stock, found[1].available_kg, order.quantity_kg)
             if free < order.quantity_kg:
                 raise InsufficientCredits(
                     f"{order.project_id} has {free} kg available; the order needs {order.quantity_kg} kg"
@@ -154,13 +156,12 @@ class Reservations(OrderItems):
                 if attempt == 0
                 else take_spread(available, order.quantity_kg, _rng)
             )
-            if not picked and len(available) >= MAX_BLOCKS_PER_ORDER:
+            if not picked and stock.full:
                 # The lowest serials are too fragmented for this order: look further, at the largest.
-                wider = self.blocks(order.project_id, "AVAILABLE", limit=WIDER_BLOCKS)
+                stock = self._stock(order, found[1].pools, WIDER_BLOCKS)
+                wider = stock.blocks
                 picked = take_largest(wider, order.quantity_kg, MAX_BLOCKS_PER_ORDER)
-                if not picked and (
-                    len(wider) >= WIDER_BLOCKS or sum(b.size for b in wider) >= order.quantity_kg
-                ):
+                if not picked and (stock.full or sum(b.size for b in wider) >= order.quantity_kg):
                     raise Conflict(
                         f"the available credits are too fragmented for one order of {order.quantity_kg} kg "
                         f"(it may take at most {MAX_BLOCKS_PER_ORDER} blocks); order less",
@@ -169,7 +170,10 @@ class Reservations(OrderItems):
             if not picked:
                 self._backoff(attempt)  # the counters were read mid-change: look again
                 continue
-            reserved = order.model_copy(update={"reserved": [part for _, part in picked]})
+            pools = [stock.pool[block.first] for block, _ in picked]
+            reserved = order.model_copy(
+                update={"reserved": [part for _, part in picked], "taken_from": pools if any(pools) else []}
+            )
             try:
                 items = self._reservation_items(reserved, picked, idempotency_key, fingerprint, now)
                 if room is not None:
@@ -193,17 +197,6 @@ class Reservations(OrderItems):
                     ) from exc
                 self._backoff(attempt)  # credits or the client's hold changed meanwhile: look again
         raise Busy("the project's credits are in high demand; try again in a moment")
-
-    def _free_kg(self, project_id: str, available: list[SerialRange], seen_kg: int, wanted: int) -> int:
-        """What is free to reserve: the available blocks' sum when the query returned them all (read
-        with the blocks, so exact); else the figure seen with the project (its counter shards as this
-        process saw them within a minute), read afresh before it refuses an order."""
-        if len(available) < MAX_BLOCKS_PER_ORDER:
-            return sum(block.size for block in available)
-        if seen_kg >= wanted:
-            return seen_kg
-        found = self.project(project_id)
-        return found[1].available_kg if found else 0
 
     def _reservation_items(
         self,
@@ -238,12 +231,12 @@ class Reservations(OrderItems):
         ]
         if order.footprint_id:  # one claim per footprint: a second order for it cannot be written
             items.insert(2, self._claim_put(order))
-        for block, part in picked:
+        for (block, part), pool in zip(picked, order.taken_from or [0] * len(picked), strict=True):
             unchanged = {
                 "ConditionExpression": "#last = :last",
                 "ExpressionAttributeNames": {"#last": "last"},
             }
-            source = block_key(order.project_id, "AVAILABLE", block.first)
+            source = available_key(order.project_id, pool, block.first)
             if part.first == block.first:
                 items.append(
                     {
@@ -272,5 +265,5 @@ class Reservations(OrderItems):
             )
             if part.last < block.last:
                 rest = SerialRange(first=part.last + 1, last=block.last)
-                items.append(self._put_block(block_key(order.project_id, "AVAILABLE", rest.first), rest))
+                items.append(self._put_block(available_key(order.project_id, pool, rest.first), rest))
         return items

@@ -23,6 +23,11 @@ RESERVATION_SHARDS = 8
 MAX_BLOCKS_PER_ORDER = 35
 # How many available blocks an order looks at when the lowest serials are too fragmented for it.
 WIDER_BLOCKS = 1000
+# A project's available credits are shared out at issuance over up to 8 pools, each a partition key
+# of its own (pool 0 is the project's key), so that buyers of one busy project take from different
+# keys; an issuance is shared out only as far as each pool gets at least 10 t.
+AVAILABLE_POOLS = 8
+POOL_MIN_KG = 10_000
 IDEMPOTENCY_TTL = timedelta(hours=24)
 _rng = random.Random()  # noqa: S311 - spreads load, not a secret
 
@@ -33,6 +38,20 @@ def project_key(project_id: str) -> dict[str, Any]:
 
 def block_key(project_id: str, state: str, first: int) -> dict[str, Any]:
     return {"PK": s(f"PROJECT#{project_id}"), "SK": s(f"{state}#{first:012d}")}
+
+
+def pool_pk(project_id: str, pool: int) -> str:
+    """The partition key of a pool of the project's available credits: 0 is the project's own."""
+    return f"PROJECT#{project_id}#A{pool:02d}" if pool else f"PROJECT#{project_id}"
+
+
+def available_key(project_id: str, pool: int, first: int) -> dict[str, Any]:
+    return {"PK": s(pool_pk(project_id, pool)), "SK": s(f"AVAILABLE#{first:012d}")}
+
+
+def pool_start(order_id: str) -> int:
+    """Where an order starts looking among its project's pools (spread by its id)."""
+    return zlib.crc32(f"pool:{order_id}".encode())
 
 
 def order_key(order_id: str) -> dict[str, Any]:
