@@ -827,3 +827,27 @@ def test_a_large_issuance_is_shared_out_over_pools_and_released_credits_go_back_
         key=lambda b: b.first,
     )
     assert [b.problem for b in ledger.audit() if b.project_id == project_id] == []
+
+
+def test_an_order_reading_several_pools_never_takes_more_blocks_than_a_transaction_holds(
+    service, ledger, project
+) -> None:
+    """Issue 17: forty 2 kg blocks and 20 t make 2 pools, pool 0 holding the small blocks. An order of
+    150 kg starting there reads 35 small blocks and pool 1's large one: the lowest 35 of those cannot
+    hold it, so it looks wider and takes a large block, rather than 36 blocks (more than its retirement's
+    transaction could hold: MAX_BLOCKS_PER_ORDER)."""
+    from carbonneutral.store.ledger.table import pool_start
+
+    scattered = [(i * 10 + 1, i * 10 + 2) for i in range(40)]
+    project_id = project(*scattered, (1001, 21_000))
+    assert inventory(ledger, project_id).pools == (0, 1)
+    order_id = next(f"ord_pool0_{i}" for i in range(100) if pool_start(f"ord_pool0_{i}") % 2 == 0)
+    snapshot = ledger.snapshot("k", project_id, None)
+    order = service._new_order(an_order_request(project_id, 150), BASE, None, None, snapshot)
+    placed = ledger.reserve(
+        order.model_copy(update={"order_id": order_id}), key(), "f", datetime(2026, 11, 24, 8, tzinfo=UTC)
+    )
+    assert [(r.first, r.last) for r in placed.reserved] == [(1001, 1150)]  # pool 0's share of the large block
+    assert placed.taken_from == []
+    assert inventory(ledger, project_id).available_kg == 80 + 20_000 - 150
+    assert [b.problem for b in ledger.audit() if b.project_id == project_id] == []

@@ -12,9 +12,10 @@ from carbonneutral.store.ledger.table import MAX_BLOCKS_PER_ORDER, pool_pk, pool
 
 
 class Stock(NamedTuple):
-    """The available blocks an order looked at, each block's pool (by its first serial), and whether
-    they are all the project has (every pool read, none to the query's limit), and whether a pool was
-    read to that limit."""
+    """The lowest available blocks an order looked at (at most the limit it read with, so that it can
+    never take more blocks than a transaction holds), each block's pool (by its first serial), whether
+    they are all the project has, and whether there were more than it keeps (a pool read to its
+    limit, or more blocks than the limit from several pools)."""
 
     blocks: list[SerialRange]
     pool: dict[int, int]
@@ -30,15 +31,18 @@ class Pools(OrderItems):
         start = pool_start(order.order_id) % len(pools)
         blocks: list[SerialRange] = []
         pool: dict[int, int] = {}
-        full = False
+        full, every = False, True
         for i, k in enumerate(pools[start:] + pools[:start]):
             found = self._blocks(pool_pk(order.project_id, k), "AVAILABLE", limit)
             blocks += found
             pool.update((block.first, k) for block in found)
             full = full or len(found) >= limit
             if sum(block.size for block in blocks) >= order.quantity_kg:
-                return Stock(blocks, pool, not full and i == len(pools) - 1, full)
-        return Stock(blocks, pool, not full, full)
+                every = i == len(pools) - 1
+                break
+        blocks.sort(key=lambda block: block.first)
+        full = full or len(blocks) > limit
+        return Stock(blocks[:limit], pool, every and not full, full)
 
     def _free_kg(self, project_id: str, stock: Stock, seen_kg: int, wanted: int) -> int:
         """What is free to reserve: the available blocks' sum when they are all the project has (read
