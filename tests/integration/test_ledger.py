@@ -176,6 +176,26 @@ def test_issuance_refuses_overlapping_serials(ledger, project) -> None:
     assert inventory(ledger, project_id).issued_kg == 150
 
 
+def test_an_issuance_made_while_another_checks_for_overlaps_is_not_overlapped(stack, ledger, project) -> None:
+    """Two issuances of overlapping serials at once: the other lands as this one reads the project's
+    version. This one used to read the version after the blocks, so it missed the other's serials
+    and its condition held; now it reads the version first and sees them."""
+    project_id = project((1, 100))
+    other = CreditLedger(stack.table, stack.dynamodb_client())
+    landed: list[int] = []
+
+    def meanwhile(params, **_):
+        if params.get("ProjectionExpression") == "issuance_version" and not landed:
+            landed.append(other.issue(project_id, [SerialRange(first=201, last=300)]))
+
+    ledger.client.meta.events.register("before-parameter-build.dynamodb.GetItem", meanwhile)
+    with pytest.raises(Conflict):
+        ledger.issue(project_id, [SerialRange(first=251, last=350)])
+    assert landed == [100]
+    assert inventory(ledger, project_id).issued_kg == 200
+    assert [b.problem for b in ledger.audit() if b.project_id == project_id] == []
+
+
 def test_sixty_four_buyers_never_oversell_a_hundred_kilograms(service, ledger, sandbox, project) -> None:
     project_id = project((1, 100))
     outcomes: list[str] = []

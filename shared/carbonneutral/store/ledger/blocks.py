@@ -143,6 +143,9 @@ class CreditBlocks(Counters):
         found = self.project(project_id)
         if found is None:
             raise InvalidInput(f"no project {project_id!r}", field="project_id")
+        # the version first: an issuance after it fails this one's condition, so the blocks read
+        # next hold every serial issued before this one is written
+        version = self._issuance_version(project_id)
         existing = [b for state in STATES for b in self.blocks(project_id, state)]
         clashes = overlapping(new_blocks, existing)
         if clashes:
@@ -152,7 +155,6 @@ class CreditBlocks(Counters):
             )
         total = sum(b.size for b in new_blocks)
         pieces = pooled(new_blocks, AVAILABLE_POOLS, POOL_MIN_KG)
-        version = self._issuance_version(project_id)
         items = [
             {
                 "Update": {
