@@ -80,15 +80,19 @@ class CreditBlocks(Counters):
         return found[:limit] if limit else found
 
     def _pools(self, project_id: str) -> tuple[int, ...]:
-        item = aws.call(
+        return pools_of(self._project_attribute(project_id, "pools"))
+
+    def _project_attribute(self, project_id: str, name: str) -> dict[str, Any]:
+        """The project's item with only the named attribute, strongly consistent (empty without it)."""
+        item: dict[str, Any] = aws.call(
             "ledger",
             self.client.get_item,
             TableName=self._table,
             Key=project_key(project_id),
             ConsistentRead=True,
-            ProjectionExpression="pools",
+            ProjectionExpression=name,
         ).get("Item", {})
-        return pools_of(item)
+        return item
 
     def _held_pks(self, project_id: str) -> list[str]:
         """The keys that may hold the project's reserved and retired blocks: the project's, and each
@@ -193,14 +197,7 @@ class CreditBlocks(Counters):
         return total
 
     def _issuance_version(self, project_id: str) -> int:
-        item = aws.call(
-            "ledger",
-            self.client.get_item,
-            TableName=self._table,
-            Key=project_key(project_id),
-            ConsistentRead=True,
-            ProjectionExpression="issuance_version",
-        )["Item"]
+        item = self._project_attribute(project_id, "issuance_version")
         return int(item.get("issuance_version", {"N": "0"})["N"])
 
     def _move_reserved(self, order: Order, state: str, **attrs: str) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from carbonneutral.errors import (
     TransactionCancelled,
 )
 from carbonneutral.store.items import footprint_key, n, s
+from carbonneutral.store.ledger.blocks import pools_taken
 from carbonneutral.store.ledger.claims import claim_of
 from carbonneutral.store.ledger.counters import counter_of, held_key, inventory_of, pools_of
 from carbonneutral.store.ledger.holds import held_of, hold_id, hold_key
@@ -231,7 +232,7 @@ class Reservations(Pools):
         ]
         if order.footprint_id:  # one claim per footprint: a second order for it cannot be written
             items.insert(2, self._claim_put(order))
-        for (block, part), pool in zip(picked, order.taken_from or [0] * len(picked), strict=True):
+        for (block, part), (pool, _) in zip(picked, pools_taken(order), strict=True):
             unchanged = {
                 "ConditionExpression": "#last = :last",
                 "ExpressionAttributeNames": {"#last": "last"},
