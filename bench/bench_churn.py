@@ -20,7 +20,7 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
-from carbonneutral.domain.projects import SPREAD_BLOCKS
+from carbonneutral.domain.projects import SPREAD_BLOCKS, SPREAD_WINDOW
 
 from infrastructure.local.services import free_port
 from infrastructure.local.stack import LocalStack
@@ -45,6 +45,7 @@ def run(stack: LocalStack, merge: bool, split_always: bool = False) -> None:
 
     # before issue 17, a reservation under contention always split a block in the middle
     projects.SPREAD_BLOCKS = 10**9 if split_always else SPREAD_BLOCKS
+    projects.SPREAD_WINDOW = 10**12 if split_always else SPREAD_WINDOW  # anywhere in the block
     from carbonneutral.domain.orders import Beneficiary, OrderRequest
     from carbonneutral.domain.projects import Project, SerialRange
     from carbonneutral.domain.purchase import PurchaseService

@@ -142,3 +142,14 @@ def test_pools_hold_every_issued_serial_once_in_about_equal_shares(sizes, pools,
     ]
     held = [sum(p.size for k, p in pieces if k == pool) for pool in range(shares)]
     assert max(held) - min(held) <= 1
+
+
+def test_a_stretch_taken_inside_a_large_block_starts_near_its_lowest_serials() -> None:
+    """Issue 17: a stretch far up a large block would strand what is left around it, which lowest
+    first never reaches; near the start, colliding buyers still get stretches of their own."""
+    from carbonneutral.domain.projects import SPREAD_WINDOW
+
+    huge = [SerialRange(first=1_000_001, last=2_000_000)]
+    starts = {take_spread(huge, 7, random.Random(seed))[0][1].first for seed in range(200)}
+    assert min(starts) >= 1_000_001 and max(starts) <= 1_000_000 + SPREAD_WINDOW * 7 - 6
+    assert len(starts) > 100  # spread over the window, not all at its start

@@ -125,6 +125,9 @@ def _take_in_order(blocks: list[SerialRange], quantity: int) -> list[tuple[Seria
 
 
 SPREAD_BLOCKS = 16  # enough separate blocks for buyers colliding on one project to spread over
+# A stretch taken inside a block starts within this many orders' worth of its lowest serial: far
+# enough apart for colliding buyers, near enough that lowest-first reaches what is left around it.
+SPREAD_WINDOW = 64
 
 
 def take_spread(
@@ -132,8 +135,10 @@ def take_spread(
 ) -> list[tuple[SerialRange, SerialRange]]:
     """Under contention: buyers competing for the same project touch different items. With enough
     blocks, the start of a random block big enough (the block shrinks, no new block is made); with
-    fewer, a random stretch inside one (splitting it, to make more blocks to spread over). Paid
-    stretches split blocks for good, so splitting stops once there are enough of them.
+    fewer, a random stretch near the start of one (splitting it, to make more blocks to spread
+    over; within SPREAD_WINDOW orders' worth of its lowest serial, so that what is left around the
+    stretch is soon taken again, lowest first, rather than stranded in the middle of a large block).
+    Paid stretches split blocks for good, so splitting stops once there are enough of them.
     Falls back to lowest-first."""
     candidates = [block for block in available if block.size >= quantity]
     if not candidates:
@@ -141,7 +146,9 @@ def take_spread(
     block = rng.choice(candidates)
     if len(available) >= SPREAD_BLOCKS:
         return [(block, SerialRange(first=block.first, last=block.first + quantity - 1))]
-    start = rng.randint(block.first, block.last - quantity + 1)
+    start = rng.randint(
+        block.first, min(block.last, block.first + SPREAD_WINDOW * quantity - 1) - quantity + 1
+    )
     return [(block, SerialRange(first=start, last=start + quantity - 1))]
 
 
