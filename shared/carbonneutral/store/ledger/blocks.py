@@ -68,16 +68,15 @@ class CreditBlocks(Counters):
         consistent, a query and a batch each)."""
         return [found for pid in self.project_ids() if (found := self.project(pid, consistent=False))]
 
-    def blocks(self, project_id: str, state: str, *, limit: int | None = None) -> list[SerialRange]:
-        """The project's blocks in a state, lowest serials first: available ones from each of its pools
-        (at most `limit`); reserved and retired ones from the project's key and each shard's that has
-        counted an order."""
+    def blocks(self, project_id: str, state: str) -> list[SerialRange]:
+        """The project's blocks in a state, lowest serials first: available ones from each of its
+        pools; reserved and retired ones from the project's key and each shard's that has counted an
+        order."""
         if state != "AVAILABLE":
             pks = self._held_pks(project_id)
         else:
             pks = [pool_pk(project_id, pool) for pool in self._pools(project_id)]
-        found = sorted((b for pk in pks for b in self._blocks(pk, state, limit)), key=lambda b: b.first)
-        return found[:limit] if limit else found
+        return sorted((b for pk in pks for b in self._blocks(pk, state)), key=lambda b: b.first)
 
     def _pools(self, project_id: str) -> tuple[int, ...]:
         return pools_of(self._project_attribute(project_id, "pools"))
@@ -93,6 +92,20 @@ class CreditBlocks(Counters):
             ProjectionExpression=name,
         ).get("Item", {})
         return item
+
+    def _every_item(self, project_id: str) -> list[dict[str, Any]]:
+        """Every item under the project's key, each counting shard's and each pool's, strongly
+        consistent: the project, its counters and its blocks in every state."""
+        pools = [pool_pk(project_id, pool) for pool in self._pools(project_id) if pool]
+        return [
+            item
+            for pk in [*self._held_pks(project_id), *pools]
+            for item in self._query(
+                KeyConditionExpression="PK = :pk",
+                ExpressionAttributeValues={":pk": s(pk)},
+                ConsistentRead=True,
+            )
+        ]
 
     def _held_pks(self, project_id: str) -> list[str]:
         """The keys that may hold the project's reserved and retired blocks: the project's, and each
@@ -150,7 +163,7 @@ class CreditBlocks(Counters):
         # the version first: an issuance after it fails this one's condition, so the blocks read
         # next hold every serial issued before this one is written
         version = self._issuance_version(project_id)
-        existing = [b for state in STATES for b in self.blocks(project_id, state)]
+        existing = [block_of(i) for i in self._every_item(project_id) if i["SK"]["S"].split("#")[0] in STATES]
         clashes = overlapping(new_blocks, existing)
         if clashes:
             a, b = clashes[0]
@@ -235,17 +248,7 @@ class CreditBlocks(Counters):
         no serial in two blocks."""
         breaches = []
         for pid in self.project_ids():
-            # every item under the project's key, each counting shard's and each pool's, strongly consistent
-            pools = [pool_pk(pid, pool) for pool in self._pools(pid) if pool]
-            items = [
-                i
-                for pk in [*self._held_pks(pid), *pools]
-                for i in self._query(
-                    KeyConditionExpression="PK = :pk",
-                    ExpressionAttributeValues={":pk": s(pk)},
-                    ConsistentRead=True,
-                )
-            ]
+            items = self._every_item(pid)
             project = [i for i in items if i["SK"]["S"] == "PROJECT"]
             if not project:
                 continue
