@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from carbonneutral.domain import activities as a
-from carbonneutral.domain import calculator, geo
+from carbonneutral.domain import calculator, footprints, geo
 from carbonneutral.domain.factors import load_factor_set
 from carbonneutral.domain.footprints import FootprintRequest, compute
 from hypothesis import HealthCheck, given, settings
@@ -96,6 +96,34 @@ def test_every_line_is_its_direct_part_plus_its_upstream_part(act: object, wtt: 
 @given(st.lists(activity, min_size=1, max_size=8))
 def test_footprint_is_never_negative(acts: list) -> None:
     assert total_g(acts) >= 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(activity, min_size=1, max_size=6), st.booleans(), st.booleans(), st.sampled_from(["cn", "desnz"])
+)
+def test_a_footprint_of_remembered_lines_is_the_footprint_worked_out_afresh(
+    acts: list, rf: bool, wtt: bool, method: calculator.FlightMethod
+) -> None:
+    def once() -> str:
+        request = FootprintRequest.model_construct(
+            kind="life", period="month", scene_id=None, activities=acts, radiative_forcing=None
+        )
+        footprint = compute(
+            request,
+            FACTORS,
+            radiative_forcing=rf,
+            well_to_tank=wtt,
+            flight_method=method,
+            footprint_id="fp_x",
+            created_at=NOW,
+        )
+        return footprint.model_dump_json()
+
+    remembered = once()  # with whatever lines earlier examples left remembered
+    footprints.forget_lines()
+    assert once() == remembered  # every line worked out afresh
+    assert once() == remembered  # every line remembered
 
 
 @settings(max_examples=150, deadline=None)

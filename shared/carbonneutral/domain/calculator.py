@@ -552,16 +552,18 @@ def calculate_line(activity: Any, ctx: Context) -> Line:
     return _CALCULATORS[type(activity)](activity, ctx)
 
 
+def line_at(index: int, activity: Any, ctx: Context) -> Line:
+    """The line of a request's activity at index: its field errors name the index."""
+    try:
+        return calculate_line(activity, ctx)
+    except InvalidInput as exc:
+        field_name = f"activities[{index}]" + (f".{exc.field}" if exc.field else "")
+        raise InvalidInput(exc.detail, field=field_name) from exc
+
+
 def calculate(activity_list: list[Any], ctx: Context) -> list[Line]:
     """One line per activity, in order. Field errors name the activity's index."""
-    lines = []
-    for index, activity in enumerate(activity_list):
-        try:
-            lines.append(calculate_line(activity, ctx))
-        except InvalidInput as exc:
-            field_name = f"activities[{index}]" + (f".{exc.field}" if exc.field else "")
-            raise InvalidInput(exc.detail, field=field_name) from exc
-    return lines
+    return [line_at(index, activity, ctx) for index, activity in enumerate(activity_list)]
 
 
 def car_km_equivalent(total_g: int, factors: FactorSet, *, well_to_tank: bool = True) -> Decimal:

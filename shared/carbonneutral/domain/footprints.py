@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import secrets
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
@@ -59,6 +60,8 @@ class FootprintRequest(BaseModel):
 
 
 class FactorUsed(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     key: str
     value: float
     unit: str
@@ -76,6 +79,8 @@ class FactorUsed(BaseModel):
 class Step(BaseModel):
     """One factor applied: quantity × value, and its well-to-tank part."""
 
+    model_config = ConfigDict(frozen=True)
+
     quantity: float
     factor: FactorUsed
     kg: float = Field(description="quantity × value (for an energy step: the kWh it gives)")
@@ -83,6 +88,8 @@ class Step(BaseModel):
 
 
 class Alternative(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     method: Literal["cn", "desnz"]
     g: int
     factor_key: str
@@ -90,6 +97,8 @@ class Alternative(BaseModel):
 
 
 class BreakdownItem(BaseModel):
+    model_config = ConfigDict(frozen=True)  # shared by the footprints a remembered line goes into
+
     type: str
     label: str
     quantity: float
@@ -191,7 +200,7 @@ def _cite_factor(key: str, factor: Factor, factors: FactorSet) -> FactorUsed:
 
 
 def _item(line: calculator.Line, factors: FactorSet, flight_method: str) -> dict[str, Any]:
-    """A breakdown line as the data BreakdownItem validates: the footprint validates all its lines in
+    """A breakdown line as the data BreakdownItem validates: the footprint validates its new lines in
     one call, cheaper than a model made in Python per line and per step."""
     return {
         "type": line.type,
@@ -228,6 +237,76 @@ def _item(line: calculator.Line, factors: FactorSet, flight_method: str) -> dict
     }
 
 
+# Breakdown lines already worked out. A line is a pure function of its activity's class and fields
+# and of the context (factor set and settings) it is computed in, so visitors of a scene who enter
+# the same flight, hotel or meals share one line instead of working it out again. Contexts are made
+# once per factor set and settings and held (so each one's id stays its own; factor sets never change
+# once loaded); a line is keyed by its context's id, the activity's class and its field values in
+# their fixed order. The oldest line goes first once REMEMBERED_LINES are held.
+REMEMBERED_LINES = 2048
+_LINES: dict[tuple[Any, ...], BreakdownItem] = {}
+_CONTEXTS: dict[tuple[Any, ...], calculator.Context] = {}
+_REMEMBERING = threading.Lock()
+
+
+def forget_lines() -> None:
+    """Drop every remembered line (bench/bench_calculate.py measures lines worked out afresh)."""
+    _LINES.clear()
+
+
+def _context(
+    factors: FactorSet,
+    radiative_forcing: bool,
+    well_to_tank: bool,
+    flight_method: FlightMethod,
+    period_days: int | None,
+) -> calculator.Context:
+    key = (id(factors), radiative_forcing, well_to_tank, flight_method, period_days)
+    ctx = _CONTEXTS.get(key)
+    if ctx is None:
+        ctx = _CONTEXTS[key] = calculator.Context(
+            factors=factors,
+            radiative_forcing=radiative_forcing,
+            well_to_tank=well_to_tank,
+            flight_method=flight_method,
+            period_days=period_days,
+        )
+    return ctx
+
+
+class _Breakdown(NamedTuple):
+    items: list[Any]  # each activity's line: a remembered line's model, else the new line's data
+    total_g: int
+    new: list[tuple[int, tuple[Any, ...]]]  # where the new lines are, and their keys
+
+
+def _breakdown(activities: list[Activity], ctx: calculator.Context) -> _Breakdown:
+    items: list[Any] = []
+    new: list[tuple[int, tuple[Any, ...]]] = []
+    total_g = 0
+    for index, activity in enumerate(activities):
+        key = (id(ctx), type(activity), *activity.__dict__.values())
+        item = _LINES.get(key)
+        if item is None:
+            line = calculator.line_at(index, activity, ctx)
+            new.append((index, key))
+            items.append(_item(line, ctx.factors, ctx.flight_method))
+            total_g += line.g
+        else:
+            items.append(item)
+            total_g += item.g
+    return _Breakdown(items, total_g, new)
+
+
+def _remember(breakdown: list[BreakdownItem], new: list[tuple[int, tuple[Any, ...]]]) -> None:
+    """Remember the new lines, as the footprint validated them in one call with the rest."""
+    with _REMEMBERING:  # a threaded caller's evictions must not pick the same oldest line
+        for index, key in new:
+            if len(_LINES) >= REMEMBERED_LINES:
+                del _LINES[next(iter(_LINES))]
+            _LINES[key] = breakdown[index]
+
+
 def compute(
     request: FootprintRequest,
     factors: FactorSet,
@@ -238,16 +317,11 @@ def compute(
     well_to_tank: bool = True,
     flight_method: FlightMethod = "cn",
 ) -> Footprint:
-    ctx = calculator.Context(
-        factors=factors,
-        radiative_forcing=radiative_forcing,
-        well_to_tank=well_to_tank,
-        flight_method=flight_method,
-        period_days=calculator.PERIOD_DAYS.get(request.period or ""),
-    )
-    lines = calculator.calculate(list(request.activities), ctx)
-    total_g = sum(line.g for line in lines)
-    return Footprint.model_validate(
+    period_days = calculator.PERIOD_DAYS.get(request.period or "")
+    ctx = _context(factors, radiative_forcing, well_to_tank, flight_method, period_days)
+    breakdown = _breakdown(request.activities, ctx)
+    total_g = breakdown.total_g
+    footprint = Footprint.model_validate(
         {
             "footprint_id": footprint_id,
             "kind": request.kind,
@@ -258,7 +332,7 @@ def compute(
             "well_to_tank": well_to_tank,
             "flight_method": flight_method,
             "activities": request.activities,
-            "breakdown": [_item(line, factors, flight_method) for line in lines],
+            "breakdown": breakdown.items,
             "total_g": total_g,
             "equivalent": {
                 "car_km": float(calculator.car_km_equivalent(total_g, factors, well_to_tank=well_to_tank))
@@ -266,6 +340,8 @@ def compute(
             "created_at": created_at,
         }
     )
+    _remember(footprint.breakdown, breakdown.new)
+    return footprint
 
 
 class FootprintService:
