@@ -196,6 +196,77 @@ def test_an_issuance_made_while_another_checks_for_overlaps_is_not_overlapped(st
     assert [b.problem for b in ledger.audit() if b.project_id == project_id] == []
 
 
+def test_an_issuance_sees_serials_that_move_back_while_it_reads(stack, ledger, service, project) -> None:
+    """An order holds serials 1-10 when an issuance of 3-8 starts; it is cancelled after the
+    issuance's first read, so its blocks go back from its shard's key to the project's. Checked
+    against the blocks key by key, the issuance read the project's key before they came back and the
+    shard's after they left, and issued 3-8 a second time; the issuances' records never move."""
+    project_id = project((1, 100))
+    order, _ = service.place(an_order_request(project_id, 10), key(), base_url=BASE)
+    assert order.reserved == [SerialRange(first=1, last=10)]
+    issuer = CreditLedger(stack.table, stack.dynamodb_client())
+    reads: list[str] = []
+
+    def before_a_read(params, **_) -> None:
+        if params.get("ProjectionExpression") == "issuance_version":
+            reads.append("version")
+
+    def after_a_read(**_) -> None:
+        if reads == ["version"]:  # the check's first read, after the version's
+            reads.append("query")
+            ledger.cancel(order)  # the service's client: these hooks are on the issuer's only
+
+    issuer.client.meta.events.register("before-parameter-build.dynamodb.GetItem", before_a_read)
+    issuer.client.meta.events.register("after-call.dynamodb.Query", after_a_read)
+    with pytest.raises(Conflict, match="overlap issued serials 1-100"):
+        issuer.issue(project_id, [SerialRange(first=3, last=8)])
+    assert reads == ["version", "query"] and inventory(ledger, project_id).issued_kg == 100
+    assert ledger.blocks(project_id, "AVAILABLE") == [SerialRange(first=1, last=100)]
+    assert [b.problem for b in ledger.audit() if b.project_id == project_id] == []
+
+
+def test_the_audit_finds_serials_no_issuance_issued_even_where_the_counters_agree(
+    stack, ledger, project
+) -> None:
+    project_id = project((1, 100))
+    client = stack.dynamodb_client()
+    stray = {"PK": {"S": f"PROJECT#{project_id}"}, "SK": {"S": f"AVAILABLE#{201:012d}"}}
+
+    def counters(by: int) -> None:
+        client.update_item(
+            TableName=stack.table,
+            Key={"PK": {"S": f"PROJECT#{project_id}"}, "SK": {"S": "PROJECT"}},
+            UpdateExpression="ADD issued_kg :by, available_kg :by",
+            ExpressionAttributeValues={":by": {"N": str(by)}},
+        )
+
+    client.put_item(
+        TableName=stack.table,
+        Item={**stray, "type": {"S": "credit_block"}, "first": {"N": "201"}, "last": {"N": "210"}},
+    )
+    counters(+10)
+    try:
+        problems = [b.problem for b in ledger.audit() if b.project_id == project_id]
+    finally:
+        client.delete_item(TableName=stack.table, Key=stray)
+        counters(-10)
+    assert problems == ["blocks hold serials [(1, 100), (201, 210)], the issuances issued [(1, 100)]"]
+    assert [b.problem for b in ledger.audit() if b.project_id == project_id] == []
+
+
+def test_a_project_issued_before_the_records_is_still_checked_against_its_blocks(
+    stack, ledger, project
+) -> None:
+    project_id = project((1, 100))
+    record = {"PK": {"S": f"PROJECT#{project_id}#ISSUED"}, "SK": {"S": "ISSUANCE#000001"}}
+    stack.dynamodb_client().delete_item(TableName=stack.table, Key=record)  # as issued before them
+    with pytest.raises(Conflict, match="overlap issued serials 1-100"):
+        ledger.issue(project_id, [SerialRange(first=100, last=120)])
+    assert ledger.issue(project_id, [SerialRange(first=101, last=120)]) == 20
+    assert set(items_under(stack, f"PROJECT#{project_id}#ISSUED")) == {"ISSUANCE#000002"}
+    assert [b.problem for b in ledger.audit() if b.project_id == project_id] == []  # no record of 1-100
+
+
 def test_sixty_four_buyers_never_oversell_a_hundred_kilograms(service, ledger, sandbox, project) -> None:
     project_id = project((1, 100))
     outcomes: list[str] = []

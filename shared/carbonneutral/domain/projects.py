@@ -170,6 +170,18 @@ def pooled(blocks: list[SerialRange], pools: int, min_kg: int) -> list[tuple[int
     return out
 
 
+def spans(ranges: list[SerialRange]) -> list[tuple[int, int]]:
+    """The serials the ranges cover, as disjoint (first, last) spans, lowest first: ranges that
+    overlap or meet become one span."""
+    out: list[tuple[int, int]] = []
+    for r in sorted(ranges, key=lambda r: r.first):
+        if out and r.first <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], r.last))
+        else:
+            out.append((r.first, r.last))
+    return out
+
+
 def merged(
     released: list[SerialRange], available: list[SerialRange]
 ) -> list[tuple[SerialRange, list[SerialRange]]]:

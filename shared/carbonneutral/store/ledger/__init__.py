@@ -2,6 +2,7 @@
 
 Items (single table):
   PROJECT#{id} / PROJECT                 metadata and counters issued/available/reserved/retired (kg)
+  PROJECT#{id}#ISSUED / ISSUANCE#{version}  the serials one issuance issued (never changes; issuance.py)
   PROJECT#{id}#S{shard} / COUNTER        reserved/retired (kg) of the orders counted in that shard, and
                                          sold/sold_kg, what buyers paid for the kg retired (counters.py;
                                          PROJECT#{id} / COUNTER#{shard} for orders counted before)
@@ -24,20 +25,20 @@ Items (single table):
   PAYMENTREF#{provider}#{payment} / PAYMENT  the order a provider's payment paid (for refund, dispute events)
 
 By concern: table.py (keys, transactions), counters.py (a project's figures in shards), blocks.py
-(projects, blocks, issuance, audit), claims.py,
+(projects, blocks), issuance.py (issuance, its records, the audit), claims.py,
 orders.py (reservations, expiry), payments.py (payment events, retirement, cancellation),
 refunds.py (money due back), payouts.py (what developers are owed and were paid). What a payment does is decided in domain/settlement.py.
 """
 
 from __future__ import annotations
 
-from carbonneutral.store.ledger.blocks import Breach
+from carbonneutral.store.ledger.issuance import Breach, Issuances
 from carbonneutral.store.ledger.payments import Payments
 from carbonneutral.store.ledger.retirements import Applied, Certify
 from carbonneutral.store.ledger.table import MAX_BLOCKS_PER_ORDER, RESERVATION_SHARDS
 
 
-class CreditLedger(Payments):
+class CreditLedger(Payments, Issuances):
     """Projects, credit blocks, orders, payments and payouts in one table."""
 
 

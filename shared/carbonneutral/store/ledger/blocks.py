@@ -1,5 +1,5 @@
-"""Projects and their serial-numbered credit blocks: issuance, the block moves every change
-of credits is made of, and the audit of `issued = available + reserved + retired`.
+"""Projects and their serial-numbered credit blocks: reading them, and the block moves every change
+of credits is made of (issuance and the audit are in issuance.py).
 
 A block's state is part of its sort key (AVAILABLE#, RESERVED#, RETIRED#{first:012d}), so
 finding available credits reads only available blocks, and a state change is a Delete plus a
@@ -10,34 +10,22 @@ and retired ones under their order's counter shard's key (`counters.held_key`).
 
 from __future__ import annotations
 
-import itertools
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from carbonneutral.domain.orders import Order
-from carbonneutral.domain.projects import Inventory, Project, SerialRange, overlapping, pooled
-from carbonneutral.errors import Conflict, InvalidInput, TransactionCancelled
+from carbonneutral.domain.projects import Inventory, Project, SerialRange
 from carbonneutral.store import aws
 from carbonneutral.store.items import n, s
-from carbonneutral.store.ledger.counters import Counters, held_key, inventory_of, pools_of, shard_counter_keys
+from carbonneutral.store.ledger.counters import Counters, held_key, pools_of, shard_counter_keys
 from carbonneutral.store.ledger.table import (
-    AVAILABLE_POOLS,
-    POOL_MIN_KG,
     available_key,
     pool_pk,
     project_key,
 )
 
-STATES = ("AVAILABLE", "RESERVED", "RETIRED")
 PROJECT_TTL_S = 60.0
 _PROJECTS_SEEN: dict[tuple[str, str], tuple[float, tuple[Project, Inventory]]] = {}
-
-
-@dataclass(frozen=True)
-class Breach:
-    project_id: str
-    problem: str
 
 
 class CreditBlocks(Counters):
@@ -149,70 +137,6 @@ class CreditBlocks(Counters):
             },
         )
 
-    def issue(self, project_id: str, new_blocks: list[SerialRange]) -> int:
-        """Adds issued blocks, refusing any serial that overlaps one already issued. A large issuance is
-        shared out over the project's pools (`pooled`: 90 blocks make at most 97 pieces, 98 items with
-        the project's)."""
-        if not new_blocks:
-            raise InvalidInput("no blocks to issue", field="blocks")
-        if len(new_blocks) > 90:
-            raise InvalidInput("issue at most 90 blocks at a time", field="blocks")
-        found = self.project(project_id)
-        if found is None:
-            raise InvalidInput(f"no project {project_id!r}", field="project_id")
-        # the version first: an issuance after it fails this one's condition, so the blocks read
-        # next hold every serial issued before this one is written
-        version = self._issuance_version(project_id)
-        existing = [block_of(i) for i in self._every_item(project_id) if i["SK"]["S"].split("#")[0] in STATES]
-        clashes = overlapping(new_blocks, existing)
-        if clashes:
-            a, b = clashes[0]
-            raise Conflict(
-                f"serials {a.first}-{a.last} overlap issued serials {b.first}-{b.last}", field="blocks"
-            )
-        total = sum(b.size for b in new_blocks)
-        pieces = pooled(new_blocks, AVAILABLE_POOLS, POOL_MIN_KG)
-        items = [
-            {
-                "Update": {
-                    "TableName": self._table,
-                    "Key": project_key(project_id),
-                    "UpdateExpression": "ADD issued_kg :q, available_kg :q, issuance_version :one, pools :pools",
-                    "ConditionExpression": "issuance_version = :version",
-                    "ExpressionAttributeValues": {
-                        ":q": n(total),
-                        ":one": n(1),
-                        ":version": n(version),
-                        ":pools": {"NS": sorted({str(pool) for pool, _ in pieces})},
-                    },
-                }
-            },
-            *(
-                {
-                    "Put": {
-                        "TableName": self._table,
-                        "Item": {
-                            **available_key(project_id, pool, b.first),
-                            "type": s("credit_block"),
-                            "first": n(b.first),
-                            "last": n(b.last),
-                        },
-                        "ConditionExpression": "attribute_not_exists(PK)",
-                    }
-                }
-                for pool, b in pieces
-            ),
-        ]
-        try:
-            self._transact(items)
-        except TransactionCancelled as exc:
-            raise Conflict("another issuance changed the project meanwhile; run it again") from exc
-        return total
-
-    def _issuance_version(self, project_id: str) -> int:
-        item = self._project_attribute(project_id, "issuance_version")
-        return int(item.get("issuance_version", {"N": "0"})["N"])
-
     def _move_reserved(self, order: Order, state: str, **attrs: str) -> list[dict[str, Any]]:
         """The order's reserved blocks become `state`, provided they are still held for this order."""
         items: list[dict[str, Any]] = []
@@ -242,48 +166,6 @@ class CreditBlocks(Counters):
         return {
             "Put": {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(PK)"}
         }
-
-    def audit(self) -> list[Breach]:
-        """Checks every project: counters (its item and shards summed) balance and match the blocks;
-        no serial in two blocks."""
-        breaches = []
-        for pid in self.project_ids():
-            items = self._every_item(pid)
-            project = [i for i in items if i["SK"]["S"] == "PROJECT"]
-            if not project:
-                continue
-            shards = [i for i in items if i["SK"]["S"].startswith("COUNTER")]
-            inventory = inventory_of(project[0], shards)
-            by_state = {
-                state: sorted(
-                    (block_of(i) for i in items if i["SK"]["S"].startswith(f"{state}#")),
-                    key=lambda b: b.first,
-                )
-                for state in STATES
-            }
-            sums = {state: sum(b.size for b in blocks) for state, blocks in by_state.items()}
-            if not inventory.balanced:
-                breaches.append(
-                    Breach(
-                        pid,
-                        f"issued {inventory.issued_kg} != available + reserved + retired "
-                        f"({inventory.available_kg} + {inventory.reserved_kg} + {inventory.retired_kg})",
-                    )
-                )
-            for state, counter in (
-                ("AVAILABLE", inventory.available_kg),
-                ("RESERVED", inventory.reserved_kg),
-                ("RETIRED", inventory.retired_kg),
-            ):
-                if sums[state] != counter:
-                    breaches.append(
-                        Breach(pid, f"{state.lower()} blocks hold {sums[state]} kg, counter says {counter}")
-                    )
-            ordered = sorted((b for blocks in by_state.values() for b in blocks), key=lambda r: r.first)
-            for a, b in itertools.pairwise(ordered):
-                if a.overlaps(b):
-                    breaches.append(Breach(pid, f"serials {a.first}-{a.last} and {b.first}-{b.last} overlap"))
-        return breaches
 
 
 def pools_taken(order: Order) -> list[tuple[int, SerialRange]]:
