@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import random
 import statistics
 import time
+import tracemalloc
 from datetime import UTC, datetime
 from typing import Any
 
+from carbonneutral.domain import footprints, places
 from carbonneutral.domain.factors import load_factor_set
 from carbonneutral.domain.footprints import FootprintRequest, compute, forget_lines
+from carbonneutral.errors import InvalidInput
+from pydantic import ValidationError
+
+from bench.calculation_corpus import activity
 
 FIVE_ACTIVITIES: dict[str, Any] = {
     "kind": "scene",
@@ -70,10 +77,40 @@ def run(seconds: float = 9.0) -> dict[str, float]:
     return {label: statistics.median(rates) for label, rates in samples.items()}
 
 
+def remembered_bytes() -> tuple[int, int]:
+    """(lines held, bytes they take) once as many random one-line footprints, of every activity type,
+    as the bound holds were computed: the memory a busy Lambda instance keeps for remembered lines."""
+    factors, rng, now = load_factor_set(), random.Random(17), datetime.now(UTC)
+    grids, cities = factors.grids(), [c.city_id for c in places.cities()][:60]
+    requests: list[FootprintRequest] = []
+    while len(requests) < 2 * footprints.REMEMBERED_LINES:
+        try:
+            body = {"kind": "life", "period": "year", "activities": [activity(rng, grids, cities)]}
+            requests.append(FootprintRequest.model_validate(body))
+        except ValidationError:
+            continue
+    forget_lines()
+    tracemalloc.start()
+    for request in requests:
+        try:
+            compute(request, factors, radiative_forcing=True, footprint_id="fp_bench", created_at=now)
+        except InvalidInput:
+            continue
+    held, (size, _) = len(footprints._LINES), tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    forget_lines()
+    return held, size
+
+
 if __name__ == "__main__":
     for label, rate in run().items():
         print(f"footprints/s ({label}, 5 activities): {rate:,.0f}  ({1e6 / rate:,.0f} µs each)")
     print(
         "goal (issue 17): 50,000 footprints/s per core, validation included; "
         "baseline before lines were remembered (cd21f98..61bc7c6): the 'worked out afresh' mode"
+    )
+    held, size = remembered_bytes()
+    print(
+        f"remembered lines: {held:,} held (the bound) take {size / 2**20:.1f} MiB, {size / held / 1024:.1f} KiB each "
+        "(tracemalloc, random lines of every activity type); every function has at least 512 MB (template.yaml)"
     )
