@@ -195,6 +195,8 @@ def test_flights_are_monotone_in_distance_across_haul_bands(
             ),
         }
         monkeypatch.setattr(calculator, "find_airport", table.get)
+        far = geo.great_circle_km(0.0, 0.0, 0.0, table["BBB"].lon)
+        monkeypatch.setattr(calculator, "airports_km", lambda origin, destination, far=far: far)
         flight = a.Flight.model_construct(
             origin="AAA", destination="BBB", cabin=cabin, round_trip=False, travellers=1, passengers=None
         )

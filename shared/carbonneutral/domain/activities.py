@@ -20,7 +20,7 @@ from pydantic import (
 )
 
 from carbonneutral.domain import places
-from carbonneutral.domain.geo import find_airport, great_circle_km
+from carbonneutral.domain.geo import airports_km, find_airport
 
 MIN_FLIGHT_KM = 1.0  # two codes closer than this name one airport (BSL and MLH are EuroAirport)
 Km = Annotated[float, Field(gt=0, le=50_000, allow_inf_nan=False, description="Distance in km")]
@@ -216,8 +216,8 @@ class Flight(_Travel):
             return code  # a stored footprint reads back as it was made
         if origin == code:
             raise ValueError("'from' and 'to' must be different airports")
-        a, b = find_airport(origin), find_airport(code)
-        if a and b and great_circle_km(a.lat, a.lon, b.lat, b.lon) < MIN_FLIGHT_KM:
+        km = airports_km(origin, code)
+        if km is not None and km < MIN_FLIGHT_KM:
             raise ValueError(f"{origin} and {code} are codes of the same airport: a flight of 0 km")
         return code
 

@@ -15,7 +15,7 @@ from typing import Any, Literal, NamedTuple, cast
 
 from carbonneutral.domain import activities as a
 from carbonneutral.domain.factors import METHOD, UPSTREAM_WITHIN, Boundary, Factor, FactorSet
-from carbonneutral.domain.geo import find_airport, great_circle_km, known_country
+from carbonneutral.domain.geo import airports_km, find_airport, known_country
 from carbonneutral.errors import InvalidInput
 
 PERIOD_DAYS = {"month": 30, "year": 365}
@@ -310,8 +310,9 @@ def _cn_flight(act: a.Flight, ctx: Context, gc_km: Decimal, people: Decimal) -> 
 
 def flight(act: a.Flight, ctx: Context) -> Line:
     origin, destination = find_airport(act.origin), find_airport(act.destination)
-    assert origin and destination  # validated by the model
-    gc_km = _dec(round(great_circle_km(origin.lat, origin.lon, destination.lat, destination.lon), 1))
+    km = airports_km(act.origin, act.destination)
+    assert origin and destination and km is not None  # validated by the model
+    gc_km = _dec(round(km, 1))
     travellers, _ = act.people()
     legs = _legs(act.round_trip)
     people = Decimal(travellers * legs)

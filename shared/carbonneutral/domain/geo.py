@@ -57,6 +57,14 @@ def known_country(code: str) -> bool:
     return code in _countries()
 
 
+@lru_cache(maxsize=8192)
+def airports_km(origin: str, destination: str) -> float | None:
+    """The great-circle distance between two airports by their codes (None for an unknown code),
+    worked out once per pair: the request's check and the calculator both ask for it."""
+    a, b = find_airport(origin), find_airport(destination)
+    return great_circle_km(a.lat, a.lon, b.lat, b.lon) if a and b else None
+
+
 def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Haversine distance on a sphere of the Earth's mean radius."""
     p1, p2 = math.radians(lat1), math.radians(lat2)
