@@ -18,6 +18,8 @@ from carbonneutral.web.api import ApiRouter
 from carbonneutral.web.models import SceneList, SceneOut
 from carbonneutral.web.problems import problem_responses
 
+from calculate.counted import counted_footprint
+
 router = ApiRouter()
 
 
@@ -68,8 +70,7 @@ def get_scene(
     responses={201: {"description": "The stored footprint"}, **problem_responses(415, ok=None)},
 )
 def create_footprint(request: Annotated[FootprintRequest, Body()]) -> Response[Footprint]:
-    footprint = services.footprint_service().create(request)
-    metrics.add_metric(name="FootprintsCalculated", unit=MetricUnit.Count, value=1)
+    footprint = counted_footprint(request)
     metrics.add_metric(name="FootprintKg", unit=MetricUnit.Count, value=footprint.total_g / 1000)
     logger.info(
         "footprint calculated", extra={"kind": footprint.kind, "activities": len(footprint.breakdown)}

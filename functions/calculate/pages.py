@@ -9,12 +9,10 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.metrics import MetricUnit
 from carbonneutral import services
 from carbonneutral.domain.scenes import Scene, is_scene_id
 from carbonneutral.domain.types import is_footprint_id
 from carbonneutral.errors import InvalidInput, NotFound
-from carbonneutral.observability import metrics
 from carbonneutral.web import forms, texts
 from carbonneutral.web.api import ApiRouter
 from carbonneutral.web.html import (
@@ -28,6 +26,8 @@ from carbonneutral.web.html import (
     render,
 )
 from carbonneutral.web.static import asset
+
+from calculate.counted import counted_footprint
 
 router = ApiRouter()
 
@@ -155,11 +155,10 @@ def _calculate_from_form(
         request, errors = forms.request_from_form(form, types, **fixed)
     if request is not None:
         try:
-            footprint = services.footprint_service().create(request)
+            footprint = counted_footprint(request)
         except InvalidInput as exc:
             errors = forms.domain_error_to_form(exc.field, exc.detail, list(request.activities))
         else:
-            metrics.add_metric(name="FootprintsCalculated", unit=MetricUnit.Count, value=1)
             return redirect(f"/f/{footprint.footprint_id}?lang={lang}")
     csrf, cookie = csrf_token(event)
     body = render(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import secrets
+
 import pytest
 
 from tests.factories import DEMO_FOOTPRINT
@@ -44,6 +47,39 @@ def test_create_footprint_stores_and_returns_the_breakdown(invoke) -> None:
     again = invoke("GET", f"/v1/footprints/{body['footprint_id']}")
     assert again.status == 200
     assert again.json() == body
+
+
+def test_each_footprint_counts_its_lines_remembered_and_worked_out(invoke, stack) -> None:
+    """The calculate function's metrics (EMF, in its log): a line no footprint had before is worked
+    out; the same activities again are all remembered, as the execution environment keeps them."""
+    km = 100 + secrets.randbelow(10**6) / 1000  # a car trip no other footprint had
+    trip = {"type": "car", "km": km, "fuel": "diesel", "occupants": 3}
+    body = {"kind": "scene", "scene_id": "cdcnf-2021", "activities": [trip, {"type": "meal", "count": 7}]}
+    log = stack.log_dir / "CalculateFunction.log"
+
+    def metrics_of_one_footprint(request: dict) -> dict[str, float]:
+        before = log.read_text().splitlines() if log.exists() else []
+        assert invoke("POST", "/v1/footprints", json_body=request).status == 201
+        emitted = [
+            json.loads(line) for line in log.read_text().splitlines()[len(before) :] if '"_aws"' in line
+        ]
+        assert len(emitted) == 1
+        names = ("FootprintsCalculated", "FootprintLinesRemembered", "FootprintLinesWorkedOut")
+        return {name: emitted[0][name][0] for name in names}
+
+    first = metrics_of_one_footprint(body)
+    assert first["FootprintsCalculated"] == 1
+    assert first["FootprintLinesWorkedOut"] >= 1  # the new trip; the meal may be an earlier test's
+    assert first["FootprintLinesRemembered"] + first["FootprintLinesWorkedOut"] == 2
+    assert metrics_of_one_footprint(body) == {
+        "FootprintsCalculated": 1,
+        "FootprintLinesRemembered": 2,
+        "FootprintLinesWorkedOut": 0,
+    }
+    before = log.read_text().splitlines()
+    refused = invoke("POST", "/v1/footprints", json_body={**body, "activities": [{**trip, "grid": "XX"}]})
+    assert refused.status == 422
+    assert not [line for line in log.read_text().splitlines()[len(before) :] if "FootprintLines" in line]
 
 
 def test_life_footprint_for_a_month(invoke) -> None:

@@ -247,6 +247,12 @@ REMEMBERED_LINES = 2048
 _LINES: dict[tuple[Any, ...], BreakdownItem] = {}
 _CONTEXTS: dict[tuple[Any, ...], calculator.Context] = {}
 _REMEMBERING = threading.Lock()
+_COUNTED = [0, 0]  # lines remembered, lines worked out, in the footprints this process computed
+
+
+def lines_counted() -> tuple[int, int]:
+    """(lines remembered, lines worked out) in every footprint this process computed so far."""
+    return _COUNTED[0], _COUNTED[1]
 
 
 def forget_lines() -> None:
@@ -301,6 +307,8 @@ def _breakdown(activities: list[Activity], ctx: calculator.Context) -> _Breakdow
 def _remember(breakdown: list[BreakdownItem], new: list[tuple[int, tuple[Any, ...]]]) -> None:
     """Remember the new lines, as the footprint validated them in one call with the rest."""
     with _REMEMBERING:  # a threaded caller's evictions must not pick the same oldest line
+        _COUNTED[0] += len(breakdown) - len(new)
+        _COUNTED[1] += len(new)
         for index, key in new:
             if len(_LINES) >= REMEMBERED_LINES:
                 del _LINES[next(iter(_LINES))]
