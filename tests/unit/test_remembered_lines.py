@@ -158,3 +158,35 @@ def test_a_refused_line_is_refused_every_time_and_never_remembered(lines_worked_
             )
         assert refused.value.field == "activities[1].grid"
     assert footprints._LINES == {}  # nothing of a refused footprint, not even its good line
+
+
+def test_an_activity_twice_in_one_footprint_is_remembered_once_and_drops_nothing(
+    lines_worked_out: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(footprints, "REMEMBERED_LINES", 2)
+
+    def footprint(*counts: int) -> int:
+        meals = [{"type": "meal", "count": count, "diet": "vegan"} for count in counts]
+        request = FootprintRequest.model_validate({"kind": "scene", "scene_id": "s-1", "activities": meals})
+        return compute(
+            request, FACTORS, radiative_forcing=True, footprint_id="fp_test", created_at=NOW
+        ).total_g
+
+    one = footprint(1)
+    assert footprint(2, 2) == 2 * footprint(2)
+    assert len(footprints._LINES) == 2 and lines_worked_out == ["meal", "meal", "meal"]
+    assert footprint(1) == one  # still remembered: the second meal of 2 dropped nothing
+    assert lines_worked_out == ["meal", "meal", "meal"]
+
+
+def test_threads_making_the_same_context_at_once_share_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A line is kept under its context's id: a context made twice for the same settings, one of them
+    then dropped, would free an id that a context for other settings could take, with its lines."""
+
+    class Racing(dict):  # every thread misses, as if none had stored its context yet
+        def get(self, key: Any, default: Any = None) -> Any:
+            return default
+
+    monkeypatch.setattr(footprints, "_CONTEXTS", Racing())
+    first = footprints._context(FACTORS, True, True, "cn", None)
+    assert footprints._context(FACTORS, True, True, "cn", None) is first

@@ -269,13 +269,16 @@ def _context(
 ) -> calculator.Context:
     key = (id(factors), radiative_forcing, well_to_tank, flight_method, period_days)
     ctx = _CONTEXTS.get(key)
-    if ctx is None:
-        ctx = _CONTEXTS[key] = calculator.Context(
-            factors=factors,
-            radiative_forcing=radiative_forcing,
-            well_to_tank=well_to_tank,
-            flight_method=flight_method,
-            period_days=period_days,
+    if ctx is None:  # setdefault: threads making the same context at once all get the one kept
+        ctx = _CONTEXTS.setdefault(
+            key,
+            calculator.Context(
+                factors=factors,
+                radiative_forcing=radiative_forcing,
+                well_to_tank=well_to_tank,
+                flight_method=flight_method,
+                period_days=period_days,
+            ),
         )
     return ctx
 
@@ -310,6 +313,8 @@ def _remember(breakdown: list[BreakdownItem], new: list[tuple[int, tuple[Any, ..
         _COUNTED[0] += len(breakdown) - len(new)
         _COUNTED[1] += len(new)
         for index, key in new:
+            if key in _LINES:  # the same activity twice in one footprint
+                continue
             if len(_LINES) >= REMEMBERED_LINES:
                 del _LINES[next(iter(_LINES))]
             _LINES[key] = breakdown[index]
