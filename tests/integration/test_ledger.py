@@ -254,17 +254,67 @@ def test_the_audit_finds_serials_no_issuance_issued_even_where_the_counters_agre
     assert [b.problem for b in ledger.audit() if b.project_id == project_id] == []
 
 
-def test_a_project_issued_before_the_records_is_still_checked_against_its_blocks(
+def _as_issued_before_the_records(stack, project_id: str) -> None:
+    record = {"PK": {"S": f"PROJECT#{project_id}#ISSUED"}, "SK": {"S": "ISSUANCE#000001"}}
+    stack.dynamodb_client().delete_item(TableName=stack.table, Key=record)
+
+
+def test_a_project_issued_before_the_records_is_checked_against_its_blocks_and_then_recorded(
     stack, ledger, project
 ) -> None:
     project_id = project((1, 100))
-    record = {"PK": {"S": f"PROJECT#{project_id}#ISSUED"}, "SK": {"S": "ISSUANCE#000001"}}
-    stack.dynamodb_client().delete_item(TableName=stack.table, Key=record)  # as issued before them
+    _as_issued_before_the_records(stack, project_id)
     with pytest.raises(Conflict, match="overlap issued serials 1-100"):
         ledger.issue(project_id, [SerialRange(first=100, last=120)])
+    assert set(items_under(stack, f"PROJECT#{project_id}#ISSUED")) == set()
     assert ledger.issue(project_id, [SerialRange(first=101, last=120)]) == 20
-    assert set(items_under(stack, f"PROJECT#{project_id}#ISSUED")) == {"ISSUANCE#000002"}
-    assert [b.problem for b in ledger.audit() if b.project_id == project_id] == []  # no record of 1-100
+    records = items_under(stack, f"PROJECT#{project_id}#ISSUED")
+    assert set(records) == {"BEFORE#000001", "ISSUANCE#000002"}
+    assert records["BEFORE#000001"]["ranges"]["S"] == "[[1, 100]]"  # what its blocks held
+    client = stack.dynamodb_client()
+    stray = {"PK": {"S": f"PROJECT#{project_id}"}, "SK": {"S": f"AVAILABLE#{301:012d}"}}
+    client.put_item(TableName=stack.table, Item={**stray, "first": {"N": "301"}, "last": {"N": "301"}})
+    try:  # the audit now knows every serial issued
+        problems = [b.problem for b in ledger.audit() if b.project_id == project_id]
+    finally:
+        client.delete_item(TableName=stack.table, Key=stray)
+    assert "blocks hold serials [(1, 120), (301, 301)], the issuances issued [(1, 120)]" in problems
+    assert [b.problem for b in ledger.audit() if b.project_id == project_id] == []
+
+
+def test_a_project_issued_before_the_records_is_read_again_when_serials_move_while_it_reads(
+    stack, ledger, service, project
+) -> None:
+    """As above, for a project issued before the records: its blocks are read key by key, and the order
+    is cancelled right after the project's key was read, so that read misses serials 1-10. It no longer
+    holds the 100 kg issued, so it is read again, finds them, and the issuance of 3-8 is refused."""
+    project_id = project((1, 100))
+    _as_issued_before_the_records(stack, project_id)
+    order, _ = service.place(an_order_request(project_id, 10), key(), base_url=BASE)
+    issuer = CreditLedger(stack.table, stack.dynamodb_client())
+    reads: list[str] = []
+    keys: list[str] = []
+
+    def before_a_read(params, **_) -> None:
+        if params.get("ProjectionExpression") == "issuance_version":
+            reads.append("version")
+        if "KeyConditionExpression" in params:
+            keys.append(params["ExpressionAttributeValues"][":pk"]["S"])
+
+    def after_a_query(**_) -> None:
+        if reads == ["version"] and keys[-1] == f"PROJECT#{project_id}":
+            reads.append("the project's key")
+            ledger.cancel(order)  # the service's client: these hooks are on the issuer's only
+
+    issuer.client.meta.events.register("before-parameter-build.dynamodb", before_a_read)
+    issuer.client.meta.events.register("after-call.dynamodb.Query", after_a_query)
+    with pytest.raises(Conflict, match="overlap issued serials 1-100"):
+        issuer.issue(project_id, [SerialRange(first=3, last=8)])
+    assert reads == ["version", "the project's key"]
+    assert keys.count(f"PROJECT#{project_id}") >= 3  # the project's figures, then its blocks twice
+    assert inventory(ledger, project_id).issued_kg == 100
+    assert set(items_under(stack, f"PROJECT#{project_id}#ISSUED")) == set()
+    assert [b.problem for b in ledger.audit() if b.project_id == project_id] == []
 
 
 def test_sixty_four_buyers_never_oversell_a_hundred_kilograms(service, ledger, sandbox, project) -> None:

@@ -7,9 +7,14 @@ issuance therefore also writes, in the transaction that adds its blocks and bump
 `issuance_version`, a record of the serials it issued that never changes:
 `PROJECT#{id}#ISSUED / ISSUANCE#{version:06d}`, under a key of their own so that no read of the
 project's key (its figures are read for every purchase) reads them. The next issuance reads its
-version first and then these records, in one query, so it sees every serial issued before it. A project
-issued before the records existed (a version without its record) is checked against its blocks too,
-as before.
+version first and then these records, in one query, so it sees every serial issued before it.
+
+A project issued before the records existed (a version without its record) is read from its blocks
+once more: that read counts only if the blocks are disjoint and add up to the project's issued kg at
+the version read first (a block that moved between two keys while they were read is missed or seen
+twice, which breaks one or the other), and is tried again otherwise. The serials it found then go
+into a record of their own, `BEFORE#{version:06d}` (versions 1 to that one), in the issuance's
+transaction, so from the next issuance on the project is checked against records only.
 """
 
 from __future__ import annotations
@@ -27,7 +32,8 @@ from carbonneutral.store.ledger.counters import inventory_of
 from carbonneutral.store.ledger.table import AVAILABLE_POOLS, POOL_MIN_KG, available_key, project_key
 
 STATES = ("AVAILABLE", "RESERVED", "RETIRED")
-MAX_ISSUED_BLOCKS = 90  # at most 97 pieces over the pools, 99 items with the project and the record
+MAX_ISSUED_BLOCKS = 90  # at most 97 pieces over the pools; with the project and two records, 100 items
+BLOCK_READS = 4  # reads of a project issued before the records, before the issuance gives up
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,8 @@ class Issuances(CreditBlocks):
         # the version first: an issuance after it fails this one's condition, so what is read next
         # holds every serial issued before this one is written
         version = self._issuance_version(project_id)
-        clashes = overlapping(new_blocks, self._issued(project_id, version))
+        issued, before = self._issued(project_id, version)
+        clashes = overlapping(new_blocks, issued)
         if clashes:
             a, b = clashes[0]
             raise Conflict(
@@ -72,13 +79,17 @@ class Issuances(CreditBlocks):
                     },
                 }
             },
-            {
-                "Put": {
-                    "TableName": self._table,
-                    "Item": _record(project_id, version + 1, new_blocks),
-                    "ConditionExpression": "attribute_not_exists(PK)",
+            *(
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": record,
+                        "ConditionExpression": "attribute_not_exists(PK)",
+                    }
                 }
-            },
+                for record in (_record(project_id, version + 1, new_blocks), before)
+                if record
+            ),
             *(
                 {
                     "Put": {
@@ -105,14 +116,32 @@ class Issuances(CreditBlocks):
         item = self._project_attribute(project_id, "issuance_version")
         return int(item.get("issuance_version", {"N": "0"})["N"])
 
-    def _issued(self, project_id: str, version: int) -> list[SerialRange]:
-        """Every serial issued up to `version`: the issuances' records, and where one predates them,
-        the project's blocks in every state as well."""
+    def _issued(self, project_id: str, version: int) -> tuple[list[SerialRange], dict[str, Any] | None]:
+        """Every serial issued up to `version`, from the issuances' records; where one predates them,
+        from the project's blocks as well, with the record of what they hold to write."""
         records = self._issuance_records(project_id)
         issued = [r for record in records for r in _ranges(record)]
         if _complete(records, version):
-            return issued
-        return issued + [block_of(i) for i in self._every_item(project_id) if _state(i) in STATES]
+            return issued, None
+        blocks = self._every_serial(project_id, version)
+        return issued + blocks, _record(project_id, version, blocks, before=True)
+
+    def _every_serial(self, project_id: str, version: int) -> list[SerialRange]:
+        """The project's blocks in every state, read until they are disjoint and hold its issued kg."""
+        for attempt in range(BLOCK_READS):
+            items = self._every_item(project_id)
+            project = next(i for i in items if i["SK"]["S"] == "PROJECT")
+            if int(project["issuance_version"]["N"]) != version:
+                raise Conflict("another issuance changed the project meanwhile; run it again")
+            blocks = sorted((block_of(i) for i in items if _state(i) in STATES), key=lambda b: b.first)
+            disjoint = not any(a.overlaps(b) for a, b in itertools.pairwise(blocks))
+            if disjoint and sum(b.size for b in blocks) == int(project["issued_kg"]["N"]):
+                return [SerialRange(first=first, last=last) for first, last in spans(blocks)]
+            self._backoff(attempt)
+        raise Conflict(
+            f"the blocks of {project_id} did not hold its issued kg in {BLOCK_READS} reads (credits moving "
+            "between orders, or a breach `admin audit` names); run it again"
+        )
 
     def _issuance_records(self, project_id: str) -> list[dict[str, Any]]:
         return list(
@@ -172,12 +201,16 @@ class Issuances(CreditBlocks):
         return breaches
 
 
-def _record(project_id: str, version: int, blocks: list[SerialRange]) -> dict[str, Any]:
+def _record(
+    project_id: str, version: int, blocks: list[SerialRange], *, before: bool = False
+) -> dict[str, Any]:
+    """The serials issuance `version` issued; `before`: every one issued up to that version."""
     return {
         "PK": s(_records_pk(project_id)),
-        "SK": s(f"ISSUANCE#{version:06d}"),
+        "SK": s(f"{'BEFORE' if before else 'ISSUANCE'}#{version:06d}"),
         "type": s("issuance"),
         "version": n(version),
+        "first_version": n(1 if before else version),
         "kg": n(sum(b.size for b in blocks)),
         "ranges": s(json.dumps([[b.first, b.last] for b in blocks])),
     }
@@ -192,8 +225,14 @@ def _ranges(record: dict[str, Any]) -> list[SerialRange]:
 
 
 def _complete(records: list[dict[str, Any]], version: int) -> bool:
-    """Whether every issuance up to `version` has its record (none made before the records existed)."""
-    return {int(r["version"]["N"]) for r in records} == set(range(1, version + 1))
+    """Whether every issuance up to `version` has a record of its serials."""
+    covered = {v for r in records for v in range(_first_version(r), int(r["version"]["N"]) + 1)}
+    return covered >= set(range(1, version + 1))
+
+
+def _first_version(record: dict[str, Any]) -> int:
+    """The first issuance a record covers (records made at 2430883 name only their own version)."""
+    return int(record.get("first_version", record["version"])["N"])
 
 
 def _state(item: dict[str, Any]) -> str:
