@@ -2,7 +2,8 @@
 
 Items (single table):
   PROJECT#{id} / PROJECT                 metadata and counters issued/available/reserved/retired (kg)
-  PROJECT#{id}#ISSUED / ISSUANCE#{version}  the serials one issuance issued (never changes; issuance.py)
+  PROJECT#{id}#ISSUED / ISSUANCE#{version}  the serials one issuance issued (never changes; issuance.py;
+                                         BEFORE#{version}: all issued up to it, for a project from before)
   PROJECT#{id}#S{shard} / COUNTER        reserved/retired (kg) of the orders counted in that shard, and
                                          sold/sold_kg, what buyers paid for the kg retired (counters.py;
                                          PROJECT#{id} / COUNTER#{shard} for orders counted before)
