@@ -282,6 +282,28 @@ def test_a_project_issued_before_the_records_is_checked_against_its_blocks_and_t
     assert [b.problem for b in ledger.audit() if b.project_id == project_id] == []
 
 
+def test_the_largest_issuance_of_a_project_from_before_the_records_fits_one_transaction(
+    stack, ledger, project
+) -> None:
+    """90 blocks (0.99 t, then 1 t each) cut into 97 pieces over 8 pools, with the project item and both
+    records: 100 items, DynamoDB's limit for one transaction."""
+    project_id = project((1, 100))
+    _as_issued_before_the_records(stack, project_id)
+    blocks, first = [], 1_001
+    for size in [990] + [1_000] * 89:
+        blocks.append(SerialRange(first=first, last=first + size - 1))
+        first += size + 1  # apart: no two meet
+    transactions: list[int] = []
+    ledger.client.meta.events.register(
+        "before-parameter-build.dynamodb.TransactWriteItems",
+        lambda params, **_: transactions.append(len(params["TransactItems"])),
+    )
+    assert ledger.issue(project_id, blocks) == 89_990
+    assert transactions == [100]
+    assert set(items_under(stack, f"PROJECT#{project_id}#ISSUED")) == {"BEFORE#000001", "ISSUANCE#000002"}
+    assert [b.problem for b in ledger.audit() if b.project_id == project_id] == []
+
+
 def test_a_project_issued_before_the_records_is_read_again_when_serials_move_while_it_reads(
     stack, ledger, service, project
 ) -> None:
