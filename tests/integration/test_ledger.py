@@ -204,25 +204,38 @@ def test_an_issuance_sees_serials_that_move_back_while_it_reads(stack, ledger, s
     project_id = project((1, 100))
     order, _ = service.place(an_order_request(project_id, 10), key(), base_url=BASE)
     assert order.reserved == [SerialRange(first=1, last=10)]
-    issuer = CreditLedger(stack.table, stack.dynamodb_client())
-    reads: list[str] = []
-
-    def before_a_read(params, **_) -> None:
-        if params.get("ProjectionExpression") == "issuance_version":
-            reads.append("version")
-
-    def after_a_read(**_) -> None:
-        if reads == ["version"]:  # the check's first read, after the version's
-            reads.append("query")
-            ledger.cancel(order)  # the service's client: these hooks are on the issuer's only
-
-    issuer.client.meta.events.register("before-parameter-build.dynamodb.GetItem", before_a_read)
-    issuer.client.meta.events.register("after-call.dynamodb.Query", after_a_read)
+    issuer, reads, _ = _cancelling_after(stack, ledger, order, None, "query")  # the check's first read
     with pytest.raises(Conflict, match="overlap issued serials 1-100"):
         issuer.issue(project_id, [SerialRange(first=3, last=8)])
     assert reads == ["version", "query"] and inventory(ledger, project_id).issued_kg == 100
     assert ledger.blocks(project_id, "AVAILABLE") == [SerialRange(first=1, last=100)]
     assert [b.problem for b in ledger.audit() if b.project_id == project_id] == []
+
+
+def _cancelling_after(
+    stack, ledger, order, pk: str | None, label: str
+) -> tuple[CreditLedger, list[str], list[str]]:
+    """A ledger with a client of its own whose first query (of `pk`, or of any key) after it read the
+    project's version cancels `order` (with `ledger`'s client: the hooks are on the issuer's only);
+    with the reads it noted ("version", then `label`) and the keys it queried."""
+    issuer = CreditLedger(stack.table, stack.dynamodb_client())
+    reads: list[str] = []
+    keys: list[str] = []
+
+    def before_a_read(params, **_) -> None:
+        if params.get("ProjectionExpression") == "issuance_version":
+            reads.append("version")
+        if "KeyConditionExpression" in params:
+            keys.append(params["ExpressionAttributeValues"][":pk"]["S"])
+
+    def after_a_query(**_) -> None:
+        if reads == ["version"] and pk in (None, keys[-1]):
+            reads.append(label)
+            ledger.cancel(order)
+
+    issuer.client.meta.events.register("before-parameter-build.dynamodb", before_a_read)
+    issuer.client.meta.events.register("after-call.dynamodb.Query", after_a_query)
+    return issuer, reads, keys
 
 
 def test_the_audit_finds_serials_no_issuance_issued_even_where_the_counters_agree(
@@ -313,23 +326,9 @@ def test_a_project_issued_before_the_records_is_read_again_when_serials_move_whi
     project_id = project((1, 100))
     _as_issued_before_the_records(stack, project_id)
     order, _ = service.place(an_order_request(project_id, 10), key(), base_url=BASE)
-    issuer = CreditLedger(stack.table, stack.dynamodb_client())
-    reads: list[str] = []
-    keys: list[str] = []
-
-    def before_a_read(params, **_) -> None:
-        if params.get("ProjectionExpression") == "issuance_version":
-            reads.append("version")
-        if "KeyConditionExpression" in params:
-            keys.append(params["ExpressionAttributeValues"][":pk"]["S"])
-
-    def after_a_query(**_) -> None:
-        if reads == ["version"] and keys[-1] == f"PROJECT#{project_id}":
-            reads.append("the project's key")
-            ledger.cancel(order)  # the service's client: these hooks are on the issuer's only
-
-    issuer.client.meta.events.register("before-parameter-build.dynamodb", before_a_read)
-    issuer.client.meta.events.register("after-call.dynamodb.Query", after_a_query)
+    issuer, reads, keys = _cancelling_after(
+        stack, ledger, order, f"PROJECT#{project_id}", "the project's key"
+    )
     with pytest.raises(Conflict, match="overlap issued serials 1-100"):
         issuer.issue(project_id, [SerialRange(first=3, last=8)])
     assert reads == ["version", "the project's key"]
