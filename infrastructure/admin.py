@@ -7,6 +7,7 @@
   python -m infrastructure.admin [--local] statement DEVELOPER_ID [--period 2026-11] [--format csv|json]
   python -m infrastructure.admin [--local] mark-paid DEVELOPER_ID --amount 120.50 --reference BANK_REF [--period 2026-11]
   python -m infrastructure.admin [--local] count-sales            # once: sales from before projects counted them
+  python -m infrastructure.admin [--local] record-issuances       # once: serials issued before issuances were recorded
   python -m infrastructure.admin [--local] create-organizer-key ORGANIZER_ID --name NAME   # prints the key once
   python -m infrastructure.admin [--local] revoke-organizer-key KEY_ID
   python -m infrastructure.admin [--local] init-secrets [--path /carbon-neutral] [--kid cert-1]   # before deploying
@@ -462,6 +463,26 @@ def count_sales() -> int:
     return 0
 
 
+def record_issuances() -> int:
+    """Records the serials of each project issued before the issuance records, once."""
+    from carbonneutral import services
+    from carbonneutral.errors import DomainError
+
+    ledger, refused = services.ledger(), 0
+    for project_id in ledger.project_ids():
+        try:
+            kg = ledger.record_issued(project_id)
+        except DomainError as exc:
+            print(f"{project_id}: refused: {exc.detail}", file=sys.stderr)
+            refused += 1
+            continue
+        print(
+            f"{project_id}: "
+            + ("recorded before, nothing added" if kg is None else f"recorded {kg} kg issued")
+        )
+    return 1 if refused else 0
+
+
 def audit_registry() -> list[str]:
     """Each project's public chain: intact (domain.registry.check_chain) and holding every kg retired."""
     from carbonneutral import services
@@ -498,6 +519,9 @@ def main(argv: list[str] | None = None) -> int:
     marking.add_argument("--reference", required=True, help="the bank transfer's reference")
     marking.add_argument("--period", help="the period it settles (YYYY-MM)")
     commands.add_parser("count-sales", help="once: add sales from before projects counted them")
+    commands.add_parser(
+        "record-issuances", help="once: record the serials of projects issued before issuances were recorded"
+    )
     create_key = commands.add_parser("create-organizer-key", help="a new API key for an organizer")
     create_key.add_argument("organizer_id")
     create_key.add_argument("--name", required=True, help="what the key is for, e.g. the event team")
@@ -543,6 +567,8 @@ def main(argv: list[str] | None = None) -> int:
         return mark_paid(args.developer_id, args.amount, args.currency, args.reference, args.period)
     if args.command == "count-sales":
         return count_sales()
+    if args.command == "record-issuances":
+        return record_issuances()
     ledger = services.ledger()
     if args.command == "import-issuance":
         try:
@@ -559,6 +585,10 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{project.project_id}: issued {inventory.issued_kg} = available {inventory.available_kg} "
                 f"+ reserved {inventory.reserved_kg} + retired {inventory.retired_kg}"
+            )
+        for project_id in ledger.unrecorded():
+            print(
+                f"{project_id}: issued before issuances were recorded; `record-issuances` lets the audit check its serials"
             )
         breaches += audit_scenes()
         breaches += audit_money()

@@ -338,6 +338,74 @@ def test_a_project_issued_before_the_records_is_read_again_when_serials_move_whi
     assert [b.problem for b in ledger.audit() if b.project_id == project_id] == []
 
 
+def test_the_admin_records_a_project_issued_before_the_records_so_the_audit_checks_its_serials(
+    stack, ledger, service, project, capsys
+) -> None:
+    """`record-issuances` reads an old project's blocks as an issuance would (credits reserved included)
+    and records them without issuing anything; from then on the audit finds a serial no issuance
+    issued, which it could not before."""
+    from infrastructure.admin import main
+
+    project_id = project((1, 100), (201, 250))
+    service.place(an_order_request(project_id, 10), key(), base_url=BASE)
+    _as_issued_before_the_records(stack, project_id)
+    assert project_id in ledger.unrecorded()
+    client = stack.dynamodb_client()
+    stray = {"PK": {"S": f"PROJECT#{project_id}"}, "SK": {"S": f"AVAILABLE#{301:012d}"}}
+
+    def audited_with_a_stray_serial() -> list[str]:
+        client.put_item(TableName=stack.table, Item={**stray, "first": {"N": "301"}, "last": {"N": "301"}})
+        try:
+            return [b.problem for b in ledger.audit() if b.project_id == project_id]
+        finally:
+            client.delete_item(TableName=stack.table, Key=stray)
+
+    assert not any("the issuances issued" in p for p in audited_with_a_stray_serial())
+    assert main(["audit"]) == 0
+    assert f"{project_id}: issued before issuances were recorded" in capsys.readouterr().out
+    assert main(["record-issuances"]) == 0
+    assert f"{project_id}: recorded 150 kg issued" in capsys.readouterr().out
+    records = items_under(stack, f"PROJECT#{project_id}#ISSUED")
+    assert (
+        set(records) == {"BEFORE#000001"}
+        and records["BEFORE#000001"]["ranges"]["S"] == "[[1, 100], [201, 250]]"
+    )
+    assert inventory(ledger, project_id).issued_kg == 150 and project_id not in ledger.unrecorded()
+    assert (
+        "blocks hold serials [(1, 100), (201, 250), (301, 301)], the issuances issued [(1, 100), (201, 250)]"
+        in (audited_with_a_stray_serial())
+    )
+    assert main(["record-issuances"]) == 0
+    assert f"{project_id}: recorded before, nothing added" in capsys.readouterr().out
+    with pytest.raises(Conflict, match="overlap issued serials 201-250"):
+        ledger.issue(project_id, [SerialRange(first=240, last=260)])
+    assert [b.problem for b in ledger.audit() if b.project_id == project_id] == []
+
+
+def test_recording_an_old_project_while_it_is_issued_refuses_and_leaves_the_issuances_records(
+    stack, ledger, project
+) -> None:
+    """An issuance lands between the recording's read of the blocks and its transaction: the recording
+    is refused, and the records are the issuance's (what it read, and its own)."""
+    project_id = project((1, 100))
+    _as_issued_before_the_records(stack, project_id)
+    recorder = CreditLedger(stack.table, stack.dynamodb_client())
+    issued: list[int] = []
+
+    def issue_first(**_) -> None:
+        if not issued:
+            issued.append(ledger.issue(project_id, [SerialRange(first=101, last=120)]))
+
+    recorder.client.meta.events.register("before-call.dynamodb.TransactWriteItems", issue_first)
+    with pytest.raises(Conflict, match="an issuance changed the project meanwhile"):
+        recorder.record_issued(project_id)
+    assert issued == [20]
+    records = items_under(stack, f"PROJECT#{project_id}#ISSUED")
+    assert set(records) == {"BEFORE#000001", "ISSUANCE#000002"}
+    assert recorder.record_issued(project_id) is None
+    assert [b.problem for b in ledger.audit() if b.project_id == project_id] == []
+
+
 def test_sixty_four_buyers_never_oversell_a_hundred_kilograms(service, ledger, sandbox, project) -> None:
     project_id = project((1, 100))
     outcomes: list[str] = []

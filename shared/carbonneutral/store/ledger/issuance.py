@@ -15,6 +15,8 @@ the version read first (a block that moved between two keys while they were read
 twice, which breaks one or the other), and is tried again otherwise. The serials it found then go
 into a record of their own, `BEFORE#{version:06d}` (versions 1 to that one), in the issuance's
 transaction, so from the next issuance on the project is checked against records only.
+`record_issued` (`admin record-issuances`) writes that record without an issuance, so that the audit
+checks such a project's serials without waiting for its next one.
 """
 
 from __future__ import annotations
@@ -142,6 +144,35 @@ class Issuances(CreditBlocks):
             f"the blocks of {project_id} did not hold its issued kg in {BLOCK_READS} reads (credits moving "
             "between orders, or a breach `admin audit` names); run it again"
         )
+
+    def record_issued(self, project_id: str) -> int | None:
+        """Records the serials of a project issued before the records (the kg recorded), read from its
+        blocks as an issuance would; None when every issuance has its record already."""
+        version = self._issuance_version(project_id)
+        if _complete(self._issuance_records(project_id), version):
+            return None
+        record = _record(project_id, version, self._every_serial(project_id, version), before=True)
+        unchanged = {
+            "TableName": self._table,
+            "Key": project_key(project_id),
+            "ConditionExpression": "issuance_version = :version",
+            "ExpressionAttributeValues": {":version": n(version)},
+        }
+        new = {"TableName": self._table, "Item": record, "ConditionExpression": "attribute_not_exists(PK)"}
+        try:
+            self._transact([{"ConditionCheck": unchanged}, {"Put": new}])
+        except TransactionCancelled as exc:
+            raise Conflict("an issuance changed the project meanwhile; run it again") from exc
+        return int(record["kg"]["N"])
+
+    def unrecorded(self) -> list[str]:
+        """The projects with an issuance from before the records, whose serials the audit cannot check
+        against what was issued until `record_issued` (or their next issuance) records them."""
+        return [
+            pid
+            for pid in self.project_ids()
+            if not _complete(self._issuance_records(pid), self._issuance_version(pid))
+        ]
 
     def _issuance_records(self, project_id: str) -> list[dict[str, Any]]:
         return list(
