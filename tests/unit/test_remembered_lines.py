@@ -107,12 +107,33 @@ def test_a_factor_set_with_other_figures_never_gets_another_sets_lines(lines_wor
     assert compute_car(FACTORS) == usual
 
 
+def test_a_factor_set_with_other_figures_cites_its_own_factors(lines_worked_out: list[str]) -> None:
+    """The factor a line cites (its value, as the page shows it) comes from the set the line was
+    worked out with, even where another set of the same version cited that factor first."""
+    petrol = FACTORS.factors["car.petrol"]
+    doubled = FACTORS.model_copy(
+        update={
+            "factors": {
+                **FACTORS.factors,
+                "car.petrol": petrol.model_copy(update={"value": petrol.value * 2}),
+            }
+        }
+    )
+    assert _car_line(FACTORS).factor.value == float(petrol.value)
+    assert _car_line(doubled).factor.value == float(petrol.value * 2)
+    assert _car_line(FACTORS).factor.value == float(petrol.value)
+
+
 def compute_car(factors: Any) -> int:
+    return _car_line(factors).direct_g or 0
+
+
+def _car_line(factors: Any) -> footprints.BreakdownItem:
     request = FootprintRequest.model_validate(
         {"kind": "scene", "scene_id": "s-1", "activities": [ACTIVITIES[3]]}
     )
     footprint = compute(request, factors, radiative_forcing=True, footprint_id="fp_test", created_at=NOW)
-    return footprint.breakdown[0].direct_g or 0
+    return footprint.breakdown[0]
 
 
 def test_remembered_lines_stay_bounded_and_the_oldest_goes_first(

@@ -171,15 +171,17 @@ def _cite(factors: FactorSet, factor: Factor | Upstream) -> str:
     return f"{source.publisher}: {source.title} ({source.year})"
 
 
-# A factor as a footprint cites it, made once per factor set and key: factor sets never change.
-_CITED: dict[tuple[str, str], FactorUsed] = {}
+# A factor as a footprint cites it, made once per factor set and key: factor sets never change once
+# loaded. Keyed by the set's identity, not its version (a set made by hand may reuse a version with
+# other figures); each entry holds its set, so that id is never another set's while it is kept.
+_CITED: dict[tuple[int, str], tuple[FactorSet, FactorUsed]] = {}
 
 
 def _factor_used(key: str, factor: Factor, factors: FactorSet) -> FactorUsed:
-    cited = _CITED.get((factors.version, key))
-    if cited is None:
-        cited = _CITED[(factors.version, key)] = _cite_factor(key, factor, factors)
-    return cited
+    cited = _CITED.get((id(factors), key))
+    if cited is None or cited[0] is not factors:
+        cited = _CITED[(id(factors), key)] = (factors, _cite_factor(key, factor, factors))
+    return cited[1]
 
 
 def _cite_factor(key: str, factor: Factor, factors: FactorSet) -> FactorUsed:
