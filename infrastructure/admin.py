@@ -381,8 +381,9 @@ def mark_paid(developer_id: str, amount: str, currency: str, reference: str, per
     return 0
 
 
-def audit_money() -> list[str]:
-    """Refunds due and paid, open disputes, and each developer's owed = paid + outstanding."""
+def audit_money(sales: dict[str, list[Any]]) -> list[str]:
+    """Refunds due and paid, open disputes, and each developer's owed = paid + outstanding (each
+    developer's sales, read once, are kept in `sales` for `audit_sold`)."""
     from carbonneutral import services
 
     ledger = services.ledger()
@@ -404,19 +405,21 @@ def audit_money() -> list[str]:
         if developer in seen:
             continue
         seen.add(developer)
-        owed, paid, _ = ledger.payout_totals(developer)
+        totals = ledger.payout_totals(developer)
+        owed, paid, _ = totals
         print(f"developer {developer}: owed {owed} = paid {paid} + outstanding {owed - paid}")
-        breaches += ledger.payout_audit(developer)
+        sales[developer] = ledger.sales(developer)
+        breaches += ledger.payout_audit(developer, totals, sales[developer])
     return breaches
 
 
-def audit_sold() -> list[str]:
+def audit_sold(sales: dict[str, list[Any]] | None = None) -> list[str]:
     """Each project's counted sales (sold, sold_kg in its counters, which its page shows) against its
-    developer's sales of it: all of them once they cover every kg retired, else those made since."""
+    developer's sales of it: all of them once they cover every kg retired, else those made since
+    (`sales`: each developer's as read already; those missing are read here)."""
     from carbonneutral import services
 
-    ledger, breaches = services.ledger(), []
-    sales: dict[str, list[Any]] = {}
+    ledger, breaches, sales = services.ledger(), [], {} if sales is None else sales
     for project_id in ledger.project_ids():
         found = ledger.project_sold(project_id)
         if found is None:
@@ -591,8 +594,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"{project_id}: issued before issuances were recorded; `record-issuances` lets the audit check its serials"
             )
         breaches += audit_scenes()
-        breaches += audit_money()
-        breaches += audit_sold()
+        sales: dict[str, list[Any]] = {}  # each developer's, read once for both checks
+        breaches += audit_money(sales)
+        breaches += audit_sold(sales)
         breaches += audit_registry()
         for breach in breaches:
             print(f"BREACH {breach}", file=sys.stderr)

@@ -486,6 +486,38 @@ def test_a_projects_page_reads_its_money_from_its_counters_and_earlier_sales_are
     assert ledger.project_sold(project_id)[2:] == (Decimal("2.80"), 28)
 
 
+def test_the_admin_audit_reads_each_developers_sales_and_totals_once(stack, capsys) -> None:
+    """The money checks and the sold checks share each developer's sales, and the payout check uses
+    the totals the audit printed: every sales partition and owed shard is read once per audit."""
+    from collections import Counter
+
+    from carbonneutral.store import aws
+
+    from infrastructure.admin import main
+
+    queried: Counter[str] = Counter()
+    fetched: Counter[str] = Counter()
+
+    def note(params, **_) -> None:
+        if "KeyConditionExpression" in params:  # "PK = :placeholder ..."
+            placeholder = params["KeyConditionExpression"].split()[2]
+            queried[params["ExpressionAttributeValues"][placeholder]["S"]] += 1
+        for asked in params.get("RequestItems", {}).values():
+            fetched.update(k["PK"]["S"] + "/" + k["SK"]["S"] for k in asked["Keys"])
+
+    events = aws.dynamodb().meta.events
+    events.register("before-parameter-build.dynamodb", note, unique_id="audit-reads")
+    try:
+        code = main(["audit"])
+    finally:
+        events.unregister("before-parameter-build.dynamodb", unique_id="audit-reads")
+    assert code == 0, capsys.readouterr().err
+    sales = {pk: times for pk, times in queried.items() if "#SALES#" in pk}
+    owed = {key: times for key, times in fetched.items() if "#PAYOUT#" in key}
+    assert sales and owed  # the demo developers' partitions, with sales or without
+    assert set(sales.values()) == {1} and set(owed.values()) == {1}, (sales, owed)
+
+
 def test_the_admin_pays_refunds_states_payouts_and_the_audit_shows_them(invoke, stack, capsys) -> None:
     from carbonneutral.services import ledger as stack_ledger
 

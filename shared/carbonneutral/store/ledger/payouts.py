@@ -23,7 +23,7 @@ from carbonneutral.domain.money import Money
 from carbonneutral.domain.orders import Order
 from carbonneutral.errors import Busy, Conflict, InvalidInput, TransactionCancelled
 from carbonneutral.store.items import n, s
-from carbonneutral.store.ledger.sales import SHARDS, Sales, shard_of
+from carbonneutral.store.ledger.sales import SHARDS, Sale, Sales, shard_of
 from carbonneutral.store.ledger.table import iso
 
 
@@ -168,10 +168,17 @@ class Payouts(Sales):
                 self._backoff(attempt)  # a sale or another payout meanwhile: look again
         raise Busy("could not record the payout; try again")
 
-    def payout_audit(self, developer_id: str) -> list[str]:
-        """owed = the sum of the sales, paid = the sum of the payouts made, paid <= owed."""
-        owed, paid, kg = self.payout_totals(developer_id)
-        sales, made = self.sales(developer_id), self.payouts_made(developer_id)
+    def payout_audit(
+        self,
+        developer_id: str,
+        totals: tuple[Decimal, Decimal, int] | None = None,
+        sales: list[Sale] | None = None,
+    ) -> list[str]:
+        """owed = the sum of the sales, paid = the sum of the payouts made, paid <= owed (`totals` and
+        `sales`, the developer's as read already, may stand in for reading them again)."""
+        owed, paid, kg = totals if totals is not None else self.payout_totals(developer_id)
+        sales = sales if sales is not None else self.sales(developer_id)
+        made = self.payouts_made(developer_id)
         problems = []
         if sum((x.amount.amount for x in sales), Decimal(0)) != owed or sum(x.kg for x in sales) != kg:
             problems.append(f"its {len(sales)} sales do not add up to the {owed} owed for {kg} kg")
