@@ -15,6 +15,7 @@ import re
 import secrets
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from infrastructure.local.services import free_port
@@ -46,11 +47,13 @@ def _written_keys(items: list[dict[str, Any]]) -> list[str]:
     return keys
 
 
-def _meter(client: Any, tally: dict[str, float]) -> None:
+def _meter(client: Any, tally: dict[str, float], engine_pid: int | None = None) -> None:
     """Counts each request by operation with its time (request sent to answer parsed, retries within
     botocore included), the items of each transaction, cancellations, consumed capacity, and the
-    items each partition key (table or index) takes."""
+    items each partition key (table or index) takes; with `engine_pid` (one buyer, so the engine
+    serves no one else meanwhile), the CPU time DynamoDB Local spent on each request too."""
     sent: list[float] = []
+    engine: list[float] = []
     pending: list[dict[str, Any]] = []
 
     def ask(params: dict[str, Any], **_: Any) -> None:
@@ -64,10 +67,16 @@ def _meter(client: Any, tally: dict[str, float]) -> None:
 
     def start(**_: Any) -> None:
         sent[:] = [time.perf_counter()]
+        if engine_pid:
+            engine[:] = [_cpu_seconds(engine_pid)]
 
     def count(parsed: dict[str, Any], model: Any, **_: Any) -> None:
         tally[f"req:{model.name}"] = tally.get(f"req:{model.name}", 0) + 1
         tally[f"ms:{model.name}"] = tally.get(f"ms:{model.name}", 0) + (time.perf_counter() - sent[0]) * 1000
+        if engine_pid:
+            label = model.name + (f" of {len(pending)}" if model.name == "TransactWriteItems" else "")
+            tally[f"cpu:{label}"] = tally.get(f"cpu:{label}", 0) + _cpu_seconds(engine_pid) - engine[0]
+            tally[f"cpus:{label}"] = tally.get(f"cpus:{label}", 0) + 1
         if (parsed.get("Error") or {}).get("Code") in {
             "TransactionCanceledException",
             "TransactionConflictException",
@@ -113,7 +122,8 @@ def buyer(
     from infrastructure.local.gateway import event_for
 
     tally: dict[str, float] = {}
-    _meter(aws.dynamodb(), tally)
+    engine_pid = int(os.environ.get("BENCH_ENGINE_PID") or 0) or None
+    _meter(aws.dynamodb(), tally, engine_pid)
     sandbox, ledger = SandboxProvider(secret), services.ledger()
 
     def call(path: str, body: str, headers: dict[str, str]) -> dict[str, Any]:
@@ -145,10 +155,11 @@ def buyer(
             return None
         # the bench's own read of the order, to sign the provider's event, is not part of a purchase:
         # neither counted nor timed
-        kept: dict[str, float] = {key: tally[key] for key in ("req:GetItem", "ms:GetItem") if key in tally}
+        mine = ("req:GetItem", "ms:GetItem", "cpu:GetItem", "cpus:GetItem")
+        kept: dict[str, float] = {key: tally[key] for key in mine if key in tally}
         order = ledger.order(json.loads(answer["body"])["order_id"])
         assert order is not None
-        for counted in ("req:GetItem", "ms:GetItem"):
+        for counted in mine:
             tally.pop(counted, None)
         tally.update(kept)
         body, headers = sandbox.event_for(order)
@@ -166,7 +177,9 @@ def buyer(
     for key in [key for key in tally if not key.startswith("failed:")]:
         del tally[key]
     barrier.wait()
+    cpu = time.process_time()
     timings = [timing for timing in (purchase() for _ in range(count)) if timing is not None]
+    tally["cpu_s"] = time.process_time() - cpu  # with the bench's own read and signing of each order
     results.put((timings, failures, tally))
 
 
@@ -204,18 +217,30 @@ def _run(
     procs = [ctx.Process(target=target, args=(*args(index), barrier, results)) for index in range(buyers)]
     for proc in procs:
         proc.start()
+    engine = _cpu_seconds(ENGINE_PID[0]) if ENGINE_PID else 0.0
     barrier.wait()
     started = time.perf_counter()
     gathered = [results.get(timeout=900) for _ in procs]
     elapsed = time.perf_counter() - started
+    engine_s = (_cpu_seconds(ENGINE_PID[0]) - engine) if ENGINE_PID else 0.0
     for proc in procs:
         proc.join()
     timings = [t for g in gathered for t in g[0]]
-    tally: dict[str, float] = {}
+    tally: dict[str, float] = {"engine_cpu_s": engine_s}
     for g in gathered:
         for k, v in g[2].items():
             tally[k] = tally.get(k, 0) + v
     return elapsed, timings, sum(g[1] for g in gathered), tally
+
+
+# DynamoDB Local's JVM, whose CPU time each run reads from /proc before and after (Linux only)
+ENGINE_PID: list[int] = []
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _turns(
@@ -237,6 +262,8 @@ def main() -> None:
     from bench import ceiling
 
     stack = LocalStack(port=free_port(), quiet=True).start()
+    assert stack.dynamodb is not None and stack.dynamodb.proc is not None
+    ENGINE_PID.append(stack.dynamodb.proc.pid)
     ctx = mp.get_context("spawn")
     secret = stack.secret("sandbox-webhook-secret")
     try:
@@ -268,10 +295,11 @@ def main() -> None:
             counter = f"CEILING#{buyers}#{secrets.token_hex(4)}"
             ceiling.setup(stack.dynamodb_client(), stack.table, counter)
             each = count // buyers // 2  # purchases per buyer process in each of its two turns
+            env = {**stack.environ, **({"BENCH_ENGINE_PID": str(ENGINE_PID[0])} if buyers == 1 else {})}
             measured = _turns(
                 ctx,
                 {
-                    "purchase": (buyer, lambda i, p=project_id, c=each: (stack.environ, secret, p, c, i)),
+                    "purchase": (buyer, lambda i, p=project_id, c=each, e=env: (e, secret, p, c, i)),
                     "ceiling": (
                         ceiling.buyer,
                         lambda i, c=each, k=counter: (stack.environ, stack.table, k, c),
@@ -311,6 +339,24 @@ def main() -> None:
                 f"        items per transaction: {tally.get('items:TransactWriteItems', 0) / max(1, transactions):.1f}"
                 " (ceiling: 4)"
             )
+            print(
+                "        CPU per purchase: DynamoDB Local"
+                f" {tally['engine_cpu_s'] / done * 1000:.1f} ms (ceiling:"
+                f" {top_tally['engine_cpu_s'] / max(1, len(top_timings)) * 1000:.1f}), buyer processes"
+                f" {tally.get('cpu_s', 0) / done * 1000:.1f} ms (ceiling:"
+                f" {top_tally.get('cpu_s', 0) / max(1, len(top_timings)) * 1000:.1f}); the machine has"
+                f" {os.cpu_count()} cores"
+            )
+            if buyers == 1:
+                print(
+                    "        DynamoDB Local's CPU per request (one buyer: it serves no one else meanwhile):",
+                    ", ".join(
+                        f"{k[4:]} {v / tally['cpus:' + k[4:]] * 1000:.1f} ms"
+                        for k, v in sorted(tally.items())
+                        if k.startswith("cpu:")
+                    ),
+                    "(TransactWriteItems by its items)",
+                )
             in_requests = sum(v for k, v in tally.items() if k.startswith("ms:")) / done
             whole = sum(a + b for a, b in timings) / done * 1000
             print(

@@ -99,6 +99,7 @@ def buyer(env: dict[str, str], table: str, counter: str, count: int, barrier: An
     _transact(client, _reserve(table, counter, first, 5), dict(tally))
     _transact(client, _retire(table, counter, first, 5), dict(tally))
     barrier.wait()
+    cpu = time.process_time()
     timings = []
     for _ in range(count):
         order = secrets.token_hex(10)
@@ -107,6 +108,7 @@ def buyer(env: dict[str, str], table: str, counter: str, count: int, barrier: An
         reserved = time.perf_counter()
         _transact(client, _retire(table, counter, order, 5), tally)
         timings.append((reserved - start, time.perf_counter() - reserved))
+    tally["cpu_s"] = time.process_time() - cpu
     results.put((timings, 0, tally))
 
 
