@@ -6,8 +6,8 @@ import secrets
 from datetime import timedelta
 
 import pytest
-from carbonneutral.domain.ranking import entry_id_for
-from carbonneutral.store.leaderboards import Leaderboards
+from carbonneutral.domain.ranking import SHARDS, entry_id_for, shard_of
+from carbonneutral.store.leaderboards import INDEX_SHARDS, Leaderboards, board_key, index_key, index_shard_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -135,6 +135,79 @@ def test_the_global_board_counts_every_scene(stack, boards) -> None:
     record(boards, client, retired_order(4, participant=me))
     entry = boards.entry("global", "individual", "all", entry_id_for("individual", "x", me, ""))
     assert entry.kg == 7
+
+
+def _people_in_each_index_shard() -> list[str]:
+    """Participants whose entries fall on each of the index's shards, one each, in shard order."""
+    found: dict[int, str] = {}
+    while len(found) < INDEX_SHARDS:
+        me = secrets.token_urlsafe(18)
+        found.setdefault(index_shard_of(entry_id_for("individual", "x", me, "")), me)
+    return [found[shard] for shard in range(INDEX_SHARDS)]
+
+
+def _index_keys(client, table: str, board: str) -> dict[str, str]:
+    """Each entry of a scene's all-time individual board, with its GSI2 partition key."""
+    items = []
+    for shard in range(SHARDS):
+        items += client.query(
+            TableName=table,
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"LB#{board}#individual#all#{shard}"}},
+        )["Items"]
+    return {item["entry_id"]["S"]: item["GSI2PK"]["S"] for item in items}
+
+
+def test_a_boards_entries_are_spread_over_the_index_shards_and_merged_in_order(stack, boards) -> None:
+    """Each entry sorts under its shard's GSI2 key (no key takes every retirement of a board), and the
+    top and an entry's neighbours come out of all of them in score order."""
+    scene, client = "spread-" + secrets.token_hex(5), stack.dynamodb_client()
+    people = _people_in_each_index_shard()
+    for kg, me in zip((3, 9, 5, 7), people, strict=True):
+        record(boards, client, retired_order(kg, participant=me, scene_id=scene))
+    ids = [entry_id_for("individual", "x", me, "") for me in people]
+    board = f"scene:{scene}"
+    assert _index_keys(client, stack.table, board) == {
+        entry_id: index_key(board, "individual", "all", shard) for shard, entry_id in enumerate(ids)
+    }
+    assert len({index_key(board, "individual", "all", k) for k in range(INDEX_SHARDS)}) == INDEX_SHARDS
+    top = boards.top(board, "individual", "all", 3)
+    assert [(e.entry_id, e.kg, e.rank) for e in top] == [(ids[1], 9, 1), (ids[3], 7, 2), (ids[2], 5, 3)]
+    entry, above, below = boards.ranked_with_neighbours(board, "individual", "all", ids[2])
+    assert (entry.rank, above.entry_id, above.rank, below.entry_id, below.rank) == (3, ids[3], 2, ids[0], 4)
+
+
+def test_an_entry_from_before_the_index_was_sharded_is_read_and_moves_with_its_next_order(
+    stack, boards
+) -> None:
+    """Entries written before the shards sort under the board's own key, which is shard 0's: they are
+    in the top and among the neighbours as before, and move to their own shard's key when they next
+    change."""
+    scene, client = "legacy-" + secrets.token_hex(5), stack.dynamodb_client()
+    first, other = _people_in_each_index_shard()[1:3]
+    record(boards, client, retired_order(8, participant=first, scene_id=scene))
+    record(boards, client, retired_order(5, participant=other, scene_id=scene))
+    board, mine = f"scene:{scene}", entry_id_for("individual", "x", first, "")
+    client.update_item(  # as written before: under the board's unsharded key
+        TableName=stack.table,
+        Key={"PK": {"S": f"LB#{board}#individual#all#{shard_of(mine)}"}, "SK": {"S": f"E#{mine}"}},
+        UpdateExpression="SET GSI2PK = :board",
+        ExpressionAttributeValues={":board": {"S": board_key(board, "individual", "all")}},
+    )
+    assert _index_keys(client, stack.table, board)[mine] == board_key(board, "individual", "all")
+    theirs = entry_id_for("individual", "x", other, "")
+    assert [(e.entry_id, e.kg) for e in boards.top(board, "individual", "all", 10)] == [
+        (mine, 8),
+        (theirs, 5),
+    ]
+    _, above, _ = boards.ranked_with_neighbours(board, "individual", "all", theirs)
+    assert (above.entry_id, above.rank) == (mine, 1)
+    record(boards, client, retired_order(1, participant=first, scene_id=scene))
+    assert _index_keys(client, stack.table, board)[mine] == index_key(board, "individual", "all", 1)
+    assert [(e.entry_id, e.kg) for e in boards.top(board, "individual", "all", 10)] == [
+        (mine, 9),
+        (theirs, 5),
+    ]
 
 
 def test_scene_rating_is_the_neutralized_share_of_what_the_organizer_declared(stack, boards, invoke) -> None:

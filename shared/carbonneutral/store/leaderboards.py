@@ -1,19 +1,26 @@
 """Leaderboards in DynamoDB, updated in the retirement's own transaction.
 
   LB#{board}#{entity}#{period}#{shard} / E#{entry_id}   an entry; GSI2 sorts a board by score
+                                                       under one of INDEX_SHARDS keys (below)
   LBH#{board}#{entity}#{period}#{shard} / C             coarse histogram: b{bucket} = count
   LBH#{board}#{entity}#{period}#{shard} / F#{bucket}    fine histogram: s{score} = count
   SCENESTATS#{scene_id}#{shard} / STATS                 footprint and neutralized totals
 
 Entries and histogram counters are spread over SHARDS partition keys by entry, so no item
-or partition key takes every write of a board. Top-N is one Query on GSI2; an entry's exact
-rank is one GetItem and one BatchGetItem of 2 x SHARDS small items, whatever the board's size.
+or partition key takes every write of a board. In GSI2 a board's entries are spread over
+INDEX_SHARDS partition keys by entry as well (`{board}#{entity}#{period}` for shard 0, so entries
+written before the index was sharded are where its first shard is read, and move to their own shard
+with their next order; `…#i{k}` for the others). Top-N is one Query of each index shard, at once,
+merged; an entry's exact rank is one GetItem and one BatchGetItem of 2 x SHARDS small items,
+whatever the board's size, and its neighbours one Query each way of each index shard.
 """
 
 from __future__ import annotations
 
+import threading
 import zlib
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -40,9 +47,38 @@ from carbonneutral.domain.ranking import (
 from carbonneutral.store import aws
 from carbonneutral.store.items import n, s
 
+# Each board's entries over this many GSI2 partition keys: an entry whose score moves is a delete and
+# a put in the index, so at 1,000 retirements a second one key would take 2,000 write units a second,
+# twice a partition's limit; over 4 keys, about 500 each (docs/performance.md).
+INDEX_SHARDS = 4
+
 
 def board_key(board: str, entity: str, period: str) -> str:
     return f"{board}#{entity}#{period}"
+
+
+def index_key(board: str, entity: str, period: str, shard: int) -> str:
+    """GSI2's partition key for one shard of a board: shard 0 is the board's own key, where every
+    entry was before the index was sharded."""
+    key = board_key(board, entity, period)
+    return key if shard == 0 else f"{key}#i{shard}"
+
+
+def index_shard_of(entry_id: str) -> int:
+    return shard_of(entry_id) % INDEX_SHARDS
+
+
+_QUERIES: list[ThreadPoolExecutor] = []
+_STARTING = threading.Lock()
+
+
+def _at_once() -> ThreadPoolExecutor:
+    """The process's threads for the index shards' queries, made on first use (a Lambda instance
+    keeps them between requests)."""
+    with _STARTING:
+        if not _QUERIES:
+            _QUERIES.append(ThreadPoolExecutor(max_workers=2 * INDEX_SHARDS, thread_name_prefix="boards"))
+        return _QUERIES[0]
 
 
 def _slots_of(scene_id: str | None, retired_at: datetime) -> list[tuple[str, str]]:
@@ -269,7 +305,7 @@ class Leaderboards:
                         **({":owner": s(buyer)} if found is None and buyer else {}),
                         ":id": s(entry_id),
                         ":type": s("leaderboard_entry"),
-                        ":board": s(board_key(board, entity, period)),
+                        ":board": s(index_key(board, entity, period, index_shard_of(entry_id))),
                         ":sort": s(_sort_key(new, entry_id)),
                         **condition[1],
                     },
@@ -325,21 +361,41 @@ class Leaderboards:
 
     # ---- reads ----
 
+    def _index_queries(
+        self, board: str, entity: str, period: str, asked: list[tuple[str, bool, dict[str, Any]]], limit: int
+    ) -> list[list[dict[str, Any]]]:
+        """For each (condition on GSI2SK, forward, its values) asked, the items found in each index
+        shard of the board (up to `limit` from each), all queried at once."""
+        client = self.client
+
+        def one(query: tuple[int, tuple[str, bool, dict[str, Any]]]) -> list[dict[str, Any]]:
+            shard, (condition, forward, values) = query
+            answer = aws.call(
+                "leaderboards",
+                client.query,
+                TableName=self._table,
+                IndexName="GSI2",
+                KeyConditionExpression="GSI2PK = :pk" + (f" AND GSI2SK {condition}" if condition else ""),
+                ScanIndexForward=forward,
+                Limit=limit,
+                ExpressionAttributeValues={":pk": s(index_key(board, entity, period, shard)), **values},
+            )
+            return list(answer.get("Items", []))
+
+        queries = [(shard, q) for q in asked for shard in range(INDEX_SHARDS)]
+        found = list(_at_once().map(one, queries))
+        return [
+            [item for items in found[i * INDEX_SHARDS : (i + 1) * INDEX_SHARDS] for item in items]
+            for i in range(len(asked))
+        ]
+
     def top(self, board: str, entity: str, period: str, limit: int) -> list[Entry]:
-        """The top entries: one Query on GSI2, ranks from the order itself."""
+        """The top entries: the top of each index shard, merged; ranks from the order itself."""
         from carbonneutral.domain.ranking import competition_ranks
 
-        answer = aws.call(
-            "leaderboards",
-            self.client.query,
-            TableName=self._table,
-            IndexName="GSI2",
-            KeyConditionExpression="GSI2PK = :pk",
-            ScanIndexForward=False,
-            Limit=limit,
-            ExpressionAttributeValues={":pk": s(board_key(board, entity, period))},
-        )
-        entries = [_entry(item) for item in answer.get("Items", [])]
+        (items,) = self._index_queries(board, entity, period, [("", False, {})], limit)
+        items.sort(key=lambda item: item["GSI2SK"]["S"], reverse=True)
+        entries = [_entry(item) for item in items[:limit]]
         ranks = competition_ranks([e.kg for e in entries])
         return [Entry(e.entry_id, e.name, e.kg, r) for e, r in zip(entries, ranks, strict=True)]
 
@@ -409,24 +465,14 @@ class Leaderboards:
     def neighbours(
         self, board: str, entity: str, period: str, entry: Entry
     ) -> tuple[Entry | None, Entry | None]:
-        def one(condition: str, forward: bool) -> Entry | None:
-            answer = aws.call(
-                "leaderboards",
-                self.client.query,
-                TableName=self._table,
-                IndexName="GSI2",
-                KeyConditionExpression=f"GSI2PK = :pk AND GSI2SK {condition} :me",
-                Limit=1,
-                ScanIndexForward=forward,
-                ExpressionAttributeValues={
-                    ":pk": s(board_key(board, entity, period)),
-                    ":me": s(_sort_key(entry.kg, entry.entry_id)),
-                },
-            )
-            items = answer.get("Items", [])
-            return _entry(items[0]) if items else None
-
-        return one(">", True), one("<", False)
+        """The entries just above and just below: the nearest of each index shard, each way."""
+        me = {":me": s(_sort_key(entry.kg, entry.entry_id))}
+        higher, lower = self._index_queries(
+            board, entity, period, [("> :me", True, me), ("< :me", False, me)], 1
+        )
+        above = min(higher, key=lambda item: item["GSI2SK"]["S"], default=None)
+        below = max(lower, key=lambda item: item["GSI2SK"]["S"], default=None)
+        return (_entry(above) if above else None), (_entry(below) if below else None)
 
     def ranked_with_neighbours(
         self, board: str, entity: str, period: str, entry_id: str
