@@ -383,7 +383,9 @@ def mark_paid(developer_id: str, amount: str, currency: str, reference: str, per
 
 def audit_money(sales: dict[str, list[Any]]) -> list[str]:
     """Refunds due and paid, open disputes, and each developer's owed = paid + outstanding (each
-    developer's sales, read once, are kept in `sales` for `audit_sold`)."""
+    developer's sales, read once, are kept in `sales` for `audit_sold`: on a stack taking purchases, a
+    sale made between the two checks can show as a breach of the second, as one made between any two
+    reads of an audit can; run it again)."""
     from carbonneutral import services
 
     ledger = services.ledger()
@@ -481,7 +483,7 @@ def record_issuances() -> int:
             continue
         print(
             f"{project_id}: "
-            + ("recorded before, nothing added" if kg is None else f"recorded {kg} kg issued")
+            + ("every issuance recorded, nothing added" if kg is None else f"recorded {kg} kg issued")
         )
     return 1 if refused else 0
 

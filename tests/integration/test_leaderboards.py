@@ -137,13 +137,15 @@ def test_the_global_board_counts_every_scene(stack, boards) -> None:
     assert entry.kg == 7
 
 
-def _people_in_each_index_shard() -> list[str]:
-    """Participants whose entries fall on each of the index's shards, one each, in shard order."""
-    found: dict[int, str] = {}
-    while len(found) < INDEX_SHARDS:
+def _people_in_each_index_shard(each: int = 1) -> list[str]:
+    """Participants whose entries fall on each of the index's shards, `each` per shard, in shard order."""
+    found: dict[int, list[str]] = {shard: [] for shard in range(INDEX_SHARDS)}
+    while any(len(people) < each for people in found.values()):
         me = secrets.token_urlsafe(18)
-        found.setdefault(index_shard_of(entry_id_for("individual", "x", me, "")), me)
-    return [found[shard] for shard in range(INDEX_SHARDS)]
+        shard = index_shard_of(entry_id_for("individual", "x", me, ""))
+        if len(found[shard]) < each:
+            found[shard].append(me)
+    return [me for shard in range(INDEX_SHARDS) for me in found[shard]]
 
 
 def _index_keys(client, table: str, board: str) -> dict[str, str]:
@@ -175,6 +177,64 @@ def test_a_boards_entries_are_spread_over_the_index_shards_and_merged_in_order(s
     assert [(e.entry_id, e.kg, e.rank) for e in top] == [(ids[1], 9, 1), (ids[3], 7, 2), (ids[2], 5, 3)]
     entry, above, below = boards.ranked_with_neighbours(board, "individual", "all", ids[2])
     assert (entry.rank, above.entry_id, above.rank, below.entry_id, below.rank) == (3, ids[3], 2, ids[0], 4)
+
+
+def test_the_index_shards_merge_into_one_order_with_ties_and_neighbours_across_them(stack, boards) -> None:
+    """Two entries in each index shard, two of them tied in different shards: the top, each entry's rank
+    and its neighbours are those of the whole board sorted by score (ties by entry id, as the index)."""
+    scene, client = "merge-" + secrets.token_hex(5), stack.dynamodb_client()
+    people = _people_in_each_index_shard(2)
+    kgs = (3, 1, 9, 5, 5, 2, 7, 6)  # shards 0, 0, 1, 1, 2, 2, 3, 3: the two 5s in shards 1 and 2
+    totals = {}
+    for kg, me in zip(kgs, people, strict=True):
+        record(boards, client, retired_order(kg, participant=me, scene_id=scene))
+        totals[entry_id_for("individual", "x", me, "")] = kg
+    board, expected = f"scene:{scene}", brute_force(totals)
+    ordered = sorted(totals, key=lambda e: (totals[e], e), reverse=True)
+    top = boards.top(board, "individual", "all", 8)
+    assert [(e.entry_id, e.rank) for e in top] == [(e, expected[e]) for e in ordered]
+    assert [e.entry_id for e in boards.top(board, "individual", "all", 4)] == ordered[:4]
+    for i, entry_id in enumerate(ordered):
+        entry, above, below = boards.ranked_with_neighbours(board, "individual", "all", entry_id)
+        assert entry.rank == expected[entry_id]
+        assert (above.entry_id if above else None) == (ordered[i - 1] if i else None)
+        assert (below.entry_id if below else None) == (ordered[i + 1] if i + 1 < len(ordered) else None)
+
+
+def test_an_entry_the_index_shows_twice_while_it_moves_is_listed_once_and_never_its_own_neighbour(
+    stack, boards
+) -> None:
+    """On AWS the index moves an entry whose key changes as a delete and a put, which a query can see
+    half done: the entry at its old score under one key and its new score under another. (DynamoDB
+    Local updates its index at once, so the old copy is put here by hand.)"""
+    scene, client = "moving-" + secrets.token_hex(5), stack.dynamodb_client()
+    third, first, second = _people_in_each_index_shard()[:3]  # the lowest in shard 0, with the old copy
+    for kg, me in ((9, first), (6, second), (3, third)):
+        record(boards, client, retired_order(kg, participant=me, scene_id=scene))
+    board = f"scene:{scene}"
+    mine, above_me, below_me = (entry_id_for("individual", "x", me, "") for me in (second, first, third))
+    ghost = {"PK": {"S": f"GHOST#{mine}"}, "SK": {"S": "E"}}
+    client.put_item(
+        TableName=stack.table,
+        Item={
+            **ghost,
+            "entry_id": {"S": mine},
+            "name": {"S": "x"},
+            "kg": {"N": "4"},
+            "GSI2PK": {"S": index_key(board, "individual", "all", 0)},
+            "GSI2SK": {"S": f"{4:015d}#{mine}"},
+        },
+    )
+    try:
+        assert [(e.entry_id, e.kg) for e in boards.top(board, "individual", "all", 10)] == [
+            (above_me, 9),
+            (mine, 6),
+            (below_me, 3),
+        ]
+        _, above, below = boards.ranked_with_neighbours(board, "individual", "all", mine)
+        assert (above.entry_id, below.entry_id) == (above_me, below_me)
+    finally:
+        client.delete_item(TableName=stack.table, Key=ghost)
 
 
 def test_an_entry_from_before_the_index_was_sharded_is_read_and_moves_with_its_next_order(

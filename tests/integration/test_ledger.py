@@ -376,7 +376,7 @@ def test_the_admin_records_a_project_issued_before_the_records_so_the_audit_chec
         in (audited_with_a_stray_serial())
     )
     assert main(["record-issuances"]) == 0
-    assert f"{project_id}: recorded before, nothing added" in capsys.readouterr().out
+    assert f"{project_id}: every issuance recorded, nothing added" in capsys.readouterr().out
     with pytest.raises(Conflict, match="overlap issued serials 201-250"):
         ledger.issue(project_id, [SerialRange(first=240, last=260)])
     assert [b.problem for b in ledger.audit() if b.project_id == project_id] == []
@@ -404,6 +404,45 @@ def test_recording_an_old_project_while_it_is_issued_refuses_and_leaves_the_issu
     assert set(records) == {"BEFORE#000001", "ISSUANCE#000002"}
     assert recorder.record_issued(project_id) is None
     assert [b.problem for b in ledger.audit() if b.project_id == project_id] == []
+
+
+def test_recording_refuses_when_the_project_was_issued_meanwhile_by_code_that_writes_no_such_record(
+    stack, ledger, project
+) -> None:
+    """As above, with the issuance made by code from 2430883 (still running during a deploy): it writes
+    its own record but no record of what came before it. The recording's check that the version is
+    unchanged refuses it; run again, it records every serial up to the new version."""
+    project_id = project((1, 100))
+    _as_issued_before_the_records(stack, project_id)
+    recorder = CreditLedger(stack.table, stack.dynamodb_client())
+    client, issued = stack.dynamodb_client(), []
+
+    def issue_as_2430883(**_) -> None:
+        if issued:
+            return
+        issued.append(2)
+        client.update_item(
+            TableName=stack.table,
+            Key={"PK": {"S": f"PROJECT#{project_id}"}, "SK": {"S": "PROJECT"}},
+            UpdateExpression="ADD issuance_version :one",
+            ExpressionAttributeValues={":one": {"N": "1"}},
+        )
+        client.put_item(
+            TableName=stack.table,
+            Item={
+                "PK": {"S": f"PROJECT#{project_id}#ISSUED"},
+                "SK": {"S": "ISSUANCE#000002"},
+                "version": {"N": "2"},
+                "ranges": {"S": "[]"},
+            },
+        )
+
+    recorder.client.meta.events.register("before-call.dynamodb.TransactWriteItems", issue_as_2430883)
+    with pytest.raises(Conflict, match="an issuance changed the project meanwhile"):
+        recorder.record_issued(project_id)
+    assert set(items_under(stack, f"PROJECT#{project_id}#ISSUED")) == {"ISSUANCE#000002"}
+    assert recorder.record_issued(project_id) == 100
+    assert set(items_under(stack, f"PROJECT#{project_id}#ISSUED")) == {"BEFORE#000002", "ISSUANCE#000002"}
 
 
 def test_sixty_four_buyers_never_oversell_a_hundred_kilograms(service, ledger, sandbox, project) -> None:

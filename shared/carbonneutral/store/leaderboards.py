@@ -49,8 +49,10 @@ from carbonneutral.store.items import n, s
 
 # Each board's entries over this many GSI2 partition keys: an entry whose score moves is a delete and
 # a put in the index, so at 1,000 retirements a second one key would take 2,000 write units a second,
-# twice a partition's limit; over 4 keys, about 500 each (docs/performance.md).
+# twice a partition's limit; over 4 keys, about 500 each (docs/performance.md). It may only grow, and
+# must divide SHARDS: lowered, the entries under the keys no longer read would drop off the boards.
 INDEX_SHARDS = 4
+assert SHARDS % INDEX_SHARDS == 0
 
 
 def board_key(board: str, entity: str, period: str) -> str:
@@ -77,7 +79,7 @@ def _at_once() -> ThreadPoolExecutor:
     keeps them between requests)."""
     with _STARTING:
         if not _QUERIES:
-            _QUERIES.append(ThreadPoolExecutor(max_workers=2 * INDEX_SHARDS, thread_name_prefix="boards"))
+            _QUERIES.append(ThreadPoolExecutor(max_workers=8, thread_name_prefix="boards"))
         return _QUERIES[0]
 
 
@@ -365,7 +367,7 @@ class Leaderboards:
         self, board: str, entity: str, period: str, asked: list[tuple[str, bool, dict[str, Any]]], limit: int
     ) -> list[list[dict[str, Any]]]:
         """For each (condition on GSI2SK, forward, its values) asked, the items found in each index
-        shard of the board (up to `limit` from each), all queried at once."""
+        shard of the board (up to `limit` from each), all queried at once (8 at most, 2 x 4 shards)."""
         client = self.client
 
         def one(query: tuple[int, tuple[str, bool, dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -395,7 +397,12 @@ class Leaderboards:
 
         (items,) = self._index_queries(board, entity, period, [("", False, {})], limit)
         items.sort(key=lambda item: item["GSI2SK"]["S"], reverse=True)
-        entries = [_entry(item) for item in items[:limit]]
+        # An entry whose index key just changed can, for a moment, be read under both (the index
+        # moves it as a delete and a put): its first one, the higher score, is the newer.
+        newest: dict[str, dict[str, Any]] = {}
+        for item in items:
+            newest.setdefault(item["entry_id"]["S"], item)
+        entries = [_entry(item) for item in list(newest.values())[:limit]]
         ranks = competition_ranks([e.kg for e in entries])
         return [Entry(e.entry_id, e.name, e.kg, r) for e, r in zip(entries, ranks, strict=True)]
 
@@ -465,10 +472,13 @@ class Leaderboards:
     def neighbours(
         self, board: str, entity: str, period: str, entry: Entry
     ) -> tuple[Entry | None, Entry | None]:
-        """The entries just above and just below: the nearest of each index shard, each way."""
+        """The entries just above and just below: the nearest of each index shard, each way (two from
+        each, so that the entry's own former place, while the index still shows it, is passed over)."""
         me = {":me": s(_sort_key(entry.kg, entry.entry_id))}
-        higher, lower = self._index_queries(
-            board, entity, period, [("> :me", True, me), ("< :me", False, me)], 1
+        asked = [("> :me", True, me), ("< :me", False, me)]
+        higher, lower = (
+            [item for item in found if item["entry_id"]["S"] != entry.entry_id]
+            for found in self._index_queries(board, entity, period, asked, 2)
         )
         above = min(higher, key=lambda item: item["GSI2SK"]["S"], default=None)
         below = max(lower, key=lambda item: item["GSI2SK"]["S"], default=None)

@@ -168,11 +168,12 @@ class Issuances(CreditBlocks):
     def unrecorded(self) -> list[str]:
         """The projects with an issuance from before the records, whose serials the audit cannot check
         against what was issued until `record_issued` (or their next issuance) records them."""
-        return [
-            pid
-            for pid in self.project_ids()
-            if not _complete(self._issuance_records(pid), self._issuance_version(pid))
-        ]
+        unrecorded = []
+        for pid in self.project_ids():
+            version = self._issuance_version(pid)  # first: an issuance after it brings its record
+            if not _complete(self._issuance_records(pid), version):
+                unrecorded.append(pid)
+        return unrecorded
 
     def _issuance_records(self, project_id: str) -> list[dict[str, Any]]:
         return list(
