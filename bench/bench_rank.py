@@ -125,7 +125,7 @@ class _OneAfterAnother:
 
 def main() -> None:
     stack = LocalStack(port=free_port(), quiet=True, seed=False).start()
-    sharded, at_once = leaderboards.INDEX_SHARDS, leaderboards._at_once
+    sharded, at_once = leaderboards.INDEX_SHARDS, leaderboards._AT_ONCE
     # each size three times, each board loaded with the same entries: over the index's keys with a
     # read's queries sent at once (as the store does), the same one after the other, and under one
     # key as before the index was sharded (the baseline: one query for the top, two for neighbours)
@@ -136,7 +136,7 @@ def main() -> None:
         print("entries   index keys  queries  operation              requests  read units  p50 ms  p99 ms")
         for size, (keys, way) in ((size, way) for size in SIZES for way in ways):
             leaderboards.INDEX_SHARDS = keys
-            leaderboards._at_once = at_once if way == "at once" else _OneAfterAnother  # type: ignore[assignment]
+            leaderboards._AT_ONCE = at_once if way == "at once" else _OneAfterAnother()  # type: ignore[assignment]
             board = f"scene:bench-{size}-{keys}-{way.replace(' ', '-')}"
             started = time.perf_counter()
             ids = load(loader, stack.table, board, size, random.Random(size))
@@ -185,7 +185,7 @@ def main() -> None:
             f" moves) under one of {sharded} keys."
         )
     finally:
-        leaderboards.INDEX_SHARDS, leaderboards._at_once = sharded, at_once
+        leaderboards.INDEX_SHARDS, leaderboards._AT_ONCE = sharded, at_once
         stack.stop()
 
 

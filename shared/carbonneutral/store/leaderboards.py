@@ -17,7 +17,6 @@ whatever the board's size, and its neighbours one Query each way of each index s
 
 from __future__ import annotations
 
-import threading
 import zlib
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -70,17 +69,9 @@ def index_shard_of(entry_id: str) -> int:
     return shard_of(entry_id) % INDEX_SHARDS
 
 
-_QUERIES: list[ThreadPoolExecutor] = []
-_STARTING = threading.Lock()
-
-
-def _at_once() -> ThreadPoolExecutor:
-    """The process's threads for the index shards' queries, made on first use (a Lambda instance
-    keeps them between requests)."""
-    with _STARTING:
-        if not _QUERIES:
-            _QUERIES.append(ThreadPoolExecutor(max_workers=8, thread_name_prefix="boards"))
-        return _QUERIES[0]
+# The process's threads for the index shards' queries: none start before the first read, and a Lambda
+# instance keeps them between requests.
+_AT_ONCE = ThreadPoolExecutor(max_workers=8, thread_name_prefix="boards")
 
 
 def _slots_of(scene_id: str | None, retired_at: datetime) -> list[tuple[str, str]]:
@@ -385,7 +376,7 @@ class Leaderboards:
             return list(answer.get("Items", []))
 
         queries = [(shard, q) for q in asked for shard in range(INDEX_SHARDS)]
-        found = list(_at_once().map(one, queries))
+        found = list(_AT_ONCE.map(one, queries))
         return [
             [item for items in found[i * INDEX_SHARDS : (i + 1) * INDEX_SHARDS] for item in items]
             for i in range(len(asked))
