@@ -15,6 +15,7 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from carbonneutral import threads
 from carbonneutral.domain.ranking import bucket_of, shard_of
 from carbonneutral.store import leaderboards
 from carbonneutral.store.items import n, s
@@ -115,17 +116,14 @@ def measure(boards: Leaderboards, meter: Meter, fn: Any, runs: int = 30) -> tupl
     )
 
 
-class _OneAfterAnother:
-    """Stands in for the store's threads: a read's queries one after the other."""
-
-    @staticmethod
-    def map(fn: Any, queries: Any) -> Any:
-        return map(fn, queries)
+def _in_turn(fn: Any, args: Any) -> list[Any]:
+    """Stands in for `threads.at_once`: a read's queries one after the other."""
+    return [fn(arg) for arg in args]
 
 
 def main() -> None:
     stack = LocalStack(port=free_port(), quiet=True, seed=False).start()
-    sharded, at_once = leaderboards.INDEX_SHARDS, leaderboards._AT_ONCE
+    sharded, at_once = leaderboards.INDEX_SHARDS, threads.at_once
     # each size three times, each board loaded with the same entries: over the index's keys with a
     # read's queries sent at once (as the store does), the same one after the other, and under one
     # key as before the index was sharded (the baseline: one query for the top, two for neighbours)
@@ -136,7 +134,7 @@ def main() -> None:
         print("entries   index keys  queries  operation              requests  read units  p50 ms  p99 ms")
         for size, (keys, way) in ((size, way) for size in SIZES for way in ways):
             leaderboards.INDEX_SHARDS = keys
-            leaderboards._AT_ONCE = at_once if way == "at once" else _OneAfterAnother()  # type: ignore[assignment]
+            threads.at_once = at_once if way == "at once" else _in_turn
             board = f"scene:bench-{size}-{keys}-{way.replace(' ', '-')}"
             started = time.perf_counter()
             ids = load(loader, stack.table, board, size, random.Random(size))
@@ -185,7 +183,7 @@ def main() -> None:
             f" moves) under one of {sharded} keys."
         )
     finally:
-        leaderboards.INDEX_SHARDS, leaderboards._AT_ONCE = sharded, at_once
+        leaderboards.INDEX_SHARDS, threads.at_once = sharded, at_once
         stack.stop()
 
 

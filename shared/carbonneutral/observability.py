@@ -30,8 +30,18 @@ Handler = Callable[[dict[str, Any], Any], Any]
 @cache
 def _tracer() -> Any:
     from aws_lambda_powertools import Tracer  # imports the X-Ray SDK and patches boto3
+    from aws_xray_sdk.core import xray_recorder
 
+    from carbonneutral import threads
+
+    threads.THREAD_CONTEXT.append(lambda: _enter_trace(xray_recorder, xray_recorder.get_trace_entity()))
     return Tracer(service=SERVICE)
+
+
+def _enter_trace(recorder: Any, entity: Any) -> Callable[[], None]:
+    """X-Ray keeps the current segment per thread: requests a handler sends at once from other threads
+    (threads.at_once) go under the handler's own segment, not a segment of their own in each thread."""
+    return lambda: recorder.set_trace_entity(entity) if entity is not None else None
 
 
 def traced(handler: Handler) -> Handler:

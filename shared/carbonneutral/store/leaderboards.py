@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from carbonneutral import threads
 from carbonneutral.domain.orders import Order, mask_name
 from carbonneutral.domain.ranking import (
     ACTIVITY_PREFIX,
@@ -67,11 +67,6 @@ def index_key(board: str, entity: str, period: str, shard: int) -> str:
 
 def index_shard_of(entry_id: str) -> int:
     return shard_of(entry_id) % INDEX_SHARDS
-
-
-# The process's threads for the index shards' queries: none start before the first read, and a Lambda
-# instance keeps them between requests.
-_AT_ONCE = ThreadPoolExecutor(max_workers=8, thread_name_prefix="boards")
 
 
 def _slots_of(scene_id: str | None, retired_at: datetime) -> list[tuple[str, str]]:
@@ -376,7 +371,7 @@ class Leaderboards:
             return list(answer.get("Items", []))
 
         queries = [(shard, q) for q in asked for shard in range(INDEX_SHARDS)]
-        found = list(_AT_ONCE.map(one, queries))
+        found = threads.at_once(one, queries)
         return [
             [item for items in found[i * INDEX_SHARDS : (i + 1) * INDEX_SHARDS] for item in items]
             for i in range(len(asked))
