@@ -82,29 +82,19 @@ class Issuances(CreditBlocks):
                 }
             },
             *(
-                {
-                    "Put": {
-                        "TableName": self._table,
-                        "Item": record,
-                        "ConditionExpression": "attribute_not_exists(PK)",
-                    }
-                }
+                self._put_new(record)
                 for record in (_record(project_id, version + 1, new_blocks), before)
                 if record
             ),
             *(
-                {
-                    "Put": {
-                        "TableName": self._table,
-                        "Item": {
-                            **available_key(project_id, pool, b.first),
-                            "type": s("credit_block"),
-                            "first": n(b.first),
-                            "last": n(b.last),
-                        },
-                        "ConditionExpression": "attribute_not_exists(PK)",
+                self._put_new(
+                    {
+                        **available_key(project_id, pool, b.first),
+                        "type": s("credit_block"),
+                        "first": n(b.first),
+                        "last": n(b.last),
                     }
-                }
+                )
                 for pool, b in pieces
             ),
         ]
@@ -158,12 +148,17 @@ class Issuances(CreditBlocks):
             "ConditionExpression": "issuance_version = :version",
             "ExpressionAttributeValues": {":version": n(version)},
         }
-        new = {"TableName": self._table, "Item": record, "ConditionExpression": "attribute_not_exists(PK)"}
         try:
-            self._transact([{"ConditionCheck": unchanged}, {"Put": new}])
+            self._transact([{"ConditionCheck": unchanged}, self._put_new(record)])
         except TransactionCancelled as exc:
             raise Conflict("an issuance changed the project meanwhile; run it again") from exc
         return int(record["kg"]["N"])
+
+    def _put_new(self, item: dict[str, Any]) -> dict[str, Any]:
+        """A transaction item that writes `item` where nothing is yet."""
+        return {
+            "Put": {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(PK)"}
+        }
 
     def unrecorded(self) -> list[str]:
         """The projects with an issuance from before the records, whose serials the audit cannot check
