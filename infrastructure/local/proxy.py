@@ -185,6 +185,7 @@ class IamProxy:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
 
             def _serve(self) -> None:
                 headers = {k.lower(): v for k, v in self.headers.items()}
