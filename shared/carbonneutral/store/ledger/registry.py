@@ -24,6 +24,7 @@ import zlib
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+from carbonneutral import threads
 from carbonneutral.domain.registry import GENESIS, RegistryHead, RegistryRecord, check_chain
 from carbonneutral.store import aws
 from carbonneutral.store.items import n, s
@@ -251,13 +252,14 @@ class Registry(LedgerTable):
         self, before: str | None = None, limit: int = PAGE
     ) -> tuple[list[RegistryRecord], str | None]:
         """Every project's records, newest first; (records, the cursor of the next page). Each listing
-        key gives its newest `limit` records before the cursor, and the page is the newest of those."""
-        found: list[dict[str, Any]] = []
-        more = False
-        for key in LISTING_KEYS:
-            answer = aws.call(
+        key gives its newest `limit` records before the cursor, and the page is the newest of those;
+        the keys' queries go out at once."""
+        client = self.client
+
+        def newest(key: str) -> dict[str, Any]:
+            return aws.call(
                 "ledger",
-                self.client.query,
+                client.query,
                 TableName=self._table,
                 IndexName="GSI1",
                 KeyConditionExpression="GSI1PK = :registry" + (" AND GSI1SK < :before" if before else ""),
@@ -265,8 +267,10 @@ class Registry(LedgerTable):
                 ScanIndexForward=False,
                 Limit=limit,
             )
-            found += answer.get("Items", [])
-            more = more or bool(answer.get("LastEvaluatedKey"))
+
+        answers = threads.at_once(newest, LISTING_KEYS)
+        found = [item for answer in answers for item in answer.get("Items", [])]
+        more = any(answer.get("LastEvaluatedKey") for answer in answers)
         found.sort(key=lambda item: item["GSI1SK"]["S"], reverse=True)
         items, more = found[:limit], more or len(found) > limit
         records = [RegistryRecord.model_validate_json(i["body"]["S"]) for i in items]
