@@ -1,6 +1,7 @@
 """Lambda functions run locally as Lambda runs them: execution environments started on demand
 (cold starts included), one invocation at a time each, the function's own environment and
-credentials, its timeout enforced, and a crashed or timed-out environment thrown away."""
+credentials, its timeout, CPU share and memory enforced (limits.py), and a crashed, timed-out or
+out-of-memory environment thrown away."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from typing import IO, Any
 
 from infrastructure.local import runtime
 from infrastructure.local.build import Artifacts, lambda_python
+from infrastructure.local.limits import Box, Limits
 
 
 class InvocationError(Exception):
@@ -48,6 +50,7 @@ class Instance:
     from_child: int
     init_ms: float = 0.0
     invocations: int = 0
+    box: Box | None = None  # its CPU and memory limits (None where control groups cannot be made)
 
     def send(self, message: bytes) -> None:
         self.to_child.write(struct.pack(">I", len(message)) + message)
@@ -72,12 +75,22 @@ class Instance:
             data += chunk
         return data
 
+    def failure(self, exc: InvocationError) -> InvocationError:
+        """What Lambda reports: an environment the kernel stopped for its memory ran out of it."""
+        if self.box is not None and self.box.out_of_memory():
+            return InvocationError(
+                "Runtime.OutOfMemory", f"the function used more than {self.box.memory_mb} MB"
+            )
+        return exc
+
     def kill(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait(timeout=5)
         self.to_child.close()
         os.close(self.from_child)
+        if self.box is not None:
+            self.box.remove()
 
 
 @dataclass
@@ -87,6 +100,7 @@ class LambdaFunction:
     base_environment: dict[str, str]  # credentials, endpoints, Lambda's own variables
     log: IO[bytes] | int = subprocess.DEVNULL
     max_instances: int = 4
+    limits: Limits | None = None  # the stack's control groups: Lambda's CPU and memory per environment
     _idle: list[Instance] = field(default_factory=list)
     _count: int = 0
     _cond: threading.Condition = field(default_factory=threading.Condition)
@@ -149,14 +163,24 @@ class LambdaFunction:
         os.close(requests_r)
         os.close(answers_w)
         instance = Instance(proc, os.fdopen(requests_w, "wb"), answers_r)
+        if self.limits is not None:
+            instance.box = self.limits.box(self.spec.logical_id, self.spec.memory_mb)
+            try:
+                instance.box.hold(proc.pid)  # the interpreter is still starting: nothing imported yet
+            except OSError:
+                instance.kill()
+                raise
         try:
             hello = instance.receive(time.monotonic() + 30)
-        except InvocationError:
+        except InvocationError as exc:
+            failure = instance.failure(exc)
             instance.kill()
-            raise
+            raise failure from exc
         if "init_error" in hello:
             instance.kill()
             raise InvocationError("Runtime.ImportModuleError", hello["init_error"]["errorMessage"])
+        if instance.box is not None:
+            instance.box.invoking()
         instance.init_ms = float(hello["init_ms"])
         self.init_ms.append(instance.init_ms)
         self.cold_starts.append((time.perf_counter() - started) * 1000)
@@ -202,11 +226,12 @@ class LambdaFunction:
             )
             answer = instance.receive(deadline)
         except (InvocationError, OSError) as exc:
+            failure = instance.failure(
+                exc if isinstance(exc, InvocationError) else InvocationError("Runtime.ExitError", exc)
+            )
             instance.kill()  # Lambda throws away an environment that timed out or crashed
             self._release(None)
-            raise (
-                exc if isinstance(exc, InvocationError) else InvocationError("Runtime.ExitError", exc)
-            ) from exc
+            raise failure from exc
         instance.invocations += 1
         self.last_duration_ms = float(answer.get("duration_ms", 0.0))
         self._release(instance)

@@ -23,6 +23,7 @@ from infrastructure import cloudformation
 from infrastructure.admin import STACK_PARAMETERS
 from infrastructure.local import bootstrap, build, functions, iam
 from infrastructure.local.gateway import Gateway
+from infrastructure.local.limits import Limits
 from infrastructure.local.proxy import IamProxy
 from infrastructure.local.services import (
     ADMIN_KEY,
@@ -76,6 +77,7 @@ class LocalStack:
     proxy: IamProxy | None = None
     gateway: Gateway | None = None
     artifacts: build.Artifacts | None = None
+    limits: Limits | None = None  # Lambda's CPU share and memory, held per execution environment
     functions: dict[str, functions.LambdaFunction] = field(default_factory=dict)
     definitions: dict[str, cloudformation.FunctionDefinition] = field(default_factory=dict)
     roles: dict[str, iam.Role] = field(default_factory=dict)  # function logical id -> its role
@@ -142,6 +144,7 @@ class LocalStack:
             admin_keys=frozenset({ADMIN_KEY}),
         ).start()
         self.artifacts = build.stage()
+        self.limits = Limits.start()
         self.definitions = cloudformation.functions(stack)
         for logical_id, definition in self.definitions.items():
             credentials = {
@@ -164,6 +167,7 @@ class LocalStack:
                 self.artifacts,
                 aws_environment(self.proxy.endpoint, self.proxy.endpoint, self.proxy.endpoint, credentials),
                 log,
+                limits=self.limits,
             )
         self.gateway = Gateway(
             cloudformation.http_routes(stack), self.functions, port=self.port, quiet=self.quiet
@@ -226,6 +230,8 @@ class LocalStack:
             self.gateway.stop()
         for function in self.functions.values():
             function.stop()
+        if self.limits is not None:
+            self.limits.stop()
         for part in (self.proxy, self.aws, self.dynamodb):
             if part is not None:
                 part.stop()
@@ -234,7 +240,7 @@ class LocalStack:
                 log.close()
         if self.artifacts is not None:
             self.artifacts.remove()
-        self.gateway = self.proxy = self.aws = self.dynamodb = self.artifacts = None
+        self.gateway = self.proxy = self.aws = self.dynamodb = self.artifacts = self.limits = None
         self.functions = {}
 
     @property
