@@ -6,7 +6,9 @@ and memory: a full vCPU while importing, then its memory's share of one), and fo
 - import: the handler's import inside the new process (Lambda's INIT phase, less the runtime);
 - first request: the first invocation's own time, which creates the AWS clients and reads the
   secrets, and the same request once warm; "first extra" is their difference.
-Goals (issue 11): import at most 250 ms, first extra at most 150 ms. Beside them, the floor any
+Goals (issue 11): import at most 250 ms, first extra at most 150 ms; what a visitor waits for is
+the two together (at most 400 ms), and since the rehearsal holds Lambda's CPU share, the clients
+every request uses are made in the import (services.clients_at_init). Beside them, the floor any
 handler pays from the same layer in a fresh process: importing Powertools' HTTP resolver with
 validation (pydantic included), and importing boto3 and creating one client (on a whole core).
 Each function is measured at the template's memory and again at 1,769 MB, one vCPU, the share
@@ -154,21 +156,29 @@ def main() -> None:
             f"share of one ({VCPU_MB} MB: one vCPU)"
             + ("" if stack.limits else "; NOT HELD HERE (no control groups): figures on a whole core")
         )
+        total_goal = IMPORT_GOAL_MS + FIRST_EXTRA_GOAL_MS
         print(
-            f"{'function':<18} {'MB':>5} {'import ms':>9} {'first ms':>9} {'warm ms':>8} {'first extra':>11}   "
-            f"goal: import <= {IMPORT_GOAL_MS}, extra <= {FIRST_EXTRA_GOAL_MS}   "
-            f"| at {VCPU_MB} MB: first, warm, extra"
+            f"{'function':<18} {'MB':>5} {'import ms':>9} {'first ms':>9} {'warm ms':>8} {'first extra':>11} "
+            f"{'import + first':>14}   goals: import <= {IMPORT_GOAL_MS}, extra <= {FIRST_EXTRA_GOAL_MS}, "
+            f"together <= {total_goal}   | at {VCPU_MB} MB: first, warm, extra"
         )
         for function, request in requests(stack).items():
             memory_mb = stack.functions[function].spec.memory_mb  # the template's
             m = measure(stack, function, request, memory_mb)
             one = measure(stack, function, request, VCPU_MB)
-            verdict = (
-                "met" if m["import"] <= IMPORT_GOAL_MS and m["extra"] <= FIRST_EXTRA_GOAL_MS else "MISSED"
+            total = m["import"] + m["first"]
+            verdict = ", ".join(
+                f"{name} {'met' if value <= goal else 'MISSED'}"
+                for name, value, goal in (
+                    ("import", m["import"], IMPORT_GOAL_MS),
+                    ("extra", m["extra"], FIRST_EXTRA_GOAL_MS),
+                    ("together", total, total_goal),
+                )
             )
             print(
                 f"{function:<18} {memory_mb:>5} {m['import']:>9.0f} {m['first']:>9.0f} {m['warm']:>8.0f} "
-                f"{m['extra']:>11.0f}   {verdict:<48} | {one['first']:>5.0f} {one['warm']:>5.0f} {one['extra']:>5.0f}"
+                f"{m['extra']:>11.0f} {total:>14.0f}   {verdict:<44} | {one['first']:>5.0f} {one['warm']:>5.0f} "
+                f"{one['extra']:>5.0f}"
             )
     finally:
         stack.stop()

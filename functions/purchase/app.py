@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
+from carbonneutral import services
 from carbonneutral.observability import logger, metrics, traced
 from carbonneutral.web.api import create_app
 
 from purchase import api, pages
 
 app = create_app(api.router, pages.router)
+services.clients_at_init("dynamodb", "ssm")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)

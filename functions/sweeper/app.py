@@ -13,6 +13,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from carbonneutral import services
 from carbonneutral.observability import logger, metrics, traced
 
+services.clients_at_init("dynamodb")
+
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics

@@ -143,6 +143,68 @@ def test_the_sweeper_loads_no_calculator_no_factor_set_and_no_payment_provider(s
 
 def test_no_handler_pays_at_import_for_what_only_some_routes_use(stack) -> None:
     for module in ("calculate.app", "purchase.app", "certify.app", "rank.app", "organize.app"):
-        assert (
-            loaded_by(stack, module) & {"boto3", "stripe", "PIL", "qrcode", "jinja2", "aws_xray_sdk"} == set()
-        ), module
+        assert loaded_by(stack, module) & {"stripe", "PIL", "qrcode", "jinja2", "aws_xray_sdk"} == set(), (
+            module
+        )
+
+
+CLIENTS_MADE = """
+import json, os, sys
+sys.path[:0] = [{task!r}, {layer!r}]
+import {module}
+from carbonneutral.store import aws
+print(json.dumps({{s: getattr(aws, s).cache_info().currsize for s in ("dynamodb", "s3", "ssm")}}))
+"""
+
+
+@pytest.mark.parametrize(
+    ("module", "made"),
+    [
+        ("calculate.app", {"dynamodb"}),
+        ("purchase.app", {"dynamodb", "ssm"}),
+        ("certify.app", {"dynamodb"}),
+        ("rank.app", {"dynamodb"}),
+        ("organize.app", {"dynamodb"}),
+        ("sweeper.app", {"dynamodb"}),
+    ],
+)
+def test_in_an_execution_environment_the_import_makes_the_clients_and_sends_nothing(
+    stack, module: str, made: set[str]
+) -> None:
+    """Lambda's INIT runs on a full vCPU and invocations on the memory's share of one, so the
+    clients a function's requests use are made while its handler is imported; no request is sent
+    then (every endpoint here is a closed port). Outside Lambda they stay lazy, and boto3 unloaded."""
+    import json
+    import subprocess
+
+    from infrastructure.local.build import lambda_python
+    from infrastructure.local.services import free_port
+
+    closed = f"http://127.0.0.1:{free_port()}"
+    code = CLIENTS_MADE.format(
+        task=str(stack.artifacts.task), layer=str(stack.artifacts.layer), module=module
+    )
+    lambda_like = {
+        "PATH": "/usr/bin:/bin",
+        "AWS_LAMBDA_FUNCTION_NAME": "probe",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "probe",
+        "AWS_SECRET_ACCESS_KEY": "probe",
+        "AWS_ENDPOINT_URL": closed,
+        "TABLE_NAME": "probe",
+        "BUCKET_NAME": "probe",
+        "SECRETS_PATH": "/probe",
+        "POWERTOOLS_METRICS_NAMESPACE": "probe",
+    }
+    for environment, expected in ((lambda_like, made), ({"PATH": "/usr/bin:/bin"}, set())):
+        done = subprocess.run(
+            [lambda_python(), "-I", "-S", "-c", code],
+            capture_output=True,
+            text=True,
+            env=environment,
+            check=True,
+        )
+        counts = json.loads(done.stdout.strip().splitlines()[-1])
+        assert {service for service, count in counts.items() if count} == expected, (module, environment)
+    assert "boto3" not in loaded_by(stack, module)
