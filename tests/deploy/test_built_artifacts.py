@@ -4,13 +4,13 @@ in the layer, nothing from the project's venv or source tree, the same package v
 from __future__ import annotations
 
 import re
-import textwrap
 from importlib import metadata
 
 import pytest
 
 from infrastructure.local import build, functions
 from infrastructure.template import ROOT
+from tests.deploy.probes import staged_probe
 
 pytestmark = pytest.mark.integration
 
@@ -50,12 +50,7 @@ def lambda_handler(event, context):
 def probe(stack, tmp_path_factory: pytest.TempPathFactory):
     """A function staged exactly like the real ones, that reports what it can see and do."""
     root = tmp_path_factory.mktemp("probe-task")
-    (root / "task" / "probe").mkdir(parents=True)
-    (root / "task" / "probe" / "__init__.py").write_text("")
-    (root / "task" / "probe" / "app.py").write_text(textwrap.dedent(PROBE))
-    root.chmod(0o755)
-    build.make_read_only(root / "task")
-    artifacts = build.Artifacts(root, root / "task", stack.artifacts.layer)
+    artifacts = staged_probe(root, PROBE, stack.artifacts.layer)
     spec = functions.FunctionSpec(
         "Probe", "probe", "arn:aws:lambda:local:probe", "probe.app.lambda_handler", 10, 128, {}
     )

@@ -4,13 +4,13 @@ setting's share of one (512 MB: 0.29), and an environment stopped when it outgro
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Iterator
 
 import pytest
 
 from infrastructure.local import build, functions
 from infrastructure.local.limits import PERIOD_US, cpu_share
+from tests.deploy.probes import staged_probe
 
 pytestmark = pytest.mark.integration
 
@@ -42,11 +42,7 @@ def lambda_handler(event, context):
 def probe(stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[functions.LambdaFunction]:
     """A function staged like the real ones, 512 MB as they are, in the stack's control groups."""
     root = tmp_path_factory.mktemp("limits-probe")
-    (root / "task" / "probe").mkdir(parents=True)
-    (root / "task" / "probe" / "__init__.py").write_text("")
-    (root / "task" / "probe" / "app.py").write_text(textwrap.dedent(PROBE))
-    root.chmod(0o755)
-    build.make_read_only(root / "task")
+    artifacts = staged_probe(root, PROBE, stack.artifacts.layer)
     spec = functions.FunctionSpec(
         "LimitsProbe",
         "limits-probe",
@@ -56,7 +52,6 @@ def probe(stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[functions
         512,
         {},
     )
-    artifacts = build.Artifacts(root, root / "task", stack.artifacts.layer)
     function = functions.LambdaFunction(spec, artifacts, {}, limits=stack.limits)
     try:
         yield function
