@@ -164,8 +164,8 @@ class LambdaFunction:
         os.close(answers_w)
         instance = Instance(proc, os.fdopen(requests_w, "wb"), answers_r)
         if self.limits is not None:
-            instance.box = self.limits.box(self.spec.logical_id, self.spec.memory_mb)
             try:
+                instance.box = self.limits.box(self.spec.logical_id, self.spec.memory_mb)
                 instance.box.hold(proc.pid)  # the interpreter is still starting: nothing imported yet
             except OSError:
                 instance.kill()

@@ -138,7 +138,11 @@ class Limits:
         name = f"{label}-{secrets.token_hex(3)}"
         cpu, memory = self.cpu / name, self.memory / name
         cpu.mkdir()
-        memory.mkdir()
+        try:
+            memory.mkdir()
+        except OSError:
+            cpu.rmdir()
+            raise
         return Box(cpu, memory, memory_mb)
 
     def stop(self) -> None:
