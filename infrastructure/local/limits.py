@@ -119,13 +119,7 @@ class Limits:
             parents = [_own_group(controller) for controller in ("cpu", "memory")]
             for parent in parents:
                 _sweep(parent)
-            cpu, memory = (parent / name for parent in parents)
-            cpu.mkdir()
-            try:
-                memory.mkdir()
-            except OSError:
-                cpu.rmdir()
-                raise
+            cpu, memory = _make_pair(*(parent / name for parent in parents))
         except OSError as exc:
             print(
                 f"local stack: Lambda's CPU and memory limits are NOT held (no control groups: {exc})",
@@ -136,20 +130,24 @@ class Limits:
 
     def box(self, label: str, memory_mb: int) -> Box:
         name = f"{label}-{secrets.token_hex(3)}"
-        cpu, memory = self.cpu / name, self.memory / name
-        cpu.mkdir()
-        try:
-            memory.mkdir()
-        except OSError:
-            cpu.rmdir()
-            raise
-        return Box(cpu, memory, memory_mb)
+        return Box(*_make_pair(self.cpu / name, self.memory / name), memory_mb)
 
     def stop(self) -> None:
         for parent in (self.cpu, self.memory):
             for group in [p for p in parent.iterdir() if p.is_dir()] if parent.exists() else []:
                 _remove(group)
             _remove(parent)
+
+
+def _make_pair(cpu: Path, memory: Path) -> tuple[Path, Path]:
+    """Makes a cpu and a memory group, both or neither."""
+    cpu.mkdir()
+    try:
+        memory.mkdir()
+    except OSError:
+        cpu.rmdir()
+        raise
+    return cpu, memory
 
 
 def _sweep(parent: Path) -> None:
