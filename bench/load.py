@@ -42,17 +42,24 @@ WEIGHTS = {
 }
 
 
+SLOW_S = 1.0  # a request that took longer is reported with when it was sent
+
+
 class Recorder:
     def __init__(self) -> None:
         self.lock = threading.Lock()
+        self.started = time.monotonic()
         self.latency: dict[str, list[float]] = defaultdict(list)
         self.statuses: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        self.slow_sent_at: dict[str, list[float]] = defaultdict(list)  # seconds into the run
         self.certificates: list[str] = []
 
     def record(self, op: str, status: int, seconds: float) -> None:
         with self.lock:
             self.latency[op].append(seconds)
             self.statuses[op][status] += 1
+            if seconds > SLOW_S:
+                self.slow_sent_at[op].append(time.monotonic() - self.started - seconds)
 
 
 def call(
@@ -162,6 +169,7 @@ def main() -> None:
             Recorder(),
         )
         deadline = time.monotonic() + seconds
+        rec.started = time.monotonic()
         threads = [
             threading.Thread(target=user, args=(base, sandbox, ledger, deadline, rec, random.Random(i)))
             for i in range(users)
@@ -180,6 +188,15 @@ def main() -> None:
             values, statuses = rec.latency[op], dict(rec.statuses[op])
             unexpected += sum(c for s, c in statuses.items() if (s >= 500 and s != 503) or s == 0)
             print(f"{op:<12} {len(values):>6}  {pct(values, 50):>8.1f} {pct(values, 99):>8.1f}   {statuses}")
+        for op, sent in sorted(rec.slow_sent_at.items()):
+            print(
+                f"over {SLOW_S:.0f} s: {op} {len(sent)}, sent {min(sent):.0f}-{max(sent):.0f} s into the run "
+                f"({sum(1 for s in sent if s < 30)} in the first 30 s)"
+            )
+        if stack:  # the run's own stack: each function's cold starts (process start to handler imported)
+            for name, function in sorted(stack.functions.items()):
+                starts = ", ".join(f"{ms / 1000:.1f}" for ms in function.cold_starts)
+                print(f"cold starts: {name} {len(function.cold_starts)} ({starts} s)")
         breaches = ledger.audit()
         print(
             f"unexpected 5xx or transport errors: {unexpected}; ledger audit: {'no breaches' if not breaches else breaches}"
