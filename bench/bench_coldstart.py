@@ -106,7 +106,6 @@ def measure(
 ) -> dict[str, float]:
     """Medians of RUNS cold starts with the function's memory set to `memory_mb` (its CPU share)."""
     target = stack.functions[function]
-    target.stop()
     target.spec = dataclasses.replace(target.spec, memory_mb=memory_mb)
     imports, firsts, warms = [], [], []
     for _ in range(RUNS):
