@@ -79,3 +79,12 @@ def test_unicode_and_markup_in_a_query_are_harmless(http) -> None:
     answer = http.get("/v1/scenes?q=%3Cscript%3E%E6%88%90%E9%83%BD")
     assert answer.status == 200
     assert answer.json()["items"] == []
+
+
+def test_the_rehearsals_http_servers_send_answers_without_nagles_delay(stack) -> None:
+    """The gateway and the IAM proxy write an answer's headers, then its body. With Nagle's
+    algorithm on, the body waited for the client's delayed ACK: about 45 ms on every AWS request a
+    function made (e4d92fb). Each accepted connection must get TCP_NODELAY."""
+    assert stack.gateway is not None and stack.proxy is not None and stack.proxy._server is not None
+    for server in (stack.gateway.server, stack.proxy._server):
+        assert server.RequestHandlerClass.disable_nagle_algorithm is True
